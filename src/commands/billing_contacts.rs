@@ -1,0 +1,76 @@
+//! `linkus billing-contacts`: who the portal can bill.
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::portal::types::BillingContact;
+use crate::portal::Id;
+
+/// A contact in our own output (CLI.md section 5).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactOut<'a> {
+    pub billing_contact_id: Id,
+    pub name: String,
+    pub email: &'a str,
+    pub company: Option<&'a str>,
+    pub phone: Option<&'a str>,
+}
+
+impl<'a> From<&'a BillingContact> for ContactOut<'a> {
+    fn from(contact: &'a BillingContact) -> Self {
+        ContactOut {
+            billing_contact_id: contact.billing_contact_id,
+            name: contact.name(),
+            email: contact.email(),
+            company: contact.company.as_deref(),
+            phone: contact.phone_number.as_deref(),
+        }
+    }
+}
+
+pub async fn run(ctx: &Context) -> Result<()> {
+    let portal = ctx.portal()?;
+    let contacts = portal
+        .billing_contacts()
+        .await
+        .context("Could not list the billing contacts")?;
+    if ctx.out.is_json() {
+        let out: Vec<ContactOut> = contacts.iter().map(ContactOut::from).collect();
+        ctx.out.json(&out)?;
+        return Ok(());
+    }
+    if ctx.out.is_quiet() {
+        let ids: String = contacts
+            .iter()
+            .map(|c| format!("{}\n", c.billing_contact_id))
+            .collect();
+        if !ids.is_empty() {
+            ctx.out.print(&ids)?;
+        }
+        return Ok(());
+    }
+    if contacts.is_empty() {
+        ctx.out
+            .status("The account has no billing contacts; add one in the Partner Portal.");
+        return Ok(());
+    }
+    let rows = contacts
+        .iter()
+        .map(|c| {
+            vec![
+                c.billing_contact_id.to_string(),
+                c.name(),
+                c.email().to_owned(),
+                c.company.clone().unwrap_or_default(),
+                c.phone_number.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    ctx.out.print(
+        &ctx.out
+            .table(&["Contact ID", "Name", "E-mail", "Company", "Phone"], rows),
+    )?;
+    Ok(())
+}

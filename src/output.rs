@@ -1,0 +1,209 @@
+//! What reaches stdout and stderr. stdout carries only results: a table or text, one JSON
+//! document with `--json`, or bare values with `--quiet`. Everything else goes to stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{self, IsTerminal, Write};
+
+use comfy_table::{presets, ContentArrangement, Table};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Human,
+    Json,
+    Quiet,
+}
+
+/// Colours for stderr, only on a terminal and never with `NO_COLOR`.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, text: &str, style: console::Style) -> String {
+        if self.color {
+            style.force_styling(true).apply_to(text).to_string()
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub fn error(&self, text: &str) -> String {
+        self.paint(text, console::Style::new().red().bold())
+    }
+
+    pub fn warning(&self, text: &str) -> String {
+        self.paint(text, console::Style::new().yellow().bold())
+    }
+
+    pub fn hint(&self, text: &str) -> String {
+        self.paint(text, console::Style::new().cyan())
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint(text, console::Style::new().bold())
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.paint(text, console::Style::new().dim())
+    }
+}
+
+/// Whether colour is allowed at all: `NO_COLOR` (any non-empty value) and `TERM=dumb` forbid it.
+pub fn color_allowed() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    !no_color && !dumb
+}
+
+pub struct Output {
+    pub mode: Mode,
+    pub style: Style,
+    pub stdout_is_terminal: bool,
+}
+
+impl Output {
+    pub fn new(mode: Mode) -> Self {
+        let color = color_allowed() && io::stderr().is_terminal();
+        console::set_colors_enabled(color);
+        console::set_colors_enabled_stderr(color);
+        Output {
+            mode,
+            style: Style { color },
+            stdout_is_terminal: io::stdout().is_terminal(),
+        }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.mode == Mode::Json
+    }
+
+    pub fn is_quiet(&self) -> bool {
+        self.mode == Mode::Quiet
+    }
+
+    /// Exactly one JSON document on stdout.
+    pub fn json(&self, value: &impl Serialize) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, value)?;
+        out.write_all(b"\n")?;
+        out.flush()
+    }
+
+    /// Text on stdout, as it is.
+    pub fn print(&self, text: &str) -> io::Result<()> {
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') {
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    }
+
+    /// Progress and notes on stderr; `--quiet` keeps them back.
+    pub fn status(&self, text: &str) {
+        if !self.is_quiet() {
+            eprintln!("{text}");
+        }
+    }
+
+    /// Warnings on stderr, shown even with `--quiet`.
+    pub fn warn(&self, text: &str) {
+        eprintln!("{} {text}", self.style.warning("Warning:"));
+    }
+
+    /// A table on a terminal; tab-separated rows without a header when piped.
+    pub fn table(&self, headers: &[&str], rows: Vec<Vec<String>>) -> String {
+        if !self.stdout_is_terminal {
+            let mut text = String::new();
+            for row in rows {
+                text.push_str(&row.join("\t"));
+                text.push('\n');
+            }
+            return text;
+        }
+        let mut table = Table::new();
+        table
+            .load_preset(presets::NOTHING)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(headers.iter().map(|h| h.to_uppercase()));
+        for row in rows {
+            table.add_row(row);
+        }
+        // comfy-table pads each cell by one space on both sides; trim the outer edge.
+        table
+            .lines()
+            .map(|line| {
+                line.trim_end()
+                    .strip_prefix(' ')
+                    .unwrap_or(&line)
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// One line of the `-v` HTTP log, on stderr.
+pub fn log_line(line: &str) {
+    eprintln!("{line}");
+}
+
+/// A warning from code that has no [`Output`] at hand.
+pub fn warn(text: &str) {
+    let style = Style {
+        color: color_allowed() && io::stderr().is_terminal(),
+    };
+    eprintln!("{} {text}", style.warning("Warning:"));
+}
+
+/// Writes text to stderr without a newline being added.
+pub fn stderr(text: &str) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
+/// Formats epoch milliseconds as an RFC 3339 UTC time, to the second.
+pub fn format_ms(ms: u64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+/// Formats epoch milliseconds as a date.
+pub fn format_date_ms(ms: u64) -> String {
+    format_ms(ms).chars().take(10).collect()
+}
+
+/// Quotes a word for a POSIX shell, only when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quoting_keeps_replays_exact() {
+        assert_eq!(shell_quote("369471667338"), "369471667338");
+        assert_eq!(shell_quote("PO 42"), "'PO 42'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn times_are_utc_rfc3339() {
+        assert_eq!(format_ms(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_date_ms(1_767_225_600_000), "2026-01-01");
+    }
+}
