@@ -79,6 +79,19 @@ impl Context {
         })
     }
 
+    /// Why prompts are off, in the user's terms, for usage errors.
+    pub fn prompts_off_reason(&self) -> &'static str {
+        if self.global.no_input {
+            "--no-input is set"
+        } else if ci_is_set() {
+            "CI is set"
+        } else if !std::io::stdin().is_terminal() {
+            "stdin is not a terminal"
+        } else {
+            "stderr is not a terminal"
+        }
+    }
+
     pub fn profile(&self) -> &str {
         &self.global.profile
     }

@@ -159,18 +159,10 @@ struct InFlight {
 
 static IN_FLIGHT: Mutex<Option<InFlight>> = Mutex::new(None);
 
-/// Marks an order request as on the wire until the guard is dropped.
-pub struct InFlightGuard;
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        if let Ok(mut slot) = IN_FLIGHT.lock() {
-            *slot = None;
-        }
-    }
-}
-
-pub fn mark_in_flight(journal: &Journal, id: &str, sn: &str) -> InFlightGuard {
+/// Marks an order request as on the wire. It is cleared only by [`clear_in_flight`], never on
+/// drop: when Ctrl-C cancels the purchase, the request is dropped before the interruption is
+/// reported, and the report must still know that an order was on its way.
+pub fn mark_in_flight(journal: &Journal, id: &str, sn: &str) {
     if let Ok(mut slot) = IN_FLIGHT.lock() {
         *slot = Some(InFlight {
             journal: journal.path.clone(),
@@ -178,7 +170,13 @@ pub fn mark_in_flight(journal: &Journal, id: &str, sn: &str) -> InFlightGuard {
             sn: sn.to_owned(),
         });
     }
-    InFlightGuard
+}
+
+/// The order request came back, one way or another.
+pub fn clear_in_flight() {
+    if let Ok(mut slot) = IN_FLIGHT.lock() {
+        *slot = None;
+    }
 }
 
 /// The error for Ctrl-C. If an order was on the wire, its outcome is recorded as unknown and

@@ -63,14 +63,39 @@ fn run(cli: Cli) -> ExitCode {
         if !catch_ctrl_c {
             return commands::dispatch(&ctx, cli.command).await;
         }
+        // Registered before the command starts: a prompt may block this thread at once.
+        let mut interrupt = Interrupt::register()?;
         tokio::select! {
             result = commands::dispatch(&ctx, cli.command) => result,
-            _ = tokio::signal::ctrl_c() => Err(journal::interrupted()),
+            () = interrupt.recv() => Err(journal::interrupted()),
         }
     });
     // The embedded sandbox and any stuck request are dropped with the runtime, without waiting.
     runtime.shutdown_background();
     finish(&out, result)
+}
+
+/// Ctrl-C, caught from the moment it is registered (tokio's `ctrl_c()` only registers when
+/// first polled, which is too late when a prompt blocks the thread first).
+struct Interrupt {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    signal: tokio::signal::windows::CtrlC,
+}
+
+impl Interrupt {
+    fn register() -> io::Result<Self> {
+        #[cfg(unix)]
+        let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+        #[cfg(windows)]
+        let signal = tokio::signal::windows::ctrl_c()?;
+        Ok(Interrupt { signal })
+    }
+
+    async fn recv(&mut self) {
+        self.signal.recv().await;
+    }
 }
 
 /// Prints a failure (text on stderr, and the JSON error object with `--json`) and returns the

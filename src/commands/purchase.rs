@@ -178,10 +178,9 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
         )
     })?;
 
-    let sent = {
-        let _in_flight = journal::mark_in_flight(&journal, &intent.id, &choice.sn);
-        portal.create_order(body).await
-    };
+    journal::mark_in_flight(&journal, &intent.id, &choice.sn);
+    let sent = portal.create_order(body).await;
+    journal::clear_in_flight();
     let verdict = judge(sent);
     let record = |outcome: &str, result: Option<&OrderResult>, request_id: Option<&str>| {
         let _ = journal.append(&Entry::Outcome(Outcome {
@@ -258,7 +257,8 @@ fn check_flags_without_prompts(ctx: &Context, args: &PurchaseArgs) -> Result<()>
         return Ok(());
     }
     let mut failure = Failure::usage(format!(
-        "Prompts are off (no terminal, --no-input or CI), so linkus needs {}.",
+        "Prompts are off ({}), so linkus needs {}.",
+        ctx.prompts_off_reason(),
         missing.join(", ")
     ));
     if missing.contains(&"--yes") {

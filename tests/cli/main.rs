@@ -1,0 +1,11 @@
+//! Integration tests: the real `linkus` binary against a wiremock portal, a scripted raw
+//! server, or the built-in sandbox. One test binary, a module per area.
+
+mod common;
+
+mod auth;
+mod foundation;
+
+mod purchase;
+#[cfg(unix)]
+mod wizard;
