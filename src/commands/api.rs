@@ -142,7 +142,13 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
     match envelope::parse(&endpoint, response.status, &response.body) {
         Ok(_) => Ok(()),
         Err(error) => {
-            let mut failure = Failure::new(error.kind(), error.to_string());
+            // A request that may change something and got a 5xx may or may not have taken effect.
+            let kind = if resend == Resend::OnlyIfNotSent && response.status >= 500 {
+                Kind::OrderUnknown
+            } else {
+                error.kind()
+            };
+            let mut failure = Failure::new(kind, error.to_string());
             failure.stdout_written = true;
             failure.request_id = error.request_id().map(str::to_owned);
             Err(anyhow::Error::from(error).context(failure))

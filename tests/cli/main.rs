@@ -5,7 +5,8 @@ mod common;
 
 mod auth;
 mod foundation;
-
+mod orders;
 mod purchase;
+mod sandbox;
 #[cfg(unix)]
 mod wizard;

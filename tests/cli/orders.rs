@@ -1,0 +1,436 @@
+//! Order follow-up: `orders list | show | reconcile`, the already-subscribed check, `api` and
+//! `completions`.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::*;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn order(id: u64, no: &str, sn: &str, status: &str, created: u64) -> Value {
+    json!({"id": id.to_string(), "orderNo": no, "orderStatus": status, "createTime": created,
+           "currencyCode": "USD", "productNo": sn, "poNumber": null, "invoiceNo": ""})
+}
+
+async fn mount_orders(server: &MockServer, pages: Vec<Vec<Value>>) {
+    let total = pages.len();
+    for (index, results) in pages.into_iter().enumerate() {
+        Mock::given(method("GET"))
+            .and(path(ORDERS_PATH))
+            .and(query_param("pageNo", (index + 1).to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(envelope(json!({
+                "count": results.len(), "pageNo": index + 1, "pageSize": 2, "total": 4,
+                "totalPage": total, "results": results
+            }))))
+            .with_priority(1)
+            .mount(server)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn orders_list_filters_by_sn_across_pages_newest_first() {
+    let server = portal().await;
+    let t = now_ms();
+    mount_orders(
+        &server,
+        vec![
+            vec![
+                order(3206190457467703296, "LR3", SN, "succeed", t),
+                order(2, "LR2", "999", "pending", t - 1000),
+            ],
+            vec![
+                order(1, "LR1", SN, "failed", t - 2000),
+                order(0, "LR0", "999", "succeed", t - 3000),
+            ],
+        ],
+    )
+    .await;
+    let env = TestEnv::new();
+
+    let run = run(env
+        .portal_cmd(&server.uri())
+        .args(["orders", "list", "--sn", SN, "--json"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let list = run.json();
+    let numbers: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["orderNo"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["LR3", "LR1"]);
+    assert_eq!(list[0]["id"], "3206190457467703296");
+    assert_eq!(list[0]["productNo"], SN);
+    assert!(list[0]["createdAt"].as_str().unwrap().ends_with('Z'));
+    let pages: Vec<String> = received(&server, "GET", ORDERS_PATH)
+        .await
+        .iter()
+        .map(|r| query(r).into_iter().find(|(k, _)| k == "pageNo").unwrap().1)
+        .collect();
+    assert_eq!(pages, ["1", "2"]);
+
+    let limited = crate::common::run(
+        env.portal_cmd(&server.uri())
+            .args(["orders", "list", "--limit", "1", "-q"]),
+    );
+    assert_eq!(limited.stdout, "LR3\n");
+    let table = crate::common::run(env.portal_cmd(&server.uri()).args(["orders", "list"]));
+    assert!(
+        table.stdout.starts_with("LR3\tsucceed\t369471667338\t"),
+        "{}",
+        table.stdout
+    );
+}
+
+#[tokio::test]
+async fn orders_show_asks_for_the_order_and_keeps_ids_exact() {
+    let server = portal().await;
+    Mock::given(method("GET"))
+        .and(path("/order/openapi/order/v1/get/LR3206190457467703296"))
+        .respond_with(json_response(
+            r#"{"code":"success","detailMessage":"","requestId":"r","status":200,"result":{
+               "basicInformation":{"productId":"9","productName":"Linkus Cloud Service","productNo":"369471667338"},
+               "orderInformation":{"id":3206190457467703296,"orderNo":"LR3206190457467703296","orderStatus":"succeed","createTime":1767225600000}}}"#
+                .to_owned(),
+        ))
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    let json = run(env.portal_cmd(&server.uri()).args([
+        "orders",
+        "show",
+        "LR3206190457467703296",
+        "--json",
+    ]));
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert_eq!(json.json()["orderInformation"]["id"], "3206190457467703296");
+    let text = run(env
+        .portal_cmd(&server.uri())
+        .args(["orders", "show", "LR3206190457467703296"]));
+    assert!(
+        text.stdout.contains("2026-01-01T00:00:00Z"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("Product\n"));
+    let bad = run(env
+        .portal_cmd(&server.uri())
+        .args(["orders", "show", "../x"]));
+    assert_eq!(bad.code, 2);
+}
+
+#[tokio::test]
+async fn an_active_subscription_refuses_before_anything_is_bought() {
+    let server = portal().await;
+    let next_year = now_ms() + 300 * 24 * 3600 * 1000;
+    Mock::given(method("GET"))
+        .and(path(INSTANCES_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(envelope(json!({
+            "pageNo": 1, "totalPage": 1, "total": 1,
+            "results": [{"productNo": SN, "productName": "Linkus Cloud Service", "planName": "Linkus Cloud Service Pro", "expireTime": next_year}]
+        }))))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    let run = run(env
+        .portal_cmd(&server.uri())
+        .args(purchase_args())
+        .arg("--json"));
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "PBX {SN} already has Linkus Cloud Service Pro until 20"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json()["error"]["kind"], "rejected");
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+    assert!(env.journal_lines().is_empty());
+    let instances = received(&server, "GET", INSTANCES_PATH).await;
+    assert_eq!(
+        query(&instances[0])[0],
+        ("productId".to_owned(), "9".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_product_list_warns_and_the_portal_decides() {
+    let server = portal().await;
+    Mock::given(method("POST"))
+        .and(path(ORDER_PATH))
+        .respond_with(order_created("succeed"))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(INSTANCES_PATH))
+        .respond_with(rejection(
+            403,
+            "forbidden",
+            "no permission for products",
+            "req-p",
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let run = run(TestEnv::new()
+        .portal_cmd(&server.uri())
+        .args(purchase_args()));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Warning: could not check whether SN"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
+}
+
+#[tokio::test]
+async fn a_timed_out_order_is_settled_later_by_reconcile() {
+    let server = portal().await;
+    Mock::given(method("POST"))
+        .and(path(ORDER_PATH))
+        .respond_with(order_created("succeed").set_delay(Duration::from_secs(5)))
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    let lost = run(env
+        .portal_cmd(&server.uri())
+        .args(["--timeout", "0.5"])
+        .args(purchase_args()));
+    assert_eq!(lost.code, 7, "{}", lost.stderr);
+    assert!(
+        lost.stderr.contains("linkus orders reconcile"),
+        "{}",
+        lost.stderr
+    );
+    let lines = env.journal_lines();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["outcome"], "unknown");
+
+    // Nothing on the portal yet: still unknown, exit 7.
+    let early = run(env.portal_cmd(&server.uri()).args(["orders", "reconcile"]));
+    assert_eq!(early.code, 7, "{}", early.stderr);
+    assert!(early.stdout.contains("still unknown"), "{}", early.stdout);
+
+    // The portal now lists the order, and an older one for the same SN that is not it.
+    let t = now_ms();
+    mount_orders(
+        &server,
+        vec![vec![
+            order(9, "LR-NEW", SN, "succeed", t),
+            order(8, "LR-OLD", SN, "succeed", t - 3 * 24 * 3600 * 1000),
+        ]],
+    )
+    .await;
+    let settled = run(env
+        .portal_cmd(&server.uri())
+        .args(["orders", "reconcile", "--json"]));
+    assert_eq!(settled.code, 0, "{}", settled.stderr);
+    let results = settled.json();
+    assert_eq!(results[0]["settled"], true);
+    assert_eq!(results[0]["orderNo"], "LR-NEW");
+    assert_eq!(results[0]["sn"], SN);
+    let lines = env.journal_lines();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["event"], "reconciled");
+    assert_eq!(lines[2]["id"], lines[0]["id"]);
+    assert_eq!(lines[2]["orderNo"], "LR-NEW");
+
+    let again = run(env.portal_cmd(&server.uri()).args(["orders", "reconcile"]));
+    assert_eq!(again.code, 0);
+    assert!(
+        again.stderr.contains("Nothing to reconcile"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(
+        count(&server, "POST", ORDER_PATH).await,
+        1,
+        "reconcile never orders"
+    );
+}
+
+#[test]
+fn reconcile_settles_the_sandbox_s_lost_order() {
+    let env = TestEnv::new();
+    let lost = run(env.sandbox_cmd().args([
+        "--timeout",
+        "1",
+        "purchase",
+        "--sn",
+        "4440504",
+        "--plan",
+        PLAN_ID,
+        "--billing-contact",
+        CONTACT_ID,
+        "--years",
+        "1",
+        "--yes",
+    ]));
+    assert_eq!(lost.code, 7, "{}", lost.stderr);
+    let reconciled = run(env.sandbox_cmd().args(["orders", "reconcile"]));
+    assert_eq!(reconciled.code, 0, "{}", reconciled.stderr);
+    assert!(
+        reconciled.stdout.starts_with("settled        SN 4440504"),
+        "{}",
+        reconciled.stdout
+    );
+    // Entries of other portals are left alone.
+    let elsewhere = run(env
+        .portal_cmd(&closed_port_url())
+        .args(["orders", "reconcile"]));
+    assert_eq!(elsewhere.code, 0, "{}", elsewhere.stderr);
+}
+
+#[tokio::test]
+async fn api_sends_one_request_and_prints_numbers_digit_for_digit() {
+    let server = portal().await;
+    Mock::given(method("POST"))
+        .and(path("/user/openapi/user/v1/client/save_user"))
+        .respond_with(json_response(
+            r#"{"code":"success","detailMessage":"","requestId":"r-api","status":200,"result":{"id":3206190457467703296,"big":123456789012345678901234567890,"price":1.10}}"#.to_owned(),
+        ))
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+
+    let post = run(env.portal_cmd(&server.uri()).args([
+        "api",
+        "POST",
+        "/user/openapi/user/v1/client/save_user",
+        "-f",
+        "company=Example Telecom",
+        "-F",
+        "billingId=3197218168379846218",
+        "-F",
+        "activate=true",
+        "-f",
+        "zip=01000",
+    ]));
+    assert_eq!(post.code, 0, "{}", post.stderr);
+    assert!(
+        post.stdout.contains("3206190457467703296"),
+        "{}",
+        post.stdout
+    );
+    assert!(post.stdout.contains("123456789012345678901234567890"));
+    assert!(post.stdout.contains("1.10"));
+    let sent = received(&server, "POST", "/user/openapi/user/v1/client/save_user").await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        body_text(&sent[0]),
+        r#"{"company":"Example Telecom","zip":"01000","billingId":3197218168379846218,"activate":true}"#
+    );
+    assert_eq!(header(&sent[0], "content-type"), "application/json");
+    assert_eq!(
+        header(&sent[0], "authorization"),
+        format!("Bearer {ACCESS_1}")
+    );
+
+    let get = run(env.portal_cmd(&server.uri()).args([
+        "api",
+        "get",
+        ORDERS_PATH,
+        "-F",
+        "pageNo=1",
+        "-f",
+        "sort=id",
+    ]));
+    assert_eq!(get.code, 0, "{}", get.stderr);
+    let gets = received(&server, "GET", ORDERS_PATH).await;
+    assert_eq!(
+        query(&gets[0]),
+        vec![
+            ("sort".to_owned(), "id".to_owned()),
+            ("pageNo".to_owned(), "1".to_owned())
+        ]
+    );
+
+    let input = env.dir.path().join("body.json");
+    std::fs::write(&input, r#"{"billingId":3197218168379846218}"#).unwrap();
+    let from_file = run(env
+        .portal_cmd(&server.uri())
+        .args([
+            "api",
+            "POST",
+            "/user/openapi/user/v1/client/save_user",
+            "--input",
+        ])
+        .arg(&input));
+    assert_eq!(from_file.code, 0);
+    let sent = received(&server, "POST", "/user/openapi/user/v1/client/save_user").await;
+    assert_eq!(body_text(&sent[1]), r#"{"billingId":3197218168379846218}"#);
+}
+
+#[tokio::test]
+async fn api_exits_like_any_command_and_still_prints_the_body() {
+    let server = portal().await;
+    Mock::given(method("GET"))
+        .and(path("/nope"))
+        .respond_with(rejection(404, "not_found", "No such API.", "req-404"))
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    let refused = run(env
+        .portal_cmd(&server.uri())
+        .args(["api", "GET", "/nope", "--json"]));
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(
+        refused.stdout.contains("\"code\""),
+        "the body is the output: {}",
+        refused.stdout
+    );
+    assert!(
+        !refused.stdout.contains("\"error\""),
+        "one JSON document: {}",
+        refused.stdout
+    );
+    assert!(refused.stderr.contains("req-404"), "{}", refused.stderr);
+    Mock::given(method("POST"))
+        .and(path("/crash"))
+        .respond_with(rejection(500, "internal_error", "boom", "req-500"))
+        .mount(&server)
+        .await;
+    let crashed = run(env
+        .portal_cmd(&server.uri())
+        .args(["api", "POST", "/crash", "-F", "a=1"]));
+    assert_eq!(
+        crashed.code, 7,
+        "a POST answered 5xx has an unknown effect: {}",
+        crashed.stderr
+    );
+    assert_eq!(count(&server, "POST", "/crash").await, 1, "never resent");
+    let bad = run(env
+        .portal_cmd(&server.uri())
+        .args(["api", "GET", "https://evil.example/x"]));
+    assert_eq!(bad.code, 2);
+    let bad_field = run(env
+        .portal_cmd(&server.uri())
+        .args(["api", "POST", "/x", "-f", "novalue"]));
+    assert_eq!(bad_field.code, 2);
+}
+
+#[test]
+fn completions_generate_for_every_shell() {
+    let env = TestEnv::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let run = run(env.cmd().args(["completions", shell]));
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains("linkus"), "{shell}");
+        assert!(run.stdout.contains("billing-contacts"), "{shell}");
+        assert!(run.stdout.len() > 1000, "{shell}");
+    }
+    assert_eq!(run(env.cmd().args(["completions", "tcsh"])).code, 2);
+}
