@@ -121,10 +121,10 @@ impl Context {
             return Ok(embedded.url.clone());
         }
         let embedded = sandbox::Embedded::start(&self.dirs.sandbox_dir())?;
-        self.out.status(&format!(
+        self.out.notice(&format!(
             "{} using the built-in sandbox portal at {}: no account, no money (state in {})",
             self.out.style.dim("Sandbox:"),
-            embedded.url,
+            embedded.url.as_str().trim_end_matches('/'),
             self.dirs.sandbox_dir().display()
         ));
         Ok(self.sandbox.get_or_init(|| embedded).url.clone())

@@ -61,17 +61,20 @@ pub struct Output {
     pub mode: Mode,
     pub style: Style,
     pub stdout_is_terminal: bool,
+    pub stderr_is_terminal: bool,
 }
 
 impl Output {
     pub fn new(mode: Mode) -> Self {
-        let color = color_allowed() && io::stderr().is_terminal();
+        let stderr_is_terminal = io::stderr().is_terminal();
+        let color = color_allowed() && stderr_is_terminal;
         console::set_colors_enabled(color);
         console::set_colors_enabled_stderr(color);
         Output {
             mode,
             style: Style { color },
             stdout_is_terminal: io::stdout().is_terminal(),
+            stderr_is_terminal,
         }
     }
 
@@ -106,6 +109,11 @@ impl Output {
         if !self.is_quiet() {
             eprintln!("{text}");
         }
+    }
+
+    /// A note that must reach the user even with `--quiet` (the sandbox notice).
+    pub fn notice(&self, text: &str) {
+        eprintln!("{text}");
     }
 
     /// Warnings on stderr, shown even with `--quiet`.

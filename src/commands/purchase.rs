@@ -48,7 +48,10 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
     };
 
     let portal = ctx.portal()?;
-    let spinner = Spinner::start(prompts, "Fetching plans and billing contacts…");
+    let spinner = Spinner::start(
+        ctx.out.stderr_is_terminal && !ctx.out.is_quiet() && ctx.global.verbose == 0,
+        "Fetching plans and billing contacts…",
+    );
     let (offer, contacts, subscriptions) = tokio::join!(
         portal.offer(&sn, LINKUS_PRODUCT_ID),
         portal.billing_contacts(),
@@ -141,7 +144,8 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
     let body = order.to_json();
 
     let account = portal.token().await.ok().and_then(|token| token.account());
-    if !ctx.out.is_quiet() {
+    // The summary is what a person confirms: shown even with --quiet when they will be asked.
+    if !ctx.out.is_quiet() || (prompts && !args.yes && !args.dry_run) {
         crate::output::stderr(&summary(ctx, &choice, account.as_deref()));
     }
 
@@ -603,30 +607,29 @@ fn report_created(
         transaction_no: result.transaction_no.as_deref(),
         request_id: request_id.as_deref(),
     };
+    // With --json the document on stdout is the result, except for a failed order, whose
+    // error object (printed at the boundary) names the order.
     let json = serde_json::to_value(&out)?;
-    let print = settled != Settlement::Failed || !ctx.out.is_json();
-    if print {
-        if ctx.out.is_json() {
-            if settled == Settlement::Succeeded {
-                ctx.out.json(&json)?;
-            }
-        } else if ctx.out.is_quiet() {
-            ctx.out.print(order_no)?;
-        } else {
-            let rows = [
-                ("Order number", Some(order_no)),
-                ("Status", Some(status)),
-                ("PBX SN", Some(out.product_no)),
-                ("Instance ID", out.instance_id),
-                ("Transaction", out.transaction_no),
-                ("Request ID", out.request_id),
-            ];
-            let text: String = rows
-                .iter()
-                .filter_map(|(label, value)| value.map(|v| format!("{label:<14}{v}\n")))
-                .collect();
-            ctx.out.print(&text)?;
+    if ctx.out.is_json() {
+        if settled == Settlement::Succeeded {
+            ctx.out.json(&json)?;
         }
+    } else if ctx.out.is_quiet() {
+        ctx.out.print(order_no)?;
+    } else {
+        let rows = [
+            ("Order number", Some(order_no)),
+            ("Status", Some(status)),
+            ("PBX SN", Some(out.product_no)),
+            ("Instance ID", out.instance_id),
+            ("Transaction", out.transaction_no),
+            ("Request ID", out.request_id),
+        ];
+        let text: String = rows
+            .iter()
+            .filter_map(|(label, value)| value.map(|v| format!("{label:<14}{v}\n")))
+            .collect();
+        ctx.out.print(&text)?;
     }
     match settled {
         Settlement::Succeeded => {

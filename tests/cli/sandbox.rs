@@ -48,6 +48,11 @@ fn the_sandbox_lists_its_plans_and_contacts() {
     let plans = run(env.sandbox_cmd().args(["products", "--sn", SN, "--quiet"]));
     assert_eq!(plans.code, 0, "{}", plans.stderr);
     assert_eq!(plans.stdout, format!("{PLAN_ID}\n{PRO_PLAN_ID}\n"));
+    assert!(
+        plans.stderr.starts_with("Sandbox: "),
+        "the notice shows even with --quiet: {}",
+        plans.stderr
+    );
     let contacts = run(env.sandbox_cmd().args(["billing-contacts", "--json"]));
     assert_eq!(contacts.code, 0);
     let list = contacts.json();
