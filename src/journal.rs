@@ -57,6 +57,17 @@ pub enum Entry {
 
 pub const UNKNOWN: &str = "unknown";
 
+/// The outcome recorded for an order with this status: `succeed`, `failed`, or the open
+/// status itself (`pending`, …).
+pub fn outcome_of(status: &str) -> String {
+    use crate::portal::types::{settlement, Settlement};
+    match settlement(status) {
+        Settlement::Succeeded => "succeed".to_owned(),
+        Settlement::Failed => "failed".to_owned(),
+        Settlement::Open => status.to_owned(),
+    }
+}
+
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }

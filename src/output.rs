@@ -104,6 +104,18 @@ impl Output {
         out.flush()
     }
 
+    /// Values one a line (`--quiet` lists); nothing at all for none.
+    pub fn lines(
+        &self,
+        values: impl IntoIterator<Item = impl std::fmt::Display>,
+    ) -> io::Result<()> {
+        let text: String = values.into_iter().map(|v| format!("{v}\n")).collect();
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.print(&text)
+    }
+
     /// Progress and notes on stderr; `--quiet` keeps them back.
     pub fn status(&self, text: &str) {
         if !self.is_quiet() {

@@ -42,13 +42,8 @@ pub async fn run(ctx: &Context) -> Result<()> {
         return Ok(());
     }
     if ctx.out.is_quiet() {
-        let ids: String = contacts
-            .iter()
-            .map(|c| format!("{}\n", c.billing_contact_id))
-            .collect();
-        if !ids.is_empty() {
-            ctx.out.print(&ids)?;
-        }
+        ctx.out
+            .lines(contacts.iter().map(|c| c.billing_contact_id))?;
         return Ok(());
     }
     if contacts.is_empty() {

@@ -11,7 +11,7 @@ use crate::context::Context;
 use crate::error::{Failure, Kind};
 use crate::journal::{self, Entry, Intent, Journal, Outcome};
 use crate::output::format_ms;
-use crate::portal::types::{settlement, Order, Settlement};
+use crate::portal::types::Order;
 use crate::portal::{Id, Portal};
 
 /// The most pages any listing reads, so that a misbehaving portal cannot keep us paging.
@@ -104,14 +104,8 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<()> {
         let out: Vec<OrderOut> = shown.iter().map(|o| OrderOut::from(*o)).collect();
         ctx.out.json(&out)?;
     } else if ctx.out.is_quiet() {
-        let text: String = shown
-            .iter()
-            .filter_map(|o| o.order_no.as_deref())
-            .map(|no| format!("{no}\n"))
-            .collect();
-        if !text.is_empty() {
-            ctx.out.print(&text)?;
-        }
+        ctx.out
+            .lines(shown.iter().filter_map(|o| o.order_no.as_deref()))?;
     } else if shown.is_empty() {
         ctx.out.status(&match sn {
             Some(sn) => format!("No orders for SN {sn}."),
@@ -319,60 +313,44 @@ pub async fn reconcile(ctx: &Context) -> Result<()> {
             .filter(|o| matches_sn(o, &intent.sn))
             .filter(|o| o.created_ms().is_some_and(|t| t >= since))
             .find(|o| o.order_no.as_ref().is_some_and(|no| !taken.contains(no)));
-        if let Some(order) = found {
-            let order_no = order.order_no.clone().unwrap_or_default();
-            taken.insert(order_no.clone());
-            let status = order
-                .order_status
-                .clone()
-                .unwrap_or_else(|| "unknown".to_owned());
-            journal.append(&Entry::Reconciled(Outcome {
-                id: intent.id.clone(),
-                time: journal::now_rfc3339(),
-                outcome: match settlement(&status) {
-                    Settlement::Succeeded => "succeed".to_owned(),
-                    Settlement::Failed => "failed".to_owned(),
-                    Settlement::Open => status.clone(),
-                },
-                order_no: Some(order_no.clone()),
-                order_status: Some(status.clone()),
-                request_id: None,
-            }))?;
-            results.push(Reconciliation {
-                id: intent.id,
-                time: intent.time,
-                sn: intent.sn,
-                plan_name: intent.plan_name,
-                years: intent.years,
-                settled: true,
-                order_no: Some(order_no),
-                order_status: Some(status),
-            });
-        } else {
-            results.push(Reconciliation {
-                id: intent.id,
-                time: intent.time,
-                sn: intent.sn,
-                plan_name: intent.plan_name,
-                years: intent.years,
-                settled: false,
-                order_no: None,
-                order_status: None,
-            });
-        }
+        let settled = match found {
+            Some(order) => {
+                let order_no = order.order_no.clone().unwrap_or_default();
+                taken.insert(order_no.clone());
+                let status = order
+                    .order_status
+                    .clone()
+                    .unwrap_or_else(|| "unknown".to_owned());
+                journal.append(&Entry::Reconciled(Outcome {
+                    id: intent.id.clone(),
+                    time: journal::now_rfc3339(),
+                    outcome: journal::outcome_of(&status),
+                    order_no: Some(order_no.clone()),
+                    order_status: Some(status.clone()),
+                    request_id: None,
+                }))?;
+                Some((order_no, status))
+            }
+            None => None,
+        };
+        results.push(Reconciliation {
+            settled: settled.is_some(),
+            order_no: settled.as_ref().map(|(no, _)| no.clone()),
+            order_status: settled.map(|(_, status)| status),
+            id: intent.id,
+            time: intent.time,
+            sn: intent.sn,
+            plan_name: intent.plan_name,
+            years: intent.years,
+        });
     }
 
     let unknown = results.iter().filter(|r| !r.settled).count();
     if ctx.out.is_json() {
         ctx.out.json(&results)?;
     } else if ctx.out.is_quiet() {
-        let text: String = results
-            .iter()
-            .filter_map(|r| r.order_no.as_ref().map(|no| format!("{no}\n")))
-            .collect();
-        if !text.is_empty() {
-            ctx.out.print(&text)?;
-        }
+        ctx.out
+            .lines(results.iter().filter_map(|r| r.order_no.as_deref()))?;
     } else {
         let text: String = results
             .iter()

@@ -204,11 +204,7 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
                 .unwrap_or_else(|| "unknown".to_owned());
             let settled = settlement(&status);
             record(
-                match settled {
-                    Settlement::Succeeded => "succeed",
-                    Settlement::Failed => "failed",
-                    Settlement::Open => &status,
-                },
+                &journal::outcome_of(&status),
                 Some(&result),
                 request_id.as_deref(),
             );
@@ -320,14 +316,7 @@ fn resolve_plan<'a>(plans: &[&'a Plan], value: &str, sn: &str) -> Result<&'a Pla
 }
 
 fn contact_label(contact: &BillingContact) -> String {
-    let mut label = contact.name();
-    if !contact.email().is_empty() {
-        label = format!("{label} <{}>", contact.email()).trim().to_owned();
-    }
-    if let Some(company) = contact.company.as_deref().filter(|c| !c.is_empty()) {
-        label = format!("{label}, {company}");
-    }
-    format!("{label}  ({})", contact.billing_contact_id)
+    format!("{}  ({})", contact.label(), contact.billing_contact_id)
 }
 
 /// A billing contact ID, or its e-mail address (case-insensitive).
@@ -400,18 +389,11 @@ fn journal_now_ms() -> u64 {
 
 fn summary(ctx: &Context, choice: &Choice, account: Option<&str>) -> String {
     let style = &ctx.out.style;
-    let contact = {
-        let mut text = choice.contact.name();
-        if !choice.contact.email().is_empty() {
-            text = format!("{text} <{}>", choice.contact.email())
-                .trim()
-                .to_owned();
-        }
-        if let Some(company) = choice.contact.company.as_deref().filter(|c| !c.is_empty()) {
-            text = format!("{text}, {company}");
-        }
-        format!("{text} ({})", choice.contact.billing_contact_id)
-    };
+    let contact = format!(
+        "{} ({})",
+        choice.contact.label(),
+        choice.contact.billing_contact_id
+    );
     let charged_to = match account {
         Some(account) => format!("partner account {account}"),
         None => format!("the partner account of profile '{}'", ctx.profile()),

@@ -159,6 +159,18 @@ impl BillingContact {
     pub fn email(&self) -> &str {
         self.email_address.as_deref().unwrap_or("")
     }
+
+    /// "Ana Silva <billing@example.com>, Example Telecom", leaving out what is missing.
+    pub fn label(&self) -> String {
+        let mut label = self.name();
+        if !self.email().is_empty() {
+            label = format!("{label} <{}>", self.email()).trim().to_owned();
+        }
+        match self.company.as_deref().map(str::trim) {
+            Some(company) if !company.is_empty() => format!("{label}, {company}"),
+            _ => label,
+        }
+    }
 }
 
 /// The body of Create an Order (partner-api.md 5.3 and 10.4).
