@@ -181,3 +181,55 @@ async fn ctrl_c_at_the_serial_number_prompt_exits_130() {
     assert_eq!(exit_code(&mut p), 130);
     assert_eq!(total_requests(&server).await, 0);
 }
+
+#[tokio::test]
+async fn no_input_and_ci_turn_prompts_off_even_on_a_terminal() {
+    let server = portal().await;
+    let env = TestEnv::new();
+    let mut p = wizard(&env, &server.uri(), &["--no-input", "purchase"]);
+    p.exp_string("Prompts are off (--no-input is set)").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut p), 2);
+
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("linkus"));
+    command
+        .args(["purchase", "--sn", SN])
+        .env("LINKUS_CONFIG_DIR", env.config_dir())
+        .env("LINKUS_CACHE_DIR", env.cache_dir())
+        .env("LINKUS_DATA_DIR", env.data_dir())
+        .env("CI", "true");
+    let mut p = spawn_command(command, Some(15_000)).unwrap();
+    p.exp_string("Prompts are off (CI is set)").unwrap();
+    p.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut p), 2);
+    assert_eq!(total_requests(&server).await, 0);
+}
+
+#[test]
+fn colour_on_a_terminal_and_never_with_no_color() {
+    let env = TestEnv::new();
+    let colored = |no_color: bool| {
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("linkus"));
+        command
+            .args(["--no-input", "purchase"])
+            .env("TERM", "xterm-256color")
+            .env("LINKUS_CONFIG_DIR", env.config_dir())
+            .env_remove("CI")
+            .env_remove("NO_COLOR");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        let mut p = spawn_command(command, Some(15_000)).unwrap();
+        let text = p.exp_eof().unwrap();
+        assert_eq!(exit_code(&mut p), 2);
+        text
+    };
+    assert!(
+        colored(false).contains("\u{1b}["),
+        "errors are coloured on a terminal"
+    );
+    assert!(
+        !colored(true).contains("\u{1b}["),
+        "NO_COLOR turns colour off"
+    );
+}
