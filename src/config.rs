@@ -100,8 +100,8 @@ impl ConfigFile {
     /// Parses the file's text; an error names what is wrong, never a secret.
     pub fn parse(text: &str) -> std::result::Result<Self, String> {
         toml::from_str(text).map_err(|error| {
-            // toml's messages quote the offending line, which may hold a secret.
-            let message = error.message().to_owned();
+            // toml's messages quote the values they could not use, which may be a secret.
+            let message = without_quoted(error.message());
             match error.span() {
                 Some(span) => {
                     let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
@@ -113,8 +113,12 @@ impl ConfigFile {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
-        let Some(bytes) = files::read_optional(path)? else {
-            return Ok(ConfigFile::default());
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(ConfigFile::default())
+            }
+            Err(error) => return Err(config_error(path, "read the config file", error)),
         };
         let text = String::from_utf8(bytes).map_err(|_| corrupt(path, "it is not UTF-8 text"))?;
         ConfigFile::parse(&text).map_err(|reason| corrupt(path, &reason))
@@ -127,12 +131,43 @@ impl ConfigFile {
 
     /// Changes the file under a lock, so that two processes do not lose each other's changes.
     pub fn update<T>(path: &Path, change: impl FnOnce(&mut ConfigFile) -> T) -> Result<T> {
-        let _lock = files::lock(&files::lock_path(path))?;
+        let _lock = files::lock(&files::lock_path(path))
+            .map_err(|error| config_error(path, "write the config file", format!("{error:#}")))?;
         let mut config = ConfigFile::load(path)?;
         let value = change(&mut config);
-        config.save(path)?;
+        config
+            .save(path)
+            .map_err(|error| config_error(path, "write the config file", format!("{error:#}")))?;
         Ok(value)
     }
+}
+
+/// A message with every quoted part replaced, so that no value from the file is repeated.
+fn without_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quote: Option<char> = None;
+    for c in message.chars() {
+        match (quote, c) {
+            (None, '"' | '\'' | '`') => {
+                quote = Some(c);
+                out.push_str("(a value)");
+            }
+            (Some(open), c) if c == open => quote = None,
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    out
+}
+
+/// A config problem is the user's to fix (exit 2), with the path and what to do.
+pub fn config_error(path: &Path, what: &str, error: impl std::fmt::Display) -> anyhow::Error {
+    Failure::new(
+        Kind::Config,
+        format!("Could not {what} {}: {error}", path.display()),
+    )
+    .hint("Check that the folder can be written, or point LINKUS_CONFIG_DIR elsewhere.")
+    .into()
 }
 
 fn corrupt(path: &Path, reason: &str) -> anyhow::Error {
@@ -187,7 +222,6 @@ pub struct CredentialLookup {
 pub fn find_credentials(dirs: &Dirs, profile: &str) -> Result<CredentialLookup> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let path = dirs.config_file();
-    let stored = ConfigFile::load(&path)?.profiles.remove(profile);
     let from_env = match (env("LINKUS_CLIENT_ID"), env("LINKUS_CLIENT_SECRET")) {
         (Some(id), Some(secret)) => Some(Credentials {
             client_id: id.trim().to_owned(),
@@ -203,6 +237,12 @@ pub fn find_credentials(dirs: &Dirs, profile: &str) -> Result<CredentialLookup> 
             .into())
         }
         (None, None) => None,
+    };
+    // Credentials in the environment need no config file: a broken one only loses the warning.
+    let stored = match ConfigFile::load(&path) {
+        Ok(mut config) => config.profiles.remove(profile),
+        Err(_) if from_env.is_some() => None,
+        Err(error) => return Err(error),
     };
     let shadowed_profile = from_env.is_some() && stored.is_some();
     let active = from_env.or_else(|| {
@@ -267,6 +307,15 @@ mod tests {
                 .unwrap_err();
         assert!(reason.starts_with("line "), "{reason}");
         assert!(!reason.contains("hunter2hunter2"), "{reason}");
+    }
+
+    #[test]
+    fn no_value_from_the_file_is_quoted_in_errors() {
+        let reason =
+            ConfigFile::parse("client_secret = \"hunter2hunter2\"\n[default]\nclient_id = \"x\"\n")
+                .unwrap_err();
+        assert!(!reason.contains("hunter2hunter2"), "{reason}");
+        assert!(reason.contains("line 1"), "{reason}");
     }
 
     #[test]

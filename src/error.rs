@@ -65,8 +65,10 @@ pub struct Failure {
     pub kind: Kind,
     pub message: String,
     pub hints: Vec<String>,
-    /// The portal's request ID, when the failure is about one request.
+    /// The portal's request ID, HTTP status and code, when the failure is about one request.
     pub request_id: Option<String>,
+    pub http_status: Option<u16>,
+    pub portal_code: Option<String>,
     /// A JSON value to print on stdout instead of the error object (an order that exists).
     pub json_result: Option<serde_json::Value>,
     /// The command already wrote its result on stdout: print nothing more there.
@@ -80,6 +82,8 @@ impl Failure {
             message: message.into(),
             hints: Vec::new(),
             request_id: None,
+            http_status: None,
+            portal_code: None,
             json_result: None,
             stdout_written: false,
         }
@@ -206,8 +210,12 @@ pub fn diagnose(error: &anyhow::Error) -> Report {
         message: crate::redact::scrub(&message),
         causes: causes.iter().map(|c| crate::redact::scrub(c)).collect(),
         hints,
-        http_status: portal.and_then(PortalError::http_status),
-        portal_code: portal.and_then(|p| p.portal_code().map(str::to_owned)),
+        http_status: failure
+            .and_then(|f| f.http_status)
+            .or_else(|| portal.and_then(PortalError::http_status)),
+        portal_code: failure
+            .and_then(|f| f.portal_code.clone())
+            .or_else(|| portal.and_then(|p| p.portal_code().map(str::to_owned))),
         request_id: failure
             .and_then(|f| f.request_id.clone())
             .or_else(|| portal.and_then(|p| p.request_id().map(str::to_owned))),

@@ -78,7 +78,7 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
             },
         );
     })
-    .with_context(|| format!("Could not save the credentials in {}", path.display()))?;
+    .context("Could not save the credentials")?;
 
     let account = token.account();
     if ctx.out.is_json() {

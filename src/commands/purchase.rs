@@ -224,14 +224,18 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
                 choice.sn
             )))
         }
-        Verdict::Unknown { reason, request_id } => {
+        Verdict::Unknown {
+            reason,
+            request_id,
+            http_status,
+            portal_code,
+        } => {
             record(journal::UNKNOWN, None, request_id.as_deref());
-            Err(outcome_unknown(
-                &choice.sn,
-                &intent.time,
-                &reason,
-                request_id,
-            ))
+            let mut failure = outcome_unknown(&choice.sn, &intent.time, &reason);
+            failure.request_id = request_id;
+            failure.http_status = http_status;
+            failure.portal_code = portal_code;
+            Err(failure.into())
         }
     }
 }
@@ -444,7 +448,10 @@ fn replay_command(ctx: &Context, choice: &Choice) -> String {
         words.extend(["--profile".to_owned(), ctx.profile().to_owned()]);
     }
     if let (false, Some(url)) = (ctx.global.sandbox, &ctx.global.base_url) {
-        words.extend(["--base-url".to_owned(), url.to_string()]);
+        words.extend([
+            "--base-url".to_owned(),
+            url.as_str().trim_end_matches('/').to_owned(),
+        ]);
     }
     words.extend([
         "purchase".to_owned(),
@@ -497,28 +504,54 @@ enum Verdict {
     Unknown {
         reason: String,
         request_id: Option<String>,
+        http_status: Option<u16>,
+        portal_code: Option<String>,
     },
 }
 
 fn judge(sent: OrderSend) -> Verdict {
     let response = match sent {
         OrderSend::NotSent(error) => return Verdict::NotSent(error),
+        OrderSend::Refused(error) => return Verdict::Rejected(error),
         OrderSend::Unknown(error) => {
             return Verdict::Unknown {
                 reason: error.to_string(),
                 request_id: None,
+                http_status: None,
+                portal_code: None,
             }
         }
         OrderSend::Answered(response) => response,
     };
     let endpoint = format!("POST {ORDER_PATH}");
     if response.status >= 500 {
-        let request_id = serde_json::from_slice(&response.body)
-            .ok()
-            .and_then(|body| envelope::request_id_of(&body));
+        // Whatever the body says, a server error does not prove the order was not placed.
+        let (reason, request_id, portal_code) =
+            match envelope::parse(&endpoint, response.status, &response.body) {
+                Err(PortalError::Rejected {
+                    code,
+                    detail,
+                    request_id,
+                    ..
+                }) => (
+                    format!(
+                        "the portal answered HTTP {}: {detail} ({code})",
+                        response.status
+                    ),
+                    request_id,
+                    Some(code),
+                ),
+                _ => (
+                    format!("the portal answered HTTP {}", response.status),
+                    None,
+                    None,
+                ),
+            };
         return Verdict::Unknown {
-            reason: format!("the portal answered HTTP {}", response.status),
+            reason,
             request_id,
+            http_status: Some(response.status),
+            portal_code,
         };
     }
     match envelope::parse(&endpoint, response.status, &response.body) {
@@ -532,23 +565,22 @@ fn judge(sent: OrderSend) -> Verdict {
             Ok(_) | Err(_) => Verdict::Unknown {
                 reason: "the portal said success but gave no order number".to_owned(),
                 request_id: reply.request_id,
+                http_status: Some(reply.status),
+                portal_code: None,
             },
         },
         Err(error @ PortalError::Rejected { .. }) => Verdict::Rejected(error),
         Err(error) => Verdict::Unknown {
             reason: error.to_string(),
             request_id: error.request_id().map(str::to_owned),
+            http_status: error.http_status(),
+            portal_code: None,
         },
     }
 }
 
-fn outcome_unknown(
-    sn: &str,
-    sent_at: &str,
-    reason: &str,
-    request_id: Option<String>,
-) -> anyhow::Error {
-    let mut failure = Failure::new(
+fn outcome_unknown(sn: &str, sent_at: &str, reason: &str) -> Failure {
+    Failure::new(
         Kind::OrderUnknown,
         format!(
             "The order for SN {sn} was sent at {sent_at}, but no definitive answer came back ({reason}). It may or may not have been placed."
@@ -556,9 +588,7 @@ fn outcome_unknown(
     )
     .hint(format!(
         "Do not run the same purchase again yet: check `linkus orders list --sn {sn}` (or `linkus orders reconcile`) first."
-    ));
-    failure.request_id = request_id;
-    failure.into()
+    ))
 }
 
 #[derive(Serialize)]

@@ -23,15 +23,31 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<()> {
     // The URL is the result, for tools that start the sandbox on port 0.
     ctx.out.print(&format!("http://{address}"))?;
     ctx.out.status(&format!(
-        "Sandbox portal listening on http://{address} (state in {}); any client ID and secret work. Ctrl-C stops it.",
+        "Sandbox portal listening on http://{address} (state in {}); any client ID and secret work. Ctrl-C or SIGTERM stops it.",
         dir.display()
     ));
     tokio::select! {
         () = sandbox::serve(listener, portal, options) => {}
-        _ = tokio::signal::ctrl_c() => {}
+        () = stop_requested() => {}
     }
     ctx.out.status("Sandbox portal stopped.");
     Ok(())
+}
+
+/// Ctrl-C, or on Unix also SIGTERM (what service managers and `kill` send).
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 pub fn reset(ctx: &Context) -> Result<()> {

@@ -96,6 +96,11 @@ impl PortalError {
                 429 | 500..=599 => Kind::Network,
                 _ => Kind::Rejected,
             },
+            // A proxy or firewall page that denies access (an IP restriction, say) is still
+            // about access, not about the network.
+            PortalError::NotJson {
+                status: 401 | 403, ..
+            } => Kind::Auth,
             PortalError::NotJson { .. }
             | PortalError::Shape { .. }
             | PortalError::TooLarge { .. }
@@ -171,6 +176,11 @@ impl PortalError {
                         "Check the network connection and the base URL (--base-url, LINKUS_BASE_URL), then try again."
                             .to_owned(),
                     );
+                } else if self.http_status() == Some(404) {
+                    hints.push(
+                        "Nothing answers at that address: check the base URL (--base-url, LINKUS_BASE_URL)."
+                            .to_owned(),
+                    );
                 } else {
                     hints.push(
                         "The portal or a proxy in between is having trouble: try again in a few minutes."
@@ -190,9 +200,10 @@ impl PortalError {
     }
 }
 
-/// The first line of a body, cleaned for a terminal: at most 120 characters, no control codes.
+/// The start of a body, cleaned for a terminal: an HTML page's title, else the first line that
+/// is not blank; at most 120 characters, no control codes.
 pub fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
     let line = text
         .lines()
         .map(str::trim)
@@ -207,8 +218,45 @@ pub fn snippet(body: &[u8]) -> String {
         clean.push('…');
     }
     if clean.is_empty() {
-        "(empty body)".to_owned()
-    } else {
-        clean
+        return "(empty body)".to_owned();
+    }
+    // An HTML page's first line is often just `<html>`; its title says what happened.
+    match html_title(&text) {
+        Some(title) if !clean.contains(title) => {
+            let title: String = title.chars().filter(|c| !c.is_control()).take(80).collect();
+            format!("{clean} (page title: {title})")
+        }
+        _ => clean,
+    }
+}
+
+fn html_title(text: &str) -> Option<&str> {
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title")?;
+    let open_end = start + lower[start..].find('>')? + 1;
+    let close = open_end + lower[open_end..].find("</title")?;
+    text.get(open_end..close)
+        .map(str::trim)
+        .filter(|title| !title.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_show_the_first_line_and_an_html_title() {
+        assert_eq!(
+            snippet(b"\n\n  <html><title>502 Bad Gateway</title>"),
+            "<html><title>502 Bad Gateway</title>"
+        );
+        assert_eq!(
+            snippet(b"<html>\n<head><title> Access denied </title></head>"),
+            "<html> (page title: Access denied)"
+        );
+        assert_eq!(snippet(b""), "(empty body)");
+        assert_eq!(snippet(b"\x1b[31mred"), " [31mred");
+        assert!(snippet(&[b'x'; 500]).ends_with('…'));
+        assert_eq!(snippet(b"\xff\xfe{"), "\u{fffd}\u{fffd}{");
     }
 }

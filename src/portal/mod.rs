@@ -183,7 +183,7 @@ impl Portal {
         drop(response);
         let renewed = match self.tokens.renew(&self.http, &token).await {
             Ok(token) => token,
-            Err(error) => return OrderSend::NotSent(error),
+            Err(error) => return OrderSend::Refused(error),
         };
         self.send_order_once(&request, &renewed).await.into()
     }
@@ -204,6 +204,9 @@ pub enum OrderSend {
     Answered(RawResponse),
     /// The request provably never left the machine.
     NotSent(PortalError),
+    /// The portal refused the token (401) and no new one could be had: the order was sent but
+    /// not taken.
+    Refused(PortalError),
     /// The request was sent and the answer was lost: timeout, reset, unreadable body.
     Unknown(PortalError),
 }

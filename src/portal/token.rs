@@ -82,6 +82,11 @@ impl Token {
         self.refresh.is_some() && now < self.refresh_expires_at
     }
 
+    /// Whether the token can travel in an Authorization header at all.
+    pub fn fits_a_header(&self) -> bool {
+        reqwest::header::HeaderValue::from_str(self.authorization.expose()).is_ok()
+    }
+
     /// The partner account named in the token's claims, where they can be read.
     pub fn account(&self) -> Option<String> {
         account_from_jwt(self.access.expose())
@@ -157,14 +162,15 @@ impl TokenCache {
         if file.client_id != self.client_id || file.portal != self.portal || file.token.is_empty() {
             return None;
         }
-        Some(Token {
+        let token = Token {
             access: Secret::new(file.token),
             authorization: Secret::new(file.authorization),
             refresh: file.refresh_token.map(Secret::new),
             obtained_at: file.obtained_at,
             expires_at: file.expires_at,
             refresh_expires_at: file.refresh_expires_at,
-        })
+        };
+        token.fits_a_header().then_some(token)
     }
 
     pub fn save(&self, token: &Token) -> anyhow::Result<()> {
@@ -381,13 +387,22 @@ impl TokenManager {
                 request_id: reply.request_id,
             });
         };
-        Ok(Token::new(
+        let token = Token::new(
             access,
             details.token_head,
             details.refresh_token,
             details.expires_in.unwrap_or(1800),
             now_secs(),
-        ))
+        );
+        if !token.fits_a_header() {
+            return Err(PortalError::Shape {
+                endpoint,
+                status: reply.status,
+                detail: "the token has characters an HTTP header cannot carry".to_owned(),
+                request_id: reply.request_id,
+            });
+        }
+        Ok(token)
     }
 }
 

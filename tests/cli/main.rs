@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod faults;
 mod foundation;
 mod orders;
 mod purchase;

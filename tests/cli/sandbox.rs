@@ -219,7 +219,14 @@ fn a_sandbox_token_is_reused_across_invocations() {
 
 #[cfg(unix)]
 #[test]
-fn sandbox_serve_answers_other_tools_and_stops_on_ctrl_c() {
+fn sandbox_serve_answers_other_tools_and_stops_on_ctrl_c_or_sigterm() {
+    for signal in ["-INT", "-TERM"] {
+        serve_then_stop_with(signal);
+    }
+}
+
+#[cfg(unix)]
+fn serve_then_stop_with(signal: &str) {
     let env = TestEnv::new();
     let mut serve = std::process::Command::new(assert_cmd::cargo::cargo_bin("linkus"));
     for (key, value) in env.cmd().get_envs() {
@@ -254,7 +261,7 @@ fn sandbox_serve_answers_other_tools_and_stops_on_ctrl_c() {
     );
 
     std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);

@@ -1,0 +1,345 @@
+#!/usr/bin/env bash
+# Round-trip benchmark for linkus against its own sandbox portal with simulated latency.
+#
+#   bash bench/roundtrips.sh                     # from the repository root
+#   RUNS=20 LATENCY_MS=100 bash bench/roundtrips.sh
+#
+# Knobs (environment):
+#   RUNS        runs per scenario (default 10)
+#   LATENCY_MS  delay the sandbox adds before each answer (default 50)
+#   HELP_RUNS   runs of `linkus --help` for the start-time figure (default 200)
+#
+# Progress goes to stderr; the results (markdown) go to stdout.
+# Everything lives in a temporary folder that is removed on exit, and the sandbox server
+# (127.0.0.1 only) is stopped on exit.
+
+set -euo pipefail
+
+RUNS=${RUNS:-10}
+LATENCY_MS=${LATENCY_MS:-50}
+HELP_RUNS=${HELP_RUNS:-200}
+
+for knob in RUNS LATENCY_MS HELP_RUNS; do
+    if ! [[ ${!knob} =~ ^[0-9]+$ ]] || ((${!knob} < 1 || ${!knob} > 100000)); then
+        echo "bench: $knob must be a whole number from 1 to 100000 (got '${!knob}')" >&2
+        exit 2
+    fi
+done
+if ((RUNS > 1000)); then
+    echo "bench: RUNS is at most 1000" >&2
+    exit 2
+fi
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+REPO=$PWD
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# --- Build ---------------------------------------------------------------------------------
+log "building the release binary (cargo build --release --locked)…"
+cargo build --release --locked >&2
+BIN=$REPO/target/release/linkus
+[[ -x $BIN ]] || { log "no binary at $BIN"; exit 1; }
+
+# --- Isolated environment ------------------------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/linkus-bench.XXXXXXXX")
+SERVER_PID=""
+
+cleanup() {
+    local status=$?
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -INT "$SERVER_PID" 2>/dev/null || true
+        # Bounded wait for a clean stop, then force it.
+        for _ in $(seq 1 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$WORK/home" "$WORK/config" "$WORK/cache" "$WORK/data" "$WORK/runs"
+export HOME=$WORK/home
+export LINKUS_CONFIG_DIR=$WORK/config
+export LINKUS_CACHE_DIR=$WORK/cache
+export LINKUS_DATA_DIR=$WORK/data
+export XDG_CONFIG_HOME=$WORK/home/.config XDG_CACHE_HOME=$WORK/home/.cache XDG_DATA_HOME=$WORK/home/.local/share
+export NO_COLOR=1
+# Nothing from the caller's environment may change what linkus does.
+unset CI LINKUS_PROFILE LINKUS_BASE_URL LINKUS_SANDBOX LINKUS_OUTPUT LINKUS_NO_INPUT \
+    LINKUS_TIMEOUT LINKUS_CLIENT_ID LINKUS_CLIENT_SECRET LINKUS_RETRY_BASE_MS LINKUS_RETRY_MAX_MS \
+    http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+
+# --- Clock -----------------------------------------------------------------------------------
+# Microseconds since the epoch. $EPOCHREALTIME (bash 5) costs no fork; date +%s%N otherwise.
+if [[ -n ${EPOCHREALTIME:-} ]]; then
+    now_us_into() { printf -v "$1" '%s' "${EPOCHREALTIME/[.,]/}"; }
+else
+    now_us_into() { printf -v "$1" '%s' "$(($(date +%s%N) / 1000))"; }
+fi
+
+# Median of numbers on stdin (average of the two middle ones for an even count).
+median() {
+    sort -n | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "nan"; exit }
+        if (NR % 2) printf "%.1f\n", v[(NR + 1) / 2]
+        else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+minmax() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo, hi }'; }
+
+# --- Sandbox server --------------------------------------------------------------------------
+SERVER_LOG=$WORK/server.log
+log "starting linkus sandbox serve --port 0 --latency-ms $LATENCY_MS…"
+"$BIN" sandbox serve --port 0 --latency-ms "$LATENCY_MS" >"$WORK/server.out" 2>"$SERVER_LOG" </dev/null &
+SERVER_PID=$!
+
+BASE_URL=""
+for _ in $(seq 1 100); do
+    if [[ -s $WORK/server.out ]]; then
+        IFS= read -r BASE_URL <"$WORK/server.out" || true
+        [[ -n $BASE_URL ]] && break
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { log "the sandbox server exited:"; cat "$SERVER_LOG" >&2; exit 1; }
+    sleep 0.1
+done
+if ! [[ $BASE_URL =~ ^http://127\.0\.0\.1:[0-9]+$ ]]; then
+    log "expected http://127.0.0.1:PORT on the server's first stdout line, got '$BASE_URL'"
+    cat "$SERVER_LOG" >&2
+    exit 1
+fi
+log "sandbox at $BASE_URL"
+
+export LINKUS_BASE_URL=$BASE_URL LINKUS_CLIENT_ID=bench LINKUS_CLIENT_SECRET=bench-secret
+
+# Requests the server has answered so far: one log line each, "... METHOD PATH -> STATUS (N ms)".
+requests_so_far() { grep -cE ' -> [0-9]{3} \([0-9]+ ms\)$' "$SERVER_LOG" || true; }
+
+# A serial number no other run uses. Letters and digits only, never a special sandbox SN.
+SN_PREFIX="B$(printf '%04d' $((RANDOM % 10000)))"
+unique_sn() { # scenario-letter run-index
+    local sn="${SN_PREFIX}$1$((9000000000 + $2))"
+    if [[ $sn =~ (0402|0202|0504|0503)$ ]]; then sn="${sn}7"; fi
+    echo "$sn"
+}
+
+READ_SN=369471667338
+PLANS_PATH=/pricing/openapi/purchase/v1/purchase_product_info
+CONTACTS_PATH=/user/openapi/user/v1/client/billing_contact_list
+ORDER_PATH=/order/openapi/order/v1/save
+TOKEN_PATH=/auth/openapi/v1/oauth/token
+CONTACT_ID=3197218168379846218
+PLAN_ID=3048918321840570368
+
+# --- What each scenario runs -------------------------------------------------------------
+# Each prints nothing useful and fails (non-zero) if the command did not succeed.
+run_products() { "$BIN" products --sn "$READ_SN" </dev/null; }
+run_purchase() { # SN
+    "$BIN" purchase --sn "$1" --plan "Linkus Cloud Service" --billing-contact "$CONTACT_ID" \
+        --years 1 --yes </dev/null
+}
+
+CURL=(curl -sS --fail-with-body --max-time 30 --noproxy '*')
+tutorial_token() {
+    local body token
+    body=$("${CURL[@]}" -X POST "$BASE_URL$TOKEN_PATH" \
+        --data-urlencode "client_id=$LINKUS_CLIENT_ID" \
+        --data-urlencode "client_secret=$LINKUS_CLIENT_SECRET" \
+        --data-urlencode "grant_type=pp_credentials")
+    token=$(printf '%s' "$body" | sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p')
+    [[ -n $token ]] || { echo "no token in: $body" >&2; return 1; }
+    printf '%s' "$token"
+}
+tutorial_rest() { # TOKEN SN: plans, billing contacts, order; one at a time
+    local token=$1 sn=$2 body
+    body=$("${CURL[@]}" -G "$BASE_URL$PLANS_PATH" -H "Authorization: Bearer $token" \
+        --data-urlencode productId=9 --data-urlencode "productNo=$sn")
+    [[ $body == *'"code":"success"'* ]] || { echo "plans: $body" >&2; return 1; }
+    body=$("${CURL[@]}" "$BASE_URL$CONTACTS_PATH" -H "Authorization: Bearer $token")
+    [[ $body == *'"code":"success"'* ]] || { echo "contacts: $body" >&2; return 1; }
+    body=$("${CURL[@]}" -X POST "$BASE_URL$ORDER_PATH" -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' --data-binary @- <<JSON
+{"operationType":"purchase_plan","productId":9,"productNo":"$sn","billingId":$CONTACT_ID,"serviceList":[{"serviceType":"plan","serviceId":$PLAN_ID,"purchaseType":"purchase","billingModel":"recurring","billingCycle":"annually","multiCycle":1}]}
+JSON
+    )
+    [[ $body == *'"code":"success"'* && $body == *'"orderStatus":"succeed"'* ]] \
+        || { echo "order: $body" >&2; return 1; }
+}
+run_tutorial() { # SN: token, plans, contacts, order
+    local token
+    token=$(tutorial_token)
+    tutorial_rest "$token" "$1"
+}
+CACHED_TUTORIAL_TOKEN=""
+run_tutorial_cached() { tutorial_rest "$CACHED_TUTORIAL_TOKEN" "$1"; }
+
+# --- Measuring -----------------------------------------------------------------------------
+# measure KEY SETUP COMMAND...: RUNS runs; SETUP (a function name or :) runs untimed before
+# each; "{SN}" in the command becomes a fresh serial number. Records wall ms and requests.
+declare -A MEDIAN_MS REQS_MED REQS_RANGE RTS
+measure() {
+    local key=$1 setup=$2
+    shift 2
+    local ms_file=$WORK/runs/$key.ms req_file=$WORK/runs/$key.req
+    : >"$ms_file"
+    : >"$req_file"
+    local i t0 t1 before after sn arg out=$WORK/runs/$key.out
+    for ((i = 1; i <= RUNS; i++)); do
+        "$setup"
+        sn=$(unique_sn "$key" "$i")
+        local cmd=()
+        for arg in "$@"; do cmd+=("${arg//\{SN\}/$sn}"); done
+        before=$(requests_so_far)
+        now_us_into t0
+        if ! "${cmd[@]}" >"$out" 2>&1; then
+            log "scenario $key, run $i failed: ${cmd[*]}"
+            cat "$out" >&2
+            exit 1
+        fi
+        now_us_into t1
+        after=$(requests_so_far)
+        echo $(((t1 - t0))) | awk '{ printf "%.3f\n", $1 / 1000 }' >>"$ms_file"
+        echo $((after - before)) >>"$req_file"
+    done
+    MEDIAN_MS[$key]=$(median <"$ms_file")
+    REQS_MED[$key]=$(median <"$req_file" | awk '{ printf "%g", $1 }')
+    REQS_RANGE[$key]=$(minmax <"$req_file")
+    RTS[$key]=$(awk -v ms="${MEDIAN_MS[$key]}" -v l="$LATENCY_MS" 'BEGIN { printf "%d", ms / l + 0.5 }')
+    log "$key: median ${MEDIAN_MS[$key]} ms, requests ${REQS_RANGE[$key]/ /..}, ~${RTS[$key]} round trips"
+}
+
+no_setup() { :; }
+drop_token_cache() { rm -rf "$LINKUS_CACHE_DIR"; }
+warm_token() { run_products >/dev/null 2>&1; }
+
+# Warm the page cache with the binary, and the token cache.
+for _ in 1 2 3; do "$BIN" --help >/dev/null; done
+warm_token
+
+log "a. products, cached token ($RUNS runs)…"
+measure a no_setup run_products
+log "b. products, cold: token cache deleted before each run ($RUNS runs)…"
+measure b drop_token_cache run_products
+warm_token
+log "c. purchase, cached token ($RUNS runs)…"
+measure c no_setup run_purchase "{SN}"
+log "d. tutorial sequence with curl: token, plans, contacts, order ($RUNS runs)…"
+measure d no_setup run_tutorial "{SN}"
+CACHED_TUTORIAL_TOKEN=$(tutorial_token)
+log "d'. tutorial sequence with a cached token: plans, contacts, order ($RUNS runs)…"
+measure e no_setup run_tutorial_cached "{SN}"
+
+# --- Start time ------------------------------------------------------------------------------
+log "linkus --help, $HELP_RUNS runs…"
+HELP_FILE=$WORK/runs/help.ms
+: >"$HELP_FILE"
+for ((i = 1; i <= HELP_RUNS; i++)); do
+    now_us_into t0
+    "$BIN" --help >/dev/null
+    now_us_into t1
+    echo $((t1 - t0)) >>"$HELP_FILE"
+done
+HELP_MS=$(awk '{ printf "%.3f\n", $1 / 1000 }' "$HELP_FILE" | median)
+HYPERFINE_NOTE=""
+if command -v hyperfine >/dev/null 2>&1; then
+    hyperfine -N --warmup 10 --runs "$HELP_RUNS" --export-json "$WORK/hf.json" "$BIN --help" >&2 || true
+    if [[ -s $WORK/hf.json ]]; then
+        HYPERFINE_NOTE=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f" % (r["median"]*1000))' "$WORK/hf.json" 2>/dev/null || true)
+    fi
+fi
+
+# --- Peak memory ---------------------------------------------------------------------------
+# Max RSS in KiB of one run of a command: GNU time when present, else python3's getrusage.
+MEM_TOOL=""
+if [[ -x /usr/bin/time ]] && /usr/bin/time -f '%M' -o "$WORK/t.probe" true 2>/dev/null && [[ -s $WORK/t.probe ]]; then
+    MEM_TOOL="GNU time (/usr/bin/time -f %M)"
+    max_rss_kib() {
+        /usr/bin/time -f '%M' -o "$WORK/rss" "$@" >"$WORK/rss.out" 2>&1 </dev/null \
+            || { cat "$WORK/rss.out" >&2; return 1; }
+        tail -n 1 "$WORK/rss"
+    }
+elif command -v python3 >/dev/null 2>&1; then
+    MEM_TOOL="python3 resource.getrusage(RUSAGE_CHILDREN).ru_maxrss"
+    max_rss_kib() {
+        python3 - "$@" <<'PY'
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.PIPE)
+if done.returncode != 0:
+    sys.stderr.write(done.stderr.decode(errors="replace"))
+    sys.exit(1)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # KiB on Linux
+PY
+    }
+else
+    MEM_TOOL=""
+fi
+RSS_READ="n/a" RSS_BUY="n/a"
+if [[ -n $MEM_TOOL ]]; then
+    warm_token
+    log "peak memory ($MEM_TOOL)…"
+    RSS_READ=$(max_rss_kib "$BIN" products --sn "$READ_SN")
+    RSS_BUY=$(max_rss_kib "$BIN" purchase --sn "$(unique_sn m 1)" --plan "Linkus Cloud Service" \
+        --billing-contact "$CONTACT_ID" --years 1 --yes)
+fi
+kib_to_mib() { awk -v k="$1" 'BEGIN { if (k == "n/a") print "n/a"; else printf "%.1f", k / 1024 }'; }
+
+# --- Binary size ---------------------------------------------------------------------------
+SIZE_B=$(stat -c %s "$BIN")
+SIZE_MIB=$(awk -v b="$SIZE_B" 'BEGIN { printf "%.2f", b / 1048576 }')
+
+# --- Stop the server -------------------------------------------------------------------------
+kill -INT "$SERVER_PID" 2>/dev/null || true
+for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+kill -KILL "$SERVER_PID" 2>/dev/null || true
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=""
+
+# --- Report --------------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+reqs() { # key: median, with the range when runs differed
+    local lo hi
+    read -r lo hi <<<"${REQS_RANGE[$1]}"
+    if [[ $lo == "$hi" ]]; then echo "$lo"; else echo "${REQS_MED[$1]} ($lo–$hi)"; fi
+}
+verdict() { if awk -v v="$1" -v t="$2" 'BEGIN { exit !(v < t) }'; then echo met; else echo "**missed**"; fi; }
+verdict_le() { if awk -v v="$1" -v t="$2" 'BEGIN { exit !(v <= t) }'; then echo met; else echo "**missed**"; fi; }
+
+R_CD=$(ratio "${MEDIAN_MS[c]}" "${MEDIAN_MS[d]}")
+R_CE=$(ratio "${MEDIAN_MS[c]}" "${MEDIAN_MS[e]}")
+R_ED=$(ratio "${MEDIAN_MS[e]}" "${MEDIAN_MS[d]}")
+R_AD=$(ratio "${MEDIAN_MS[a]}" "${MEDIAN_MS[d]}")
+
+cat <<EOF
+## Results
+
+$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) CPU · $(uname -m) · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') · linkus $("$BIN" --version | awk '{ print $2 }') (git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo ', uncommitted changes'))
+RUNS=$RUNS, LATENCY_MS=$LATENCY_MS (added by the sandbox before every answer), medians over RUNS runs.
+
+| Scenario | Requests sent | Round trips on the critical path | Median wall ms | Ratio to the sequential flow |
+|---|---|---|---|---|
+| a. \`linkus products --sn SN\`, cached token (target 1 RT) | $(reqs a) | ${RTS[a]} | ${MEDIAN_MS[a]} | |
+| b. \`linkus products --sn SN\`, cold: no cached token (target 2 RT) | $(reqs b) | ${RTS[b]} | ${MEDIAN_MS[b]} | |
+| c. \`linkus purchase … --yes\`, cached token (target 2 RT) | $(reqs c) | ${RTS[c]} | ${MEDIAN_MS[c]} | $R_CD of d; $R_CE of d′ |
+| d. tutorial with curl, one request at a time: token, plans, contacts, order | $(reqs d) | ${RTS[d]} | ${MEDIAN_MS[d]} | 1.00 |
+| d′. tutorial with curl, cached token: plans, contacts, order | $(reqs e) | ${RTS[e]} | ${MEDIAN_MS[e]} | $R_ED of d |
+
+Round trips = round(median wall ms / LATENCY_MS).
+
+| Other figure | Value | Target | |
+|---|---|---|---|
+| purchase (c) / tutorial (d), wall time | $R_CD | ≤ 0.60 | $(verdict_le "$R_CD" 0.60) |
+| purchase (c) / tutorial with cached token (d′), wall time | $R_CE | (fair comparison, no target) | |
+| \`linkus --help\`, median of $HELP_RUNS runs | $HELP_MS ms$([[ -n $HYPERFINE_NOTE ]] && echo " (hyperfine: $HYPERFINE_NOTE ms)") | < 10 ms | $(verdict "$HELP_MS" 10) |
+| max RSS, \`products\` (cached token) | ${RSS_READ} KiB ($(kib_to_mib "$RSS_READ") MiB) | < 30 MiB | $([[ $RSS_READ == n/a ]] && echo n/a || verdict "$RSS_READ" 30720) |
+| max RSS, \`purchase --yes\` (cached token) | ${RSS_BUY} KiB ($(kib_to_mib "$RSS_BUY") MiB) | < 30 MiB | $([[ $RSS_BUY == n/a ]] && echo n/a || verdict "$RSS_BUY" 30720) |
+| release binary size | $SIZE_B bytes ($SIZE_MIB MiB) | | |
+
+Peak memory measured with: ${MEM_TOOL:-nothing available (neither GNU time nor python3)}.
+EOF
