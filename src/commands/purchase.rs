@@ -19,7 +19,7 @@ use crate::portal::types::{
     decode, settlement, BillingContact, OrderRequest, OrderResult, Plan, ProductInstance,
     Settlement, LINKUS_PRODUCT_ID,
 };
-use crate::portal::{Id, OrderSend, PortalError, ORDER_PATH};
+use crate::portal::{Id, OrderSend, Portal, PortalError, ORDER_PATH};
 use crate::prompt::{self, Spinner};
 
 /// What was chosen, after flags and prompts.
@@ -31,14 +31,14 @@ struct Choice<'a> {
     po_number: Option<String>,
 }
 
+/// What the portal offers for the PBX, fetched before anything is chosen.
+struct Catalog {
+    plans: Vec<Plan>,
+    contacts: Vec<BillingContact>,
+}
+
 pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
     check_flags_without_prompts(ctx, &args)?;
-    let prompts = ctx.interactive;
-    let wizard = args.sn.is_none()
-        || args.plan.is_none()
-        || args.billing_contact.is_none()
-        || args.years.is_none();
-
     let sn = match &args.sn {
         Some(sn) => sn.clone(),
         None => prompt::text(
@@ -46,14 +46,41 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
             |value| parse_sn(value).map(drop),
         )?,
     };
-
     let portal = ctx.portal()?;
+    let catalog = look_up(ctx, &portal, &sn).await?;
+    let choice = choose(ctx, &args, sn, &catalog)?;
+    let body = OrderRequest::linkus_purchase(
+        &choice.sn,
+        choice.plan.plan_id,
+        choice.contact.billing_contact_id,
+        choice.years,
+        choice.po_number.clone(),
+    )
+    .to_json();
+
+    // The token is in memory by now: reading its claims costs no request.
+    let account = portal.token().await.ok().and_then(|token| token.account());
+    // The summary is what a person confirms: shown even with --quiet when they will be asked.
+    if !ctx.out.is_quiet() || (ctx.interactive && !args.yes && !args.dry_run) {
+        crate::output::stderr(&summary(ctx, &choice, account.as_deref()));
+    }
+    if args.dry_run {
+        return print_dry_run(ctx, &body);
+    }
+    if !args.yes && !prompt::confirm("Place this order?", false)? {
+        return Err(Failure::new(Kind::Cancelled, "Declined; nothing was bought.").into());
+    }
+    place(ctx, &portal, &choice, body).await
+}
+
+/// Plans, billing contacts and the PBX's subscriptions, concurrently: one round trip.
+async fn look_up(ctx: &Context, portal: &Portal, sn: &str) -> Result<Catalog> {
     let spinner = Spinner::start(
         ctx.out.stderr_is_terminal && !ctx.out.is_quiet() && ctx.global.verbose == 0,
         "Fetching plans and billing contacts…",
     );
     let (offer, contacts, subscriptions) = tokio::join!(
-        portal.offer(&sn, LINKUS_PRODUCT_ID),
+        portal.offer(sn, LINKUS_PRODUCT_ID),
         portal.billing_contacts(),
         portal.linkus_instances(),
     );
@@ -61,13 +88,16 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
     let offer = offer.with_context(|| format!("Could not list the plans for SN {sn}"))?;
     let contacts = contacts.context("Could not list the billing contacts")?;
     match subscriptions {
-        Ok(subscriptions) => refuse_if_subscribed(&sn, &subscriptions)?,
+        Ok(subscriptions) => refuse_if_subscribed(sn, &subscriptions)?,
         Err(error) => ctx.out.warn(&format!(
             "could not check whether SN {sn} already has Linkus Cloud Service ({error}); the portal will decide."
         )),
     }
-
-    let plans: Vec<&Plan> = offer.plans.iter().filter(|p| p.is_purchasable()).collect();
+    let plans: Vec<Plan> = offer
+        .plans
+        .into_iter()
+        .filter(Plan::is_purchasable)
+        .collect();
     if plans.is_empty() {
         return Err(Failure::new(
             Kind::Rejected,
@@ -85,7 +115,21 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
                 .into(),
         );
     }
+    Ok(Catalog { plans, contacts })
+}
 
+/// Resolves each flag against the catalog, and asks the wizard for what is missing.
+fn choose<'a>(
+    ctx: &Context,
+    args: &PurchaseArgs,
+    sn: String,
+    catalog: &'a Catalog,
+) -> Result<Choice<'a>> {
+    let wizard = args.sn.is_none()
+        || args.plan.is_none()
+        || args.billing_contact.is_none()
+        || args.years.is_none();
+    let plans: Vec<&Plan> = catalog.plans.iter().collect();
     let plan = match &args.plan {
         Some(value) => resolve_plan(&plans, value, &sn)?,
         None => {
@@ -96,8 +140,9 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
             plans[prompt::select("Plan", &items, 0)?]
         }
     };
+    let contacts = &catalog.contacts;
     let contact = match &args.billing_contact {
-        Some(value) => resolve_contact(&contacts, value)?,
+        Some(value) => resolve_contact(contacts, value)?,
         None => {
             let items: Vec<String> = contacts.iter().map(contact_label).collect();
             &contacts[prompt::select("Billing contact", &items, 0)?]
@@ -124,38 +169,20 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
     };
     let po_number = match &args.po_number {
         Some(po) => Some(po.trim().to_owned()).filter(|po| !po.is_empty()),
-        None if wizard && prompts => prompt::optional_text("PO number (optional)")?,
+        None if wizard && ctx.interactive => prompt::optional_text("PO number (optional)")?,
         None => None,
     };
-    let choice = Choice {
+    Ok(Choice {
         sn,
         plan,
         contact,
         years,
         po_number,
-    };
-    let order = OrderRequest::linkus_purchase(
-        &choice.sn,
-        choice.plan.plan_id,
-        choice.contact.billing_contact_id,
-        choice.years,
-        choice.po_number.clone(),
-    );
-    let body = order.to_json();
+    })
+}
 
-    let account = portal.token().await.ok().and_then(|token| token.account());
-    // The summary is what a person confirms: shown even with --quiet when they will be asked.
-    if !ctx.out.is_quiet() || (prompts && !args.yes && !args.dry_run) {
-        crate::output::stderr(&summary(ctx, &choice, account.as_deref()));
-    }
-
-    if args.dry_run {
-        return print_dry_run(ctx, &body);
-    }
-    if !args.yes && !prompt::confirm("Place this order?", false)? {
-        return Err(Failure::new(Kind::Cancelled, "Declined; nothing was bought.").into());
-    }
-
+/// Journals the intent, sends the order once, journals and reports what came of it.
+async fn place(ctx: &Context, portal: &Portal, choice: &Choice<'_>, body: Vec<u8>) -> Result<()> {
     let journal = Journal::new(ctx.dirs.journal_file());
     let intent = Intent {
         id: journal::new_id(),
@@ -185,8 +212,9 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
     journal::mark_in_flight(&journal, &intent.id, &choice.sn);
     let sent = portal.create_order(body).await;
     journal::clear_in_flight();
-    let verdict = judge(sent);
+
     let record = |outcome: &str, result: Option<&OrderResult>, request_id: Option<&str>| {
+        // The order's fate is decided; a journal that fails now must not hide it.
         let _ = journal.append(&Entry::Outcome(Outcome {
             id: intent.id.clone(),
             time: journal::now_rfc3339(),
@@ -196,19 +224,18 @@ pub async fn run(ctx: &Context, args: PurchaseArgs) -> Result<()> {
             request_id: request_id.map(str::to_owned),
         }));
     };
-    match verdict {
+    match judge(sent) {
         Verdict::Created { result, request_id } => {
             let status = result
                 .order_status
                 .clone()
                 .unwrap_or_else(|| "unknown".to_owned());
-            let settled = settlement(&status);
             record(
                 &journal::outcome_of(&status),
                 Some(&result),
                 request_id.as_deref(),
             );
-            report_created(ctx, &choice.sn, result, request_id, settled)
+            report_created(ctx, &choice.sn, result, request_id, settlement(&status))
         }
         Verdict::NotSent(error) => {
             record("not_sent", None, None);
