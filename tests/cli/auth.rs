@@ -1,8 +1,5 @@
 //! `auth login | status | logout`, stored profiles and the files they leave.
 
-use wiremock::matchers::{method, path};
-use wiremock::Mock;
-
 use crate::common::*;
 
 fn login(env: &TestEnv, base_url: &str, profile: &str) -> Run {
@@ -71,16 +68,13 @@ async fn login_verifies_then_saves_private_files_and_the_token_is_reused() {
 #[tokio::test]
 async fn login_with_refused_credentials_saves_nothing() {
     let server = wiremock::MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(rejection(
-            401,
-            "invalid_client",
-            "Invalid credentials",
-            "req-login",
-        ))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "POST",
+        TOKEN_PATH,
+        rejection(401, "invalid_client", "Invalid credentials", "req-login"),
+    )
+    .await;
     let env = TestEnv::new();
     let login = login(&env, &server.uri(), "default");
     assert_eq!(login.code, 4, "{}", login.stderr);

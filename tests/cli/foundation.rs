@@ -2,8 +2,7 @@
 //! retries, errors and exit codes, output modes.
 
 use serde_json::json;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use crate::common::*;
 
@@ -137,22 +136,18 @@ async fn billing_contacts_json_keeps_big_ids_exact() {
 #[tokio::test]
 async fn a_wrapped_contact_list_is_read_too() {
     let server = wiremock::MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "1800"))),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(CONTACTS_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(envelope(json!({
+    respond(
+        &server,
+        "POST",
+        TOKEN_PATH,
+        ResponseTemplate::new(200)
+            .set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "1800"))),
+    )
+    .await;
+    respond(&server, "GET", CONTACTS_PATH, ResponseTemplate::new(200).set_body_json(envelope(json!({
             "total": 1,
             "records": [{"billingContactId": CONTACT_ID, "firstName": "Ana", "emailAddress": "a@x", "extra": {"n": 1}}]
-        }))))
-        .mount(&server)
-        .await;
+        })))).await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(["billing-contacts", "--quiet"]));
@@ -183,33 +178,20 @@ async fn a_cached_token_serves_several_invocations_with_one_token_request() {
 async fn an_expired_token_is_renewed_with_the_refresh_grant() {
     let server = wiremock::MockServer::start().await;
     // The first token is already due for renewal when it arrives.
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .and(wiremock::matchers::body_string_contains(
-            "grant_type=pp_credentials",
-        ))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "0"))),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .and(wiremock::matchers::body_string_contains(
-            "grant_type=refresh_token",
-        ))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(envelope(token_result(ACCESS_2, REFRESH_2, "1800"))),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(json_response(plans_body()))
-        .mount(&server)
-        .await;
+    respond_to_grant(
+        &server,
+        "pp_credentials",
+        ResponseTemplate::new(200).set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "0"))),
+    )
+    .await;
+    respond_to_grant(
+        &server,
+        "refresh_token",
+        ResponseTemplate::new(200)
+            .set_body_json(envelope(token_result(ACCESS_2, REFRESH_2, "1800"))),
+    )
+    .await;
+    respond(&server, "GET", PLANS_PATH, json_response(plans_body())).await;
     let env = TestEnv::new();
 
     for _ in 0..3 {
@@ -247,35 +229,19 @@ async fn an_expired_token_is_renewed_with_the_refresh_grant() {
 #[tokio::test]
 async fn a_failed_refresh_falls_back_to_the_credentials() {
     let server = wiremock::MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .and(wiremock::matchers::body_string_contains(
-            "grant_type=pp_credentials",
-        ))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "0"))),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .and(wiremock::matchers::body_string_contains(
-            "grant_type=refresh_token",
-        ))
-        .respond_with(rejection(
-            401,
-            "invalid_grant",
-            "refresh token expired",
-            "req-refresh",
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(json_response(plans_body()))
-        .mount(&server)
-        .await;
+    respond_to_grant(
+        &server,
+        "pp_credentials",
+        ResponseTemplate::new(200).set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "0"))),
+    )
+    .await;
+    respond_to_grant(
+        &server,
+        "refresh_token",
+        rejection(401, "invalid_grant", "refresh token expired", "req-refresh"),
+    )
+    .await;
+    respond(&server, "GET", PLANS_PATH, json_response(plans_body())).await;
     let env = TestEnv::new();
     for _ in 0..2 {
         let run = run(env
@@ -301,13 +267,14 @@ async fn a_failed_refresh_falls_back_to_the_credentials() {
 #[tokio::test]
 async fn a_401_renews_the_token_once_and_resends_once() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(rejection(401, "invalid_token", "token revoked", "req-401"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond_times(
+        &server,
+        "GET",
+        PLANS_PATH,
+        1,
+        rejection(401, "invalid_token", "token revoked", "req-401"),
+    )
+    .await;
     let env = TestEnv::new();
 
     let run = run(env
@@ -333,17 +300,13 @@ async fn a_401_renews_the_token_once_and_resends_once() {
 #[tokio::test]
 async fn a_401_that_persists_is_an_authentication_failure() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(rejection(
-            401,
-            "invalid_token",
-            "access denied",
-            "req-denied",
-        ))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        PLANS_PATH,
+        rejection(401, "invalid_token", "access denied", "req-denied"),
+    )
+    .await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(["products", "--sn", SN]));
@@ -359,16 +322,13 @@ async fn a_401_that_persists_is_an_authentication_failure() {
 #[tokio::test]
 async fn bad_credentials_exit_4_and_point_at_auth_login() {
     let server = wiremock::MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(rejection(
-            401,
-            "invalid_client",
-            "Invalid credentials",
-            "req-creds-9",
-        ))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "POST",
+        TOKEN_PATH,
+        rejection(401, "invalid_client", "Invalid credentials", "req-creds-9"),
+    )
+    .await;
     let env = TestEnv::new();
 
     let run = run(env.portal_cmd(&server.uri()).args(["products", "--sn", SN]));
@@ -389,17 +349,18 @@ async fn bad_credentials_exit_4_and_point_at_auth_login() {
 #[tokio::test]
 async fn a_portal_rejection_exits_5_with_the_detail_and_request_id() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(rejection(
+    respond(
+        &server,
+        "GET",
+        PLANS_PATH,
+        rejection(
             400,
             "product_not_eligible",
             "The SN is not eligible for Linkus",
             "req-5a1d",
-        ))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let env = TestEnv::new();
 
     let text = run(env.portal_cmd(&server.uri()).args(["products", "--sn", SN]));
@@ -433,17 +394,13 @@ async fn a_portal_rejection_exits_5_with_the_detail_and_request_id() {
 #[tokio::test]
 async fn http_200_with_an_error_code_is_still_a_rejection() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path(CONTACTS_PATH))
-        .respond_with(rejection(
-            200,
-            "permission_denied",
-            "No API permission",
-            "req-perm",
-        ))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        CONTACTS_PATH,
+        rejection(200, "permission_denied", "No API permission", "req-perm"),
+    )
+    .await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(["billing-contacts"]));
@@ -454,13 +411,14 @@ async fn http_200_with_an_error_code_is_still_a_rejection() {
 #[tokio::test]
 async fn a_503_is_retried_until_it_clears() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(rejection(503, "busy", "busy", "req-503"))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond_times(
+        &server,
+        "GET",
+        PLANS_PATH,
+        2,
+        rejection(503, "busy", "busy", "req-503"),
+    )
+    .await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(["products", "--sn", SN, "-q"]));
@@ -471,16 +429,15 @@ async fn a_503_is_retried_until_it_clears() {
 #[tokio::test]
 async fn a_429_is_retried_after_the_time_it_asks_for() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(
-            rejection(429, "too_many_requests", "slow down", "req-429")
-                .insert_header("Retry-After", "0"),
-        )
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond_times(
+        &server,
+        "GET",
+        PLANS_PATH,
+        1,
+        rejection(429, "too_many_requests", "slow down", "req-429")
+            .insert_header("Retry-After", "0"),
+    )
+    .await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(["products", "--sn", SN, "-q"]));
@@ -491,15 +448,14 @@ async fn a_429_is_retried_after_the_time_it_asks_for() {
 #[tokio::test]
 async fn a_429_asking_for_longer_than_linkus_waits_is_not_hammered() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(
-            rejection(429, "too_many_requests", "slow down", "req-429")
-                .insert_header("Retry-After", "3600"),
-        )
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        PLANS_PATH,
+        rejection(429, "too_many_requests", "slow down", "req-429")
+            .insert_header("Retry-After", "3600"),
+    )
+    .await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(["products", "--sn", SN]));
@@ -511,12 +467,13 @@ async fn a_429_asking_for_longer_than_linkus_waits_is_not_hammered() {
 #[tokio::test]
 async fn a_503_that_persists_gives_up_after_three_attempts() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(rejection(503, "busy", "Service busy", "req-503"))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        PLANS_PATH,
+        rejection(503, "busy", "Service busy", "req-503"),
+    )
+    .await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(["products", "--sn", SN]));
@@ -527,15 +484,16 @@ async fn a_503_that_persists_gives_up_after_three_attempts() {
 #[tokio::test]
 async fn an_html_502_page_is_a_server_failure_showing_the_page() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(ResponseTemplate::new(502).set_body_raw(
+    respond(
+        &server,
+        "GET",
+        PLANS_PATH,
+        ResponseTemplate::new(502).set_body_raw(
             "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
             "text/html",
-        ))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(["products", "--sn", SN, "--json"]));
@@ -696,16 +654,18 @@ async fn verbose_logs_exchanges_and_never_a_secret() {
 #[tokio::test]
 async fn errors_never_show_a_secret_even_when_the_portal_echoes_it() {
     let server = wiremock::MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(rejection(
+    respond(
+        &server,
+        "POST",
+        TOKEN_PATH,
+        rejection(
             401,
             "invalid_client",
             &format!("bad secret {CLIENT_SECRET}"),
             "req-echo",
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(["-vv", "--json", "products", "--sn", SN]));

@@ -95,16 +95,12 @@ async fn orders_list_filters_by_sn_across_pages_newest_first() {
 #[tokio::test]
 async fn orders_show_asks_for_the_order_and_keeps_ids_exact() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path("/order/openapi/order/v1/get/LR3206190457467703296"))
-        .respond_with(json_response(
+    respond(&server, "GET", "/order/openapi/order/v1/get/LR3206190457467703296", json_response(
             r#"{"code":"success","detailMessage":"","requestId":"r","status":200,"result":{
                "basicInformation":{"productId":"9","productName":"Linkus Cloud Service","productNo":"369471667338"},
                "orderInformation":{"id":3206190457467703296,"orderNo":"LR3206190457467703296","orderStatus":"succeed","createTime":1767225600000}}}"#
                 .to_owned(),
-        ))
-        .mount(&server)
-        .await;
+        )).await;
     let env = TestEnv::new();
     let json = run(env.portal_cmd(&server.uri()).args([
         "orders",
@@ -133,15 +129,10 @@ async fn orders_show_asks_for_the_order_and_keeps_ids_exact() {
 async fn an_active_subscription_refuses_before_anything_is_bought() {
     let server = portal().await;
     let next_year = now_ms() + 300 * 24 * 3600 * 1000;
-    Mock::given(method("GET"))
-        .and(path(INSTANCES_PATH))
-        .respond_with(ResponseTemplate::new(200).set_body_json(envelope(json!({
+    respond(&server, "GET", INSTANCES_PATH, ResponseTemplate::new(200).set_body_json(envelope(json!({
             "pageNo": 1, "totalPage": 1, "total": 1,
             "results": [{"productNo": SN, "productName": "Linkus Cloud Service", "planName": "Linkus Cloud Service Pro", "expireTime": next_year}]
-        }))))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+        })))).await;
     let env = TestEnv::new();
     let run = run(env
         .portal_cmd(&server.uri())
@@ -168,22 +159,14 @@ async fn an_active_subscription_refuses_before_anything_is_bought() {
 #[tokio::test]
 async fn an_unreadable_product_list_warns_and_the_portal_decides() {
     let server = portal().await;
-    Mock::given(method("POST"))
-        .and(path(ORDER_PATH))
-        .respond_with(order_created("succeed"))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(INSTANCES_PATH))
-        .respond_with(rejection(
-            403,
-            "forbidden",
-            "no permission for products",
-            "req-p",
-        ))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+    respond(
+        &server,
+        "GET",
+        INSTANCES_PATH,
+        rejection(403, "forbidden", "no permission for products", "req-p"),
+    )
+    .await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(purchase_args()));
@@ -199,11 +182,13 @@ async fn an_unreadable_product_list_warns_and_the_portal_decides() {
 #[tokio::test]
 async fn a_timed_out_order_is_settled_later_by_reconcile() {
     let server = portal().await;
-    Mock::given(method("POST"))
-        .and(path(ORDER_PATH))
-        .respond_with(order_created("succeed").set_delay(Duration::from_secs(5)))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "POST",
+        ORDER_PATH,
+        order_created("succeed").set_delay(Duration::from_secs(5)),
+    )
+    .await;
     let env = TestEnv::new();
     let lost = run(env
         .portal_cmd(&server.uri())
@@ -297,13 +282,9 @@ fn reconcile_settles_the_sandbox_s_lost_order() {
 #[tokio::test]
 async fn api_sends_one_request_and_prints_numbers_digit_for_digit() {
     let server = portal().await;
-    Mock::given(method("POST"))
-        .and(path("/user/openapi/user/v1/client/save_user"))
-        .respond_with(json_response(
+    respond(&server, "POST", "/user/openapi/user/v1/client/save_user", json_response(
             r#"{"code":"success","detailMessage":"","requestId":"r-api","status":200,"result":{"id":3206190457467703296,"big":123456789012345678901234567890,"price":1.10}}"#.to_owned(),
-        ))
-        .mount(&server)
-        .await;
+        )).await;
     let env = TestEnv::new();
 
     let post = run(env.portal_cmd(&server.uri()).args([
@@ -377,11 +358,13 @@ async fn api_sends_one_request_and_prints_numbers_digit_for_digit() {
 #[tokio::test]
 async fn api_exits_like_any_command_and_still_prints_the_body() {
     let server = portal().await;
-    Mock::given(method("GET"))
-        .and(path("/nope"))
-        .respond_with(rejection(404, "not_found", "No such API.", "req-404"))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        "/nope",
+        rejection(404, "not_found", "No such API.", "req-404"),
+    )
+    .await;
     let env = TestEnv::new();
     let refused = run(env
         .portal_cmd(&server.uri())
@@ -398,11 +381,13 @@ async fn api_exits_like_any_command_and_still_prints_the_body() {
         refused.stdout
     );
     assert!(refused.stderr.contains("req-404"), "{}", refused.stderr);
-    Mock::given(method("POST"))
-        .and(path("/crash"))
-        .respond_with(rejection(500, "internal_error", "boom", "req-500"))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "POST",
+        "/crash",
+        rejection(500, "internal_error", "boom", "req-500"),
+    )
+    .await;
     let crashed = run(env
         .portal_cmd(&server.uri())
         .args(["api", "POST", "/crash", "-F", "a=1"]));

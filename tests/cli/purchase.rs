@@ -3,8 +3,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{MockServer, ResponseTemplate};
 
 use crate::common::raw::{RawServer, Reply};
 use crate::common::*;
@@ -18,10 +17,11 @@ fn expected_body(years: u8, po: Option<&str>) -> String {
     )
 }
 
+/// The portal of [`portal`] answering orders with `response`; `respond` can still override it.
 async fn portal_with_order(response: ResponseTemplate) -> MockServer {
     let server = portal().await;
-    Mock::given(method("POST"))
-        .and(path(ORDER_PATH))
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path(ORDER_PATH))
         .respond_with(response)
         .mount(&server)
         .await;
@@ -121,31 +121,31 @@ async fn human_output_shows_the_order_and_the_summary_goes_to_stderr() {
 async fn with_a_cached_token_the_lookups_run_concurrently() {
     // Each lookup takes 300 ms: one after another they would take 900 ms before the order.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "1800"))),
-        )
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "POST",
+        TOKEN_PATH,
+        ResponseTemplate::new(200)
+            .set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "1800"))),
+    )
+    .await;
     for (route, body) in [(PLANS_PATH, plans_body()), (CONTACTS_PATH, contacts_body())] {
-        Mock::given(method("GET"))
-            .and(path(route))
-            .respond_with(json_response(body).set_delay(Duration::from_millis(300)))
-            .mount(&server)
-            .await;
+        respond(
+            &server,
+            "GET",
+            route,
+            json_response(body).set_delay(Duration::from_millis(300)),
+        )
+        .await;
     }
-    Mock::given(method("GET"))
-        .and(path(INSTANCES_PATH))
-        .respond_with(empty_page().set_delay(Duration::from_millis(300)))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(ORDER_PATH))
-        .respond_with(order_created("succeed"))
-        .mount(&server)
-        .await;
+    respond(
+        &server,
+        "GET",
+        INSTANCES_PATH,
+        empty_page().set_delay(Duration::from_millis(300)),
+    )
+    .await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
     let env = TestEnv::new();
     assert_eq!(
         run(env
@@ -243,12 +243,7 @@ async fn values_that_match_nothing_list_the_choices_and_buy_nothing() {
 async fn an_ambiguous_plan_name_is_a_usage_error() {
     let server = portal_with_order(order_created("succeed")).await;
     let twin = plans_body().replace("Linkus Cloud Service Pro", "Linkus Cloud Service");
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(json_response(twin))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond(&server, "GET", PLANS_PATH, json_response(twin)).await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(purchase_args()));
@@ -265,12 +260,7 @@ async fn an_ambiguous_plan_name_is_a_usage_error() {
 async fn years_outside_the_plans_cycles_are_refused() {
     let server = portal_with_order(order_created("succeed")).await;
     let short = plans_body().replace("[1,2,3,4,5]", "[1,2]");
-    Mock::given(method("GET"))
-        .and(path(PLANS_PATH))
-        .respond_with(json_response(short))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond(&server, "GET", PLANS_PATH, json_response(short)).await;
     let mut args = purchase_args();
     args[8] = "3";
     let run = run(TestEnv::new().portal_cmd(&server.uri()).args(args));
@@ -474,13 +464,14 @@ async fn an_unreadable_success_body_exits_7() {
 #[tokio::test]
 async fn a_401_on_the_order_renews_and_resends_exactly_once() {
     let server = portal_with_order(order_created("succeed")).await;
-    Mock::given(method("POST"))
-        .and(path(ORDER_PATH))
-        .respond_with(rejection(401, "invalid_token", "expired", "req-401"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    respond_times(
+        &server,
+        "POST",
+        ORDER_PATH,
+        1,
+        rejection(401, "invalid_token", "expired", "req-401"),
+    )
+    .await;
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
         .args(purchase_args()));

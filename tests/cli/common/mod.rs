@@ -222,6 +222,44 @@ pub async fn portal() -> MockServer {
     server
 }
 
+/// Answers `verb route` with `response`, ahead of the defaults of [`portal`].
+pub async fn respond(server: &MockServer, verb: &str, route: &str, response: ResponseTemplate) {
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(response)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+/// Like [`respond`], for the first `times` requests only; then the defaults answer again.
+pub async fn respond_times(
+    server: &MockServer,
+    verb: &str,
+    route: &str,
+    times: u64,
+    response: ResponseTemplate,
+) {
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(response)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
+/// Answers the token endpoint's `grant_type=grant` (`pp_credentials` or `refresh_token`).
+pub async fn respond_to_grant(server: &MockServer, grant: &str, response: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(TOKEN_PATH))
+        .and(body_string_contains(format!("grant_type={grant}")))
+        .respond_with(response)
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
 /// The requests the server received for one method and path, in order.
 pub async fn received(server: &MockServer, verb: &str, route: &str) -> Vec<Request> {
     server
