@@ -1,8 +1,5 @@
 //! End to end over the built-in sandbox: the real binary, real HTTP, no mocks.
 
-use std::io::{BufRead, BufReader};
-use std::time::Duration;
-
 use crate::common::*;
 
 fn purchase(env: &TestEnv, sn: &str) -> Run {
@@ -227,6 +224,9 @@ fn sandbox_serve_answers_other_tools_and_stops_on_ctrl_c_or_sigterm() {
 
 #[cfg(unix)]
 fn serve_then_stop_with(signal: &str) {
+    use std::io::{BufRead, BufReader};
+    use std::time::Duration;
+
     let env = TestEnv::new();
     let mut serve = std::process::Command::new(assert_cmd::cargo::cargo_bin("linkus"));
     for (key, value) in env.cmd().get_envs() {
