@@ -1,6 +1,6 @@
 //! `linkus auth login | status | logout`.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
@@ -111,6 +111,10 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
 }
 
 fn read_secret_from_stdin() -> Result<Secret> {
+    // Typed at a terminal, the secret must not echo.
+    if std::io::stdin().is_terminal() {
+        return prompt::password("Client secret");
+    }
     let mut line = String::new();
     std::io::stdin()
         .lock()

@@ -123,24 +123,33 @@ impl Portal {
         Ok((items, page.total_page.unwrap_or(1)))
     }
 
-    /// Query Product List for Linkus, every page (partner-api.md 6.1, 10.5).
+    /// Query Product List for Linkus, every page (partner-api.md 6.1, 10.5). The first page
+    /// says how many there are; the rest are fetched a few at a time, so that a partner with
+    /// thousands of PBXs waits one more round trip, not one per page.
     pub async fn linkus_instances(&self) -> Result<Vec<ProductInstance>, PortalError> {
-        let mut all = Vec::new();
-        let mut page_no = 1;
-        loop {
-            let request = Request::get(INSTANCES_PATH)
+        use futures_util::{StreamExt, TryStreamExt};
+        // A bound on pages, so that a portal that misreports `totalPage` cannot run us away.
+        const MAX_PAGES: u64 = 100;
+        const AT_ONCE: usize = 6;
+        let request = |page_no: u64| {
+            Request::get(INSTANCES_PATH)
                 .query("productId", LINKUS_PRODUCT_ID)
                 .query("pageNo", page_no)
-                .query("pageSize", 100);
-            let (items, total_pages) = self.page(request).await?;
-            let empty = items.is_empty();
-            all.extend(items);
-            // A bound on pages, so that a portal that misreports `totalPage` cannot loop us.
-            if empty || page_no >= total_pages || page_no >= 100 {
-                return Ok(all);
-            }
-            page_no += 1;
+                .query("pageSize", 100)
+        };
+        let (mut all, total_pages) = self.page::<ProductInstance>(request(1)).await?;
+        if all.is_empty() || total_pages <= 1 {
+            return Ok(all);
         }
+        let rest: Vec<Vec<ProductInstance>> = futures_util::stream::iter(
+            2..=total_pages.min(MAX_PAGES),
+        )
+        .map(|page_no| async move { self.page(request(page_no)).await.map(|(items, _)| items) })
+        .buffered(AT_ONCE)
+        .try_collect()
+        .await?;
+        all.extend(rest.into_iter().flatten());
+        Ok(all)
     }
 
     /// One page of Query Order List (partner-api.md 6.2).

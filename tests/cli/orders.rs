@@ -419,3 +419,39 @@ fn completions_generate_for_every_shell() {
     }
     assert_eq!(run(env.cmd().args(["completions", "tcsh"])).code, 2);
 }
+
+#[tokio::test]
+async fn the_subscription_check_reads_every_page_of_the_product_list() {
+    let server = portal().await;
+    let next_year = now_ms() + 300 * 24 * 3600 * 1000;
+    for page in 1..=3u64 {
+        let sn = if page == 3 {
+            SN.to_owned()
+        } else {
+            format!("OTHER{page}")
+        };
+        Mock::given(method("GET"))
+            .and(path(INSTANCES_PATH))
+            .and(query_param("pageNo", page.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(envelope(json!({
+                "pageNo": page, "totalPage": 3, "total": 3,
+                "results": [{"productNo": sn, "productName": "Linkus Cloud Service", "expireTime": next_year}]
+            }))))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    }
+    let run = run(TestEnv::new()
+        .portal_cmd(&server.uri())
+        .args(purchase_args()));
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("already has"), "{}", run.stderr);
+    let mut pages: Vec<String> = received(&server, "GET", INSTANCES_PATH)
+        .await
+        .iter()
+        .map(|r| query(r).into_iter().find(|(k, _)| k == "pageNo").unwrap().1)
+        .collect();
+    pages.sort();
+    assert_eq!(pages, ["1", "2", "3"]);
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+}
