@@ -18,7 +18,7 @@ pub mod prompt;
 pub mod redact;
 pub mod sandbox;
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -54,10 +54,10 @@ fn run(cli: Cli) -> ExitCode {
     // A hidden password prompt reads in cooked mode, where a SIGINT handler would leave it
     // waiting for Enter; there, Ctrl-C keeps its default meaning.
     // `sandbox serve` stops on Ctrl-C by design, and handles it itself.
-    let catch_ctrl_c = !matches!(
-        &cli.command,
-        Command::Auth(AuthCommand::Login(login)) if !login.secret_stdin
-    ) && !matches!(&cli.command, Command::Sandbox(SandboxCommand::Serve(_)));
+    let hidden_prompt =
+        matches!(&cli.command, Command::Auth(AuthCommand::Login(_))) && io::stdin().is_terminal();
+    let catch_ctrl_c =
+        !hidden_prompt && !matches!(&cli.command, Command::Sandbox(SandboxCommand::Serve(_)));
     let result = runtime.block_on(async {
         let ctx = Context::new(cli.global, Output::new(out.mode))?;
         if !catch_ctrl_c {

@@ -233,3 +233,36 @@ fn colour_on_a_terminal_and_never_with_no_color() {
         "NO_COLOR turns colour off"
     );
 }
+
+#[tokio::test]
+async fn auth_login_asks_for_the_secret_without_echoing_it() {
+    let server = portal().await;
+    let env = TestEnv::new();
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("linkus"));
+    command
+        .args(["--base-url", &server.uri(), "auth", "login"])
+        .env("LINKUS_CONFIG_DIR", env.config_dir())
+        .env("LINKUS_CACHE_DIR", env.cache_dir())
+        .env("LINKUS_DATA_DIR", env.data_dir())
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env_remove("CI")
+        .env_remove("LINKUS_CLIENT_ID")
+        .env_remove("LINKUS_CLIENT_SECRET");
+    let mut p = spawn_command(command, Some(15_000)).unwrap();
+    let mut screen = p.exp_string("Client ID").unwrap();
+    line(&mut p, CLIENT_ID);
+    screen += &p.exp_string("Client secret").unwrap();
+    line(&mut p, CLIENT_SECRET);
+    screen += &p.exp_string("Logged in").unwrap();
+    screen += &p.exp_eof().unwrap();
+    assert_eq!(exit_code(&mut p), 0, "{screen}");
+    assert!(
+        !screen.contains(CLIENT_SECRET),
+        "the secret was echoed: {screen}"
+    );
+    let config = std::fs::read_to_string(env.config_dir().join("config.toml")).unwrap();
+    assert!(config.contains(CLIENT_SECRET));
+    let tokens = received(&server, "POST", TOKEN_PATH).await;
+    assert!(body_text(&tokens[0]).contains(&format!("client_secret={CLIENT_SECRET}")));
+}
