@@ -43,7 +43,8 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
-    let out = Output::new(output_mode(cli.global.json, cli.global.quiet));
+    let mode = output_mode(cli.global.json, cli.global.quiet);
+    let out = Output::new(mode);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -58,8 +59,11 @@ fn run(cli: Cli) -> ExitCode {
         matches!(&cli.command, Command::Auth(AuthCommand::Login(_))) && io::stdin().is_terminal();
     let catch_ctrl_c =
         !hidden_prompt && !matches!(&cli.command, Command::Sandbox(SandboxCommand::Serve(_)));
+    let ctx = match Context::new(cli.global, out) {
+        Ok(ctx) => ctx,
+        Err(error) => return finish(&Output::new(mode), Err(error)),
+    };
     let result = runtime.block_on(async {
-        let ctx = Context::new(cli.global, Output::new(out.mode))?;
         if !catch_ctrl_c {
             return commands::dispatch(&ctx, cli.command).await;
         }
@@ -72,7 +76,7 @@ fn run(cli: Cli) -> ExitCode {
     });
     // The embedded sandbox and any stuck request are dropped with the runtime, without waiting.
     runtime.shutdown_background();
-    finish(&out, result)
+    finish(&ctx.out, result)
 }
 
 /// Ctrl-C, caught from the moment it is registered (tokio's `ctrl_c()` only registers when

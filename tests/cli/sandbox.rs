@@ -3,18 +3,7 @@
 use crate::common::*;
 
 fn purchase(env: &TestEnv, sn: &str) -> Run {
-    run(env.sandbox_cmd().args([
-        "purchase",
-        "--sn",
-        sn,
-        "--plan",
-        "Linkus Cloud Service",
-        "--billing-contact",
-        CONTACT_ID,
-        "--years",
-        "1",
-        "--yes",
-    ]))
+    run(env.sandbox_cmd().args(purchase_args_for(sn)))
 }
 
 #[test]

@@ -346,10 +346,15 @@ pub fn mode(path: &Path) -> u32 {
 
 /// The arguments of a complete non-interactive purchase.
 pub fn purchase_args() -> Vec<&'static str> {
+    purchase_args_for(SN)
+}
+
+/// The same for another PBX.
+pub fn purchase_args_for(sn: &str) -> Vec<&str> {
     vec![
         "purchase",
         "--sn",
-        SN,
+        sn,
         "--plan",
         "Linkus Cloud Service",
         "--billing-contact",
