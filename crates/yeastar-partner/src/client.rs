@@ -1,0 +1,418 @@
+//! [`Client`]: every endpoint this crate knows, authenticated, with the retry and resend rules
+//! of a client that spends money.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{StreamExt, TryStreamExt};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::clock::{Clock, SystemClock};
+use crate::envelope::{self, Reply};
+use crate::error::Error;
+use crate::model::orders::PageResult;
+use crate::model::plans::OfferResult;
+use crate::model::prices::{PriceItem, PriceResult};
+use crate::model::{
+    BillingContact, Offer, Order, OrderDetails, OrderRequest, Page, Plan, PriceList, Subscription,
+    SubscriptionCheck,
+};
+use crate::outcome::OrderOutcome;
+use crate::paths::*;
+use crate::token::{Credentials, MemoryTokenStore, Token, TokenManager, TokenStore};
+use crate::transport::{Method, Observer, RawResponse, Request, RetryPolicy, Transport};
+
+/// The portal's public API host.
+pub const DEFAULT_BASE_URL: &str = "https://openapi.partner.yeastar.com";
+
+/// Product list pages are read this many at a time.
+const PAGES_AT_ONCE: usize = 6;
+
+/// How a [`Client`] is set up.
+pub struct ClientBuilder {
+    base_url: Url,
+    credentials: Credentials,
+    store: Arc<dyn TokenStore>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    user_agent: String,
+    observer: Option<Arc<dyn Observer>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl ClientBuilder {
+    /// Where tokens are kept between runs (default: in memory only).
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The time limit of one HTTP request (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The `User-Agent` header, which the portal requires on every request.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Something that sees every HTTP exchange (logs, captures).
+    pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn build(self) -> Result<Client, Error> {
+        let http = Transport::new(
+            self.base_url,
+            self.timeout,
+            self.retry,
+            &self.user_agent,
+            self.observer,
+            self.clock.clone(),
+        )?;
+        Ok(Client {
+            http,
+            tokens: TokenManager::new(self.credentials, self.store, self.clock.clone()),
+            clock: self.clock,
+        })
+    }
+}
+
+/// A Partner Portal API client.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), yeastar_partner::Error> {
+/// use yeastar_partner::{Client, Credentials, Secret, LINKUS_PRODUCT_ID};
+///
+/// let client = Client::builder(
+///     "https://openapi.partner.yeastar.com".parse().unwrap(),
+///     Credentials::new("client-id", Secret::new("client-secret")),
+/// )
+/// .build()?;
+/// let offer = client.offer(LINKUS_PRODUCT_ID, "369471667338").await?;
+/// for plan in &offer.plans {
+///     println!("{} {}", plan.plan_id, plan.plan_name);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub struct Client {
+    http: Transport,
+    tokens: TokenManager,
+    clock: Arc<dyn Clock>,
+}
+
+impl Client {
+    pub fn builder(base_url: Url, credentials: Credentials) -> ClientBuilder {
+        ClientBuilder {
+            base_url,
+            credentials,
+            store: Arc::new(MemoryTokenStore::default()),
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            user_agent: concat!("yeastar-partner/", env!("CARGO_PKG_VERSION")).to_owned(),
+            observer: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    pub fn base_url(&self) -> &Url {
+        self.http.base()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// A valid access token: the stored one while fresh, else a refreshed or new one.
+    pub async fn token(&self) -> Result<Token, Error> {
+        self.tokens.token(&self.http).await
+    }
+
+    /// Asks for a new token with the credentials, ignoring any stored one: proof that the
+    /// credentials work. The new token is stored.
+    pub async fn verify_credentials(&self) -> Result<Token, Error> {
+        self.tokens.verify(&self.http).await
+    }
+
+    /// Sends an authenticated request and returns the answer whatever its status. A 401
+    /// renews the token once and sends once more; other resends follow the request's
+    /// [`crate::Resend`] rule.
+    pub async fn send(&self, request: &Request) -> Result<RawResponse, Error> {
+        let token = self.tokens.token(&self.http).await?;
+        let response = self.http.send(request, Some(&token.authorization)).await?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        let renewed = self.tokens.renew(&self.http, &token).await?;
+        self.http.send(request, Some(&renewed.authorization)).await
+    }
+
+    /// An authenticated request whose envelope must say `success`.
+    pub async fn read(&self, request: Request) -> Result<Reply, Error> {
+        let endpoint = request.endpoint();
+        let response = self.send(&request).await?;
+        if (300..400).contains(&response.status) {
+            return Err(Error::Redirect {
+                endpoint,
+                status: response.status,
+                location: response.location(),
+            });
+        }
+        envelope::parse(&endpoint, response.status, &response.body)
+    }
+
+    /// Query Available Subscription Plans for a PBX (partner-api.md 3.2, 10.2).
+    pub async fn offer(&self, product_id: u64, sn: &str) -> Result<Offer, Error> {
+        let request = Request::get(PLANS_PATH)
+            .query("productId", product_id)
+            .query("productNo", sn);
+        let reply = self.read(request).await?;
+        let offer: OfferResult = reply.decode()?;
+        let plans: Vec<Plan> = match &offer.plan_list {
+            Some(list) => reply.decode_list(list)?,
+            None => Vec::new(),
+        };
+        let services = match &offer.service_list {
+            Some(list) => envelope::list_items(list).map_err(|e| reply.shape(e.to_string()))?,
+            None => Vec::new(),
+        };
+        Ok(Offer {
+            product_id: offer.product_id.unwrap_or(product_id),
+            product_no: sn.to_owned(),
+            offering_id: offer.offering_id,
+            plans,
+            services,
+        })
+    }
+
+    /// Query Billing Contact List (partner-api.md 4, 10.3).
+    pub async fn billing_contacts(&self) -> Result<Vec<BillingContact>, Error> {
+        let reply = self.read(Request::get(CONTACTS_PATH)).await?;
+        reply.decode_list(&reply.result)
+    }
+
+    /// Query Subscription Price: the list price of each plan of an offering, per billing
+    /// cycle (partner-api.md 3.4, 10.8).
+    pub async fn prices(
+        &self,
+        product_id: u64,
+        offering_id: &str,
+        billing_cycle: &str,
+    ) -> Result<PriceList, Error> {
+        let request = Request::get(PRICE_PATH)
+            .query("productId", product_id)
+            .query("billingCycle", billing_cycle)
+            .query("offeringId", offering_id);
+        let reply = self.read(request).await?;
+        let result: PriceResult = reply.decode()?;
+        let items: Vec<PriceItem> = match &result.plan_list {
+            Some(list) => reply.decode_list(list)?,
+            None => Vec::new(),
+        };
+        Ok(PriceList {
+            plans: items.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// The PBX's current subscription, with one request (Get Product Details,
+    /// partner-api.md 10.7), whatever the size of the account. Where that endpoint does not
+    /// exist (404 without the portal's envelope), the product list is paged instead.
+    pub async fn subscription(
+        &self,
+        product_id: u64,
+        sn: &str,
+    ) -> Result<SubscriptionCheck, Error> {
+        let request = Request::get(PRODUCT_DETAILS_PATH)
+            .query("productNo", sn)
+            .query("productId", product_id);
+        match self.read(request).await {
+            Ok(reply) => {
+                if reply.result.get().trim() == "null" {
+                    return Ok(SubscriptionCheck::NotSubscribed);
+                }
+                let subscription: Subscription = reply.decode()?;
+                Ok(if subscription.has_plan() {
+                    SubscriptionCheck::Subscribed(Subscription {
+                        product_no: subscription
+                            .product_no
+                            .clone()
+                            .or_else(|| Some(sn.to_owned())),
+                        ..subscription
+                    })
+                } else {
+                    SubscriptionCheck::NotSubscribed
+                })
+            }
+            Err(Error::Rejected {
+                status: 404,
+                ref code,
+                ..
+            }) if code == "product_not_found" => Ok(SubscriptionCheck::NotSubscribed),
+            Err(error) if error.is_missing_endpoint() => {
+                let all = self.subscriptions(product_id, u64::MAX).await?;
+                Ok(match all.items.into_iter().find(|s| s.is_for(sn)) {
+                    Some(found) => SubscriptionCheck::Subscribed(found),
+                    None => SubscriptionCheck::NotSubscribed,
+                })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// One page of Query Product List (partner-api.md 6.1).
+    pub async fn subscriptions_page(
+        &self,
+        product_id: u64,
+        page_no: u64,
+        page_size: u64,
+    ) -> Result<Page<Subscription>, Error> {
+        let request = Request::get(PRODUCTS_PATH)
+            .query("productId", product_id)
+            .query("pageNo", page_no)
+            .query("pageSize", page_size);
+        self.page(request, page_no).await
+    }
+
+    /// Every PBX of the account with the product, up to `max_pages` pages of 100: the first
+    /// page says how many there are, the rest are read a few at a time. The result says how
+    /// many pages there were, so a caller can tell when it did not read them all.
+    pub async fn subscriptions(
+        &self,
+        product_id: u64,
+        max_pages: u64,
+    ) -> Result<Page<Subscription>, Error> {
+        self.subscriptions_with_progress(product_id, max_pages, |_, _| {})
+            .await
+    }
+
+    /// Like [`Client::subscriptions`], calling `progress(pages read, pages to read)` as pages
+    /// come in.
+    pub async fn subscriptions_with_progress(
+        &self,
+        product_id: u64,
+        max_pages: u64,
+        progress: impl Fn(u64, u64),
+    ) -> Result<Page<Subscription>, Error> {
+        const PAGE_SIZE: u64 = 100;
+        let first = self.subscriptions_page(product_id, 1, PAGE_SIZE).await?;
+        let to_read = first.total_pages.min(max_pages.max(1));
+        progress(1, to_read);
+        let mut items = first.items;
+        if to_read > 1 && !items.is_empty() {
+            let mut done = 1;
+            let mut pages = futures_util::stream::iter(2..=to_read)
+                .map(|page_no| self.subscriptions_page(product_id, page_no, PAGE_SIZE))
+                .buffered(PAGES_AT_ONCE);
+            while let Some(page) = pages.try_next().await? {
+                items.extend(page.items);
+                done += 1;
+                progress(done, to_read);
+            }
+        }
+        Ok(Page {
+            items,
+            page_no: to_read,
+            total_pages: first.total_pages,
+            total: first.total,
+        })
+    }
+
+    /// One page of Query Order List (partner-api.md 6.2).
+    pub async fn orders_page(&self, page_no: u64, page_size: u64) -> Result<Page<Order>, Error> {
+        let request = Request::get(ORDERS_PATH)
+            .query("pageNo", page_no)
+            .query("pageSize", page_size);
+        self.page(request, page_no).await
+    }
+
+    /// Get Order Details by order number or order ID (partner-api.md 6.2).
+    pub async fn order_details(&self, order: &str) -> Result<OrderDetails, Error> {
+        let path = format!("{ORDER_DETAILS_PATH}/{}", path_segment(order));
+        let reply = self.read(Request::get(path)).await?;
+        Ok(OrderDetails::from_raw(reply.result))
+    }
+
+    /// Create an Order. It is sent again only when it provably never reached a live
+    /// connection, or once after a 401 (which means it was not processed).
+    pub async fn create_order(&self, order: &OrderRequest) -> OrderOutcome {
+        match order.body() {
+            Ok(body) => self.create_order_body(body).await,
+            Err(error) => OrderOutcome::NotSent(Error::Setup(format!(
+                "the order body could not be written: {error}"
+            ))),
+        }
+    }
+
+    /// Create an Order with a body given as bytes, under the same rules as
+    /// [`Client::create_order`].
+    pub async fn create_order_body(&self, body: Vec<u8>) -> OrderOutcome {
+        let request = Request::json(Method::POST, ORDER_PATH, body);
+        let endpoint = request.endpoint();
+        let token = match self.tokens.token(&self.http).await {
+            Ok(token) => token,
+            Err(error) => return OrderOutcome::NotSent(error),
+        };
+        let sent = self.http.send(&request, Some(&token.authorization)).await;
+        if !matches!(&sent, Ok(response) if response.status == 401) {
+            return OrderOutcome::decide(&endpoint, sent);
+        }
+        // The portal refused the token, so it did not take the order: renew and send once more.
+        match self.tokens.renew(&self.http, &token).await {
+            Ok(renewed) => {
+                let again = self.http.send(&request, Some(&renewed.authorization)).await;
+                match again {
+                    Ok(response) if response.status == 401 => {
+                        match envelope::parse(&endpoint, response.status, &response.body) {
+                            Err(error) => OrderOutcome::Rejected(error),
+                            Ok(_) => OrderOutcome::decide(&endpoint, Ok(response)),
+                        }
+                    }
+                    other => OrderOutcome::decide(&endpoint, other),
+                }
+            }
+            Err(error) => OrderOutcome::Rejected(error),
+        }
+    }
+
+    async fn page<T: DeserializeOwned>(
+        &self,
+        request: Request,
+        page_no: u64,
+    ) -> Result<Page<T>, Error> {
+        let reply = self.read(request).await?;
+        let page: PageResult = reply.decode()?;
+        let items = match &page.results {
+            Some(results) => reply.decode_list(results)?,
+            None => Vec::new(),
+        };
+        Ok(Page {
+            items,
+            page_no: page.page_no.unwrap_or(page_no),
+            total_pages: page.total_page.unwrap_or(1).max(1),
+            total: page.total,
+        })
+    }
+}
+
+/// Percent-encodes one path segment.
+pub fn path_segment(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}

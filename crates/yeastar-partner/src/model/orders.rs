@@ -1,0 +1,216 @@
+//! Orders: their status, Query Order List and Get Order Details (partner-api.md 5.5, 6.2, 10.5).
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::lenient::{opt_amount, opt_cycles, scalar_text};
+use crate::clock::portal_time_ms;
+use crate::ids::{lenient_opt_id, lenient_opt_string, lenient_opt_u64, Id};
+use crate::money::Amount;
+
+/// The members of a JSON object, each value as its raw text.
+type Members = Vec<(String, Box<RawValue>)>;
+
+/// What an order status means for the partner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderState {
+    /// Paid and provisioned.
+    Succeeded,
+    /// Created, but not (yet) done: pending payment, or any status this client does not know.
+    Open,
+    /// Final, without service: failed, invalid or cancelled.
+    Failed,
+}
+
+/// An order status as the portal wrote it (`succeed`, `pending`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct OrderStatus(String);
+
+impl OrderStatus {
+    pub fn new(status: impl Into<String>) -> Self {
+        OrderStatus(status.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `succeed` is done; `failed`, `invalid` and `cancelled` are final without service;
+    /// every other status (`pending`, `refunded`, one never seen before) is open
+    /// (CLI.md section 3).
+    pub fn state(&self) -> OrderState {
+        match self.0.trim().to_ascii_lowercase().as_str() {
+            "succeed" | "success" | "succeeded" => OrderState::Succeeded,
+            "failed" | "invalid" | "cancelled" | "canceled" => OrderState::Failed,
+            _ => OrderState::Open,
+        }
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One page of a paginated list (partner-api.md 6.1, 6.2).
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub page_no: u64,
+    pub total_pages: u64,
+    /// The number of items in all pages, where the portal says.
+    pub total: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PageResult {
+    #[serde(default, deserialize_with = "lenient_opt_u64")]
+    pub page_no: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_opt_u64")]
+    pub total_page: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_opt_u64")]
+    pub total: Option<u64>,
+    #[serde(alias = "list", alias = "records", default)]
+    pub results: Option<Box<RawValue>>,
+}
+
+/// An order as Query Order List shows it. Fields beyond the documented few are assumptions
+/// (partner-api.md 10.5) and are `None` when the portal does not send them.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    #[serde(default, deserialize_with = "lenient_opt_id", alias = "orderId")]
+    pub id: Option<Id>,
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub order_no: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub order_status: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt_u64")]
+    pub create_time: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_opt_string", alias = "currency")]
+    pub currency_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt_string", alias = "sn")]
+    pub product_no: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub product_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub po_number: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_string",
+        alias = "goodsName",
+        alias = "serviceName"
+    )]
+    pub plan_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_cycles", alias = "years")]
+    pub multi_cycle: Option<u8>,
+    #[serde(
+        default,
+        deserialize_with = "opt_amount",
+        alias = "totalAmount",
+        alias = "orderAmount",
+        alias = "payAmount"
+    )]
+    pub amount: Option<Amount>,
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub operation_type: Option<String>,
+}
+
+impl Order {
+    /// `createTime` in epoch milliseconds; values below 10^12 are taken as seconds.
+    pub fn created_ms(&self) -> Option<u64> {
+        self.create_time.map(portal_time_ms)
+    }
+
+    pub fn status(&self) -> Option<OrderStatus> {
+        self.order_status.clone().map(OrderStatus)
+    }
+
+    /// Whether the order is for this PBX (serial numbers compare case-insensitively).
+    pub fn is_for(&self, sn: &str) -> bool {
+        self.product_no
+            .as_deref()
+            .is_some_and(|no| no.trim().eq_ignore_ascii_case(sn.trim()))
+    }
+}
+
+/// Get Order Details: the answer as sent, and what is read from it.
+#[derive(Debug, Clone)]
+pub struct OrderDetails {
+    /// The `result` as the portal sent it, every digit kept.
+    pub raw: Box<RawValue>,
+    pub order_no: Option<String>,
+    pub status: Option<OrderStatus>,
+    pub product_no: Option<String>,
+}
+
+impl OrderDetails {
+    /// Reads the order number, status and SN from `orderInformation` and `basicInformation`
+    /// (or from the top level, for a flat answer).
+    pub(crate) fn from_raw(raw: Box<RawValue>) -> Self {
+        let members = crate::envelope::object_members(raw.get()).unwrap_or_default();
+        let section = |name: &str| {
+            members
+                .iter()
+                .find(|(key, _)| key == name)
+                .and_then(|(_, value)| crate::envelope::object_members(value.get()).ok())
+        };
+        let information = section("orderInformation");
+        let basic = section("basicInformation");
+        let field = |sections: &[Option<&Members>], name: &str| {
+            sections.iter().flatten().find_map(|members| {
+                members
+                    .iter()
+                    .find(|(key, _)| key == name)
+                    .and_then(|(_, value)| scalar_text(value))
+                    .filter(|text| !text.is_empty())
+            })
+        };
+        let top = Some(&members);
+        OrderDetails {
+            order_no: field(&[information.as_ref(), top], "orderNo"),
+            status: field(&[information.as_ref(), top], "orderStatus").map(OrderStatus),
+            product_no: field(&[basic.as_ref(), information.as_ref(), top], "productNo"),
+            raw,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_statuses_settle_as_the_contract_says() {
+        let state = |s: &str| OrderStatus::new(s).state();
+        assert_eq!(state("succeed"), OrderState::Succeeded);
+        assert_eq!(state("pending"), OrderState::Open);
+        assert_eq!(state("confirming"), OrderState::Open);
+        assert_eq!(state("refunded"), OrderState::Open);
+        assert_eq!(state("failed"), OrderState::Failed);
+        assert_eq!(state("INVALID"), OrderState::Failed);
+        assert_eq!(state("cancelled"), OrderState::Failed);
+    }
+
+    #[test]
+    fn details_are_read_from_their_sections() {
+        let raw = RawValue::from_string(
+            r#"{"basicInformation":{"productId":"9","productNo":"369471667338"},
+                "orderInformation":{"orderNo":"LR1","orderStatus":"pending","id":3206190457467703296}}"#
+                .to_owned(),
+        )
+        .unwrap();
+        let details = OrderDetails::from_raw(raw);
+        assert_eq!(details.order_no.as_deref(), Some("LR1"));
+        assert_eq!(details.status.unwrap().state(), OrderState::Open);
+        assert_eq!(details.product_no.as_deref(), Some("369471667338"));
+        let flat = OrderDetails::from_raw(
+            RawValue::from_string(r#"{"orderNo":"LR2","orderStatus":"succeed"}"#.to_owned())
+                .unwrap(),
+        );
+        assert_eq!(flat.order_no.as_deref(), Some("LR2"));
+    }
+}

@@ -1,0 +1,127 @@
+//! A PBX's current subscription: Get Product Details for one SN, or an item of Query Product
+//! List (partner-api.md 6.1, 6.1b, 10.5, 10.7).
+
+use serde::{Deserialize, Serialize};
+
+use super::lenient::{opt_cycles, opt_time_ms};
+use crate::ids::{lenient_opt_bool, lenient_opt_id, lenient_opt_string, Id};
+
+/// A PBX's Linkus Cloud Service subscription as the portal describes it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    #[serde(default, deserialize_with = "lenient_opt_string", alias = "sn")]
+    pub product_no: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt_id")]
+    pub plan_id: Option<Id>,
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_string",
+        alias = "goodsName",
+        alias = "goodsShortName"
+    )]
+    pub plan_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub product_name: Option<String>,
+    /// The billing cycles of the current subscription (a switch keeps them).
+    #[serde(default, deserialize_with = "opt_cycles")]
+    pub multi_cycle: Option<u8>,
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_string",
+        alias = "subscriptionStatus"
+    )]
+    pub status: Option<String>,
+    /// Set only while the subscription is switching to another plan.
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub current_plan: Option<String>,
+    /// When the subscription ends, epoch milliseconds; `None` when the portal does not say
+    /// or says it in a form that cannot be read.
+    #[serde(
+        default,
+        rename = "currentPlanExpireDate",
+        alias = "expireTime",
+        alias = "expiredTime",
+        alias = "expireDate",
+        deserialize_with = "opt_time_ms"
+    )]
+    pub expires_ms: Option<u64>,
+    #[serde(
+        default,
+        alias = "autoRenewStatus",
+        deserialize_with = "lenient_opt_bool"
+    )]
+    pub auto_renew: Option<bool>,
+}
+
+impl Subscription {
+    /// A plan the PBX has: something names or identifies it.
+    pub fn has_plan(&self) -> bool {
+        self.plan_id.is_some()
+            || self
+                .plan_name
+                .as_deref()
+                .is_some_and(|n| !n.trim().is_empty())
+    }
+
+    /// Still running at `now_ms`: not past its end, or with no known end.
+    pub fn is_current(&self, now_ms: u64) -> bool {
+        self.expires_ms.is_none_or(|expires| expires > now_ms)
+    }
+
+    /// A switch to another plan is under way.
+    pub fn is_switching(&self) -> bool {
+        self.current_plan
+            .as_deref()
+            .is_some_and(|plan| !plan.trim().is_empty())
+    }
+
+    pub fn is_for(&self, sn: &str) -> bool {
+        self.product_no
+            .as_deref()
+            .is_some_and(|no| no.trim().eq_ignore_ascii_case(sn.trim()))
+    }
+}
+
+/// What the portal says of one PBX's subscription.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubscriptionCheck {
+    /// The PBX has (or had) Linkus Cloud Service.
+    Subscribed(Subscription),
+    /// The PBX has no Linkus Cloud Service.
+    NotSubscribed,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_parse_from_the_assumed_shape_and_its_aliases() {
+        let details: Subscription = serde_json::from_str(
+            r#"{"productNo": "369471667338", "productId": 9, "planId": 3048918321840570368,
+                "planName": "Linkus Cloud Service", "multiCycle": 1, "status": "active", "currentPlan": "",
+                "currentPlanExpireDate": "2027-11-29 00:00:00", "autoRenewStatus": 0}"#,
+        )
+        .unwrap();
+        assert_eq!(details.plan_id, Some(Id(3048918321840570368)));
+        assert_eq!(details.expires_ms, Some(1_827_446_400_000));
+        assert_eq!(details.auto_renew, Some(false));
+        assert!(!details.is_switching());
+        assert!(details.has_plan());
+
+        let other: Subscription = serde_json::from_str(
+            r#"{"productNo": "A1", "goodsShortName": "Linkus Pro", "expireTime": "1827446400000", "autoRenew": true, "currentPlan": "Pro"}"#,
+        )
+        .unwrap();
+        assert_eq!(other.plan_name.as_deref(), Some("Linkus Pro"));
+        assert_eq!(other.expires_ms, Some(1_827_446_400_000));
+        assert_eq!(other.auto_renew, Some(true));
+        assert!(other.is_switching());
+
+        let unreadable: Subscription =
+            serde_json::from_str(r#"{"planName": "x", "expireTime": "soon"}"#).unwrap();
+        assert_eq!(unreadable.expires_ms, None);
+        assert!(unreadable.is_current(u64::MAX - 1));
+    }
+}

@@ -1,0 +1,355 @@
+//! Access tokens: obtained with the client credentials, kept in a [`TokenStore`] across runs,
+//! and renewed with the refresh grant shortly before they expire (partner-api.md section 2).
+
+use std::sync::{Arc, Mutex as StdMutex};
+
+use base64::Engine;
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::ids::{lenient_opt_string, lenient_opt_u64};
+use crate::paths::TOKEN_PATH;
+use crate::secret::Secret;
+use crate::transport::{Body, Method, Request, Resend, Transport};
+
+/// Refresh tokens live 15 days (partner-api.md 2.2); they are not used in their last hour.
+const REFRESH_LIFETIME_SECS: u64 = 15 * 24 * 3600 - 3600;
+
+/// The API credentials from Partner Portal > System > API.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+impl Credentials {
+    pub fn new(client_id: impl Into<String>, client_secret: Secret) -> Self {
+        Credentials {
+            client_id: client_id.into(),
+            client_secret,
+        }
+    }
+}
+
+/// An access token and what is known of its life. Times are seconds since the Unix epoch.
+#[derive(Clone)]
+pub struct Token {
+    pub access: Secret,
+    /// `Bearer <token>`, ready for the Authorization header.
+    pub authorization: Secret,
+    pub refresh: Option<Secret>,
+    pub obtained_at: u64,
+    pub expires_at: u64,
+    pub refresh_expires_at: u64,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("access", &self.access)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Token {
+    /// A token received at `now`, valid for `expires_in` seconds.
+    pub fn new(
+        access: String,
+        head: Option<String>,
+        refresh: Option<String>,
+        expires_in: u64,
+        now: u64,
+    ) -> Self {
+        let head = head
+            .map(|head| head.trim().to_owned())
+            .filter(|head| !head.is_empty())
+            .unwrap_or_else(|| "Bearer".to_owned());
+        Token {
+            authorization: Secret::new(format!("{head} {access}")),
+            access: Secret::new(access),
+            refresh: refresh.filter(|r| !r.is_empty()).map(Secret::new),
+            obtained_at: now,
+            expires_at: now.saturating_add(expires_in),
+            refresh_expires_at: now.saturating_add(REFRESH_LIFETIME_SECS),
+        }
+    }
+
+    /// Good to use: not within the renewal margin of its expiry. The margin is a fifth of the
+    /// lifetime, at most five minutes: a 30-minute token is renewed after 25 minutes.
+    pub fn is_fresh(&self, now: u64) -> bool {
+        let lifetime = self.expires_at.saturating_sub(self.obtained_at);
+        let margin = (lifetime / 5).min(300);
+        now.saturating_add(margin) < self.expires_at
+    }
+
+    pub fn can_refresh(&self, now: u64) -> bool {
+        self.refresh.is_some() && now < self.refresh_expires_at
+    }
+
+    /// Whether the token can travel in an Authorization header at all.
+    pub fn fits_a_header(&self) -> bool {
+        reqwest::header::HeaderValue::from_str(self.authorization.expose()).is_ok()
+    }
+
+    /// The partner account named in the token's claims, where they can be read.
+    pub fn account(&self) -> Option<String> {
+        account_from_jwt(self.access.expose())
+    }
+}
+
+/// Reads the partner account out of a JWT's payload without trusting or verifying it: it is
+/// only for display (partner-api.md 2.3 lists the claims seen in the guide's sample).
+pub fn account_from_jwt(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let user = match claims.get("X-MS-USER") {
+        Some(serde_json::Value::String(text)) => serde_json::from_str(text).ok(),
+        Some(value) => Some(value.clone()),
+        None => None,
+    };
+    let field = |value: Option<&serde_json::Value>, key: &str| {
+        value
+            .and_then(|v| v.get(key))
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let name = field(user.as_ref(), "username").or_else(|| field(Some(&claims), "user_name"))?;
+    match field(user.as_ref(), "userCode") {
+        Some(code) => Some(format!("{name} ({code})")),
+        None => Some(name),
+    }
+}
+
+/// Where tokens are kept between runs. An implementation that cannot save reports it its own
+/// way: the client goes on with the token in memory.
+pub trait TokenStore: Send + Sync {
+    fn load(&self) -> Option<Token>;
+    fn save(&self, token: &Token);
+}
+
+/// A store that forgets everything when dropped.
+#[derive(Default)]
+pub struct MemoryTokenStore(StdMutex<Option<Token>>);
+
+impl TokenStore for MemoryTokenStore {
+    fn load(&self) -> Option<Token> {
+        self.0.lock().ok().and_then(|token| token.clone())
+    }
+
+    fn save(&self, token: &Token) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(token.clone());
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenDetails {
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_string",
+        alias = "accessToken",
+        alias = "access_token"
+    )]
+    token: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    token_head: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt_u64", alias = "expires_in")]
+    expires_in: Option<u64>,
+    #[serde(
+        default,
+        deserialize_with = "lenient_opt_string",
+        alias = "refresh_token"
+    )]
+    refresh_token: Option<String>,
+}
+
+/// Hands out a valid token, asking the portal only when it must. Concurrent callers share one
+/// token request.
+pub(crate) struct TokenManager {
+    credentials: Credentials,
+    store: Arc<dyn TokenStore>,
+    clock: Arc<dyn Clock>,
+    current: Mutex<Option<Token>>,
+}
+
+impl TokenManager {
+    pub(crate) fn new(
+        credentials: Credentials,
+        store: Arc<dyn TokenStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        TokenManager {
+            credentials,
+            store,
+            clock,
+            current: Mutex::new(None),
+        }
+    }
+
+    /// The token in memory or in the store if still fresh; else a refreshed or new one.
+    pub(crate) async fn token(&self, http: &Transport) -> Result<Token, Error> {
+        let mut current = self.current.lock().await;
+        let now = self.clock.now_secs();
+        if current.is_none() {
+            *current = self.store.load().filter(Token::fits_a_header);
+        }
+        if let Some(token) = current.as_ref().filter(|t| t.is_fresh(now)) {
+            return Ok(token.clone());
+        }
+        let token = self.renew_locked(http, current.take()).await?;
+        *current = Some(token.clone());
+        Ok(token)
+    }
+
+    /// After a 401: renew, unless another request already replaced the rejected token.
+    pub(crate) async fn renew(&self, http: &Transport, rejected: &Token) -> Result<Token, Error> {
+        let mut current = self.current.lock().await;
+        if let Some(token) = current.as_ref() {
+            if token.access != rejected.access {
+                return Ok(token.clone());
+            }
+        }
+        let token = self.renew_locked(http, Some(rejected.clone())).await?;
+        *current = Some(token.clone());
+        Ok(token)
+    }
+
+    /// A new token from the credentials, ignoring the store: proof that they work.
+    pub(crate) async fn verify(&self, http: &Transport) -> Result<Token, Error> {
+        let mut current = self.current.lock().await;
+        let token = self.renew_locked(http, None).await?;
+        *current = Some(token.clone());
+        Ok(token)
+    }
+
+    async fn renew_locked(&self, http: &Transport, old: Option<Token>) -> Result<Token, Error> {
+        let now = self.clock.now_secs();
+        if let Some(old) = old.filter(|t| t.can_refresh(now)) {
+            let refresh = old
+                .refresh
+                .as_ref()
+                .map(|r| r.expose().to_owned())
+                .unwrap_or_default();
+            let grant = vec![
+                ("grant_type", "refresh_token".to_owned()),
+                ("refresh_token", refresh),
+            ];
+            // A refresh that fails for any reason falls back to the credentials.
+            if let Ok(token) = self.request(http, grant).await {
+                self.store.save(&token);
+                return Ok(token);
+            }
+        }
+        let grant = vec![
+            ("client_id", self.credentials.client_id.clone()),
+            (
+                "client_secret",
+                self.credentials.client_secret.expose().to_owned(),
+            ),
+            ("grant_type", "pp_credentials".to_owned()),
+        ];
+        let token = self.request(http, grant).await?;
+        self.store.save(&token);
+        Ok(token)
+    }
+
+    async fn request(
+        &self,
+        http: &Transport,
+        form: Vec<(&'static str, String)>,
+    ) -> Result<Token, Error> {
+        let request = Request {
+            method: Method::POST,
+            path: TOKEN_PATH.to_owned(),
+            query: Vec::new(),
+            body: Body::Form(form),
+            resend: Resend::Idempotent,
+        };
+        let endpoint = request.endpoint();
+        let response = http.send(&request, None).await?;
+        let reply = crate::envelope::parse(&endpoint, response.status, &response.body).map_err(
+            |error| match error {
+                // A refusal of the token request is about the credentials, unless the server
+                // itself failed or throttled.
+                Error::Rejected {
+                    endpoint,
+                    status,
+                    code,
+                    message,
+                    request_id,
+                    ..
+                } if status < 500 && status != 429 => Error::Rejected {
+                    endpoint,
+                    status,
+                    code,
+                    message,
+                    request_id,
+                    credentials: true,
+                },
+                other => other,
+            },
+        )?;
+        let details: TokenDetails = reply.decode()?;
+        let Some(access) = details.token.filter(|t| !t.is_empty()) else {
+            return Err(reply.shape("the token answer has no `token`"));
+        };
+        let token = Token::new(
+            access,
+            details.token_head,
+            details.refresh_token,
+            details.expires_in.unwrap_or(1800),
+            self.clock.now_secs(),
+        );
+        if !token.fits_a_header() {
+            return Err(reply.shape("the token has characters an HTTP header cannot carry"));
+        }
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thirty_minute_token_is_renewed_after_twenty_five() {
+        let token = Token::new(
+            "a".into(),
+            Some("Bearer ".into()),
+            Some("r".into()),
+            1800,
+            1000,
+        );
+        assert_eq!(token.authorization.expose(), "Bearer a");
+        assert!(token.is_fresh(1000));
+        assert!(token.is_fresh(1000 + 1499));
+        assert!(!token.is_fresh(1000 + 1500));
+        assert!(token.can_refresh(1000 + 1800));
+        assert!(!token.can_refresh(1000 + 15 * 24 * 3600));
+    }
+
+    #[test]
+    fn the_account_comes_from_the_claims_where_readable() {
+        let claims = serde_json::json!({
+            "X-MS-USER": {"type": "partner", "userCode": "Distributor", "username": "ana@example.com"},
+            "user_name": "ana@example.com"
+        });
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
+        let token = format!("eyJhbGciOiJIUzI1NiJ9.{payload}.sig");
+        assert_eq!(
+            account_from_jwt(&token).as_deref(),
+            Some("ana@example.com (Distributor)")
+        );
+        assert_eq!(account_from_jwt("opaque"), None);
+        assert_eq!(account_from_jwt("a.!!!.c"), None);
+    }
+}

@@ -1,0 +1,516 @@
+//! HTTP: one request at a time, with the retry rules of a money-spending client. Reads and
+//! token requests are retried on transient failures; anything that may spend money is sent
+//! again only when it provably never reached a live connection.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use reqwest::header::{
+    HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER, USER_AGENT,
+};
+use url::Url;
+
+use crate::clock::Clock;
+use crate::envelope::request_id_of;
+use crate::error::{Error, Phase};
+use crate::secret::Secret;
+
+pub use reqwest::Method;
+
+/// No answer the portal gives is this large; a bigger body is refused, not buffered.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// A pooled connection idle for longer than this is not used again: a load balancer may have
+/// closed it, and an order sent on it could be lost unnoticed (CLI.md section 3).
+pub const POOL_IDLE: Duration = Duration::from_secs(1);
+
+/// How reads are retried. Delays are settings so that tests never sleep through them.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    /// The first backoff delay; each further one doubles.
+    pub base_delay: Duration,
+    /// The longest single wait, also the longest `Retry-After` that is honoured.
+    pub max_delay: Duration,
+    /// The longest time spent on one request, all attempts and waits included.
+    pub budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 3,
+            base_delay: Duration::from_millis(300),
+            max_delay: Duration::from_secs(10),
+            budget: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `attempt + 1`, or `None` when the portal asks for more than
+    /// `max_delay` (retrying earlier than asked would only be refused again).
+    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
+        match retry_after {
+            Some(asked) if asked > self.max_delay => None,
+            Some(asked) => Some(asked),
+            None => {
+                let backoff = self
+                    .base_delay
+                    .saturating_mul(1 << attempt.saturating_sub(1).min(16));
+                // Up to 25% jitter, so that many clients do not retry in step.
+                let jitter = backoff.mul_f64(fastrand::f64() * 0.25);
+                Some((backoff + jitter).min(self.max_delay))
+            }
+        }
+    }
+}
+
+/// `Retry-After` as delta-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Whether a status is worth another try for a request that is safe to repeat.
+fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Empty,
+    /// Form fields (the token requests).
+    Form(Vec<(&'static str, String)>),
+    /// The exact bytes of a JSON body.
+    Json(Vec<u8>),
+}
+
+/// Which failures may be answered by sending the request again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// Token requests and reads: connection errors, timeouts, 429, 502, 503, 504.
+    Idempotent,
+    /// Anything that may spend money: only when the request provably never left the machine.
+    OnlyIfNotSent,
+}
+
+/// One request to a path of the API.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Body,
+    pub resend: Resend,
+}
+
+impl Request {
+    /// A read: retried on transient failures.
+    pub fn get(path: impl Into<String>) -> Self {
+        Request {
+            method: Method::GET,
+            path: path.into(),
+            query: Vec::new(),
+            body: Body::Empty,
+            resend: Resend::Idempotent,
+        }
+    }
+
+    /// A request with a JSON body that may change something: never retried once it may have
+    /// been sent.
+    pub fn json(method: Method, path: impl Into<String>, body: Vec<u8>) -> Self {
+        Request {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: Body::Json(body),
+            resend: Resend::OnlyIfNotSent,
+        }
+    }
+
+    pub fn query(mut self, key: &str, value: impl ToString) -> Self {
+        self.query.push((key.to_owned(), value.to_string()));
+        self
+    }
+
+    /// `GET /path`, the name errors use for an endpoint.
+    pub fn endpoint(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// An answer with any status: the caller reads the envelope.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub retry_after: Option<Duration>,
+}
+
+impl RawResponse {
+    /// Where a redirect points.
+    pub fn location(&self) -> Option<String> {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+/// A request as it goes on the wire, shown to an [`Observer`]. Secrets are in it as sent
+/// (the `Authorization` header, the token request's form): an observer redacts them.
+pub struct SentRequest<'a> {
+    pub method: &'a Method,
+    pub url: &'a Url,
+    pub headers: &'a HeaderMap,
+    pub body: Option<&'a [u8]>,
+}
+
+/// One finished exchange (one attempt), shown to an [`Observer`].
+pub struct Exchange<'a> {
+    pub request: SentRequest<'a>,
+    pub started_at: SystemTime,
+    pub elapsed: Duration,
+    /// The answer, or why there was none.
+    pub response: Result<&'a RawResponse, &'a Error>,
+}
+
+/// Sees every HTTP exchange: for logs (`-v`) and captures for bug reports. The default
+/// methods do nothing.
+pub trait Observer: Send + Sync {
+    /// A request is about to be sent.
+    fn request(&self, _request: &SentRequest<'_>) {}
+    /// A request was answered, or failed.
+    fn exchange(&self, _exchange: &Exchange<'_>) {}
+    /// A request will be sent again after `delay`.
+    fn retry(&self, _endpoint: &str, _next_attempt: u32, _attempts: u32, _delay: Duration) {}
+}
+
+/// The HTTP layer: a connection pool, a base URL and the retry rules.
+pub struct Transport {
+    client: reqwest::Client,
+    base: Url,
+    retry: RetryPolicy,
+    user_agent: HeaderValue,
+    observer: Option<Arc<dyn Observer>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Transport {
+    pub(crate) fn new(
+        base: Url,
+        timeout: Duration,
+        retry: RetryPolicy,
+        user_agent: &str,
+        observer: Option<Arc<dyn Observer>>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(Error::Setup(format!(
+                "the base URL must start with https:// (or http://), not {}://",
+                base.scheme()
+            )));
+        }
+        // reqwest is built without a default crypto provider, so that no C toolchain is needed
+        // beyond ring's; installing twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_idle_timeout(POOL_IDLE)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| Error::Setup(format!("could not set up HTTP: {error}")))?;
+        let user_agent = HeaderValue::from_str(user_agent)
+            .map_err(|_| Error::Setup(format!("{user_agent:?} cannot be a User-Agent")))?;
+        Ok(Transport {
+            client,
+            base,
+            retry,
+            user_agent,
+            observer,
+            clock,
+        })
+    }
+
+    pub fn base(&self) -> &Url {
+        &self.base
+    }
+
+    fn url(&self, request: &Request) -> Result<Url, Error> {
+        let base = self.base.as_str().trim_end_matches('/');
+        let path = request.path.trim_start_matches('/');
+        let mut url = Url::parse(&format!("{base}/{path}")).map_err(|error| Error::Transport {
+            endpoint: request.endpoint(),
+            phase: Phase::Connect,
+            message: format!("invalid URL: {error}"),
+        })?;
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&request.query);
+        }
+        Ok(url)
+    }
+
+    /// Sends, with retries as the request's [`Resend`] allows. A response with any status is
+    /// `Ok`: the caller reads the envelope.
+    pub async fn send(
+        &self,
+        request: &Request,
+        authorization: Option<&Secret>,
+    ) -> Result<RawResponse, Error> {
+        let started = Instant::now();
+        let mut attempt = 1;
+        loop {
+            let outcome = self.send_once(request, authorization).await;
+            let retry_after = match &outcome {
+                Ok(response)
+                    if request.resend == Resend::Idempotent
+                        && is_retryable_status(response.status) =>
+                {
+                    Some(response.retry_after)
+                }
+                Err(Error::Transport { phase, .. })
+                    if *phase == Phase::Connect || request.resend == Resend::Idempotent =>
+                {
+                    Some(None)
+                }
+                _ => None,
+            };
+            let Some(retry_after) = retry_after else {
+                return outcome;
+            };
+            if attempt >= self.retry.attempts {
+                return outcome;
+            }
+            let Some(delay) = self.retry.delay(attempt, retry_after) else {
+                return match outcome {
+                    Ok(response) => Err(Error::RetryLater {
+                        endpoint: request.endpoint(),
+                        status: response.status,
+                        seconds: retry_after.unwrap_or_default().as_secs(),
+                        request_id: request_id_of(&response.body),
+                    }),
+                    Err(error) => Err(error),
+                };
+            };
+            if started.elapsed() + delay > self.retry.budget {
+                return outcome;
+            }
+            if let Some(observer) = &self.observer {
+                observer.retry(&request.endpoint(), attempt + 1, self.retry.attempts, delay);
+            }
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        request: &Request,
+        authorization: Option<&Secret>,
+    ) -> Result<RawResponse, Error> {
+        let url = self.url(request)?;
+        let endpoint = request.endpoint();
+        let mut headers = HeaderMap::new();
+        headers.insert(USER_AGENT, self.user_agent.clone());
+        if let Some(authorization) = authorization {
+            let mut value =
+                HeaderValue::from_str(authorization.expose()).map_err(|_| Error::Transport {
+                    endpoint: endpoint.clone(),
+                    phase: Phase::Connect,
+                    message: "the access token has characters a header cannot carry".to_owned(),
+                })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
+        let body: Option<Vec<u8>> = match &request.body {
+            Body::Empty => None,
+            Body::Form(fields) => {
+                headers.insert(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                );
+                Some(
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(fields)
+                        .finish()
+                        .into_bytes(),
+                )
+            }
+            Body::Json(bytes) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                Some(bytes.clone())
+            }
+        };
+        let sent = SentRequest {
+            method: &request.method,
+            url: &url,
+            headers: &headers,
+            body: body.as_deref(),
+        };
+        if let Some(observer) = &self.observer {
+            observer.request(&sent);
+        }
+        let started_at = self.clock.now();
+        let started = Instant::now();
+        let result = self
+            .exchange(&request.method, &url, &endpoint, &headers, body.clone())
+            .await;
+        if let Some(observer) = &self.observer {
+            observer.exchange(&Exchange {
+                request: sent,
+                started_at,
+                elapsed: started.elapsed(),
+                response: result.as_ref(),
+            });
+        }
+        result
+    }
+
+    async fn exchange(
+        &self,
+        method: &Method,
+        url: &Url,
+        endpoint: &str,
+        headers: &HeaderMap,
+        body: Option<Vec<u8>>,
+    ) -> Result<RawResponse, Error> {
+        let started = Instant::now();
+        let mut builder = self
+            .client
+            .request(method.clone(), url.clone())
+            .headers(headers.clone());
+        if let Some(body) = body {
+            builder = builder.body(body);
+        }
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|error| transport_error(endpoint, &error, started))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, self.clock.now()));
+        let mut body = BytesMut::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > MAX_BODY {
+                        return Err(Error::TooLarge {
+                            endpoint: endpoint.to_owned(),
+                            status,
+                            limit_mib: MAX_BODY >> 20,
+                        });
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(error) => return Err(transport_error(endpoint, &error, started)),
+            }
+        }
+        Ok(RawResponse {
+            status,
+            headers,
+            body: body.freeze(),
+            retry_after,
+        })
+    }
+}
+
+/// Classifies a reqwest failure: was the request provably never written, or may it have been?
+fn transport_error(endpoint: &str, error: &reqwest::Error, started: Instant) -> Error {
+    let mut never_written = error.is_connect();
+    let mut certificate = None;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
+            // A pooled connection found closed before the request was written to it.
+            never_written |= hyper.is_canceled();
+        }
+        if let Some(rustls::Error::InvalidCertificate(reason)) =
+            cause.downcast_ref::<rustls::Error>()
+        {
+            certificate = Some(format!("{reason:?}"));
+        }
+        source = cause.source();
+    }
+    if let Some(reason) = certificate {
+        return Error::Certificate {
+            endpoint: endpoint.to_owned(),
+            message: format!("the server's certificate is not trusted ({reason})"),
+        };
+    }
+    let phase = if never_written {
+        Phase::Connect
+    } else if error.is_timeout() {
+        Phase::Timeout
+    } else {
+        Phase::Broken
+    };
+    let message = match phase {
+        Phase::Timeout => format!("timed out after {:.1} s", started.elapsed().as_secs_f64()),
+        _ => innermost(error),
+    };
+    Error::Transport {
+        endpoint: endpoint.to_owned(),
+        phase,
+        message,
+    }
+}
+
+/// The innermost, most specific cause of an error, without URLs or debug dumps.
+fn innermost(error: &reqwest::Error) -> String {
+    let mut innermost = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        innermost = cause.to_string();
+        source = cause.source();
+    }
+    innermost
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_honoured_as_seconds_or_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("soon", now), None);
+
+        let policy = RetryPolicy::default();
+        assert_eq!(
+            policy.delay(1, Some(Duration::from_secs(2))),
+            Some(Duration::from_secs(2))
+        );
+        // Asking for more than we wait is an answer, not a retry.
+        assert_eq!(policy.delay(1, Some(Duration::from_secs(600))), None);
+    }
+
+    #[test]
+    fn backoff_doubles_within_bounds() {
+        let policy = RetryPolicy {
+            attempts: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1000),
+            budget: Duration::from_secs(5),
+        };
+        let first = policy.delay(1, None).unwrap();
+        let second = policy.delay(2, None).unwrap();
+        assert!(first >= Duration::from_millis(100) && first <= Duration::from_millis(125));
+        assert!(second >= Duration::from_millis(200) && second <= Duration::from_millis(250));
+        assert_eq!(policy.delay(10, None), Some(Duration::from_millis(1000)));
+    }
+}
