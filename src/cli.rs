@@ -46,7 +46,7 @@ pub struct GlobalArgs {
     pub profile: String,
 
     /// Partner Portal API base URL [default: https://openapi.partner.yeastar.com]
-    #[arg(long, global = true, value_name = "URL", env = "LINKUS_BASE_URL")]
+    #[arg(long, global = true, value_name = "URL", env = "LINKUS_BASE_URL", value_parser = parse_base_url)]
     pub base_url: Option<url::Url>,
 
     /// Use the built-in sandbox portal: no account, no money
@@ -80,9 +80,49 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("'{text}' is not a number of seconds"))?;
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
-        return Err("the timeout is between 0 and 3600 seconds".to_owned());
+        return Err("the timeout is more than 0 and at most 3600 seconds".to_owned());
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// An `http://` or `https://` URL: anything else cannot be the portal.
+fn parse_base_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    match url.scheme() {
+        "https" | "http" if url.has_host() => Ok(url),
+        "https" | "http" => Err("the URL has no host".to_owned()),
+        other => Err(format!(
+            "the portal is reached over https:// (or http://), not {other}://"
+        )),
+    }
+}
+
+/// A PO number is printed on invoices: no control characters, at most 100 characters.
+pub fn parse_po_number(text: &str) -> Result<String, String> {
+    if let Some(bad) = text.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "a PO number cannot hold control characters such as {bad:?}"
+        ));
+    }
+    if text.trim().chars().count() > 100 {
+        return Err("a PO number has at most 100 characters".to_owned());
+    }
+    Ok(text.trim().to_owned())
+}
+
+/// An order number or ID: letters and digits.
+pub fn parse_order(text: &str) -> Result<String, String> {
+    let order = text.trim();
+    if order.is_empty() || !order.chars().all(|c| c.is_ascii_alphanumeric()) || order.len() > 64 {
+        return Err(format!(
+            "{order:?} is not an order number or order ID (letters and digits only)"
+        ));
+    }
+    Ok(order.to_owned())
+}
+
+fn parse_max_total(text: &str) -> Result<crate::quote::MaxTotal, String> {
+    crate::quote::parse_max_total(text)
 }
 
 /// A PBX serial number: trimmed; letters and digits only.
@@ -118,7 +158,15 @@ pub enum Command {
 
     /// Buy Linkus Cloud Service for a PBX, by flags or by a guided wizard
     #[command(after_help = PURCHASE_HELP)]
-    Purchase(PurchaseArgs),
+    Purchase(OrderArgs),
+
+    /// Add years to a PBX's current Linkus plan
+    #[command(after_help = RENEW_HELP)]
+    Renew(RenewArgs),
+
+    /// Move a PBX's Linkus subscription to another plan
+    #[command(after_help = SWITCH_HELP)]
+    Switch(SwitchArgs),
 
     /// List, show and reconcile orders
     #[command(subcommand)]
@@ -170,12 +218,13 @@ pub struct ProductsArgs {
     pub sn: String,
 
     /// The product to list plans for
-    #[arg(long, value_name = "ID", default_value_t = crate::portal::types::LINKUS_PRODUCT_ID)]
+    #[arg(long, value_name = "ID", default_value_t = yeastar_partner::LINKUS_PRODUCT_ID)]
     pub product_id: u64,
 }
 
+/// Everything an order takes; `purchase` has all of it, `renew` and `switch` convert into it.
 #[derive(Debug, Clone, Args)]
-pub struct PurchaseArgs {
+pub struct OrderArgs {
     /// The PBX serial number (asked for when missing)
     #[arg(long, value_name = "SN", value_parser = parse_sn)]
     pub sn: Option<String>,
@@ -193,8 +242,28 @@ pub struct PurchaseArgs {
     pub years: Option<u8>,
 
     /// Your purchase-order number, printed on the order
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = parse_po_number)]
     pub po_number: Option<String>,
+
+    #[command(flatten)]
+    pub common: CommonOrderArgs,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// The flags every kind of order shares.
+#[derive(Debug, Clone, Args)]
+pub struct CommonOrderArgs {
+    /// Refuse (exit 3, nothing sent) when the list-price total is above this, unknown, or in
+    /// another currency: 500 or 500USD
+    #[arg(long, value_name = "AMOUNT", env = "LINKUS_MAX_TOTAL", value_parser = parse_max_total)]
+    pub max_total: Option<crate::quote::MaxTotal>,
+
+    /// Order again although this order (for the same SN and operation) succeeded in the last
+    /// 24 hours
+    #[arg(long, value_name = "ORDER", value_parser = parse_order, conflicts_with = "from")]
+    pub again: Option<String>,
 
     /// Place the order without asking for confirmation
     #[arg(long, short = 'y')]
@@ -203,6 +272,111 @@ pub struct PurchaseArgs {
     /// Show the summary and the exact request body; buy nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// Many orders from one file (CLI.md section 1, "Batch").
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Batch")]
+pub struct BatchArgs {
+    /// Order for every row of this file: CSV with a header, a JSON array or JSON lines ("-"
+    /// for stdin); the flags above are defaults for empty columns
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+
+    /// How many orders are sent at once, 1 to 16
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=16), requires = "from")]
+    pub jobs: u8,
+
+    /// Also write each row's result to this CSV file
+    #[arg(long, value_name = "FILE", requires = "from")]
+    pub results: Option<PathBuf>,
+
+    /// Leave out rows that cannot be used instead of refusing the whole file
+    #[arg(long, requires = "from")]
+    pub skip_invalid: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RenewArgs {
+    /// The PBX serial number
+    #[arg(long, value_name = "SN", value_parser = parse_sn)]
+    pub sn: Option<String>,
+
+    /// How many more annual billing cycles, 1 to 5 [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub years: Option<u8>,
+
+    /// Billing contact ID or e-mail address
+    #[arg(long, value_name = "CONTACT")]
+    pub billing_contact: Option<String>,
+
+    /// Your purchase-order number, printed on the order
+    #[arg(long, value_name = "TEXT", value_parser = parse_po_number)]
+    pub po_number: Option<String>,
+
+    #[command(flatten)]
+    pub common: CommonOrderArgs,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SwitchArgs {
+    /// The PBX serial number
+    #[arg(long, value_name = "SN", value_parser = parse_sn)]
+    pub sn: Option<String>,
+
+    /// The plan to switch to: plan ID or name
+    #[arg(long, value_name = "PLAN")]
+    pub plan: Option<String>,
+
+    /// The billing cycles, only when the portal does not say how many the subscription has (a
+    /// switch keeps them)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub years: Option<u8>,
+
+    /// Billing contact ID or e-mail address
+    #[arg(long, value_name = "CONTACT")]
+    pub billing_contact: Option<String>,
+
+    /// Your purchase-order number, printed on the order
+    #[arg(long, value_name = "TEXT", value_parser = parse_po_number)]
+    pub po_number: Option<String>,
+
+    #[command(flatten)]
+    pub common: CommonOrderArgs,
+
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+impl From<RenewArgs> for OrderArgs {
+    fn from(args: RenewArgs) -> Self {
+        OrderArgs {
+            sn: args.sn,
+            plan: None,
+            billing_contact: args.billing_contact,
+            years: args.years,
+            po_number: args.po_number,
+            common: args.common,
+            batch: args.batch,
+        }
+    }
+}
+
+impl From<SwitchArgs> for OrderArgs {
+    fn from(args: SwitchArgs) -> Self {
+        OrderArgs {
+            sn: args.sn,
+            plan: args.plan,
+            billing_contact: args.billing_contact,
+            years: args.years,
+            po_number: args.po_number,
+            common: args.common,
+            batch: args.batch,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,7 +391,19 @@ pub enum OrdersCommand {
 
     /// Settle journal entries whose outcome was unknown, by looking the orders up
     #[command(after_help = RECONCILE_HELP)]
-    Reconcile,
+    Reconcile(ReconcileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// Mark this unknown journal entry as never placed, after checking the portal: the only
+    /// way to unblock its SN when the portal shows no order for it
+    #[arg(long, value_name = "ENTRY")]
+    pub not_placed: Option<String>,
+
+    /// Do not ask before marking an entry as not placed
+    #[arg(long, short = 'y', requires = "not_placed")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -234,8 +420,17 @@ pub struct OrdersListArgs {
 #[derive(Debug, Args)]
 pub struct OrdersShowArgs {
     /// The order number (LR…) or the order's ID
-    #[arg(value_name = "ORDER")]
+    #[arg(value_name = "ORDER", value_parser = parse_order)]
     pub order: String,
+
+    /// Look the order up every few seconds until it is no longer open (pending and the like),
+    /// then exit as a purchase would: 0 succeeded, 5 failed, 8 still open at the time limit
+    #[arg(long)]
+    pub wait: bool,
+
+    /// How long --wait waits at most, in seconds
+    #[arg(long, value_name = "SECS", default_value_t = 600, requires = "wait", value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub wait_timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -291,6 +486,10 @@ pub struct ServeArgs {
     /// Wait this long before answering each request, to imitate a distant portal
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency_ms: u64,
+
+    /// Put this many more PBXs with Linkus Cloud Service in the account (SNs F00000000001…)
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub fleet: u32,
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +538,29 @@ Examples:
   linkus billing-contacts
   linkus billing-contacts --json
   linkus billing-contacts --quiet                 # contact IDs, one a line";
+
+const RENEW_HELP: &str = "\
+Examples:
+  linkus renew --sn 369471667338 --billing-contact billing@example.com --years 1 --yes
+  linkus renew --sn 369471667338 --dry-run
+  linkus subscriptions --expiring-within 30 --json | linkus renew --from - --yes
+
+Automation notes:
+  Renews the SN's current plan (the order body is inferred from the portal's other renewal
+  tutorials; --dry-run shows it). Refused (exit 5) for a PBX without Linkus. Nothing
+  protects a renewal across machines that share no journal: a renewal ordered elsewhere is
+  not seen.";
+
+const SWITCH_HELP: &str = "\
+Examples:
+  linkus switch --sn 369471667338 --plan \"Linkus Cloud Service Pro\" \\
+      --billing-contact billing@example.com --yes
+  linkus switch --sn 369471667338 --plan 3048918719332507648 --dry-run
+
+Automation notes:
+  Sends the current subscription's billing cycles (a switch cannot change them); --years is
+  needed only when the portal does not say them. Refused (exit 5) for a PBX without Linkus,
+  for the plan it already has, and while a switch is under way.";
 
 const PURCHASE_HELP: &str = "\
 Examples:

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Failure, Kind};
 use crate::files;
-use crate::redact::Secret;
+use crate::redact::{self, Secret};
 
 pub const CONFIG_FILE: &str = "config.toml";
 
@@ -211,6 +211,13 @@ pub struct Credentials {
     pub source: CredentialSource,
 }
 
+impl Credentials {
+    /// The part the client library needs.
+    pub fn for_client(&self) -> yeastar_partner::Credentials {
+        yeastar_partner::Credentials::new(self.client_id.clone(), self.client_secret.clone())
+    }
+}
+
 /// What `auth status` reports and what commands use.
 pub struct CredentialLookup {
     pub active: Option<Credentials>,
@@ -225,7 +232,7 @@ pub fn find_credentials(dirs: &Dirs, profile: &str) -> Result<CredentialLookup> 
     let from_env = match (env("LINKUS_CLIENT_ID"), env("LINKUS_CLIENT_SECRET")) {
         (Some(id), Some(secret)) => Some(Credentials {
             client_id: id.trim().to_owned(),
-            client_secret: Secret::new(secret.trim()),
+            client_secret: redact::secret(secret.trim()),
             source: CredentialSource::Environment,
         }),
         (Some(_), None) | (None, Some(_)) => {
@@ -248,7 +255,7 @@ pub fn find_credentials(dirs: &Dirs, profile: &str) -> Result<CredentialLookup> 
     let active = from_env.or_else(|| {
         stored.map(|stored| Credentials {
             client_id: stored.client_id,
-            client_secret: Secret::new(stored.client_secret),
+            client_secret: redact::secret(stored.client_secret),
             source: CredentialSource::Profile {
                 name: profile.to_owned(),
                 path: path.clone(),

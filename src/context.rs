@@ -1,22 +1,23 @@
-//! Settings resolved once from flags and the environment, and the portal built from them.
+//! The run's context: settings resolved once from flags and the environment, the clock, the
+//! output, the portal client built from them, and the order that is on the wire right now.
 
 use std::io::IsTerminal;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::Result;
 use url::Url;
+use yeastar_partner::{Client, Clock, Observer, RetryPolicy, SystemClock, DEFAULT_BASE_URL};
 
 use crate::cli::GlobalArgs;
 use crate::config::{self, CredentialSource, Credentials, Dirs};
+use crate::http_log::{HttpLog, Observers};
+use crate::order::InFlight;
 use crate::output::{Mode, Output};
-use crate::portal::http::{Http, RetryPolicy};
-use crate::portal::token::{TokenCache, TokenManager};
-use crate::portal::Portal;
-use crate::redact::Secret;
-use crate::sandbox;
+use crate::redact::{self, without_userinfo};
+use crate::tokens::FileTokenStore;
 
-pub const DEFAULT_BASE_URL: &str = "https://openapi.partner.yeastar.com";
+pub const USER_AGENT: &str = concat!("linkus-cli/", env!("CARGO_PKG_VERSION"));
 
 /// The output mode: `--json` or `LINKUS_OUTPUT=json`, then `--quiet`.
 pub fn output_mode(json_flag: bool, quiet: bool) -> Mode {
@@ -32,8 +33,8 @@ pub fn output_mode(json_flag: bool, quiet: bool) -> Mode {
 }
 
 /// `CI=true`, `CI=1`, … turn prompts off; `CI=false` or `CI=0` does not.
-fn ci_is_set() -> bool {
-    std::env::var("CI").is_ok_and(|value| {
+fn truthy(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|value| {
         let value = value.trim().to_ascii_lowercase();
         !matches!(value.as_str(), "" | "0" | "false" | "no" | "off")
     })
@@ -46,22 +47,43 @@ fn env_millis(name: &str) -> Option<Duration> {
         .map(Duration::from_millis)
 }
 
+/// Why prompts are off, in the user's terms, or `None` when they are on.
+fn prompts_off(no_input_flag: bool) -> Option<&'static str> {
+    let flag_given = std::env::args_os().any(|arg| arg == "--no-input");
+    if no_input_flag && flag_given {
+        Some("--no-input is set")
+    } else if no_input_flag || truthy("LINKUS_NO_INPUT") {
+        Some("LINKUS_NO_INPUT is set")
+    } else if truthy("CI") {
+        Some("CI is set")
+    } else if !std::io::stdin().is_terminal() {
+        Some("stdin is not a terminal")
+    } else if !std::io::stderr().is_terminal() {
+        Some("stderr is not a terminal")
+    } else {
+        None
+    }
+}
+
 pub struct Context {
     pub global: GlobalArgs,
     pub out: Output,
     pub dirs: Dirs,
-    /// Prompts are allowed: a terminal on stdin and stderr, no `--no-input`, no `CI`.
-    pub interactive: bool,
+    /// Why prompts are off; `None` when a person can be asked.
+    prompts_off: Option<&'static str>,
     pub retry: RetryPolicy,
-    sandbox: OnceLock<sandbox::Embedded>,
+    pub clock: Arc<dyn Clock>,
+    sandbox: OnceLock<linkus_sandbox::Embedded>,
+    /// The order request on the wire right now, for an interruption to journal.
+    in_flight: Mutex<Option<InFlight>>,
+    /// Extra observers of HTTP exchanges (captures).
+    observers: Vec<Arc<dyn Observer>>,
+    /// An order request left during this run.
+    placed: std::sync::atomic::AtomicBool,
 }
 
 impl Context {
     pub fn new(global: GlobalArgs, out: Output) -> Result<Self> {
-        let interactive = !global.no_input
-            && !ci_is_set()
-            && std::io::stdin().is_terminal()
-            && std::io::stderr().is_terminal();
         let mut retry = RetryPolicy::default();
         if let Some(base) = env_millis("LINKUS_RETRY_BASE_MS") {
             retry.base_delay = base;
@@ -69,47 +91,69 @@ impl Context {
         if let Some(max) = env_millis("LINKUS_RETRY_MAX_MS") {
             retry.max_delay = max;
         }
+        // A password inside --base-url is a secret like any other.
+        if let Some(password) = global.base_url.as_ref().and_then(Url::password) {
+            redact::remember(password);
+            if let Ok(decoded) = urlencoding_decode(password) {
+                redact::remember(&decoded);
+            }
+        }
         Ok(Context {
             dirs: Dirs::from_env()?,
+            prompts_off: prompts_off(global.no_input),
             global,
             out,
-            interactive,
             retry,
+            clock: Arc::new(SystemClock),
             sandbox: OnceLock::new(),
+            in_flight: Mutex::new(None),
+            observers: Vec::new(),
+            placed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
-    /// Why prompts are off, in the user's terms, for usage errors.
+    /// Prompts are allowed: a terminal on stdin and stderr, no `--no-input`, no `CI`.
+    pub fn interactive(&self) -> bool {
+        self.prompts_off.is_none()
+    }
+
+    /// Why prompts are off, for usage errors.
     pub fn prompts_off_reason(&self) -> &'static str {
-        if self.global.no_input {
-            "--no-input is set"
-        } else if ci_is_set() {
-            "CI is set"
-        } else if !std::io::stdin().is_terminal() {
-            "stdin is not a terminal"
-        } else {
-            "stderr is not a terminal"
-        }
+        self.prompts_off.unwrap_or("prompts are on")
     }
 
     pub fn profile(&self) -> &str {
         &self.global.profile
     }
 
-    /// The portal's name in caches and the journal: its base URL, or `sandbox`.
+    /// The portal's name in caches, the journal and summaries: its base URL without user
+    /// name or password (written as linkus 0.1 wrote it, so that its journal lines still
+    /// count), or `sandbox`.
     pub fn portal_label(&self) -> String {
         if self.global.sandbox {
             "sandbox".to_owned()
         } else {
-            self.configured_base_url().to_string()
+            without_userinfo(&self.configured_base_url()).to_string()
+        }
+    }
+
+    /// What identifies the portal for locks: its label, or for the sandbox its state folder,
+    /// so that sandboxes of different homes never block each other.
+    pub fn portal_key(&self) -> String {
+        if self.global.sandbox {
+            let dir = self.dirs.sandbox_dir();
+            let dir = std::path::absolute(&dir).unwrap_or(dir);
+            format!("sandbox:{}", dir.display())
+        } else {
+            same_portal_key(&self.portal_label())
         }
     }
 
     fn configured_base_url(&self) -> Url {
-        self.global
-            .base_url
-            .clone()
-            .unwrap_or_else(|| Url::parse(DEFAULT_BASE_URL).expect("valid default URL"))
+        self.global.base_url.clone().unwrap_or_else(|| {
+            Url::parse(DEFAULT_BASE_URL)
+                .unwrap_or_else(|_| Url::parse("https://localhost").expect("a valid URL"))
+        })
     }
 
     /// The URL requests go to; with `--sandbox`, the embedded portal is started first.
@@ -120,13 +164,19 @@ impl Context {
         if let Some(embedded) = self.sandbox.get() {
             return Ok(embedded.url.clone());
         }
-        let embedded = sandbox::Embedded::start(&self.dirs.sandbox_dir())?;
-        self.out.notice(&format!(
-            "{} using the built-in sandbox portal at {}: no account, no money (state in {})",
-            self.out.style.dim("Sandbox:"),
-            embedded.url.as_str().trim_end_matches('/'),
-            self.dirs.sandbox_dir().display()
-        ));
+        let embedded = linkus_sandbox::Embedded::start(&self.dirs.sandbox_dir())?;
+        self.out.notice(
+            "Sandbox:",
+            &format!(
+                "using the built-in sandbox portal at {}: no account, no money (state in {})",
+                embedded.url.as_str().trim_end_matches('/'),
+                self.dirs.sandbox_dir().display()
+            ),
+        );
+        if self.global.base_url.is_some() {
+            self.out
+                .warn("--base-url (LINKUS_BASE_URL) is ignored with --sandbox.");
+        }
         Ok(self.sandbox.get_or_init(|| embedded).url.clone())
     }
 
@@ -134,8 +184,8 @@ impl Context {
     pub fn credentials(&self) -> Result<Credentials> {
         if self.global.sandbox {
             return Ok(Credentials {
-                client_id: sandbox::CLIENT_ID.to_owned(),
-                client_secret: Secret::new(sandbox::CLIENT_SECRET),
+                client_id: linkus_sandbox::CLIENT_ID.to_owned(),
+                client_secret: redact::secret(linkus_sandbox::CLIENT_SECRET),
                 source: CredentialSource::Sandbox,
             });
         }
@@ -144,17 +194,8 @@ impl Context {
             .ok_or_else(|| config::no_credentials(self.profile()))
     }
 
-    pub fn http(&self) -> Result<Http> {
-        Http::new(
-            self.base_url()?,
-            self.global.timeout,
-            self.retry.clone(),
-            self.global.verbose,
-        )
-    }
-
-    pub fn token_cache(&self, client_id: &str) -> TokenCache {
-        TokenCache::new(
+    pub fn token_store(&self, client_id: &str) -> FileTokenStore {
+        FileTokenStore::new(
             &self.dirs.cache,
             self.profile(),
             &self.portal_label(),
@@ -163,16 +204,70 @@ impl Context {
     }
 
     /// A portal client with the credentials in use.
-    pub fn portal(&self) -> Result<Portal> {
+    pub fn client(&self) -> Result<Client> {
         let credentials = self.credentials()?;
-        self.portal_with(credentials)
+        self.client_with(&credentials)
     }
 
-    pub fn portal_with(&self, credentials: Credentials) -> Result<Portal> {
-        let cache = self.token_cache(&credentials.client_id);
-        Ok(Portal::new(
-            self.http()?,
-            TokenManager::new(credentials, cache),
-        ))
+    pub fn client_with(&self, credentials: &Credentials) -> Result<Client> {
+        let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(HttpLog {
+            verbosity: self.global.verbose,
+        })];
+        observers.extend(self.observers.iter().cloned());
+        let client = Client::builder(self.base_url()?, credentials.for_client())
+            .token_store(Arc::new(self.token_store(&credentials.client_id)))
+            .timeout(self.global.timeout)
+            .retry(self.retry.clone())
+            .user_agent(USER_AGENT)
+            .observer(Arc::new(Observers(observers)))
+            .clock(self.clock.clone())
+            .build()?;
+        Ok(client)
     }
+
+    /// Marks an order request as on the wire; cleared by [`Context::order_landed`]. It is not
+    /// cleared on drop: when an interruption cancels the order's future, the report must
+    /// still know that an order was on its way.
+    pub fn order_sent(&self, order: InFlight) {
+        self.placed.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut slot) = self.in_flight.lock() {
+            *slot = Some(order);
+        }
+    }
+
+    /// The order request came back, one way or another.
+    pub fn order_landed(&self) {
+        if let Ok(mut slot) = self.in_flight.lock() {
+            *slot = None;
+        }
+    }
+
+    /// Whether an order request left during this run.
+    pub fn placed_an_order(&self) -> bool {
+        self.placed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The order on the wire, if any, taken for an interruption to journal.
+    pub fn take_in_flight(&self) -> Option<InFlight> {
+        self.in_flight.lock().ok().and_then(|mut slot| slot.take())
+    }
+
+    /// Now, as RFC 3339 with milliseconds (UTC).
+    pub fn now_rfc3339(&self) -> String {
+        humantime::format_rfc3339_millis(self.clock.now()).to_string()
+    }
+}
+
+/// The form in which two labels of one portal compare equal: no trailing slash, lower case.
+pub fn same_portal_key(label: &str) -> String {
+    label.trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// `%40` and friends in a URL's password, decoded, so that the decoded form is scrubbed too.
+fn urlencoding_decode(text: &str) -> Result<String, std::string::FromUtf8Error> {
+    let bytes: Vec<u8> = url::form_urlencoded::parse(format!("x={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned().into_bytes())
+        .unwrap_or_default();
+    String::from_utf8(bytes)
 }

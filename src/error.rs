@@ -1,18 +1,38 @@
-//! Error kinds, exit codes and hints, in one table.
+//! Error kinds, exit codes and hints, in one table (jj's `command_error.rs` pattern).
 //!
 //! Deep code returns `anyhow::Error` with context. The errors that decide an exit code are
-//! typed: [`Failure`] for the ones `linkus` raises itself (usage, cancellation, order outcomes)
-//! and [`crate::portal::PortalError`] for everything the portal or the network says.
-//! [`diagnose`] walks an error chain once, at the boundary, and turns it into a [`Report`]
-//! that is printed as text on stderr and, with `--json`, as the contract's error object.
+//! typed: [`Failure`] for the ones `linkus` raises itself (usage, cancellation, blocks,
+//! order outcomes) and [`PortalError`] for everything the portal or the network says, which
+//! the client library reports without knowing about exit codes. [`diagnose`] walks an error
+//! chain once, at the boundary, and turns it into a [`Report`]: text on stderr and, with
+//! `--json`, the contract's error object.
 
 use serde::Serialize;
+use yeastar_partner::{Error as PortalError, Phase};
 
-use crate::portal::PortalError;
+use crate::output::{clean, clip};
+
+/// The signal that interrupted a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    Interrupt,
+    Terminate,
+    Hangup,
+}
+
+impl Signal {
+    fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+            Signal::Hangup => 129,
+        }
+    }
+}
 
 /// What went wrong, in the terms of the contract's exit-code table (CLI.md section 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Internal,
     Usage,
     Config,
@@ -22,12 +42,13 @@ pub enum Kind {
     Network,
     OrderUnknown,
     OrderIncomplete,
-    Interrupted,
+    Blocked,
+    Interrupted(Signal),
 }
 
 impl Kind {
     /// The one place where kinds become exit codes.
-    pub const fn exit_code(self) -> u8 {
+    pub(crate) fn exit_code(self) -> u8 {
         match self {
             Kind::Internal => 1,
             Kind::Usage | Kind::Config => 2,
@@ -37,12 +58,13 @@ impl Kind {
             Kind::Network => 6,
             Kind::OrderUnknown => 7,
             Kind::OrderIncomplete => 8,
-            Kind::Interrupted => 130,
+            Kind::Blocked => 9,
+            Kind::Interrupted(signal) => signal.exit_code(),
         }
     }
 
     /// The `kind` member of the JSON error object.
-    pub const fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Internal => "internal",
             Kind::Usage => "usage",
@@ -53,15 +75,43 @@ impl Kind {
             Kind::Network => "network",
             Kind::OrderUnknown => "order_unknown",
             Kind::OrderIncomplete => "order_incomplete",
-            Kind::Interrupted => "interrupted",
+            Kind::Blocked => "blocked",
+            Kind::Interrupted(_) => "interrupted",
         }
     }
+}
+
+/// How a command ended. Commands return it, as uv's do: a command that printed its result
+/// and still did not succeed (an order left pending, entries still unknown) returns the kind
+/// that picks its exit code, having said why on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExitStatus {
+    Success,
+    Failed(Kind),
+}
+
+impl ExitStatus {
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failed(kind) => kind.exit_code(),
+        }
+    }
+}
+
+/// What blocked an order (exit 9), for the JSON error object's `blockedBy`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct BlockedBy {
+    pub entry: Option<String>,
+    pub order_no: Option<String>,
+    pub pid: Option<u32>,
 }
 
 /// An error raised by `linkus` itself whose kind decides the exit code.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
-pub struct Failure {
+pub(crate) struct Failure {
     pub kind: Kind,
     pub message: String,
     pub hints: Vec<String>,
@@ -69,14 +119,11 @@ pub struct Failure {
     pub request_id: Option<String>,
     pub http_status: Option<u16>,
     pub portal_code: Option<String>,
-    /// A JSON value to print on stdout instead of the error object (an order that exists).
-    pub json_result: Option<serde_json::Value>,
-    /// The command already wrote its result on stdout: print nothing more there.
-    pub stdout_written: bool,
+    pub blocked_by: Option<BlockedBy>,
 }
 
 impl Failure {
-    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
         Failure {
             kind,
             message: message.into(),
@@ -84,29 +131,36 @@ impl Failure {
             request_id: None,
             http_status: None,
             portal_code: None,
-            json_result: None,
-            stdout_written: false,
+            blocked_by: None,
         }
     }
 
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Failure::new(Kind::Usage, message)
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hints.push(hint.into());
+        self
+    }
+
+    /// The request ID, status and code of a portal answer this failure is about.
+    pub(crate) fn about(mut self, error: &PortalError) -> Self {
+        self.request_id = error.request_id().map(str::to_owned);
+        self.http_status = error.status();
+        self.portal_code = error.code().map(str::to_owned);
         self
     }
 }
 
 /// Shorthand for a usage error inside an `anyhow` flow.
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     Failure::usage(message).into()
 }
 
 /// Everything the boundary prints about a failed command.
 #[derive(Debug)]
-pub struct Report {
+pub(crate) struct Report {
     pub kind: Kind,
     pub message: String,
     pub causes: Vec<String>,
@@ -114,17 +168,16 @@ pub struct Report {
     pub http_status: Option<u16>,
     pub portal_code: Option<String>,
     pub request_id: Option<String>,
-    pub json_result: Option<serde_json::Value>,
-    pub stdout_written: bool,
+    pub blocked_by: Option<BlockedBy>,
 }
 
 impl Report {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         self.kind.exit_code()
     }
 
-    /// The contract's `{"error": {...}}` object (section 5).
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The contract's `{"error": {...}}` object (CLI.md section 5).
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct ErrorObject<'a> {
@@ -135,6 +188,8 @@ impl Report {
             http_status: Option<u16>,
             portal_code: Option<&'a str>,
             request_id: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            blocked_by: Option<&'a BlockedBy>,
         }
         let mut message = self.message.clone();
         for cause in &self.causes {
@@ -149,42 +204,137 @@ impl Report {
             http_status: self.http_status,
             portal_code: self.portal_code.as_deref(),
             request_id: self.request_id.as_deref(),
+            blocked_by: self.blocked_by.as_ref(),
         };
         serde_json::json!({ "error": object })
     }
 
     /// The human form: `Error: …`, `Caused by: …`, the request ID, then `Hint: …` lines.
-    pub fn to_text(&self, style: &crate::output::Style) -> String {
-        let mut text = format!("{} {}\n", style.error("Error:"), self.message);
+    pub(crate) fn to_text(&self, style: &crate::output::Style) -> String {
+        let mut text = format!("{} {}\n", style.error("Error:"), clean(&self.message));
         for cause in &self.causes {
-            text.push_str(&format!("Caused by: {cause}\n"));
+            text.push_str(&format!("Caused by: {}\n", clean(cause)));
         }
         if let Some(request_id) = &self.request_id {
             text.push_str(&format!(
-                "Request ID: {request_id} (quote it to Yeastar support)\n"
+                "Request ID: {} (quote it to Yeastar support)\n",
+                clean(request_id)
             ));
         }
         for hint in &self.hints {
-            text.push_str(&format!("{} {hint}\n", style.hint("Hint:")));
+            text.push_str(&format!("{} {}\n", style.hint("Hint:"), clean(hint)));
         }
         text
     }
 }
 
+/// The kind and hints of an error the portal or the network gave.
+pub(crate) fn classify(error: &PortalError) -> (Kind, Vec<String>) {
+    let hints = |items: &[&str]| items.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>();
+    let credentials = [
+        "Check the client ID and secret with `linkus auth login` (Partner Portal, System > API).",
+        "If the account restricts API access by IP (Client IP Restriction), allow this machine's address.",
+    ];
+    let base_url = "Check the base URL (--base-url, LINKUS_BASE_URL).";
+    let shape = |field: Option<&str>| {
+        vec![
+            match field {
+                Some(field) => format!("The portal's answer lacks `{field}` or gives it in another form, which trying again will not change."),
+                None => "The portal's answer is not in the form linkus expects, which trying again will not change.".to_owned(),
+            },
+            "Run `linkus doctor` to see which answers differ, and add `--capture DIR` to record them for a bug report (secrets and personal data are left out).".to_owned(),
+        ]
+    };
+    match error {
+        PortalError::Rejected { .. } if error.is_credentials() => (Kind::Auth, hints(&credentials)),
+        PortalError::Rejected { status: 401 | 403, .. } => (Kind::Auth, hints(&credentials)),
+        PortalError::Rejected { status: 429, .. } => (
+            Kind::Network,
+            hints(&["The portal is limiting requests: wait a minute and run the command again."]),
+        ),
+        PortalError::Rejected { status: 500..=599, .. } => (
+            Kind::Network,
+            hints(&["The portal is having trouble: try again in a few minutes."]),
+        ),
+        PortalError::Rejected { code, .. } => (Kind::Rejected, rejection_hints(code)),
+        // A proxy or firewall page that denies access (an IP restriction, say) is still about
+        // access, not about the network.
+        PortalError::NotJson { status: 401 | 403, .. } => (Kind::Auth, hints(&credentials)),
+        PortalError::NotJson { status: 404, .. } => (
+            Kind::Network,
+            vec![format!("Nothing answers there as the Partner Portal API would. {base_url}")],
+        ),
+        PortalError::NotJson { status: 500..=599, .. } => (
+            Kind::Network,
+            hints(&["The portal or a proxy in between is having trouble: try again in a few minutes."]),
+        ),
+        PortalError::NotJson { .. } => (
+            Kind::Network,
+            vec![
+                format!("Something between linkus and the portal answered instead of the API (a proxy or a captive portal?). {base_url}"),
+                "`linkus doctor` checks the set-up end to end.".to_owned(),
+            ],
+        ),
+        PortalError::Shape { .. } => (Kind::Network, shape(error.field())),
+        PortalError::TooLarge { .. } => (Kind::Network, shape(None)),
+        PortalError::Transport { phase: Phase::Timeout, .. } => (
+            Kind::Network,
+            hints(&["The portal may be slow: try again, or allow more time with --timeout SECS."]),
+        ),
+        PortalError::Transport { phase: Phase::Connect, .. } => (
+            Kind::Network,
+            vec![format!("Check the network connection and the base URL (--base-url, LINKUS_BASE_URL), then try again.")],
+        ),
+        PortalError::Transport { .. } => (
+            Kind::Network,
+            hints(&["The connection broke: check the network and try again."]),
+        ),
+        PortalError::Certificate { .. } => (
+            Kind::Network,
+            hints(&[
+                "A proxy that inspects TLS presents its own certificate: trust its CA certificate in the system's store, or point SSL_CERT_FILE at a PEM file that contains it.",
+                "Trying again will not change this.",
+            ]),
+        ),
+        PortalError::RetryLater { seconds, .. } => (
+            Kind::Network,
+            vec![format!("The portal asked to wait {seconds} s: run the command again after that.")],
+        ),
+        PortalError::Redirect { location, .. } => (
+            Kind::Config,
+            vec![match location {
+                Some(location) => format!("The base URL redirects to {location}: use the address the API answers at as --base-url (LINKUS_BASE_URL), with https://."),
+                None => format!("The base URL redirects elsewhere. {base_url}"),
+            }],
+        ),
+        PortalError::Setup(_) => (Kind::Config, vec![base_url.to_owned()]),
+        _ => (Kind::Network, Vec::new()),
+    }
+}
+
+/// Hints for a refusal, by the portal's code where it says something specific.
+fn rejection_hints(code: &str) -> Vec<String> {
+    let code = code.to_ascii_lowercase();
+    if code.contains("eligible") {
+        vec!["Check the SN (on the PBX: Resource Monitor > Information > Serial Number), and that the PBX can have Linkus Cloud Service: Pro needs S-Series firmware 30.15.0.100, 65.16.0.8, 78.16.0.8 or later.".to_owned()]
+    } else if code.contains("subscribed") {
+        vec!["The PBX already has Linkus Cloud Service: `linkus renew` or `linkus switch` change it.".to_owned()]
+    } else if code.contains("not_found") {
+        vec!["Check the SN or order number.".to_owned()]
+    } else {
+        vec!["Fix what the portal's message says, then run the command again.".to_owned()]
+    }
+}
+
 /// Decides kind, message, causes and hints. A [`Failure`] anywhere in the chain decides the
-/// kind; else a [`PortalError`]; else Ctrl-C; anything else is an internal error.
-pub fn diagnose(error: &anyhow::Error) -> Report {
+/// kind; else a [`PortalError`]; anything else is an internal error.
+pub(crate) fn diagnose(error: &anyhow::Error) -> Report {
     let failure = error.downcast_ref::<Failure>();
     let portal = error.downcast_ref::<PortalError>();
-    let interrupted = error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::Interrupted)
-    });
+    let classified = portal.map(classify);
     let kind = failure
         .map(|f| f.kind)
-        .or(portal.map(PortalError::kind))
-        .or(interrupted.then_some(Kind::Interrupted))
+        .or(classified.as_ref().map(|(kind, _)| *kind))
         .unwrap_or(Kind::Internal);
 
     let message = error.to_string();
@@ -196,8 +346,8 @@ pub fn diagnose(error: &anyhow::Error) -> Report {
         }
     }
     let mut hints = failure.map(|f| f.hints.clone()).unwrap_or_default();
-    if failure.is_none() {
-        hints.extend(portal.map(PortalError::hints).unwrap_or_default());
+    if failure.is_none_or(|f| f.hints.is_empty()) {
+        hints.extend(classified.map(|(_, hints)| hints).unwrap_or_default());
     }
     if kind == Kind::Internal && hints.is_empty() {
         hints.push(
@@ -205,22 +355,22 @@ pub fn diagnose(error: &anyhow::Error) -> Report {
                 .to_owned(),
         );
     }
+    let scrub = |text: &str| clip(&crate::redact::scrub(text));
     Report {
         kind,
-        message: crate::redact::scrub(&message),
-        causes: causes.iter().map(|c| crate::redact::scrub(c)).collect(),
+        message: scrub(&message),
+        causes: causes.iter().map(|c| scrub(c)).collect(),
         hints,
         http_status: failure
             .and_then(|f| f.http_status)
-            .or_else(|| portal.and_then(PortalError::http_status)),
+            .or_else(|| portal.and_then(PortalError::status)),
         portal_code: failure
             .and_then(|f| f.portal_code.clone())
-            .or_else(|| portal.and_then(|p| p.portal_code().map(str::to_owned))),
+            .or_else(|| portal.and_then(|p| p.code().map(str::to_owned))),
         request_id: failure
             .and_then(|f| f.request_id.clone())
             .or_else(|| portal.and_then(|p| p.request_id().map(str::to_owned))),
-        json_result: failure.and_then(|f| f.json_result.clone()),
-        stdout_written: failure.is_some_and(|f| f.stdout_written),
+        blocked_by: failure.and_then(|f| f.blocked_by.clone()),
     }
 }
 
@@ -240,7 +390,10 @@ mod tests {
             (Kind::Network, 6),
             (Kind::OrderUnknown, 7),
             (Kind::OrderIncomplete, 8),
-            (Kind::Interrupted, 130),
+            (Kind::Blocked, 9),
+            (Kind::Interrupted(Signal::Interrupt), 130),
+            (Kind::Interrupted(Signal::Terminate), 143),
+            (Kind::Interrupted(Signal::Hangup), 129),
         ];
         for (kind, code) in table {
             assert_eq!(kind.exit_code(), code, "{kind:?}");
@@ -260,6 +413,7 @@ mod tests {
         assert_eq!(json["error"]["exitCode"], 2);
         assert_eq!(json["error"]["kind"], "usage");
         assert_eq!(json["error"]["requestId"], serde_json::Value::Null);
+        assert!(json["error"].get("blockedBy").is_none());
     }
 
     #[test]
@@ -268,5 +422,27 @@ mod tests {
         assert_eq!(report.kind, Kind::Internal);
         assert_eq!(report.exit_code(), 1);
         assert!(!report.hints.is_empty());
+    }
+
+    #[test]
+    fn a_malformed_answer_never_says_try_again() {
+        let error = PortalError::NotJson {
+            endpoint: "GET /x".into(),
+            status: 200,
+            snippet: "<html>".into(),
+        };
+        let (kind, hints) = classify(&error);
+        assert_eq!(kind, Kind::Network);
+        assert!(!hints.join(" ").contains("try again"), "{hints:?}");
+        let report = diagnose(&anyhow::Error::from(PortalError::Shape {
+            endpoint: "GET /pricing".into(),
+            status: 200,
+            field: Some("planId".into()),
+            detail: "missing field `planId`".into(),
+            request_id: None,
+        }));
+        assert!(report.hints.join(" ").contains("`planId`"));
+        assert!(report.hints.join(" ").contains("linkus doctor"));
+        assert!(!report.hints.join(" ").contains("try again"));
     }
 }

@@ -7,20 +7,34 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-/// Creates `dir` (and its parents) and makes it private to the user.
+/// Creates `dir` and any missing parents with mode 0700. A folder that already exists is left
+/// as it is: `linkus` never changes the mode of a folder it did not create (CLI.md section 6).
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir)
-        .with_context(|| format!("could not create the folder {}", dir.display()))?;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir)?.permissions().mode() & 0o777;
-        if mode != 0o700 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                .with_context(|| format!("could not make {} private (mode 0700)", dir.display()))?;
-        }
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
     }
-    Ok(())
+    builder
+        .create(dir)
+        .with_context(|| format!("could not create the folder {}", dir.display()))
+}
+
+/// Opens (creating if needed, mode 0600) a file for reading and writing, without truncating it.
+pub fn open_private(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).read(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
 }
 
 /// Writes `bytes` to `path` with mode 0600: to a temporary file in the same folder first,
@@ -58,12 +72,7 @@ pub fn lock(path: &Path) -> Result<Lock> {
     if let Some(dir) = path.parent() {
         ensure_private_dir(dir)?;
     }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
+    let file = open_private(path)
         .with_context(|| format!("could not open the lock file {}", path.display()))?;
     file.lock()
         .with_context(|| format!("could not lock {}", path.display()))?;
@@ -78,6 +87,13 @@ pub fn lock_path(path: &Path) -> PathBuf {
         .unwrap_or_default();
     name.push(".lock");
     path.with_file_name(name)
+}
+
+/// A stable 64-bit hash for file names (FNV-1a).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Reads a file that may not exist yet.
@@ -111,6 +127,24 @@ mod tests {
         // No temporary files are left behind.
         let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folders_that_exist_keep_their_mode_and_lock_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let temp = tempfile::tempdir().unwrap();
+        let shared = temp.path().join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o755)).unwrap();
+        write_private(&shared.join("f"), b"x").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&shared), 0o755);
+        let _lock = lock(&shared.join("f.lock")).unwrap();
+        assert_eq!(mode(&shared.join("f.lock")), 0o600);
+        ensure_private_dir(&shared.join("a/b")).unwrap();
+        assert_eq!(mode(&shared.join("a")), 0o700);
+        assert_eq!(mode(&shared.join("a/b")), 0o700);
     }
 
     #[test]

@@ -2,22 +2,20 @@
 //!
 //! Before an order request is sent, an `intent` line is written and flushed to disk; after it,
 //! an `outcome` line. If the process dies or the answer is lost in between, the intent stays
-//! without a definitive outcome, and `linkus orders reconcile` settles it later by looking the
-//! order up. Each line is one `write` to a file opened in append mode, so lines of concurrent
-//! processes never interleave. Nothing secret is ever written here.
+//! without a definitive outcome, and `linkus orders reconcile` settles it later. Each line is
+//! one write, made under the file's lock and always starting on a fresh line, so that lines
+//! of concurrent processes never interleave and a line torn by a full disk or a crash never
+//! damages the lines after it. Nothing secret is ever written here.
 
 use std::fs::OpenOptions;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::SystemTime;
 
 use anyhow::{Context as _, Result};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use yeastar_partner::{Id, Operation, OrderState, OrderStatus};
 
-use crate::error::{Failure, Kind};
-use crate::portal::Id;
-
+/// What a run meant to order, written before the order is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Intent {
@@ -26,15 +24,41 @@ pub struct Intent {
     pub profile: String,
     pub base_url: String,
     pub sn: String,
+    /// Lines written by linkus 0.1 have none: they were purchases.
+    #[serde(default = "purchase", with = "operation_name")]
+    pub operation: Operation,
     pub plan_id: Id,
     pub plan_name: String,
     pub billing_contact_id: Id,
     pub years: u8,
     pub po_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
 }
 
-/// What became of an intent. `outcome` is `succeed`, `pending` (or another open status),
-/// `failed`, `rejected`, `not_sent` or `unknown`.
+fn purchase() -> Operation {
+    Operation::Purchase
+}
+
+mod operation_name {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        operation: &Operation,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(operation.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Operation, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Operation::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown operation {name:?}")))
+    }
+}
+
+/// What became of an intent. `outcome` is `succeed`, `failed`, an open status (`pending`, …),
+/// `rejected`, `not_sent`, `not_placed` (marked by the user) or `unknown`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
@@ -51,25 +75,115 @@ pub struct Outcome {
 pub enum Entry {
     Intent(Intent),
     Outcome(Outcome),
-    /// Found later by `orders reconcile`.
+    /// Found later: by `orders reconcile`, by looking an open order up again, or marked
+    /// `not_placed` by the user.
     Reconciled(Outcome),
 }
 
 pub const UNKNOWN: &str = "unknown";
+pub const NOT_SENT: &str = "not_sent";
+pub const REJECTED: &str = "rejected";
+pub const NOT_PLACED: &str = "not_placed";
+pub const SUCCEED: &str = "succeed";
 
 /// The outcome recorded for an order with this status: `succeed`, `failed`, or the open
 /// status itself (`pending`, …).
-pub fn outcome_of(status: &str) -> String {
-    use crate::portal::types::{settlement, Settlement};
-    match settlement(status) {
-        Settlement::Succeeded => "succeed".to_owned(),
-        Settlement::Failed => "failed".to_owned(),
-        Settlement::Open => status.to_owned(),
+pub fn outcome_of(status: &OrderStatus) -> String {
+    match status.state() {
+        OrderState::Succeeded => SUCCEED.to_owned(),
+        OrderState::Failed => "failed".to_owned(),
+        OrderState::Open => status.as_str().to_owned(),
     }
 }
 
-pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+/// Where an intent stands, from the last word about it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    /// No outcome, or `unknown`: it may or may not have been placed.
+    Unknown,
+    /// Created, not finished (`pending` and the like).
+    Open {
+        order_no: String,
+        status: String,
+    },
+    Succeeded {
+        order_no: Option<String>,
+    },
+    /// Settled without service, or never placed.
+    Closed {
+        outcome: String,
+    },
+}
+
+impl State {
+    fn from_outcome(outcome: &Outcome) -> State {
+        let word = outcome.outcome.trim().to_ascii_lowercase();
+        match word.as_str() {
+            UNKNOWN | "" => State::Unknown,
+            SUCCEED => State::Succeeded {
+                order_no: outcome.order_no.clone(),
+            },
+            "failed" | "invalid" | "cancelled" | "canceled" | "refunded" | REJECTED | NOT_SENT
+            | NOT_PLACED => State::Closed { outcome: word },
+            _ => match &outcome.order_no {
+                Some(order_no) if !order_no.is_empty() => State::Open {
+                    order_no: order_no.clone(),
+                    status: outcome.outcome.clone(),
+                },
+                _ => State::Unknown,
+            },
+        }
+    }
+}
+
+/// A journal line that could not be read (torn by a crash or a full disk, or edited).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Damaged {
+    pub line: usize,
+    pub text: String,
+}
+
+/// What reading a journal found.
+#[derive(Debug, Default)]
+pub struct Contents {
+    pub entries: Vec<Entry>,
+    pub damaged: Vec<Damaged>,
+}
+
+impl Contents {
+    /// Every intent with the state its last outcome gives it, in the order written.
+    pub fn intents(&self) -> Vec<(Intent, State)> {
+        let mut intents: Vec<(Intent, State)> = Vec::new();
+        for entry in &self.entries {
+            match entry {
+                Entry::Intent(intent) => {
+                    if !intents.iter().any(|(known, _)| known.id == intent.id) {
+                        intents.push((intent.clone(), State::Unknown));
+                    }
+                }
+                Entry::Outcome(outcome) | Entry::Reconciled(outcome) => {
+                    if let Some((_, state)) = intents
+                        .iter_mut()
+                        .find(|(intent, _)| intent.id == outcome.id)
+                    {
+                        *state = State::from_outcome(outcome);
+                    }
+                }
+            }
+        }
+        intents
+    }
+
+    /// Merges another journal's lines (the SN records beside the locks): lines already here
+    /// are not repeated.
+    pub fn merge(&mut self, other: Contents) {
+        for entry in other.entries {
+            if !self.entries.contains(&entry) {
+                self.entries.push(entry);
+            }
+        }
+        self.damaged.extend(other.damaged);
+    }
 }
 
 pub fn new_id() -> String {
@@ -89,15 +203,21 @@ impl Journal {
         &self.path
     }
 
-    /// Appends one line in one write and flushes it to disk.
+    /// Appends one line in one write and flushes it to disk. Under the file's lock, the line
+    /// starts on a fresh line even if the file ends in a torn one.
     pub fn append(&self, entry: &Entry) -> Result<()> {
         let mut line = serde_json::to_vec(entry)?;
         line.push(b'\n');
+        self.append_bytes(&line)
+            .with_context(|| format!("could not write the order journal {}", self.path.display()))
+    }
+
+    fn append_bytes(&self, line: &[u8]) -> Result<()> {
         if let Some(dir) = self.path.parent() {
             crate::files::ensure_private_dir(dir)?;
         }
         let mut options = OpenOptions::new();
-        options.create(true).append(true);
+        options.create(true).read(true).append(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
@@ -106,118 +226,51 @@ impl Journal {
         let mut file = options
             .open(&self.path)
             .with_context(|| format!("could not open the order journal {}", self.path.display()))?;
-        file.write_all(&line)
-            .and_then(|()| file.sync_data())
-            .with_context(|| format!("could not write the order journal {}", self.path.display()))
+        file.lock()?;
+        let ends_clean = match file.seek(SeekFrom::End(-1)) {
+            Ok(_) => {
+                let mut last = [0u8; 1];
+                file.read_exact(&mut last)?;
+                last[0] == b'\n'
+            }
+            // An empty file.
+            Err(_) => true,
+        };
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        if !ends_clean {
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(line);
+        file.write_all(&bytes)?;
+        file.sync_data()?;
+        Ok(())
     }
 
-    /// Every readable entry, in order, and the number of lines that could not be read.
-    pub fn read(&self) -> Result<(Vec<Entry>, usize)> {
+    /// Every readable entry, and the lines that could not be read.
+    pub fn read(&self) -> Result<Contents> {
         let Some(bytes) = crate::files::read_optional(&self.path)? else {
-            return Ok((Vec::new(), 0));
+            return Ok(Contents::default());
         };
         Ok(parse(&bytes))
     }
-
-    /// Intents whose outcome is not known: no outcome line, or `unknown`, and not reconciled.
-    pub fn unsettled(&self) -> Result<(Vec<Intent>, usize)> {
-        let (entries, unreadable) = self.read()?;
-        Ok((unsettled(&entries), unreadable))
-    }
 }
 
-/// Parses journal text leniently: a torn or foreign line is counted, not fatal.
-pub fn parse(bytes: &[u8]) -> (Vec<Entry>, usize) {
-    let mut entries = Vec::new();
-    let mut unreadable = 0;
-    for line in bytes.split(|b| *b == b'\n') {
+/// Parses journal text leniently: a torn or foreign line is reported, not fatal.
+pub fn parse(bytes: &[u8]) -> Contents {
+    let mut contents = Contents::default();
+    for (index, line) in bytes.split(|b| *b == b'\n').enumerate() {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         match serde_json::from_slice::<Entry>(line) {
-            Ok(entry) => entries.push(entry),
-            Err(_) => unreadable += 1,
+            Ok(entry) => contents.entries.push(entry),
+            Err(_) => contents.damaged.push(Damaged {
+                line: index + 1,
+                text: String::from_utf8_lossy(&line[..line.len().min(120)]).into_owned(),
+            }),
         }
     }
-    (entries, unreadable)
-}
-
-pub fn unsettled(entries: &[Entry]) -> Vec<Intent> {
-    entries
-        .iter()
-        .filter_map(|entry| match entry {
-            Entry::Intent(intent) => Some(intent),
-            _ => None,
-        })
-        .filter(|intent| {
-            let settled = entries.iter().any(|entry| match entry {
-                Entry::Outcome(outcome) => outcome.id == intent.id && outcome.outcome != UNKNOWN,
-                Entry::Reconciled(outcome) => outcome.id == intent.id,
-                Entry::Intent(_) => false,
-            });
-            !settled
-        })
-        .cloned()
-        .collect()
-}
-
-/// The order request that is on the wire right now, for Ctrl-C.
-struct InFlight {
-    journal: PathBuf,
-    id: String,
-    sn: String,
-}
-
-static IN_FLIGHT: Mutex<Option<InFlight>> = Mutex::new(None);
-
-/// Marks an order request as on the wire. It is cleared only by [`clear_in_flight`], never on
-/// drop: when Ctrl-C cancels the purchase, the request is dropped before the interruption is
-/// reported, and the report must still know that an order was on its way.
-pub fn mark_in_flight(journal: &Journal, id: &str, sn: &str) {
-    if let Ok(mut slot) = IN_FLIGHT.lock() {
-        *slot = Some(InFlight {
-            journal: journal.path.clone(),
-            id: id.to_owned(),
-            sn: sn.to_owned(),
-        });
-    }
-}
-
-/// The order request came back, one way or another.
-pub fn clear_in_flight() {
-    if let Ok(mut slot) = IN_FLIGHT.lock() {
-        *slot = None;
-    }
-}
-
-/// The error for Ctrl-C. If an order was on the wire, its outcome is recorded as unknown and
-/// the message says how to check.
-pub fn interrupted() -> anyhow::Error {
-    let in_flight = IN_FLIGHT.lock().ok().and_then(|mut slot| slot.take());
-    let Some(in_flight) = in_flight else {
-        return Failure::new(Kind::Interrupted, "Interrupted; nothing was bought.").into();
-    };
-    let _ = Journal::new(in_flight.journal).append(&Entry::Outcome(Outcome {
-        id: in_flight.id,
-        time: now_rfc3339(),
-        outcome: UNKNOWN.to_owned(),
-        order_no: None,
-        order_status: None,
-        request_id: None,
-    }));
-    Failure::new(
-        Kind::Interrupted,
-        format!(
-            "Interrupted while the order for SN {} was being sent, at {}; its outcome is unknown.",
-            in_flight.sn,
-            now_rfc3339()
-        ),
-    )
-    .hint(format!(
-        "Check with `linkus orders list --sn {}` (or `linkus orders reconcile`) before you try again.",
-        in_flight.sn
-    ))
-    .into()
+    contents
 }
 
 #[cfg(test)]
@@ -225,27 +278,29 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn intent(id: &str) -> Intent {
+    pub fn intent(id: &str) -> Intent {
         Intent {
             id: id.to_owned(),
-            time: now_rfc3339(),
+            time: "2026-11-29T10:00:00.000Z".to_owned(),
             profile: "default".to_owned(),
             base_url: "sandbox".to_owned(),
             sn: "369471667338".to_owned(),
+            operation: Operation::Purchase,
             plan_id: Id(3048918321840570368),
             plan_name: "Linkus Cloud Service".to_owned(),
             billing_contact_id: Id(3197218168379846218),
             years: 1,
             po_number: None,
+            pid: Some(42),
         }
     }
 
-    fn outcome(id: &str, outcome: &str) -> Outcome {
+    fn outcome(id: &str, outcome: &str, order_no: Option<&str>) -> Outcome {
         Outcome {
             id: id.to_owned(),
-            time: now_rfc3339(),
+            time: "2026-11-29T10:00:01.000Z".to_owned(),
             outcome: outcome.to_owned(),
-            order_no: None,
+            order_no: order_no.map(str::to_owned),
             order_status: None,
             request_id: None,
         }
@@ -255,39 +310,98 @@ mod tests {
     fn lines_round_trip_with_ids_as_strings() {
         let temp = tempfile::tempdir().unwrap();
         let journal = Journal::new(temp.path().join("orders.jsonl"));
-        journal.append(&Entry::Intent(intent("a"))).unwrap();
+        let mut written = intent("a");
+        written.operation = Operation::Renew;
+        written.po_number = Some("PO-7".to_owned());
+        journal.append(&Entry::Intent(written.clone())).unwrap();
         journal
-            .append(&Entry::Outcome(outcome("a", "succeed")))
+            .append(&Entry::Outcome(outcome("a", SUCCEED, Some("LR1"))))
             .unwrap();
         let text = std::fs::read_to_string(journal.path()).unwrap();
         assert_eq!(text.lines().count(), 2);
         assert!(text.contains(r#""planId":"3048918321840570368""#), "{text}");
-        let (entries, unreadable) = journal.read().unwrap();
-        assert_eq!(unreadable, 0);
-        assert_eq!(entries[0], Entry::Intent(intent_with_time(&entries[0])));
-    }
-
-    fn intent_with_time(entry: &Entry) -> Intent {
-        match entry {
-            Entry::Intent(i) => i.clone(),
-            _ => panic!("not an intent"),
-        }
+        assert!(text.contains(r#""operation":"renew""#), "{text}");
+        let contents = journal.read().unwrap();
+        assert!(contents.damaged.is_empty());
+        // Read back, the intent is the one written, field for field.
+        assert_eq!(contents.entries[0], Entry::Intent(written));
+        assert_eq!(
+            contents.intents()[0].1,
+            State::Succeeded {
+                order_no: Some("LR1".to_owned())
+            }
+        );
     }
 
     #[test]
-    fn unknown_and_missing_outcomes_are_unsettled_until_reconciled() {
+    fn a_line_from_linkus_0_1_is_a_purchase() {
+        let old = br#"{"event":"intent","id":"a","time":"2026-11-28T10:00:00Z","profile":"default","baseUrl":"sandbox","sn":"1","planId":"1","planName":"x","billingContactId":"2","years":1,"poNumber":null}"#;
+        let contents = parse(old);
+        assert!(contents.damaged.is_empty());
+        let (intent, state) = &contents.intents()[0];
+        assert_eq!(intent.operation, Operation::Purchase);
+        assert_eq!(*state, State::Unknown);
+    }
+
+    #[test]
+    fn the_last_word_decides_an_intents_state() {
         let entries = vec![
             Entry::Intent(intent("a")),
-            Entry::Outcome(outcome("a", "succeed")),
+            Entry::Outcome(outcome("a", SUCCEED, Some("LR1"))),
             Entry::Intent(intent("b")),
-            Entry::Outcome(outcome("b", UNKNOWN)),
+            Entry::Outcome(outcome("b", UNKNOWN, None)),
             Entry::Intent(intent("c")),
             Entry::Intent(intent("d")),
-            Entry::Outcome(outcome("d", UNKNOWN)),
-            Entry::Reconciled(outcome("d", "succeed")),
+            Entry::Outcome(outcome("d", UNKNOWN, None)),
+            Entry::Reconciled(outcome("d", "pending", Some("LR4"))),
+            Entry::Intent(intent("e")),
+            Entry::Outcome(outcome("e", "pending", Some("LR5"))),
+            Entry::Reconciled(outcome("e", SUCCEED, Some("LR5"))),
+            Entry::Intent(intent("f")),
+            Entry::Outcome(outcome("f", UNKNOWN, None)),
+            Entry::Reconciled(outcome("f", NOT_PLACED, None)),
         ];
-        let ids: Vec<_> = unsettled(&entries).into_iter().map(|i| i.id).collect();
-        assert_eq!(ids, vec!["b", "c"]);
+        let contents = Contents {
+            entries,
+            damaged: Vec::new(),
+        };
+        let states: Vec<(String, State)> = contents
+            .intents()
+            .into_iter()
+            .map(|(i, s)| (i.id, s))
+            .collect();
+        assert_eq!(states[1].1, State::Unknown);
+        assert_eq!(states[2].1, State::Unknown);
+        assert_eq!(
+            states[3].1,
+            State::Open {
+                order_no: "LR4".into(),
+                status: "pending".into()
+            }
+        );
+        assert!(matches!(states[4].1, State::Succeeded { .. }));
+        assert!(matches!(states[5].1, State::Closed { .. }));
+    }
+
+    #[test]
+    fn a_torn_last_line_never_swallows_the_next_one() {
+        let temp = tempfile::tempdir().unwrap();
+        let journal = Journal::new(temp.path().join("orders.jsonl"));
+        journal.append(&Entry::Intent(intent("a"))).unwrap();
+        // A write cut short by a full disk: half a line, no newline.
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(journal.path())
+            .unwrap();
+        file.write_all(br#"{"event":"outcome","id":"a","ti"#)
+            .unwrap();
+        drop(file);
+        journal.append(&Entry::Intent(intent("b"))).unwrap();
+        let contents = journal.read().unwrap();
+        assert_eq!(contents.entries.len(), 2);
+        assert_eq!(contents.damaged.len(), 1);
+        assert_eq!(contents.damaged[0].line, 2);
+        assert_eq!(contents.intents()[1].0.id, "b");
     }
 
     #[test]
@@ -310,22 +424,22 @@ mod tests {
         for writer in writers {
             writer.join().unwrap();
         }
-        let (entries, unreadable) = Journal::new(path).read().unwrap();
-        assert_eq!(unreadable, 0);
-        assert_eq!(entries.len(), 200);
+        let contents = Journal::new(path).read().unwrap();
+        assert!(contents.damaged.is_empty());
+        assert_eq!(contents.entries.len(), 200);
     }
 
     proptest! {
         #[test]
         fn the_journal_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
-            let _ = parse(&bytes);
+            let _ = parse(&bytes).intents();
         }
 
         #[test]
         fn the_journal_reader_never_panics_on_jsonish_lines(lines in proptest::collection::vec(
             r#"\{("event":"(intent|outcome|reconciled)"|"id":"[a-z]{0,3}"|"planId":("[0-9]{0,22}"|[0-9]{0,22}|-?[0-9.e]{1,8})|"years":[0-9]{1,4}|,){0,8}\}?"#, 0..20)) {
             let text = lines.join("\n");
-            let _ = parse(text.as_bytes());
+            let _ = parse(text.as_bytes()).intents();
         }
     }
 }

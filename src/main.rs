@@ -1,3 +1,34 @@
+//! `linkus`: buy Linkus Cloud Service for Yeastar PBXs through the Partner Portal API.
+//!
+//! The layout follows the architecture: [`cli`] (flags and help), [`commands`] (one flow per
+//! command), [`order`] with [`guard`], [`lock`] and [`journal`] (never paying twice),
+//! [`output`] (tables and JSON), [`prompt`] (the only place that talks to a terminal) and
+//! [`error`] (kinds, hints and exit codes in one table). The Partner Portal API is the
+//! `yeastar-partner` crate and the built-in portal the `linkus-sandbox` crate, both under
+//! `crates/`.
+
+// A `Failure` ends the run; that it is larger than a pointer costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
+mod app;
+mod cli;
+mod commands;
+mod config;
+mod context;
+mod error;
+mod files;
+mod guard;
+mod http_log;
+mod journal;
+mod lock;
+mod order;
+mod output;
+mod prompt;
+mod quote;
+mod rawjson;
+mod redact;
+mod tokens;
+
 fn main() -> std::process::ExitCode {
-    linkus::main()
+    app::main()
 }

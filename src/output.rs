@@ -1,6 +1,5 @@
 //! What reaches stdout and stderr. stdout carries only results: a table or text, one JSON
 //! document with `--json`, or bare values with `--quiet`. Everything else goes to stderr.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{self, IsTerminal, Write};
 
@@ -94,8 +93,9 @@ impl Output {
         out.flush()
     }
 
-    /// Text on stdout, as it is.
+    /// Text on stdout, with control characters made visible (see [`clean`]).
     pub fn print(&self, text: &str) -> io::Result<()> {
+        let text = clean(text);
         let mut out = io::stdout().lock();
         out.write_all(text.as_bytes())?;
         if !text.ends_with('\n') {
@@ -119,18 +119,30 @@ impl Output {
     /// Progress and notes on stderr; `--quiet` keeps them back.
     pub fn status(&self, text: &str) {
         if !self.is_quiet() {
-            eprintln!("{text}");
+            stderr_line(&clean(text));
         }
     }
 
-    /// A note that must reach the user even with `--quiet` (the sandbox notice).
-    pub fn notice(&self, text: &str) {
-        eprintln!("{text}");
+    /// A note that must reach the user even with `--quiet` (the sandbox notice), after a
+    /// dimmed label.
+    pub fn notice(&self, label: &str, text: &str) {
+        stderr_line(&format!("{} {}", self.style.dim(label), clean(text)));
     }
 
     /// Warnings on stderr, shown even with `--quiet`.
     pub fn warn(&self, text: &str) {
-        eprintln!("{} {text}", self.style.warning("Warning:"));
+        stderr_line(&format!(
+            "{} {}",
+            self.style.warning("Warning:"),
+            clean(text)
+        ));
+    }
+
+    /// A failure report on stderr, for a command that printed its result and still did not
+    /// succeed (the JSON error object is not printed: stdout already holds the result).
+    pub fn report(&self, failure: crate::error::Failure) {
+        let report = crate::error::diagnose(&failure.into());
+        stderr(&report.to_text(&self.style));
     }
 
     /// A table on a terminal; tab-separated rows without a header when piped.
@@ -138,11 +150,19 @@ impl Output {
         if !self.stdout_is_terminal {
             let mut text = String::new();
             for row in rows {
+                let row: Vec<String> = row
+                    .iter()
+                    .map(|cell| clean(cell).replace('\t', " "))
+                    .collect();
                 text.push_str(&row.join("\t"));
                 text.push('\n');
             }
             return text;
         }
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|row| row.iter().map(|cell| clean(cell)).collect())
+            .collect();
         let mut table = Table::new();
         table
             .load_preset(presets::NOTHING)
@@ -167,7 +187,7 @@ impl Output {
 
 /// One line of the `-v` HTTP log, on stderr.
 pub fn log_line(line: &str) {
-    eprintln!("{line}");
+    stderr_line(&clean(line));
 }
 
 /// A warning from code that has no [`Output`] at hand.
@@ -175,14 +195,62 @@ pub fn warn(text: &str) {
     let style = Style {
         color: color_allowed() && io::stderr().is_terminal(),
     };
-    eprintln!("{} {text}", style.warning("Warning:"));
+    stderr_line(&format!("{} {}", style.warning("Warning:"), clean(text)));
 }
 
-/// Writes text to stderr without a newline being added.
+/// Writes text to stderr as it is. A stderr that cannot be written is not an error worth
+/// failing for (and never a panic, as `eprintln!` would be).
 pub fn stderr(text: &str) {
     let mut err = io::stderr().lock();
     let _ = err.write_all(text.as_bytes());
     let _ = err.flush();
+}
+
+fn stderr_line(text: &str) {
+    stderr(&format!("{text}\n"));
+}
+
+/// Text from the portal or the user, made safe for a terminal: control characters (escape
+/// sequences, carriage returns, bells) are shown as `\u{..}` escapes instead of being obeyed,
+/// so that an answer cannot move the cursor, retitle the window or overwrite a line. Line
+/// breaks and tabs stay.
+pub fn clean(text: &str) -> String {
+    if !text.chars().any(is_unsafe) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if is_unsafe(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+        // Bidirectional overrides can make text read differently from what it is.
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A message of sensible size: at most 6 lines and 800 characters, the rest cut with `…`.
+pub fn clip(text: &str) -> String {
+    const LINES: usize = 6;
+    const CHARS: usize = 800;
+    let mut lines: Vec<&str> = text.lines().collect();
+    let mut cut = lines.len() > LINES;
+    lines.truncate(LINES);
+    let mut out = lines.join("\n");
+    if out.chars().count() > CHARS {
+        out = out.chars().take(CHARS).collect();
+        cut = true;
+    }
+    if cut {
+        out.push('…');
+    }
+    out
 }
 
 /// Formats epoch milliseconds as an RFC 3339 UTC time, to the second.
@@ -219,6 +287,26 @@ mod tests {
         assert_eq!(shell_quote("PO 42"), "'PO 42'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(
+            clean("LR1\x1b[2J\x1b]0;pwned\x07"),
+            "LR1\\u{1b}[2J\\u{1b}]0;pwned\\u{7}"
+        );
+        assert_eq!(clean("nothing\rbought"), "nothing\\u{d}bought");
+        assert_eq!(clean("two\nlines\tand a tab"), "two\nlines\tand a tab");
+        assert_eq!(clean("\u{9b}31m"), "\\u{9b}31m");
+        assert_eq!(clean("a\u{202e}b"), "a\\u{202e}b");
+    }
+
+    #[test]
+    fn huge_messages_are_clipped() {
+        let many = "line\n".repeat(50);
+        assert_eq!(clip(&many).lines().count(), 6);
+        assert!(clip(&"x".repeat(5000)).ends_with('…'));
+        assert_eq!(clip("short"), "short");
     }
 
     #[test]

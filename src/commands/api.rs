@@ -1,14 +1,22 @@
-//! `linkus api METHOD PATH`: one authenticated request to any portal path, like `gh api`.
+//! `linkus api METHOD PATH`: one authenticated request to any portal path, like `gh api`. A
+//! request to the order path goes through the same lock and journal as `purchase`.
 
 use std::io::Read;
 
 use anyhow::{Context as _, Result};
+use yeastar_partner::paths::ORDER_PATH;
+use yeastar_partner::{
+    Body, Id, Method, Operation, OrderOutcome, OrderState, RawResponse, Request, Resend,
+};
 
 use crate::cli::{ApiArgs, HttpMethod};
 use crate::context::Context;
-use crate::error::{Failure, Kind};
-use crate::portal::http::{Body, Request, Resend};
-use crate::portal::{envelope, Phase, PortalError};
+use crate::error::{classify, ExitStatus, Failure, Kind};
+use crate::journal::{self, Intent};
+use crate::lock::LockDir;
+use crate::order::{self, Ledger};
+use crate::rawjson::pretty;
+use crate::redact;
 
 /// A `-F` value as JSON text: numbers exactly as typed, `true`, `false`, `null`; anything else
 /// a string.
@@ -38,7 +46,7 @@ fn json_body(fields: &[(String, String)]) -> Vec<u8> {
     format!("{{{}}}", members.join(",")).into_bytes()
 }
 
-pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
+pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
     let path = args.path.trim();
     if !path.starts_with('/') || path.contains("://") {
         return Err(Failure::usage(format!(
@@ -47,11 +55,11 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
         .into());
     }
     let method = match args.method {
-        HttpMethod::Get => reqwest::Method::GET,
-        HttpMethod::Post => reqwest::Method::POST,
-        HttpMethod::Put => reqwest::Method::PUT,
-        HttpMethod::Patch => reqwest::Method::PATCH,
-        HttpMethod::Delete => reqwest::Method::DELETE,
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Delete => Method::DELETE,
     };
     let mut fields: Vec<(String, String, bool)> = Vec::new();
     for field in &args.fields {
@@ -63,7 +71,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
         fields.push((key.to_owned(), value.to_owned(), true));
     }
 
-    let (query, body) = if method == reqwest::Method::GET {
+    let (query, body) = if method == Method::GET {
         if args.input.is_some() {
             return Err(Failure::usage("--input sends a body, which GET does not have.").into());
         }
@@ -101,7 +109,15 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
         (Vec::new(), Body::Json(json_body(&literals)))
     };
 
-    let resend = if method == reqwest::Method::GET {
+    if method != Method::GET && is_order_path(path) {
+        let bytes = match body {
+            Body::Json(bytes) => bytes,
+            _ => Vec::new(),
+        };
+        return order(ctx, bytes).await;
+    }
+
+    let resend = if method == Method::GET {
         Resend::Idempotent
     } else {
         Resend::OnlyIfNotSent
@@ -114,19 +130,13 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
         resend,
     };
     let endpoint = request.endpoint();
-    let portal = ctx.portal()?;
-    let response = match portal.send(&request).await {
+    let client = ctx.client()?;
+    let response = match client.send(&request).await {
         Ok(response) => response,
         Err(error)
             if resend == Resend::OnlyIfNotSent
-                && error.phase() != Some(Phase::Connect)
-                && !matches!(
-                    error,
-                    PortalError::Rejected {
-                        credentials: true,
-                        ..
-                    }
-                ) =>
+                && !error.never_sent()
+                && !error.is_credentials() =>
         {
             let failure = Failure::new(
                 Kind::OrderUnknown,
@@ -137,33 +147,129 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<()> {
         }
         Err(error) => return Err(error.into()),
     };
-
-    ctx.out.print(&pretty(&response.body))?;
-    match envelope::parse(&endpoint, response.status, &response.body) {
-        Ok(_) => Ok(()),
+    print_body(ctx, &response);
+    match yeastar_partner::parse_envelope(&endpoint, response.status, &response.body) {
+        Ok(_) => Ok(ExitStatus::Success),
         Err(error) => {
             // A request that may change something and got a 5xx may or may not have taken effect.
             let kind = if resend == Resend::OnlyIfNotSent && response.status >= 500 {
                 Kind::OrderUnknown
             } else {
-                error.kind()
+                classify(&error).0
             };
-            let mut failure = Failure::new(kind, error.to_string());
-            failure.stdout_written = true;
-            failure.request_id = error.request_id().map(str::to_owned);
-            Err(anyhow::Error::from(error).context(failure))
+            ctx.out
+                .report(Failure::new(kind, error.to_string()).about(&error));
+            Ok(ExitStatus::Failed(kind))
         }
     }
 }
 
-/// Indents a JSON body without parsing its numbers, so that they come out digit for digit.
-/// Anything that is not JSON is printed as it came.
-pub fn pretty(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    if serde_json::from_str::<serde::de::IgnoredAny>(&text).is_err() {
-        return text.into_owned();
+/// The portal's own body, digit for digit, with every known secret scrubbed (a portal that
+/// echoes the Authorization header must not print the token).
+fn print_body(ctx: &Context, response: &RawResponse) {
+    let text = redact::scrub(&pretty(&String::from_utf8_lossy(&response.body)));
+    if let Err(error) = ctx.out.print(&text) {
+        crate::output::warn(&format!("could not write the answer to stdout: {error}"));
     }
-    jsonxf::pretty_print(&text).unwrap_or_else(|_| text.into_owned())
+}
+
+fn is_order_path(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    path.trim_end_matches('/').eq_ignore_ascii_case(ORDER_PATH)
+}
+
+/// An order sent through `api`: its SN is the body's `productNo`, and it is locked, checked
+/// against the journal and journaled like any other order.
+async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
+    let parsed: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
+        Failure::usage(
+            "An order body must be JSON; linkus reads its productNo to guard against paying twice.",
+        )
+    })?;
+    let sn = parsed
+        .get("productNo")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| Failure::usage("The order body has no productNo (the PBX SN); linkus needs it to guard against paying twice."))?;
+    let sn = crate::cli::parse_sn(sn)
+        .map_err(|why| Failure::usage(format!("The body's productNo is not an SN: {why}.")))?;
+    let operation = parsed
+        .get("operationType")
+        .and_then(|v| v.as_str())
+        .and_then(Operation::parse)
+        .unwrap_or(Operation::Purchase);
+    let id_of = |value: Option<&serde_json::Value>| {
+        value
+            .and_then(|v| {
+                v.as_u64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            })
+            .map(Id)
+            .unwrap_or(Id(0))
+    };
+    let service = parsed.get("serviceList").and_then(|list| list.get(0));
+    let locks = LockDir::locate()?;
+    let lock = locks.lock(&ctx.portal_key(), &sn, "linkus api", &ctx.now_rfc3339())?;
+    let ledger = Ledger::new(ctx, Some(&locks), &sn);
+    let client = ctx.client()?;
+    let mut history = ledger.history(&ctx.portal_label(), &sn)?;
+    history.check(operation, ctx.clock.now_ms(), None, None)?;
+    let looked_up = order::look_up_open(ctx, &client, &ledger, &mut history).await;
+    history.check(operation, ctx.clock.now_ms(), None, Some(&looked_up))?;
+    let intent = Intent {
+        id: journal::new_id(),
+        time: ctx.now_rfc3339(),
+        profile: ctx.profile().to_owned(),
+        base_url: ctx.portal_label(),
+        sn: sn.clone(),
+        operation,
+        plan_id: id_of(service.and_then(|s| s.get("serviceId"))),
+        plan_name: "(sent with linkus api)".to_owned(),
+        billing_contact_id: id_of(parsed.get("billingId")),
+        years: service
+            .and_then(|s| s.get("multiCycle"))
+            .and_then(|v| v.as_u64())
+            .and_then(|v| u8::try_from(v).ok())
+            .unwrap_or(0),
+        po_number: parsed
+            .get("poNumber")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
+        pid: Some(std::process::id()),
+    };
+    let placed = order::place(ctx, &client, &lock, &ledger, intent, body, None).await?;
+    if let Some(response) = &placed.response {
+        print_body(ctx, response);
+    }
+    if let Some(problem) = &placed.unrecorded {
+        ctx.out.warn(&format!(
+            "the outcome could not be written to the journal ({problem})."
+        ));
+    }
+    match placed.outcome {
+        OrderOutcome::Created(created) => Ok(match created.state() {
+            OrderState::Succeeded => ExitStatus::Success,
+            OrderState::Open => ExitStatus::Failed(Kind::OrderIncomplete),
+            OrderState::Failed => ExitStatus::Failed(Kind::Rejected),
+        }),
+        OrderOutcome::Rejected(error) | OrderOutcome::NotSent(error)
+            if placed.response.is_none() =>
+        {
+            Err(anyhow::Error::from(error).context(format!(
+                "The order for SN {sn} was not sent; nothing was bought"
+            )))
+        }
+        OrderOutcome::Rejected(error) | OrderOutcome::NotSent(error) => {
+            let kind = classify(&error).0;
+            ctx.out
+                .report(Failure::new(kind, format!("{error}; nothing was bought.")).about(&error));
+            Ok(ExitStatus::Failed(kind))
+        }
+        OrderOutcome::Unknown(error) => {
+            ctx.out
+                .report(order::unknown(&sn, &placed.intent.time, &error));
+            Ok(ExitStatus::Failed(Kind::OrderUnknown))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -191,12 +297,10 @@ mod tests {
     }
 
     #[test]
-    fn pretty_printing_keeps_numbers_digit_for_digit() {
-        let body = br#"{"id":3206190457467703296,"big":123456789012345678901234567890,"f":1.10}"#;
-        let text = pretty(body);
-        assert!(text.contains("3206190457467703296"));
-        assert!(text.contains("123456789012345678901234567890"));
-        assert!(text.contains("1.10"));
-        assert_eq!(pretty(b"<html>"), "<html>");
+    fn the_order_path_is_recognised_however_written() {
+        assert!(is_order_path("/order/openapi/order/v1/save"));
+        assert!(is_order_path("/order/openapi/order/v1/save/"));
+        assert!(is_order_path("/Order/OpenAPI/order/v1/save?x=1"));
+        assert!(!is_order_path("/order/openapi/order/v1/page"));
     }
 }

@@ -5,32 +5,40 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+use yeastar_partner::{Token, TokenStore};
+
 use crate::cli::LoginArgs;
 use crate::config::{self, ConfigFile, CredentialSource, Credentials, StoredProfile};
 use crate::context::Context;
-use crate::error::{usage, Failure};
+use crate::error::{usage, ExitStatus, Failure};
 use crate::output::format_ms;
-use crate::portal::token::{self, now_secs, Token};
 use crate::prompt;
 use crate::redact::Secret;
+use crate::tokens;
 
-pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
+pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitStatus> {
     if ctx.global.sandbox {
+        if ctx.out.is_json() {
+            ctx.out.json(
+                &serde_json::json!({"profile": ctx.profile(), "sandbox": true, "saved": false}),
+            )?;
+        }
         ctx.out
             .status("The sandbox needs no login: add --sandbox to any command instead.");
-        return Ok(());
+        return Ok(ExitStatus::Success);
     }
     let client_id = match args.client_id.map(|id| id.trim().to_owned()) {
         Some(id) if !id.is_empty() => id,
         Some(_) => return Err(usage("--client-id is empty.")),
-        None if ctx.interactive => {
+        None if ctx.interactive() => {
             prompt::text("Client ID (Partner Portal > System > API)", |v| {
                 if v.trim().is_empty() {
                     Err("the client ID is required".to_owned())
                 } else {
                     Ok(())
                 }
-            })?
+            })
+            .await?
         }
         None => {
             return Err(
@@ -41,9 +49,9 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
         }
     };
     let secret = if args.secret_stdin {
-        read_secret_from_stdin()?
-    } else if ctx.interactive {
-        prompt::password("Client secret")?
+        read_secret_from_stdin().await?
+    } else if ctx.interactive() {
+        prompt::password("Client secret").await?
     } else {
         return Err(Failure::usage("The client secret cannot be asked for when prompts are off.")
             .hint("Pipe it in with --secret-stdin, or set LINKUS_CLIENT_ID and LINKUS_CLIENT_SECRET instead.")
@@ -62,10 +70,9 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
             path: path.clone(),
         },
     };
-    let portal = ctx.portal_with(credentials)?;
-    let token = portal
-        .tokens()
-        .verify(portal.http())
+    let client = ctx.client_with(&credentials)?;
+    let token = client
+        .verify_credentials()
         .await
         .context("The portal did not accept these credentials; nothing was saved")?;
 
@@ -107,20 +114,20 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<()> {
     if config::find_credentials(&ctx.dirs, ctx.profile())?.shadowed_profile {
         ctx.out.warn("LINKUS_CLIENT_ID and LINKUS_CLIENT_SECRET are set and take precedence over the stored profile.");
     }
-    Ok(())
+    Ok(ExitStatus::Success)
 }
 
-fn read_secret_from_stdin() -> Result<Secret> {
+async fn read_secret_from_stdin() -> Result<Secret> {
     // Typed at a terminal, the secret must not echo.
     if std::io::stdin().is_terminal() {
-        return prompt::password("Client secret");
+        return prompt::password("Client secret").await;
     }
     let mut line = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut line)
         .context("could not read the client secret from stdin")?;
-    Ok(Secret::new(line.trim()))
+    Ok(crate::redact::secret(line.trim()))
 }
 
 #[derive(Serialize)]
@@ -136,7 +143,7 @@ struct Status {
     token_fresh: bool,
 }
 
-pub fn status(ctx: &Context) -> Result<()> {
+pub fn status(ctx: &Context) -> Result<ExitStatus> {
     let (credentials, shadowed) = if ctx.global.sandbox {
         (ctx.credentials()?, false)
     } else {
@@ -146,8 +153,8 @@ pub fn status(ctx: &Context) -> Result<()> {
         };
         (active, lookup.shadowed_profile)
     };
-    let cached: Option<Token> = ctx.token_cache(&credentials.client_id).load();
-    let now = now_secs();
+    let cached: Option<Token> = ctx.token_store(&credentials.client_id).load();
+    let now = ctx.clock.now_secs();
     let status = Status {
         profile: ctx.profile().to_owned(),
         source: credentials.source.to_string(),
@@ -201,13 +208,18 @@ pub fn status(ctx: &Context) -> Result<()> {
             ctx.profile()
         ));
     }
-    Ok(())
+    Ok(ExitStatus::Success)
 }
 
-pub fn logout(ctx: &Context) -> Result<()> {
+pub fn logout(ctx: &Context) -> Result<ExitStatus> {
     if ctx.global.sandbox {
+        if ctx.out.is_json() {
+            ctx.out.json(
+                &serde_json::json!({"profile": ctx.profile(), "sandbox": true, "removed": false}),
+            )?;
+        }
         ctx.out.status("The sandbox has no login to remove.");
-        return Ok(());
+        return Ok(ExitStatus::Success);
     }
     let path = ctx.dirs.config_file();
     let removed = if path.exists() {
@@ -217,9 +229,19 @@ pub fn logout(ctx: &Context) -> Result<()> {
     } else {
         false
     };
-    for file in token::cache_files_of(&ctx.dirs.cache, ctx.profile()) {
-        std::fs::remove_file(&file)
+    let token_files = tokens::cache_files_of(&ctx.dirs.cache, ctx.profile());
+    for file in &token_files {
+        std::fs::remove_file(file)
             .with_context(|| format!("could not remove the cached token {}", file.display()))?;
+    }
+    let env_still_set = std::env::var_os("LINKUS_CLIENT_ID").is_some();
+    if ctx.out.is_json() {
+        ctx.out.json(&serde_json::json!({
+            "profile": ctx.profile(),
+            "removed": removed,
+            "tokensRemoved": token_files.len(),
+            "environmentStillSet": env_still_set,
+        }))?;
     }
     if removed {
         ctx.out.status(&format!(
@@ -232,9 +254,9 @@ pub fn logout(ctx: &Context) -> Result<()> {
             ctx.profile()
         ));
     }
-    if std::env::var_os("LINKUS_CLIENT_ID").is_some() {
+    if env_still_set {
         ctx.out
             .warn("LINKUS_CLIENT_ID and LINKUS_CLIENT_SECRET are still set in the environment and still apply.");
     }
-    Ok(())
+    Ok(ExitStatus::Success)
 }

@@ -2,10 +2,10 @@
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
+use yeastar_partner::{BillingContact, Id};
 
 use crate::context::Context;
-use crate::portal::types::BillingContact;
-use crate::portal::Id;
+use crate::error::ExitStatus;
 
 /// A contact in our own output (CLI.md section 5).
 #[derive(Serialize)]
@@ -30,42 +30,38 @@ impl<'a> From<&'a BillingContact> for ContactOut<'a> {
     }
 }
 
-pub async fn run(ctx: &Context) -> Result<()> {
-    let portal = ctx.portal()?;
-    let contacts = portal
+pub async fn run(ctx: &Context) -> Result<ExitStatus> {
+    let client = ctx.client()?;
+    let contacts = client
         .billing_contacts()
         .await
         .context("Could not list the billing contacts")?;
     if ctx.out.is_json() {
         let out: Vec<ContactOut> = contacts.iter().map(ContactOut::from).collect();
         ctx.out.json(&out)?;
-        return Ok(());
-    }
-    if ctx.out.is_quiet() {
+    } else if ctx.out.is_quiet() {
         ctx.out
             .lines(contacts.iter().map(|c| c.billing_contact_id))?;
-        return Ok(());
-    }
-    if contacts.is_empty() {
+    } else if contacts.is_empty() {
         ctx.out
             .status("The account has no billing contacts; add one in the Partner Portal.");
-        return Ok(());
+    } else {
+        let rows = contacts
+            .iter()
+            .map(|c| {
+                vec![
+                    c.billing_contact_id.to_string(),
+                    c.name(),
+                    c.email().to_owned(),
+                    c.company.clone().unwrap_or_default(),
+                    c.phone_number.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        ctx.out.print(
+            &ctx.out
+                .table(&["Contact ID", "Name", "E-mail", "Company", "Phone"], rows),
+        )?;
     }
-    let rows = contacts
-        .iter()
-        .map(|c| {
-            vec![
-                c.billing_contact_id.to_string(),
-                c.name(),
-                c.email().to_owned(),
-                c.company.clone().unwrap_or_default(),
-                c.phone_number.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    ctx.out.print(
-        &ctx.out
-            .table(&["Contact ID", "Name", "E-mail", "Company", "Phone"], rows),
-    )?;
-    Ok(())
+    Ok(ExitStatus::Success)
 }

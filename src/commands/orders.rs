@@ -1,21 +1,21 @@
-//! `linkus orders list | show | reconcile`.
+//! `linkus orders list | show`.
 
-use std::collections::HashSet;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
+use yeastar_partner::{Client, Id, Order, OrderDetails, OrderState};
 
 use crate::cli::{OrdersListArgs, OrdersShowArgs};
 use crate::context::Context;
-use crate::error::{Failure, Kind};
-use crate::journal::{self, Entry, Intent, Journal, Outcome};
-use crate::output::format_ms;
-use crate::portal::types::Order;
-use crate::portal::{Id, Portal};
+use crate::error::{ExitStatus, Failure, Kind};
+use crate::journal::{Contents, Entry, Journal};
+use crate::output::{clean, format_ms};
+use crate::rawjson;
 
 /// The most pages any listing reads, so that a misbehaving portal cannot keep us paging.
-const MAX_PAGES: u64 = 50;
+pub const MAX_PAGES: u64 = 50;
 
 /// An order in our own output: IDs as strings, times as RFC 3339 too.
 #[derive(Serialize)]
@@ -25,8 +25,11 @@ struct OrderOut<'a> {
     order_no: Option<&'a str>,
     order_status: Option<&'a str>,
     product_no: Option<&'a str>,
-    po_number: Option<&'a str>,
+    plan_name: Option<&'a str>,
+    years: Option<u8>,
+    amount: Option<String>,
     currency_code: Option<&'a str>,
+    po_number: Option<&'a str>,
     create_time: Option<u64>,
     created_at: Option<String>,
 }
@@ -38,68 +41,101 @@ impl<'a> From<&'a Order> for OrderOut<'a> {
             order_no: order.order_no.as_deref(),
             order_status: order.order_status.as_deref(),
             product_no: order.product_no.as_deref(),
-            po_number: order.po_number.as_deref(),
+            plan_name: order.plan_name.as_deref(),
+            years: order.multi_cycle,
+            amount: order.amount.map(|a| a.to_string()),
             currency_code: order.currency_code.as_deref(),
+            po_number: order.po_number.as_deref(),
             create_time: order.created_ms(),
             created_at: order.created_ms().map(format_ms),
         }
     }
 }
 
-fn matches_sn(order: &Order, sn: &str) -> bool {
-    order
-        .product_no
-        .as_deref()
-        .is_some_and(|no| no.trim().eq_ignore_ascii_case(sn))
+/// The orders read, and whether every page that could hold a wanted order was read.
+pub struct Listing {
+    pub orders: Vec<Order>,
+    pub complete: bool,
 }
 
-/// Reads pages, newest first, until `enough` says stop or the pages run out.
-async fn collect_orders(
-    portal: &Portal,
+/// Reads pages, newest first, until `enough` says stop or the pages run out. A page that
+/// fails after the first ends the listing as incomplete rather than failing it.
+pub async fn collect_orders(
+    client: &Client,
     page_size: u64,
     mut enough: impl FnMut(&[Order]) -> bool,
-) -> Result<Vec<Order>> {
+) -> Result<Listing> {
     let mut orders: Vec<Order> = Vec::new();
     let mut page_no = 1;
-    loop {
-        let (page, total_pages) = portal
-            .orders_page(page_no, page_size)
-            .await
-            .context("Could not list the orders")?;
-        let empty = page.is_empty();
-        orders.extend(page);
-        if empty || page_no >= total_pages || page_no >= MAX_PAGES || enough(&orders) {
-            break;
+    let complete = loop {
+        let page = match client.orders_page(page_no, page_size).await {
+            Ok(page) => page,
+            Err(error) if page_no == 1 => {
+                return Err(anyhow::Error::from(error).context("Could not list the orders"))
+            }
+            Err(_) => break false,
+        };
+        let empty = page.items.is_empty();
+        orders.extend(page.items);
+        if empty || page_no >= page.total_pages || enough(&orders) {
+            break true;
+        }
+        if page_no >= MAX_PAGES {
+            break false;
         }
         page_no += 1;
-    }
+    };
     // Newest first, whatever order the pages came in.
     orders.sort_by_key(|order| std::cmp::Reverse(order.created_ms().unwrap_or(0)));
-    Ok(orders)
+    Ok(Listing { orders, complete })
 }
 
-pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<()> {
-    let portal = ctx.portal()?;
-    let limit = args.limit as usize;
+/// What the journal knows of an order, to fill columns the order list leaves empty.
+fn journal_facts(contents: &Contents, order_no: &str) -> Option<(String, u8, Option<String>)> {
+    let id = contents.entries.iter().find_map(|entry| match entry {
+        Entry::Outcome(o) | Entry::Reconciled(o) if o.order_no.as_deref() == Some(order_no) => {
+            Some(o.id.clone())
+        }
+        _ => None,
+    })?;
+    contents.entries.iter().find_map(|entry| match entry {
+        Entry::Intent(intent) if intent.id == id => Some((
+            intent.plan_name.clone(),
+            intent.years,
+            intent.po_number.clone(),
+        )),
+        _ => None,
+    })
+}
+
+pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
+    let client = ctx.client()?;
+    let limit = usize::try_from(args.limit).unwrap_or(usize::MAX);
     let sn = args.sn.as_deref();
     let page_size = if sn.is_some() {
         100
     } else {
         args.limit.min(100)
     };
-    let orders = collect_orders(&portal, page_size, |orders| {
+    let listing = collect_orders(&client, page_size, |orders| {
         orders
             .iter()
-            .filter(|o| sn.is_none_or(|sn| matches_sn(o, sn)))
+            .filter(|o| sn.is_none_or(|sn| o.is_for(sn)))
             .count()
             >= limit
     })
     .await?;
-    let shown: Vec<&Order> = orders
+    let shown: Vec<&Order> = listing
+        .orders
         .iter()
-        .filter(|o| sn.is_none_or(|sn| matches_sn(o, sn)))
+        .filter(|o| sn.is_none_or(|sn| o.is_for(sn)))
         .take(limit)
         .collect();
+    if !listing.complete && shown.len() < limit {
+        ctx.out.warn(&format!(
+            "only the newest {MAX_PAGES} pages of orders (or those the portal answered) were read; older orders are not shown."
+        ));
+    }
     if ctx.out.is_json() {
         let out: Vec<OrderOut> = shown.iter().map(|o| OrderOut::from(*o)).collect();
         ctx.out.json(&out)?;
@@ -112,283 +148,284 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<()> {
             None => "No orders.".to_owned(),
         });
     } else {
+        let journal = Journal::new(ctx.dirs.journal_file())
+            .read()
+            .unwrap_or_default();
         let rows = shown
             .iter()
             .map(|o| {
+                let facts = o
+                    .order_no
+                    .as_deref()
+                    .and_then(|no| journal_facts(&journal, no));
+                let amount = o.amount.map(|amount| match &o.currency_code {
+                    Some(currency) => format!("{amount} {currency}"),
+                    None => amount.to_string(),
+                });
                 vec![
-                    o.order_no.clone().unwrap_or_default(),
-                    o.order_status.clone().unwrap_or_default(),
-                    o.product_no.clone().unwrap_or_default(),
                     o.created_ms().map(format_ms).unwrap_or_default(),
-                    o.po_number.clone().unwrap_or_default(),
+                    o.order_no.clone().unwrap_or_default(),
+                    o.product_no.clone().unwrap_or_default(),
+                    o.plan_name
+                        .clone()
+                        .or_else(|| facts.as_ref().map(|f| f.0.clone()))
+                        .unwrap_or_default(),
+                    o.multi_cycle
+                        .or(facts.as_ref().map(|f| f.1))
+                        .map(|y| y.to_string())
+                        .unwrap_or_default(),
+                    amount.unwrap_or_default(),
+                    o.order_status.clone().unwrap_or_default(),
+                    o.po_number
+                        .clone()
+                        .or_else(|| facts.and_then(|f| f.2))
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
         ctx.out.print(&ctx.out.table(
-            &["Order number", "Status", "SN", "Created", "PO number"],
+            &[
+                "Date",
+                "Order number",
+                "SN",
+                "Plan",
+                "Years",
+                "Amount",
+                "Status",
+                "PO number",
+            ],
             rows,
         ))?;
     }
-    Ok(())
+    Ok(ExitStatus::Success)
 }
 
-/// Integers that a double cannot hold become strings, so that IDs survive any JSON reader.
-pub fn stringify_big_integers(value: Value) -> Value {
-    const SAFE: u64 = 1 << 53;
-    match value {
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) if u > SAFE => Value::String(u.to_string()),
-            (None, Some(i)) if i.unsigned_abs() > SAFE => Value::String(i.to_string()),
-            _ => Value::Number(n),
-        },
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(stringify_big_integers).collect())
-        }
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, stringify_big_integers(v)))
-                .collect(),
-        ),
-        other => other,
-    }
+/// How often `--wait` looks again; tests shorten it.
+fn poll_interval() -> Duration {
+    std::env::var("LINKUS_WAIT_POLL_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(5))
 }
 
-pub async fn show(ctx: &Context, args: OrdersShowArgs) -> Result<()> {
-    let order = args.order.trim();
-    if order.is_empty() || !order.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(Failure::usage(format!(
-            "{order:?} is not an order number or order ID (letters and digits only)."
-        ))
-        .into());
-    }
-    let portal = ctx.portal()?;
-    let reply = portal
+pub async fn show(ctx: &Context, args: OrdersShowArgs) -> Result<ExitStatus> {
+    let client = ctx.client()?;
+    let order = args.order.as_str();
+    let mut details = client
         .order_details(order)
         .await
         .with_context(|| format!("Could not get order {order}"))?;
-    let details = stringify_big_integers(reply.result);
+    if args.wait {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait_timeout);
+        let mut said = false;
+        while state(&details) == OrderState::Open && tokio::time::Instant::now() < deadline {
+            if !said {
+                ctx.out.status(&format!(
+                    "Waiting for order {order} ({}) to be paid or to end; up to {} s…",
+                    details
+                        .status
+                        .as_ref()
+                        .map(|s| s.as_str())
+                        .unwrap_or("no status"),
+                    args.wait_timeout
+                ));
+                said = true;
+            }
+            tokio::time::sleep(poll_interval().min(deadline - tokio::time::Instant::now())).await;
+            // A read that fails while waiting is tried again at the next turn.
+            if let Ok(fresh) = client.order_details(order).await {
+                details = fresh;
+            }
+        }
+    }
+    print_details(ctx, &details)?;
+    if !args.wait {
+        return Ok(ExitStatus::Success);
+    }
+    let status = details
+        .status
+        .as_ref()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    Ok(match state(&details) {
+        OrderState::Succeeded => ExitStatus::Success,
+        OrderState::Failed => {
+            ctx.out.report(Failure::new(
+                Kind::Rejected,
+                format!("Order {order} ended {status}: it did not go through."),
+            ));
+            ExitStatus::Failed(Kind::Rejected)
+        }
+        OrderState::Open => {
+            ctx.out.report(
+                Failure::new(Kind::OrderIncomplete, format!("Order {order} is still {status} after {} s.", args.wait_timeout))
+                    .hint("Pay it in the Partner Portal (Orders & Billing > Orders), or wait longer with --wait-timeout SECS."),
+            );
+            ExitStatus::Failed(Kind::OrderIncomplete)
+        }
+    })
+}
+
+fn state(details: &OrderDetails) -> OrderState {
+    details
+        .status
+        .as_ref()
+        .map(|s| s.state())
+        .unwrap_or(OrderState::Open)
+}
+
+fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
+    let json = rawjson::with_ids_as_strings(&details.raw);
     if ctx.out.is_json() {
-        ctx.out.json(&details)?;
+        ctx.out.print(&rawjson::pretty(&json))?;
         return Ok(());
     }
-    let information = details.get("orderInformation").unwrap_or(&details);
     if ctx.out.is_quiet() {
-        let status = information
-            .get("orderStatus")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown");
-        ctx.out.print(status)?;
+        ctx.out.print(
+            details
+                .status
+                .as_ref()
+                .map(|s| s.as_str())
+                .unwrap_or("unknown"),
+        )?;
         return Ok(());
     }
-    let mut text = String::new();
+    // Read from the text, so that amounts and IDs are shown exactly as the portal wrote them.
+    let members = yeastar_partner::object_members(details.raw.get()).unwrap_or_default();
     let sections = [
         ("Order", "orderInformation"),
         ("Product", "basicInformation"),
         ("Billing", "billingInformation"),
         ("Summary", "orderSummary"),
     ];
-    let mut any = false;
+    let mut text = String::new();
     for (title, key) in sections {
-        if let Some(Value::Object(fields)) = details.get(key) {
-            any = true;
-            text.push_str(&format!("{title}\n"));
-            text.push_str(&fields_text(fields));
-        }
-    }
-    if !any {
-        if let Value::Object(fields) = &details {
-            text.push_str(&fields_text(fields));
-        }
-    }
-    ctx.out.print(&text)?;
-    Ok(())
-}
-
-fn fields_text(fields: &serde_json::Map<String, Value>) -> String {
-    fields
-        .iter()
-        .filter_map(|(key, value)| {
-            let shown = match value {
-                Value::String(s) if !s.is_empty() => s.clone(),
-                Value::Number(n) if key.to_lowercase().contains("time") => n
-                    .as_u64()
-                    .map(|t| format_ms(crate::portal::types::epoch_ms(t)))?,
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => return None,
-            };
-            Some(format!("  {key:<22}{shown}\n"))
-        })
-        .collect()
-}
-
-/// How one unsettled journal entry came out.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Reconciliation {
-    id: String,
-    time: String,
-    sn: String,
-    plan_name: String,
-    years: u8,
-    settled: bool,
-    order_no: Option<String>,
-    order_status: Option<String>,
-}
-
-/// Orders are matched to an intent when placed for its SN no earlier than this before it.
-const CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
-
-fn parse_time_ms(text: &str) -> Option<u64> {
-    humantime::parse_rfc3339_weak(text)
-        .ok()?
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .map(|d| d.as_millis() as u64)
-}
-
-pub async fn reconcile(ctx: &Context) -> Result<()> {
-    let journal = Journal::new(ctx.dirs.journal_file());
-    let (entries, unreadable) = journal.read()?;
-    if unreadable > 0 {
-        ctx.out.warn(&format!(
-            "{unreadable} line(s) of {} could not be read and were skipped.",
-            journal.path().display()
-        ));
-    }
-    let portal_label = ctx.portal_label();
-    let (mine, others): (Vec<Intent>, Vec<Intent>) = journal::unsettled(&entries)
-        .into_iter()
-        .partition(|i| i.base_url == portal_label && i.profile == ctx.profile());
-    if !others.is_empty() {
-        ctx.out.status(&format!(
-            "{} unsettled entr{} for other portals or profiles left alone (run reconcile with their --profile or --sandbox).",
-            others.len(),
-            if others.len() == 1 { "y" } else { "ies" }
-        ));
-    }
-    if mine.is_empty() {
-        if ctx.out.is_json() {
-            ctx.out.json(&Vec::<Reconciliation>::new())?;
-        } else {
-            ctx.out
-                .status("Nothing to reconcile: every order in the journal has a known outcome.");
-        }
-        return Ok(());
-    }
-
-    // Orders already attributed to an intent are not attributed again.
-    let mut taken: HashSet<String> = entries
-        .iter()
-        .filter_map(|entry| match entry {
-            Entry::Outcome(o) | Entry::Reconciled(o) => o.order_no.clone(),
-            Entry::Intent(_) => None,
-        })
-        .collect();
-    let oldest_ms = mine
-        .iter()
-        .filter_map(|i| parse_time_ms(&i.time))
-        .min()
-        .unwrap_or(0)
-        .saturating_sub(CLOCK_SKEW_MS);
-    let portal = ctx.portal()?;
-    let orders = collect_orders(&portal, 100, |orders| {
-        orders
-            .iter()
-            .filter_map(Order::created_ms)
-            .min()
-            .is_some_and(|oldest| oldest < oldest_ms)
-    })
-    .await?;
-
-    let mut results = Vec::new();
-    for intent in mine {
-        let since = parse_time_ms(&intent.time)
-            .unwrap_or(0)
-            .saturating_sub(CLOCK_SKEW_MS);
-        // The earliest order for the SN after the intent is the one it placed.
-        let found = orders
-            .iter()
-            .rev()
-            .filter(|o| matches_sn(o, &intent.sn))
-            .filter(|o| o.created_ms().is_some_and(|t| t >= since))
-            .find(|o| o.order_no.as_ref().is_some_and(|no| !taken.contains(no)));
-        let settled = match found {
-            Some(order) => {
-                let order_no = order.order_no.clone().unwrap_or_default();
-                taken.insert(order_no.clone());
-                let status = order
-                    .order_status
-                    .clone()
-                    .unwrap_or_else(|| "unknown".to_owned());
-                journal.append(&Entry::Reconciled(Outcome {
-                    id: intent.id.clone(),
-                    time: journal::now_rfc3339(),
-                    outcome: journal::outcome_of(&status),
-                    order_no: Some(order_no.clone()),
-                    order_status: Some(status.clone()),
-                    request_id: None,
-                }))?;
-                Some((order_no, status))
-            }
-            None => None,
+        let Some((_, section)) = members.iter().find(|(name, _)| name == key) else {
+            continue;
         };
-        results.push(Reconciliation {
-            settled: settled.is_some(),
-            order_no: settled.as_ref().map(|(no, _)| no.clone()),
-            order_status: settled.map(|(_, status)| status),
-            id: intent.id,
-            time: intent.time,
-            sn: intent.sn,
-            plan_name: intent.plan_name,
-            years: intent.years,
-        });
+        let Ok(fields) = yeastar_partner::object_members(section.get()) else {
+            continue;
+        };
+        let body = fields_text(&fields);
+        if !body.is_empty() {
+            text.push_str(&format!("{title}\n{body}\n"));
+        }
     }
-
-    let unknown = results.iter().filter(|r| !r.settled).count();
-    if ctx.out.is_json() {
-        ctx.out.json(&results)?;
-    } else if ctx.out.is_quiet() {
-        ctx.out
-            .lines(results.iter().filter_map(|r| r.order_no.as_deref()))?;
-    } else {
-        let text: String = results
-            .iter()
-            .map(|r| match (&r.order_no, &r.order_status) {
-                (Some(no), Some(status)) => format!(
-                    "settled        SN {} ({}, {} yr) sent {}: order {no}, {status}\n",
-                    r.sn, r.plan_name, r.years, r.time
-                ),
-                _ => format!(
-                    "still unknown  SN {} ({}, {} yr) sent {}: no order found for it yet\n",
-                    r.sn, r.plan_name, r.years, r.time
-                ),
-            })
-            .collect();
-        ctx.out.print(&text)?;
+    if text.is_empty() {
+        text = fields_text(&members);
     }
-    if unknown > 0 {
-        let mut failure = Failure::new(
-            Kind::OrderUnknown,
-            format!("{unknown} order(s) still have no known outcome."),
-        )
-        .hint("If the portal shows no order for the SN after a while, the order was not placed; check Orders & Billing > Orders in the Partner Portal.");
-        failure.stdout_written = true;
-        return Err(failure.into());
-    }
+    ctx.out.print(text.trim_end())?;
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn big_integers_become_strings_and_small_ones_stay() {
-        let value = serde_json::json!({"id": 3206190457467703296u64, "n": 9, "list": [-9007199254740993i64]});
-        let out = stringify_big_integers(value);
-        assert_eq!(out["id"], "3206190457467703296");
-        assert_eq!(out["n"], 9);
-        assert_eq!(out["list"][0], "-9007199254740993");
+/// A readable label for a field of the portal's order details.
+fn label(key: &str) -> String {
+    let known = [
+        ("orderNo", "Order number"),
+        ("orderStatus", "Status"),
+        ("id", "Order ID"),
+        ("createTime", "Created"),
+        ("currencyCode", "Currency"),
+        ("productNo", "PBX SN"),
+        ("productName", "Product"),
+        ("productId", "Product ID"),
+        ("planName", "Plan"),
+        ("planId", "Plan ID"),
+        ("multiCycle", "Years"),
+        ("amount", "Amount"),
+        ("poNumber", "PO number"),
+        ("transactionNo", "Transaction"),
+        ("invoiceNo", "Invoice"),
+        ("operationType", "Operation"),
+        ("emailAddress", "E-mail"),
+        ("phoneNumber", "Phone"),
+        ("billingContactId", "Contact ID"),
+        ("taxNum", "Tax number"),
+        ("customReferenceNo", "Reference"),
+    ];
+    if let Some((_, label)) = known.iter().find(|(k, _)| *k == key) {
+        return (*label).to_owned();
     }
+    // camelCase → "Camel case"
+    let mut words = String::new();
+    for (i, c) in key.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            words.push(' ');
+            words.extend(c.to_lowercase());
+        } else if i == 0 {
+            words.extend(c.to_uppercase());
+        } else {
+            words.push(c);
+        }
+    }
+    words
+}
+
+/// A scalar's text: a string unquoted, a number's digits as written, a flag as yes or no.
+fn scalar(raw: &RawValue) -> Option<String> {
+    let text = raw.get().trim();
+    match text.as_bytes().first()? {
+        b'"' => serde_json::from_str::<String>(text)
+            .ok()
+            .filter(|s| !s.trim().is_empty()),
+        b't' => Some("yes".to_owned()),
+        b'f' => Some("no".to_owned()),
+        b'-' | b'0'..=b'9' => Some(text.to_owned()),
+        _ => None,
+    }
+}
+
+fn fields_text(fields: &[(String, Box<RawValue>)]) -> String {
+    let get = |key: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| scalar(v))
+    };
+    let name: Vec<String> = ["firstName", "lastName"]
+        .iter()
+        .filter_map(|k| get(k))
+        .collect();
+    let address: Vec<String> = ["street", "city", "zipCode", "stateProvince", "country"]
+        .iter()
+        .filter_map(|k| get(k))
+        .collect();
+    let mut lines = Vec::new();
+    if !name.is_empty() {
+        lines.push(("Name".to_owned(), name.join(" ")));
+    }
+    for (key, value) in fields {
+        if [
+            "firstName",
+            "lastName",
+            "street",
+            "city",
+            "zipCode",
+            "stateProvince",
+            "country",
+        ]
+        .contains(&key.as_str())
+        {
+            continue;
+        }
+        let Some(shown) = scalar(value) else { continue };
+        let shown =
+            if key.to_lowercase().ends_with("time") && shown.bytes().all(|b| b.is_ascii_digit()) {
+                shown
+                    .parse()
+                    .map(|t| format_ms(yeastar_partner::clock::portal_time_ms(t)))
+                    .unwrap_or(shown)
+            } else {
+                shown
+            };
+        lines.push((label(key), shown));
+    }
+    if !address.is_empty() {
+        lines.push(("Address".to_owned(), address.join(", ")));
+    }
+    lines
+        .iter()
+        .map(|(label, value)| format!("  {label:<16}{}\n", clean(value)))
+        .collect()
 }

@@ -3,35 +3,59 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
+use linkus_sandbox::{Options, SandboxPortal, Store};
 
 use crate::cli::ServeArgs;
 use crate::context::Context;
-use crate::sandbox::{self, state::Store, Options, SandboxPortal};
+use crate::error::{ExitStatus, Failure, Kind};
 
-pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<()> {
+pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitStatus> {
     let dir = ctx.dirs.sandbox_dir();
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
-        .await
-        .with_context(|| format!("Could not listen on 127.0.0.1:{}", args.port))?;
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            let busy = error.kind() == std::io::ErrorKind::AddrInUse;
+            let failure = Failure::new(
+                if busy { Kind::Usage } else { Kind::Config },
+                format!("Could not listen on 127.0.0.1:{}: {error}", args.port),
+            );
+            return Err(if busy {
+                failure.hint("Another program uses that port: choose another with --port PORT, or --port 0 for any free one.")
+            } else {
+                failure.hint("Choose another port with --port PORT, or --port 0 for any free one.")
+            }
+            .into());
+        }
+    };
     let address = listener.local_addr()?;
-    let portal = Arc::new(SandboxPortal::new(&dir));
+    let portal = Arc::new(SandboxPortal::new(&dir).with_fleet(args.fleet));
     let options = Options {
         latency: Duration::from_millis(args.latency_ms),
         log: true,
     };
+    let url = format!("http://{address}");
     // The URL is the result, for tools that start the sandbox on port 0.
-    ctx.out.print(&format!("http://{address}"))?;
+    if ctx.out.is_json() {
+        ctx.out.json(&serde_json::json!({ "url": url }))?;
+    } else {
+        ctx.out.print(&url)?;
+    }
+    let fleet = if args.fleet > 0 {
+        format!(" with {} more PBXs in the account", args.fleet)
+    } else {
+        String::new()
+    };
     ctx.out.status(&format!(
-        "Sandbox portal listening on http://{address} (state in {}); any client ID and secret work. Ctrl-C or SIGTERM stops it.",
+        "Sandbox portal listening on {url}{fleet} (state in {}); any client ID and secret work. Ctrl-C or SIGTERM stops it.",
         dir.display()
     ));
     tokio::select! {
-        () = sandbox::serve(listener, portal, options) => {}
+        () = linkus_sandbox::serve(listener, portal, options) => {}
         () = stop_requested() => {}
     }
     ctx.out.status("Sandbox portal stopped.");
-    Ok(())
+    Ok(ExitStatus::Success)
 }
 
 /// Ctrl-C, or on Unix also SIGTERM (what service managers and `kill` send).
@@ -50,7 +74,7 @@ async fn stop_requested() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-pub fn reset(ctx: &Context) -> Result<()> {
+pub fn reset(ctx: &Context) -> Result<ExitStatus> {
     let store = Store::new(&ctx.dirs.sandbox_dir());
     let removed = store.reset()?;
     if ctx.out.is_json() {
@@ -63,5 +87,5 @@ pub fn reset(ctx: &Context) -> Result<()> {
             "The sandbox was already empty."
         });
     }
-    Ok(())
+    Ok(ExitStatus::Success)
 }

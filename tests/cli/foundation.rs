@@ -21,11 +21,14 @@ async fn products_sends_the_documented_request_and_prints_ids_as_strings() {
         json!({
             "productId": 9,
             "productNo": SN,
+            "subscription": null,
             "plans": [
                 {"planId": PLAN_ID, "name": "Linkus Cloud Service", "purchaseType": "purchase",
-                 "billingModel": "recurring", "billingCycle": "annually", "years": [1, 2, 3, 4, 5]},
+                 "billingModel": "recurring", "billingCycle": "annually", "years": [1, 2, 3, 4, 5],
+                 "price": {"amount": "120.00", "currency": "USD", "per": "year"}},
                 {"planId": PRO_PLAN_ID, "name": "Linkus Cloud Service Pro", "purchaseType": "purchase",
-                 "billingModel": "recurring", "billingCycle": "annually", "years": [1, 2, 3, 4, 5]}
+                 "billingModel": "recurring", "billingCycle": "annually", "years": [1, 2, 3, 4, 5],
+                 "price": {"amount": "180.00", "currency": "USD", "per": "year"}}
             ],
             "services": []
         })
@@ -53,11 +56,11 @@ async fn products_sends_the_documented_request_and_prints_ids_as_strings() {
         body_text(&tokens[0]),
         format!("client_id={CLIENT_ID}&client_secret={CLIENT_SECRET}&grant_type=pp_credentials")
     );
-    assert_eq!(
-        total_requests(&server).await,
-        2,
-        "a first run is two requests"
-    );
+    // A first run: the token, then plans, the PBX's subscription and (once the plans name the
+    // offering) the price.
+    assert_eq!(count(&server, "GET", DETAILS_PATH).await, 1);
+    assert_eq!(count(&server, "GET", PRICE_PATH).await, 1);
+    assert_eq!(total_requests(&server).await, 4);
 }
 
 #[tokio::test]

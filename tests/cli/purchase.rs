@@ -54,7 +54,8 @@ async fn a_purchase_sends_the_exact_body_once() {
         run.json(),
         json!({
             "orderNo": "LR3206190457467703296", "orderStatus": "succeed", "instanceId": "106396",
-            "productNo": SN, "transactionNo": "QO3206190458986041345", "requestId": "req-order-1"
+            "productNo": SN, "transactionNo": "QO3206190458986041345", "requestId": "req-order-1",
+            "total": {"amount": "360.00", "currency": "USD", "perYear": "120.00", "years": 3}
         })
     );
     let orders = received(&server, "POST", ORDER_PATH).await;
@@ -69,10 +70,13 @@ async fn a_purchase_sends_the_exact_body_once() {
         format!("Bearer {ACCESS_1}")
     );
     assert!(header(&orders[0], "user-agent").starts_with("linkus-cli/"));
-    // Each lookup once; the order last.
+    // Each lookup once; the PBX's subscription with one request, never by paging the product
+    // list; the order last.
     assert_eq!(count(&server, "GET", PLANS_PATH).await, 1);
     assert_eq!(count(&server, "GET", CONTACTS_PATH).await, 1);
-    assert_eq!(count(&server, "GET", INSTANCES_PATH).await, 1);
+    assert_eq!(count(&server, "GET", DETAILS_PATH).await, 1);
+    assert_eq!(count(&server, "GET", PRICE_PATH).await, 1);
+    assert_eq!(count(&server, "GET", INSTANCES_PATH).await, 0);
     assert_eq!(count(&server, "POST", TOKEN_PATH).await, 1);
     let all = server.received_requests().await.unwrap();
     assert_eq!(all.last().unwrap().url.path(), ORDER_PATH);
@@ -293,13 +297,24 @@ async fn dry_run_prints_the_exact_body_and_sends_no_order() {
 
     let json = run(env.portal_cmd(&server.uri()).args(args).arg("--json"));
     assert_eq!(json.code, 0);
-    let expected: Value = serde_json::from_str(&expected_body(2, None)).unwrap();
-    assert_eq!(json.json(), json!({"dryRun": true, "request": expected}));
+    // `request` is the body with 64-bit IDs as strings; `requestBody` the exact bytes.
+    let request = json!({
+        "operationType": "purchase_plan", "productId": 9, "productNo": SN,
+        "billingId": CONTACT_ID,
+        "serviceList": [{"serviceType": "plan", "serviceId": PLAN_ID, "purchaseType": "purchase",
+            "billingModel": "recurring", "billingCycle": "annually", "multiCycle": 2}]
+    });
+    assert_eq!(
+        json.json(),
+        json!({
+            "dryRun": true, "request": request, "requestBody": expected_body(2, None),
+            "total": {"amount": "240.00", "currency": "USD", "perYear": "120.00", "years": 2}
+        })
+    );
+    let body: Value = serde_json::from_str(json.json()["requestBody"].as_str().unwrap()).unwrap();
     assert!(
-        json.stdout
-            .contains(&format!("\"billingId\": {CONTACT_ID}")),
-        "numbers stay numbers: {}",
-        json.stdout
+        body["billingId"].is_u64(),
+        "the bytes sent keep numbers: {body}"
     );
 
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
@@ -558,9 +573,16 @@ fn a_refused_connection_before_sending_exits_6_and_nothing_is_bought() {
             ("GET", INSTANCES_PATH) => {
                 Reply::json(200, envelope(json!({"results": []})).to_string())
             }
+            ("GET", DETAILS_PATH) => Reply::json(
+                404,
+                json!({"code": "product_not_found", "detailMessage": "", "requestId": "r"})
+                    .to_string(),
+            ),
+            ("GET", PRICE_PATH) => Reply::json(200, prices_body()),
             _ => return Reply::json(500, "{}"),
         };
-        if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2 {
+        // Plans, contacts and the subscription at once, then the price: the fourth.
+        if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 3 {
             Reply::ThenStopListening(Box::new(reply))
         } else {
             reply
@@ -572,7 +594,7 @@ fn a_refused_connection_before_sending_exits_6_and_nothing_is_bought() {
         .arg("--json"));
     assert_eq!(
         lookups.load(std::sync::atomic::Ordering::SeqCst),
-        3,
+        4,
         "{}",
         run.stderr
     );

@@ -108,14 +108,25 @@ fn state_persists_until_reset() {
     let list = run(env.sandbox_cmd().args(["orders", "list", "--quiet"]));
     assert_eq!(list.stdout.lines().count(), 1);
 
+    // The journal blocks it (9) before the portal's subscription check would (5): never twice.
     let again = purchase(&env, "5550001");
-    assert_eq!(again.code, 5, "{}", again.stderr);
+    assert_eq!(again.code, 9, "{}", again.stderr);
     assert!(
-        again
+        again.stderr.contains("already had a purchase"),
+        "{}",
+        again.stderr
+    );
+    // With the journal out of the way (another machine), the portal's check refuses it.
+    std::fs::remove_file(env.journal()).unwrap();
+    std::fs::remove_dir_all(env.lock_dir()).unwrap();
+    let elsewhere = purchase(&env, "5550001");
+    assert_eq!(elsewhere.code, 5, "{}", elsewhere.stderr);
+    assert!(
+        elsewhere
             .stderr
             .contains("already has Linkus Cloud Service until"),
         "{}",
-        again.stderr
+        elsewhere.stderr
     );
 
     let reset = run(env.sandbox_cmd().args(["sandbox", "reset"]));
@@ -265,8 +276,9 @@ fn serve_then_stop_with(signal: &str) {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
     assert_eq!(status.code(), Some(0), "{log}");
     assert!(log.contains("stopped"), "{log}");
-    // One line per request: token, three lookups, the order.
-    assert_eq!(log.matches(" -> ").count(), 5, "{log}");
+    // One line per request: token, four lookups (plans, contacts, the PBX's subscription, the
+    // price), the order.
+    assert_eq!(log.matches(" -> ").count(), 6, "{log}");
     assert!(
         log.contains("POST /order/openapi/order/v1/save -> 200"),
         "{log}"

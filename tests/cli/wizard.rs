@@ -17,6 +17,7 @@ fn wizard(env: &TestEnv, base_url: &str, args: &[&str]) -> PtySession {
         .env("LINKUS_CONFIG_DIR", env.config_dir())
         .env("LINKUS_CACHE_DIR", env.cache_dir())
         .env("LINKUS_DATA_DIR", env.data_dir())
+        .env("LINKUS_LOCK_DIR", env.lock_dir())
         .env("LINKUS_BASE_URL", base_url)
         .env("LINKUS_CLIENT_ID", CLIENT_ID)
         .env("LINKUS_CLIENT_SECRET", CLIENT_SECRET)
@@ -197,6 +198,7 @@ async fn no_input_and_ci_turn_prompts_off_even_on_a_terminal() {
         .env("LINKUS_CONFIG_DIR", env.config_dir())
         .env("LINKUS_CACHE_DIR", env.cache_dir())
         .env("LINKUS_DATA_DIR", env.data_dir())
+        .env("LINKUS_LOCK_DIR", env.lock_dir())
         .env("CI", "true");
     let mut p = spawn_command(command, Some(15_000)).unwrap();
     p.exp_string("Prompts are off (CI is set)").unwrap();
@@ -244,6 +246,7 @@ async fn auth_login_asks_for_the_secret_without_echoing_it() {
         .env("LINKUS_CONFIG_DIR", env.config_dir())
         .env("LINKUS_CACHE_DIR", env.cache_dir())
         .env("LINKUS_DATA_DIR", env.data_dir())
+        .env("LINKUS_LOCK_DIR", env.lock_dir())
         .env("TERM", "xterm-256color")
         .env("NO_COLOR", "1")
         .env_remove("CI")

@@ -362,32 +362,42 @@ impl Client {
     /// Create an Order with a body given as bytes, under the same rules as
     /// [`Client::create_order`].
     pub async fn create_order_body(&self, body: Vec<u8>) -> OrderOutcome {
+        self.create_order_exchange(body).await.0
+    }
+
+    /// Like [`Client::create_order_body`], also returning the answer as it came (for a caller
+    /// that shows the portal's own body).
+    pub async fn create_order_exchange(
+        &self,
+        body: Vec<u8>,
+    ) -> (OrderOutcome, Option<RawResponse>) {
         let request = Request::json(Method::POST, ORDER_PATH, body);
         let endpoint = request.endpoint();
         let token = match self.tokens.token(&self.http).await {
             Ok(token) => token,
-            Err(error) => return OrderOutcome::NotSent(error),
+            Err(error) => return (OrderOutcome::NotSent(error), None),
         };
-        let sent = self.http.send(&request, Some(&token.authorization)).await;
-        if !matches!(&sent, Ok(response) if response.status == 401) {
-            return OrderOutcome::decide(&endpoint, sent);
+        let mut sent = self.http.send(&request, Some(&token.authorization)).await;
+        if matches!(&sent, Ok(response) if response.status == 401) {
+            // The portal refused the token, so it did not take the order: renew and send once
+            // more.
+            match self.tokens.renew(&self.http, &token).await {
+                Ok(renewed) => sent = self.http.send(&request, Some(&renewed.authorization)).await,
+                Err(error) => return (OrderOutcome::Rejected(error), None),
+            }
         }
-        // The portal refused the token, so it did not take the order: renew and send once more.
-        match self.tokens.renew(&self.http, &token).await {
-            Ok(renewed) => {
-                let again = self.http.send(&request, Some(&renewed.authorization)).await;
-                match again {
-                    Ok(response) if response.status == 401 => {
-                        match envelope::parse(&endpoint, response.status, &response.body) {
-                            Err(error) => OrderOutcome::Rejected(error),
-                            Ok(_) => OrderOutcome::decide(&endpoint, Ok(response)),
-                        }
-                    }
-                    other => OrderOutcome::decide(&endpoint, other),
+        let answer = sent.as_ref().ok().cloned();
+        let outcome = match sent {
+            // Refused twice: the token, not the order; nothing was placed.
+            Ok(response) if response.status == 401 => {
+                match envelope::parse(&endpoint, response.status, &response.body) {
+                    Err(error) => OrderOutcome::Rejected(error),
+                    Ok(_) => OrderOutcome::decide(&endpoint, Ok(response)),
                 }
             }
-            Err(error) => OrderOutcome::Rejected(error),
-        }
+            other => OrderOutcome::decide(&endpoint, other),
+        };
+        (outcome, answer)
     }
 
     async fn page<T: DeserializeOwned>(

@@ -139,7 +139,7 @@ pub fn parse(endpoint: &str, status: u16, body: &[u8]) -> Result<Reply, Error> {
             location: None,
         });
     }
-    if serde_json::from_slice::<IgnoredAny>(body).is_err() {
+    if std::str::from_utf8(body).is_err() || serde_json::from_slice::<IgnoredAny>(body).is_err() {
         return Err(Error::NotJson {
             endpoint: endpoint.to_owned(),
             status,

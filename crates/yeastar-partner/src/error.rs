@@ -14,7 +14,7 @@ pub enum Phase {
     Broken,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An envelope whose `code` is not `success`, or a success code with a non-2xx status.

@@ -150,6 +150,28 @@ impl TokenStore for MemoryTokenStore {
     }
 }
 
+impl Held {
+    /// A failure that happened while the caller was waiting for the lock.
+    fn failed_since(&self, asked: std::time::Instant) -> Option<Error> {
+        self.failed
+            .as_ref()
+            .filter(|(at, _)| *at >= asked)
+            .map(|(_, error)| error.clone())
+    }
+
+    fn keep(&mut self, renewed: Result<Token, Error>) -> Result<Token, Error> {
+        match &renewed {
+            Ok(token) => {
+                self.token = Some(token.clone());
+                self.obtained = Some(std::time::Instant::now());
+                self.failed = None;
+            }
+            Err(error) => self.failed = Some((std::time::Instant::now(), error.clone())),
+        }
+        renewed
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TokenDetails {
@@ -172,13 +194,23 @@ struct TokenDetails {
     refresh_token: Option<String>,
 }
 
+/// The token in hand, and the last failure to get one.
+#[derive(Default)]
+struct Held {
+    token: Option<Token>,
+    /// When this process got `token` from the portal.
+    obtained: Option<std::time::Instant>,
+    failed: Option<(std::time::Instant, Error)>,
+}
+
 /// Hands out a valid token, asking the portal only when it must. Concurrent callers share one
-/// token request.
+/// token request, and its failure: a caller that was waiting while the request failed gets
+/// that failure instead of asking again.
 pub(crate) struct TokenManager {
     credentials: Credentials,
     store: Arc<dyn TokenStore>,
     clock: Arc<dyn Clock>,
-    current: Mutex<Option<Token>>,
+    current: Mutex<Held>,
 }
 
 impl TokenManager {
@@ -191,44 +223,57 @@ impl TokenManager {
             credentials,
             store,
             clock,
-            current: Mutex::new(None),
+            current: Mutex::new(Held::default()),
         }
     }
 
     /// The token in memory or in the store if still fresh; else a refreshed or new one.
     pub(crate) async fn token(&self, http: &Transport) -> Result<Token, Error> {
-        let mut current = self.current.lock().await;
-        let now = self.clock.now_secs();
-        if current.is_none() {
-            *current = self.store.load().filter(Token::fits_a_header);
+        let asked = std::time::Instant::now();
+        let mut held = self.current.lock().await;
+        if let Some(error) = held.failed_since(asked) {
+            return Err(error);
         }
-        if let Some(token) = current.as_ref().filter(|t| t.is_fresh(now)) {
+        let now = self.clock.now_secs();
+        if held.token.is_none() {
+            held.token = self.store.load().filter(Token::fits_a_header);
+        }
+        // A token that arrived while this caller waited is used, fresh or not: concurrent
+        // requests share one renewal.
+        let just_obtained = held.obtained.is_some_and(|at| at >= asked);
+        if let Some(token) = held
+            .token
+            .as_ref()
+            .filter(|t| just_obtained || t.is_fresh(now))
+        {
             return Ok(token.clone());
         }
-        let token = self.renew_locked(http, current.take()).await?;
-        *current = Some(token.clone());
-        Ok(token)
+        let old = held.token.take();
+        let renewed = self.renew_locked(http, old).await;
+        held.keep(renewed)
     }
 
     /// After a 401: renew, unless another request already replaced the rejected token.
     pub(crate) async fn renew(&self, http: &Transport, rejected: &Token) -> Result<Token, Error> {
-        let mut current = self.current.lock().await;
-        if let Some(token) = current.as_ref() {
+        let asked = std::time::Instant::now();
+        let mut held = self.current.lock().await;
+        if let Some(error) = held.failed_since(asked) {
+            return Err(error);
+        }
+        if let Some(token) = held.token.as_ref() {
             if token.access != rejected.access {
                 return Ok(token.clone());
             }
         }
-        let token = self.renew_locked(http, Some(rejected.clone())).await?;
-        *current = Some(token.clone());
-        Ok(token)
+        let renewed = self.renew_locked(http, Some(rejected.clone())).await;
+        held.keep(renewed)
     }
 
     /// A new token from the credentials, ignoring the store: proof that they work.
     pub(crate) async fn verify(&self, http: &Transport) -> Result<Token, Error> {
-        let mut current = self.current.lock().await;
-        let token = self.renew_locked(http, None).await?;
-        *current = Some(token.clone());
-        Ok(token)
+        let mut held = self.current.lock().await;
+        let renewed = self.renew_locked(http, None).await;
+        held.keep(renewed)
     }
 
     async fn renew_locked(&self, http: &Transport, old: Option<Token>) -> Result<Token, Error> {

@@ -30,6 +30,8 @@ pub const CONTACTS_PATH: &str = "/user/openapi/user/v1/client/billing_contact_li
 pub const INSTANCES_PATH: &str =
     "/product/openapi/instance_product/v1/client/instance_product_list";
 pub const ORDER_PATH: &str = "/order/openapi/order/v1/save";
+pub const DETAILS_PATH: &str = "/product/openapi/instance_product/v1/detail";
+pub const PRICE_PATH: &str = "/pricing/openapi/purchase/v1/my_price_info";
 pub const ORDERS_PATH: &str = "/order/openapi/order/v1/page";
 
 /// A private home for one test: config, cache and data folders that nothing else touches.
@@ -54,6 +56,11 @@ impl TestEnv {
 
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// The per-user lock folder, private to the test (CLI.md section 3).
+    pub fn lock_dir(&self) -> PathBuf {
+        self.dir.path().join("locks")
     }
 
     pub fn journal(&self) -> PathBuf {
@@ -87,6 +94,7 @@ impl TestEnv {
             .env("LINKUS_CONFIG_DIR", self.config_dir())
             .env("LINKUS_CACHE_DIR", self.cache_dir())
             .env("LINKUS_DATA_DIR", self.data_dir())
+            .env("LINKUS_LOCK_DIR", self.lock_dir())
             .env("LINKUS_RETRY_BASE_MS", "1")
             .env("LINKUS_RETRY_MAX_MS", "100")
             .env("CI", "true")
@@ -158,6 +166,36 @@ pub fn contacts_body() -> String {
     )
 }
 
+/// Query Subscription Price (partner-api.md 10.8): 120.00 and 180.00 USD a year.
+pub fn prices_body() -> String {
+    format!(
+        r#"{{"code":"success","detailMessage":"","requestId":"req-price-1","status":200,
+        "result":{{"offeringId":"31","planList":[
+          {{"planId":{PLAN_ID},"planName":"Linkus Cloud Service","price":"120.00","currency":"USD","billingCycle":"annually"}},
+          {{"planId":{PRO_PLAN_ID},"planName":"Linkus Cloud Service Pro","price":"180.00","currency":"USD","billingCycle":"annually"}}
+        ],"serviceList":[]}}}}"#
+    )
+}
+
+/// Get Product Details for an SN without Linkus (partner-api.md 10.7).
+pub fn not_subscribed() -> ResponseTemplate {
+    rejection(
+        404,
+        "product_not_found",
+        "The PBX has no Linkus Cloud Service.",
+        "req-details-404",
+    )
+}
+
+/// Get Product Details for an SN with Linkus until `expires` (`YYYY-MM-DD HH:MM:SS`).
+pub fn subscribed(expires: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(envelope(json!({
+        "productNo": SN, "productId": 9, "planId": PLAN_ID.parse::<u64>().unwrap(),
+        "planName": "Linkus Cloud Service", "multiCycle": 1, "status": "active", "currentPlan": "",
+        "currentPlanExpireDate": expires, "autoRenewStatus": 0, "activationStatus": "activated"
+    })))
+}
+
 pub fn json_response(body: String) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body, "application/json")
 }
@@ -215,11 +253,34 @@ pub async fn portal() -> MockServer {
         .mount(&server)
         .await;
     Mock::given(method("GET"))
+        .and(path(DETAILS_PATH))
+        .respond_with(not_subscribed())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(PRICE_PATH))
+        .respond_with(json_response(prices_body()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
         .and(path(ORDERS_PATH))
         .respond_with(empty_page())
         .mount(&server)
         .await;
     server
+}
+
+/// A portal without Get Product Details (404, not the API's envelope): the subscription is
+/// then read by paging Query Product List (partner-api.md 10.7).
+pub async fn details_endpoint_missing(server: &MockServer) {
+    respond(
+        server,
+        "GET",
+        DETAILS_PATH,
+        ResponseTemplate::new(404)
+            .set_body_raw("<html><title>404 Not Found</title></html>", "text/html"),
+    )
+    .await;
 }
 
 /// Answers `verb route` with `response`, ahead of the defaults of [`portal`].

@@ -1,0 +1,206 @@
+//! The whole run: parse, start the runtime, dispatch, handle signals, print the outcome, pick
+//! the exit code.
+
+use std::io;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, SandboxCommand};
+use crate::commands;
+use crate::context::{output_mode, Context};
+use crate::error::{diagnose, ExitStatus, Failure, Kind, Signal};
+use crate::output::{self, Mode, Output};
+use crate::prompt::Terminal;
+
+pub fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = match Cli::try_parse_from(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(error) => return clap_failure(error),
+    };
+    match std::panic::catch_unwind(|| run(cli)) {
+        Ok(code) => code,
+        // The hook has already said what happened.
+        Err(_) => ExitCode::from(Kind::Internal.exit_code()),
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
+    let mode = output_mode(cli.global.json, cli.global.quiet);
+    let out = Output::new(mode);
+    let terminal = Terminal::save();
+    // Connections are served by worker threads, so that a blocking moment on this thread
+    // (a prompt, flushing the journal) never leaves a closed connection unnoticed.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return finish(&out, Err(anyhow::anyhow!("could not start: {error}"))),
+    };
+    // `sandbox serve` stops on a signal by design, and handles it itself.
+    let catch_signals = !matches!(&cli.command, Command::Sandbox(SandboxCommand::Serve(_)));
+    let ctx = match Context::new(cli.global, out) {
+        Ok(ctx) => ctx,
+        Err(error) => return finish(&Output::new(mode), Err(error)),
+    };
+    let result = runtime.block_on(async {
+        if !catch_signals {
+            return commands::dispatch(&ctx, cli.command).await;
+        }
+        // Registered before the command starts, so that no signal is missed.
+        let mut signals = Signals::register()?;
+        tokio::select! {
+            result = commands::dispatch(&ctx, cli.command) => result,
+            signal = signals.recv() => Err(interrupted(&ctx, &terminal, signal)),
+        }
+    });
+    // The embedded sandbox, a prompt's thread and any stuck request are dropped with the
+    // runtime, without waiting.
+    runtime.shutdown_background();
+    finish(&ctx.out, result)
+}
+
+/// SIGINT, SIGTERM and SIGHUP (Ctrl-C on Windows), caught from the moment they are registered.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
+    #[cfg(windows)]
+    interrupt: tokio::signal::windows::CtrlC,
+}
+
+impl Signals {
+    fn register() -> io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+                hangup: signal(SignalKind::hangup())?,
+            })
+        }
+        #[cfg(windows)]
+        Ok(Signals {
+            interrupt: tokio::signal::windows::ctrl_c()?,
+        })
+    }
+
+    async fn recv(&mut self) -> Signal {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => Signal::Interrupt,
+                _ = self.terminate.recv() => Signal::Terminate,
+                _ = self.hangup.recv() => Signal::Hangup,
+            }
+        }
+        #[cfg(windows)]
+        {
+            self.interrupt.recv().await;
+            Signal::Interrupt
+        }
+    }
+}
+
+/// A signal ended the run: the terminal is put back, and an order on the wire is journaled
+/// as unknown and said so.
+fn interrupted(ctx: &Context, terminal: &Terminal, signal: Signal) -> anyhow::Error {
+    terminal.restore();
+    let kind = Kind::Interrupted(signal);
+    match ctx.take_in_flight() {
+        Some(order) => {
+            let sn = order.sn.clone();
+            Failure::new(kind, order.interrupted(&ctx.now_rfc3339()))
+                .hint(format!(
+                    "Check with `linkus orders list --sn {sn}` (or `linkus orders reconcile`) before you order again."
+                ))
+                .into()
+        }
+        None if ctx.placed_an_order() => Failure::new(kind, "Interrupted.").into(),
+        None => Failure::new(kind, "Interrupted; nothing was bought.").into(),
+    }
+}
+
+/// Prints a failure (text on stderr, and the JSON error object with `--json`) and returns the
+/// exit code.
+fn finish(out: &Output, result: anyhow::Result<ExitStatus>) -> ExitCode {
+    let error = match result {
+        Ok(status) => return ExitCode::from(status.code()),
+        Err(error) => error,
+    };
+    if is_broken_pipe(&error) {
+        return ExitCode::SUCCESS;
+    }
+    let report = diagnose(&error);
+    if out.mode == Mode::Json {
+        let _ = out.json(&report.to_json());
+    }
+    output::stderr(&report.to_text(&out.style));
+    ExitCode::from(report.exit_code())
+}
+
+/// `linkus … | head` closing the pipe early is not an error. (Commands that place orders
+/// handle their own output, so that this never hides one.)
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Help and version go to stdout with exit 0; every other parse error is a usage error (2),
+/// as JSON on stdout too when `--json` or `LINKUS_OUTPUT=json` was asked for.
+fn clap_failure(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    // Arguments that are not UTF-8 are compared as raw bytes: reading them as strings panics.
+    let wants_json = std::env::args_os().any(|arg| arg == "--json");
+    if output_mode(wants_json, false) == Mode::Json {
+        let message = error
+            .render()
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or("invalid arguments")
+            .trim_start_matches("error: ")
+            .to_owned();
+        let report = diagnose(&Failure::usage(message).into());
+        let _ = Output::new(Mode::Json).json(&report.to_json());
+    }
+    let _ = error.print();
+    ExitCode::from(Kind::Usage.exit_code())
+}
+
+/// A panic is a bug: say so in one line, without a backtrace or a debug dump.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let detail = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        output::stderr(&format!(
+            "Error: linkus hit an internal error{place}: {}\nHint: This is a bug; please report it with the command you ran.\n",
+            output::clean(&crate::redact::scrub(&detail))
+        ));
+    }));
+}

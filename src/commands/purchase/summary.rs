@@ -1,0 +1,195 @@
+//! What a person confirms: the order summary with its price, the equivalent command line, and
+//! the dry run's body.
+
+use anyhow::Result;
+use yeastar_partner::paths::ORDER_PATH;
+use yeastar_partner::{Operation, OrderRequest};
+
+use super::{plan_label, Catalog, Choice};
+use crate::cli::OrderArgs;
+use crate::context::Context;
+use crate::output::{clean, format_date_ms, shell_quote};
+use crate::quote::Quote;
+
+/// The summary on stderr, ending with the replay command.
+pub fn text(
+    ctx: &Context,
+    choice: &Choice,
+    catalog: &Catalog,
+    account: Option<&str>,
+    args: &OrderArgs,
+) -> String {
+    let style = &ctx.out.style;
+    let contact = format!(
+        "{} ({})",
+        choice.contact.label(),
+        choice.contact.billing_contact_id
+    );
+    let charged_to = match account {
+        Some(account) => format!("partner account {account}"),
+        None => format!("the partner account of profile '{}'", ctx.profile()),
+    };
+    let what = match choice.operation {
+        Operation::Purchase => "New subscription",
+        Operation::Renew => "Renewal of the current plan",
+        Operation::Switch => "Switch to another plan (keeps the billing cycles)",
+    };
+    let mut rows = vec![
+        ("Order", what.to_owned()),
+        ("PBX serial number", choice.sn.clone()),
+    ];
+    let current = catalog.current();
+    if choice.operation != Operation::Purchase {
+        if let Some(current) = current {
+            let until = current
+                .expires_ms
+                .map(|ms| format!(", until {}", format_date_ms(ms)))
+                .unwrap_or_default();
+            rows.push(("Current plan", format!("{}{until}", plan_label(current))));
+        }
+    }
+    rows.extend([
+        (
+            "Plan",
+            format!("{} ({})", choice.plan.plan_name, choice.plan.plan_id),
+        ),
+        ("Billing contact", contact),
+        (
+            "Years",
+            format!(
+                "{} (billed {})",
+                choice.years,
+                choice.plan.billing_cycle.as_deref().unwrap_or("annually")
+            ),
+        ),
+        ("Price", choice.quote.text()),
+        (
+            "PO number",
+            choice
+                .po_number
+                .clone()
+                .unwrap_or_else(|| "none".to_owned()),
+        ),
+        ("Charged to", charged_to),
+        (
+            "Portal",
+            ctx.portal_label().trim_end_matches('/').to_owned(),
+        ),
+    ]);
+    let mut text = format!("\n{}\n", style.bold("Order summary"));
+    for (label, value) in rows {
+        text.push_str(&format!("  {label:<19}{}\n", clean(&value)));
+    }
+    if let Some(current) =
+        current.filter(|s| s.auto_renew == Some(true) && choice.operation != Operation::Purchase)
+    {
+        let when = current
+            .expires_ms
+            .map(|ms| format!(" on {}", format_date_ms(ms)))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "\n  {} This subscription renews automatically{when}; a renewal or switch now is on top of that.\n",
+            style.warning("Note:")
+        ));
+    }
+    text.push_str(&format!(
+        "\nTo place the same order from a script:\n  {}\n\n",
+        clean(&replay_command(ctx, choice, args))
+    ));
+    text
+}
+
+/// The equivalent non-interactive command line, IDs rather than names so that it is exact.
+pub fn replay_command(ctx: &Context, choice: &Choice, args: &OrderArgs) -> String {
+    let mut words = vec!["linkus".to_owned()];
+    if ctx.global.sandbox {
+        words.push("--sandbox".to_owned());
+    }
+    if ctx.profile() != "default" {
+        words.extend(["--profile".to_owned(), ctx.profile().to_owned()]);
+    }
+    if !ctx.global.sandbox && ctx.global.base_url.is_some() {
+        // Without a password: a replay line ends up in scripts and shell history.
+        words.extend([
+            "--base-url".to_owned(),
+            ctx.portal_label().trim_end_matches('/').to_owned(),
+        ]);
+    }
+    words.extend([
+        choice.operation.name().to_owned(),
+        "--sn".to_owned(),
+        choice.sn.clone(),
+    ]);
+    if choice.operation != Operation::Renew {
+        words.extend(["--plan".to_owned(), choice.plan.plan_id.to_string()]);
+    }
+    words.extend([
+        "--billing-contact".to_owned(),
+        choice.contact.billing_contact_id.to_string(),
+    ]);
+    if choice.operation != Operation::Switch || args.years.is_some() {
+        words.extend(["--years".to_owned(), choice.years.to_string()]);
+    }
+    if let Some(po) = &choice.po_number {
+        words.extend(["--po-number".to_owned(), po.clone()]);
+    }
+    if let Some(cap) = &args.common.max_total {
+        words.extend(["--max-total".to_owned(), cap.to_string().replace(' ', "")]);
+    }
+    if let Some(again) = &args.common.again {
+        words.extend(["--again".to_owned(), again.clone()]);
+    }
+    words.push("--yes".to_owned());
+    words
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The order body as our own JSON shows it: 64-bit IDs as strings.
+pub fn request_json(request: &OrderRequest) -> serde_json::Value {
+    let service = &request.service_list[0];
+    let mut json = serde_json::json!({
+        "operationType": request.operation_type,
+        "productId": request.product_id,
+        "productNo": request.product_no,
+        "billingId": request.billing_id,
+        "serviceList": [{
+            "serviceType": service.service_type,
+            "serviceId": service.service_id,
+            "purchaseType": service.purchase_type,
+            "billingModel": service.billing_model,
+            "billingCycle": service.billing_cycle,
+            "multiCycle": service.multi_cycle,
+        }],
+    });
+    // In the body's own order, and only when the body has it.
+    if let (Some(po), Some(object)) = (&request.po_number, json.as_object_mut()) {
+        object.insert("poNumber".to_owned(), serde_json::Value::String(po.clone()));
+    }
+    json
+}
+
+pub fn print_dry_run(
+    ctx: &Context,
+    request: &OrderRequest,
+    body: &[u8],
+    quote: &Quote,
+) -> Result<()> {
+    let bytes = String::from_utf8_lossy(body);
+    if ctx.out.is_json() {
+        ctx.out.json(&serde_json::json!({
+            "dryRun": true,
+            "request": request_json(request),
+            "requestBody": bytes,
+            "total": quote.total_out(),
+        }))?;
+    } else {
+        ctx.out.status(&format!(
+            "Dry run: nothing was bought. This body would be sent to POST {ORDER_PATH}:"
+        ));
+        ctx.out.print(&bytes)?;
+    }
+    Ok(())
+}
