@@ -69,6 +69,11 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Write every HTTP exchange to this folder for a bug report (secrets and personal data
+    /// replaced)
+    #[arg(long, global = true, value_name = "DIR", env = "LINKUS_CAPTURE")]
+    pub capture: Option<PathBuf>,
+
     /// Time limit for one HTTP request, in seconds
     #[arg(long, global = true, value_name = "SECS", env = "LINKUS_TIMEOUT", default_value = "30", value_parser = parse_timeout)]
     pub timeout: Duration,
@@ -156,6 +161,10 @@ pub enum Command {
     #[command(after_help = CONTACTS_HELP)]
     BillingContacts,
 
+    /// List the account's PBXs with Linkus Cloud Service, soonest expiry first
+    #[command(after_help = SUBSCRIPTIONS_HELP)]
+    Subscriptions(SubscriptionsArgs),
+
     /// Buy Linkus Cloud Service for a PBX, by flags or by a guided wizard
     #[command(after_help = PURCHASE_HELP)]
     Purchase(OrderArgs),
@@ -176,6 +185,10 @@ pub enum Command {
     #[command(after_help = API_HELP)]
     Api(ApiArgs),
 
+    /// Check, read-only, everything a purchase depends on
+    #[command(after_help = DOCTOR_HELP)]
+    Doctor(DoctorArgs),
+
     /// Run or reset the built-in sandbox portal
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -183,6 +196,36 @@ pub enum Command {
     /// Print a shell completion script
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
+
+    /// Write the manual pages, one per command
+    #[command(after_help = MAN_HELP)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SubscriptionsArgs {
+    /// Only this PBX
+    #[arg(long, value_name = "SN", value_parser = parse_sn)]
+    pub sn: Option<String>,
+
+    /// Only subscriptions that end within this many days (or have ended)
+    #[arg(long, value_name = "DAYS")]
+    pub expiring_within: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Also check this PBX's plans, subscription and price
+    #[arg(long, value_name = "SN", value_parser = parse_sn)]
+    pub sn: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The folder to write the pages to (created if missing); without it, the page of
+    /// `linkus` itself goes to stdout
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -619,6 +662,32 @@ Automation notes:
 const RESET_HELP: &str = "\
 Examples:
   linkus sandbox reset";
+
+const SUBSCRIPTIONS_HELP: &str = "\
+Examples:
+  linkus subscriptions
+  linkus subscriptions --expiring-within 30
+  linkus subscriptions --expiring-within 30 --json | linkus renew --from - --yes
+  linkus subscriptions --quiet                    # SNs, one a line
+
+Automation notes:
+  Reads every page of the account's product list, a few pages at a time; says so if it
+  could not read them all.";
+
+const DOCTOR_HELP: &str = "\
+Examples:
+  linkus doctor
+  linkus doctor --sn 369471667338
+  linkus doctor --json
+
+Automation notes:
+  Read-only: it never sends an order. Exits 0 when every check passes, else with the exit
+  code of the first failure's kind.";
+
+const MAN_HELP: &str = "\
+Examples:
+  linkus man --dir ~/.local/share/man/man1
+  linkus man | man -l -";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:

@@ -5,11 +5,14 @@ pub mod auth;
 pub mod batch;
 pub mod billing_contacts;
 pub mod completions;
+pub mod doctor;
+pub mod man;
 pub mod orders;
 pub mod products;
 pub mod purchase;
 pub mod reconcile;
 pub mod sandbox;
+pub mod subscriptions;
 
 use anyhow::Result;
 use yeastar_partner::Operation;
@@ -25,6 +28,7 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Auth(AuthCommand::Logout) => auth::logout(ctx),
         Command::Products(args) => products::run(ctx, args).await,
         Command::BillingContacts => billing_contacts::run(ctx).await,
+        Command::Subscriptions(args) => subscriptions::run(ctx, args).await,
         Command::Purchase(args) => purchase::run(ctx, Operation::Purchase, args).await,
         Command::Renew(args) => purchase::run(ctx, Operation::Renew, args.into()).await,
         Command::Switch(args) => purchase::run(ctx, Operation::Switch, args.into()).await,
@@ -32,8 +36,10 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Orders(OrdersCommand::Show(args)) => orders::show(ctx, args).await,
         Command::Orders(OrdersCommand::Reconcile(args)) => reconcile::run(ctx, args).await,
         Command::Api(args) => api::run(ctx, args).await,
+        Command::Doctor(args) => doctor::run(ctx, args).await,
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(ctx, args).await,
         Command::Sandbox(SandboxCommand::Reset) => sandbox::reset(ctx),
         Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(ctx, args),
     }
 }
