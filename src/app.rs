@@ -114,18 +114,30 @@ impl Signals {
 fn interrupted(ctx: &Context, terminal: &Terminal, signal: Signal) -> anyhow::Error {
     terminal.restore();
     let kind = Kind::Interrupted(signal);
-    match ctx.take_in_flight() {
-        Some(order) => {
-            let sn = order.sn.clone();
-            Failure::new(kind, order.interrupted(&ctx.now_rfc3339()))
-                .hint(format!(
-                    "Check with `linkus orders list --sn {sn}` (or `linkus orders reconcile`) before you order again."
-                ))
-                .into()
-        }
-        None if ctx.placed_an_order() => Failure::new(kind, "Interrupted.").into(),
-        None => Failure::new(kind, "Interrupted; nothing was bought.").into(),
+    let in_flight = ctx.take_in_flight();
+    if in_flight.is_empty() {
+        let message = if ctx.placed_an_order() {
+            "Interrupted."
+        } else {
+            "Interrupted; nothing was bought."
+        };
+        return Failure::new(kind, message).into();
     }
+    let now = ctx.now_rfc3339();
+    let sns: Vec<String> = in_flight.iter().map(|order| order.sn.clone()).collect();
+    let said: Vec<String> = in_flight
+        .into_iter()
+        .map(|order| order.interrupted(&now))
+        .collect();
+    let check = match sns.as_slice() {
+        [sn] => format!("`linkus orders list --sn {sn}`"),
+        _ => "`linkus orders list`".to_owned(),
+    };
+    Failure::new(kind, said.join("\n"))
+        .hint(format!(
+            "Check with {check} (or `linkus orders reconcile`) before you order again."
+        ))
+        .into()
 }
 
 /// Prints a failure (text on stderr, and the JSON error object with `--json`) and returns the

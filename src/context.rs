@@ -74,8 +74,9 @@ pub struct Context {
     pub retry: RetryPolicy,
     pub clock: Arc<dyn Clock>,
     sandbox: OnceLock<linkus_sandbox::Embedded>,
-    /// The order request on the wire right now, for an interruption to journal.
-    in_flight: Mutex<Option<InFlight>>,
+    /// The order requests on the wire right now (a batch has several), for an interruption
+    /// to journal.
+    in_flight: Mutex<Vec<InFlight>>,
     /// Extra observers of HTTP exchanges (captures).
     observers: Vec<Arc<dyn Observer>>,
     /// An order request left during this run.
@@ -106,7 +107,7 @@ impl Context {
             retry,
             clock: Arc::new(SystemClock),
             sandbox: OnceLock::new(),
-            in_flight: Mutex::new(None),
+            in_flight: Mutex::new(Vec::new()),
             observers: Vec::new(),
             placed: std::sync::atomic::AtomicBool::new(false),
         })
@@ -230,15 +231,15 @@ impl Context {
     /// still know that an order was on its way.
     pub fn order_sent(&self, order: InFlight) {
         self.placed.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Ok(mut slot) = self.in_flight.lock() {
-            *slot = Some(order);
+        if let Ok(mut list) = self.in_flight.lock() {
+            list.push(order);
         }
     }
 
-    /// The order request came back, one way or another.
-    pub fn order_landed(&self) {
-        if let Ok(mut slot) = self.in_flight.lock() {
-            *slot = None;
+    /// The order request of this journal entry came back, one way or another.
+    pub fn order_landed(&self, entry: &str) {
+        if let Ok(mut list) = self.in_flight.lock() {
+            list.retain(|order| order.entry != entry);
         }
     }
 
@@ -247,9 +248,12 @@ impl Context {
         self.placed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// The order on the wire, if any, taken for an interruption to journal.
-    pub fn take_in_flight(&self) -> Option<InFlight> {
-        self.in_flight.lock().ok().and_then(|mut slot| slot.take())
+    /// The orders on the wire, taken for an interruption to journal.
+    pub fn take_in_flight(&self) -> Vec<InFlight> {
+        self.in_flight
+            .lock()
+            .map(|mut list| std::mem::take(&mut *list))
+            .unwrap_or_default()
     }
 
     /// Now, as RFC 3339 with milliseconds (UTC).

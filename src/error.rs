@@ -63,6 +63,23 @@ impl Kind {
         }
     }
 
+    /// How much a kind weighs when several rows of a batch ended differently: the contract's
+    /// order 130, 7, 8, 9, 6, 4, 5, 3, 2, 1 (most serious first).
+    pub(crate) fn severity(self) -> u8 {
+        match self {
+            Kind::Interrupted(_) => 10,
+            Kind::OrderUnknown => 9,
+            Kind::OrderIncomplete => 8,
+            Kind::Blocked => 7,
+            Kind::Network => 6,
+            Kind::Auth => 5,
+            Kind::Rejected => 4,
+            Kind::Cancelled => 3,
+            Kind::Usage | Kind::Config => 2,
+            Kind::Internal => 1,
+        }
+    }
+
     /// The `kind` member of the JSON error object.
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -397,6 +414,25 @@ mod tests {
         ];
         for (kind, code) in table {
             assert_eq!(kind.exit_code(), code, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn severity_follows_the_contracts_order() {
+        let order = [
+            Kind::Interrupted(Signal::Interrupt),
+            Kind::OrderUnknown,
+            Kind::OrderIncomplete,
+            Kind::Blocked,
+            Kind::Network,
+            Kind::Auth,
+            Kind::Rejected,
+            Kind::Cancelled,
+            Kind::Usage,
+            Kind::Internal,
+        ];
+        for pair in order.windows(2) {
+            assert!(pair[0].severity() > pair[1].severity(), "{pair:?}");
         }
     }
 

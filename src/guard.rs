@@ -100,15 +100,37 @@ impl History {
         again: Option<&str>,
         looked_up: Option<&HashMap<String, LookedUp>>,
     ) -> Result<(), Failure> {
+        match self.block(operation, now_ms, again, looked_up) {
+            Some(block) => Err(block.failure(again)),
+            None => Ok(()),
+        }
+    }
+
+    /// What blocks an order for `operation` now, if anything (see [`History::check`]).
+    pub fn block(
+        &self,
+        operation: Operation,
+        now_ms: u64,
+        again: Option<&str>,
+        looked_up: Option<&HashMap<String, LookedUp>>,
+    ) -> Option<Block> {
         for (intent, state) in self.orders.iter().rev() {
             match state {
-                State::Unknown => return Err(unknown(intent)),
+                State::Unknown => return Some(Block::Unknown(intent.clone())),
                 State::Open { .. } if looked_up.is_none() => {}
                 State::Open { order_no, status } => {
-                    return Err(
+                    return Some(
                         match looked_up.and_then(|found| found.get(order_no.as_str())) {
-                            Some(LookedUp::Failed(why)) => open_unreachable(intent, order_no, why),
-                            _ => still_open(intent, order_no, status),
+                            Some(LookedUp::Failed(why)) => Block::Unreachable {
+                                intent: intent.clone(),
+                                order_no: order_no.clone(),
+                                why: why.clone(),
+                            },
+                            _ => Block::Open {
+                                intent: intent.clone(),
+                                order_no: order_no.clone(),
+                                status: status.clone(),
+                            },
                         },
                     )
                 }
@@ -126,18 +148,78 @@ impl History {
                         _ => false,
                     };
                     if !named {
-                        return Err(recent_success(
-                            intent,
-                            order_no.as_deref(),
-                            now_ms - at,
-                            again,
-                        ));
+                        return Some(Block::Recent {
+                            intent: intent.clone(),
+                            order_no: order_no.clone(),
+                            age_ms: now_ms - at,
+                        });
                     }
                 }
                 State::Succeeded { .. } | State::Closed { .. } => {}
             }
         }
-        Ok(())
+        None
+    }
+
+    /// The newest order of `operation` that succeeded, whatever its age.
+    pub fn last_success(&self, operation: Operation) -> Option<(&Intent, Option<&str>)> {
+        self.orders
+            .iter()
+            .rev()
+            .find_map(|(intent, state)| match state {
+                State::Succeeded { order_no } if intent.operation == operation => {
+                    Some((intent, order_no.as_deref()))
+                }
+                _ => None,
+            })
+    }
+}
+
+/// Why an order may not be sent now.
+#[derive(Debug, Clone)]
+pub enum Block {
+    /// An earlier order's outcome is unknown.
+    Unknown(Intent),
+    /// An earlier order is still open.
+    Open {
+        intent: Intent,
+        order_no: String,
+        status: String,
+    },
+    /// An earlier order was open and cannot be looked up now.
+    Unreachable {
+        intent: Intent,
+        order_no: String,
+        why: String,
+    },
+    /// The same operation succeeded in the last 24 hours.
+    Recent {
+        intent: Intent,
+        order_no: Option<String>,
+        age_ms: u64,
+    },
+}
+
+impl Block {
+    pub fn failure(&self, again: Option<&str>) -> Failure {
+        match self {
+            Block::Unknown(intent) => unknown(intent),
+            Block::Open {
+                intent,
+                order_no,
+                status,
+            } => still_open(intent, order_no, status),
+            Block::Unreachable {
+                intent,
+                order_no,
+                why,
+            } => open_unreachable(intent, order_no, why),
+            Block::Recent {
+                intent,
+                order_no,
+                age_ms,
+            } => recent_success(intent, order_no.as_deref(), *age_ms, again),
+        }
     }
 }
 

@@ -235,7 +235,7 @@ pub async fn place(
         sent_at: intent.time.clone(),
     });
     let (outcome, response) = client.create_order_exchange(body).await;
-    ctx.order_landed();
+    ctx.order_landed(&intent.id);
 
     let (word, order_no, status, request_id) = match &outcome {
         OrderOutcome::Created(order) => (

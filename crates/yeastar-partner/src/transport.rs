@@ -193,6 +193,32 @@ pub trait Observer: Send + Sync {
     fn retry(&self, _endpoint: &str, _next_attempt: u32, _attempts: u32, _delay: Duration) {}
 }
 
+/// When the portal said "too many requests", every request of this client waits until the
+/// time it asked for: many concurrent requests slow down together instead of each being
+/// refused in turn.
+#[derive(Default)]
+struct Throttle {
+    until: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Throttle {
+    async fn wait(&self) {
+        let until = self.until.lock().ok().and_then(|until| *until);
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    fn pause(&self, delay: Duration) {
+        if let Ok(mut until) = self.until.lock() {
+            let end = tokio::time::Instant::now() + delay;
+            if until.is_none_or(|current| current < end) {
+                *until = Some(end);
+            }
+        }
+    }
+}
+
 /// The HTTP layer: a connection pool, a base URL and the retry rules.
 pub struct Transport {
     client: reqwest::Client,
@@ -201,6 +227,7 @@ pub struct Transport {
     user_agent: HeaderValue,
     observer: Option<Arc<dyn Observer>>,
     clock: Arc<dyn Clock>,
+    throttle: Throttle,
 }
 
 impl Transport {
@@ -237,6 +264,7 @@ impl Transport {
             user_agent,
             observer,
             clock,
+            throttle: Throttle::default(),
         })
     }
 
@@ -268,7 +296,14 @@ impl Transport {
         let started = Instant::now();
         let mut attempt = 1;
         loop {
+            self.throttle.wait().await;
             let outcome = self.send_once(request, authorization).await;
+            if let Ok(response) = &outcome {
+                if response.status == 429 {
+                    let wait = self.retry.delay(attempt, response.retry_after);
+                    self.throttle.pause(wait.unwrap_or(self.retry.max_delay));
+                }
+            }
             let retry_after = match &outcome {
                 Ok(response)
                     if request.resend == Resend::Idempotent
@@ -306,6 +341,7 @@ impl Transport {
             if let Some(observer) = &self.observer {
                 observer.retry(&request.endpoint(), attempt + 1, self.retry.attempts, delay);
             }
+            // A 429 paused every request already; other failures wait here.
             tokio::time::sleep(delay).await;
             attempt += 1;
         }

@@ -1,0 +1,334 @@
+//! Reading a batch file: CSV with a header, a JSON array, or JSON lines (CLI.md section 1,
+//! "Batch"). Every problem is reported with its line number; nothing is sent for a file that
+//! cannot be used unless `--skip-invalid` leaves those rows out.
+
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::cli::{parse_po_number, parse_sn};
+
+/// One row of the file, as given; values it leaves empty take the command-line flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// The line the row starts on.
+    pub line: usize,
+    pub sn: String,
+    pub plan: Option<String>,
+    pub billing_contact: Option<String>,
+    pub years: Option<u8>,
+    pub po_number: Option<String>,
+    /// Every column as given, in order, carried through to the results.
+    pub columns: Vec<(String, Value)>,
+}
+
+/// A row that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invalid {
+    pub line: usize,
+    pub reason: String,
+    pub columns: Vec<(String, Value)>,
+}
+
+/// What a file holds: the usable rows, and the rest with their reasons.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub rows: Vec<Row>,
+    pub invalid: Vec<Invalid>,
+    /// The column names in the order first seen, for the results.
+    pub header: Vec<String>,
+}
+
+/// A file that cannot be read as rows at all.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum FileError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("line {line}: {reason}")]
+    Syntax { line: usize, reason: String },
+    #[error("there is no `sn` column (or `productNo`)")]
+    NoSnColumn,
+}
+
+const SN_NAMES: [&str; 2] = ["sn", "productNo"];
+
+fn field<'a>(columns: &'a [(String, Value)], names: &[&str]) -> Option<&'a Value> {
+    columns
+        .iter()
+        .find(|(name, _)| names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+        .map(|(_, value)| value)
+}
+
+/// A cell's text: strings as they are, numbers as their digits; empty and null are absent.
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads the rows of a file's text.
+pub fn parse(text: &str) -> Result<Parsed, FileError> {
+    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.is_empty() {
+        return Err(FileError::Empty);
+    }
+    let records = match trimmed.as_bytes()[0] {
+        b'[' => json_array(text)?,
+        b'{' => json_lines(text)?,
+        _ => csv_records(text)?,
+    };
+    if records.is_empty() {
+        return Err(FileError::Empty);
+    }
+    let mut parsed = Parsed::default();
+    for (_, columns) in &records {
+        for (name, _) in columns {
+            if !parsed.header.contains(name) {
+                parsed.header.push(name.clone());
+            }
+        }
+    }
+    if !parsed
+        .header
+        .iter()
+        .any(|h| SN_NAMES.iter().any(|n| n.eq_ignore_ascii_case(h)))
+    {
+        return Err(FileError::NoSnColumn);
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (line, columns) in records {
+        match row(line, &columns) {
+            Ok(row) => {
+                let key = row.sn.to_ascii_uppercase();
+                if let Some(first) = seen.get(&key) {
+                    parsed.invalid.push(Invalid {
+                        line,
+                        reason: format!(
+                            "SN {} is also on line {first}: one order per PBX per file",
+                            row.sn
+                        ),
+                        columns,
+                    });
+                } else {
+                    seen.insert(key, line);
+                    parsed.rows.push(row);
+                }
+            }
+            Err(reason) => parsed.invalid.push(Invalid {
+                line,
+                reason,
+                columns,
+            }),
+        }
+    }
+    Ok(parsed)
+}
+
+fn row(line: usize, columns: &[(String, Value)]) -> Result<Row, String> {
+    let sn = text(field(columns, &SN_NAMES)).ok_or("the SN is empty")?;
+    let sn = parse_sn(&sn)?;
+    let years = match text(field(columns, &["years", "multiCycle"])) {
+        None => None,
+        Some(years) => Some(
+            years
+                .parse::<u8>()
+                .ok()
+                .filter(|y| (1..=5).contains(y))
+                .ok_or_else(|| format!("years is {years:?}, not 1 to 5"))?,
+        ),
+    };
+    let po_number = match text(field(columns, &["po_number", "poNumber"])) {
+        None => None,
+        Some(po) => Some(parse_po_number(&po)?),
+    };
+    Ok(Row {
+        line,
+        sn,
+        plan: text(field(columns, &["plan"])),
+        billing_contact: text(field(columns, &["billing_contact", "billingContact"])),
+        years,
+        po_number,
+        columns: columns.to_vec(),
+    })
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+fn syntax(error: &serde_json::Error) -> FileError {
+    FileError::Syntax {
+        line: error.line(),
+        reason: format!("not valid JSON ({error})"),
+    }
+}
+
+/// An object's members, or a reason on its line.
+fn members(raw: &RawValue) -> Result<Vec<(String, Value)>, String> {
+    let members = yeastar_partner::object_members(raw.get())
+        .map_err(|_| "a row must be a JSON object".to_owned())?;
+    members
+        .into_iter()
+        .map(|(name, value)| {
+            // Numbers come through as their text, so an SN or an ID keeps every digit.
+            let value = match value.get().trim().as_bytes().first() {
+                Some(b'-' | b'0'..=b'9') => Value::String(value.get().trim().to_owned()),
+                _ => serde_json::from_str(value.get()).unwrap_or(Value::Null),
+            };
+            Ok((name, value))
+        })
+        .collect()
+}
+
+type Records = Vec<(usize, Vec<(String, Value)>)>;
+
+fn json_array(text: &str) -> Result<Records, FileError> {
+    let items: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| syntax(&e))?;
+    let mut records = Vec::new();
+    for item in items {
+        // A borrowed raw value points into the text: its line is where it starts.
+        let offset = (item.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        let line = line_of(text, offset);
+        match members(item) {
+            Ok(columns) => records.push((line, columns)),
+            Err(reason) => return Err(FileError::Syntax { line, reason }),
+        }
+    }
+    Ok(records)
+}
+
+fn json_lines(text: &str) -> Result<Records, FileError> {
+    let mut records = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let raw: &RawValue = serde_json::from_str(line).map_err(|e| FileError::Syntax {
+            line: index + 1,
+            reason: format!("not valid JSON ({e})"),
+        })?;
+        let columns = members(raw).map_err(|reason| FileError::Syntax {
+            line: index + 1,
+            reason,
+        })?;
+        records.push((index + 1, columns));
+    }
+    Ok(records)
+}
+
+fn csv_records(text: &str) -> Result<Records, FileError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| FileError::Syntax {
+            line: 1,
+            reason: format!("not CSV ({e})"),
+        })?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    let mut records = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| FileError::Syntax {
+            line: e.position().map(|p| p.line() as usize).unwrap_or(0),
+            reason: format!("not valid CSV ({e})"),
+        })?;
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let columns = header
+            .iter()
+            .zip(record.iter())
+            .map(|(name, value)| (name.clone(), Value::String(value.to_owned())))
+            .collect();
+        records.push((line, columns));
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_a_header_and_defaults_left_empty() {
+        let parsed = parse(
+            "sn,plan,years,note\n369471667338,,2,first\n\n1234560202,Linkus Cloud Service Pro,,x\n",
+        )
+        .unwrap();
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!(parsed.rows[0].line, 2);
+        assert_eq!(parsed.rows[0].plan, None);
+        assert_eq!(parsed.rows[0].years, Some(2));
+        assert_eq!(parsed.rows[1].line, 4);
+        assert_eq!(
+            parsed.rows[1].plan.as_deref(),
+            Some("Linkus Cloud Service Pro")
+        );
+        assert_eq!(parsed.header, ["sn", "plan", "years", "note"]);
+    }
+
+    #[test]
+    fn json_arrays_and_lines_with_product_no_for_sn() {
+        let array = "[\n  {\"productNo\": \"369471667338\", \"daysLeft\": 12},\n  {\"productNo\": 1234560202}\n]";
+        let parsed = parse(array).unwrap();
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!((parsed.rows[0].line, parsed.rows[1].line), (2, 3));
+        assert_eq!(parsed.rows[1].sn, "1234560202");
+        let lines =
+            parse("{\"sn\":\"A1\",\"years\":3}\n{\"sn\":\"B2\",\"po_number\":\"PO 7\"}\n").unwrap();
+        assert_eq!(lines.rows[0].years, Some(3));
+        assert_eq!(lines.rows[1].po_number.as_deref(), Some("PO 7"));
+    }
+
+    #[test]
+    fn bad_input_is_reported_with_its_line() {
+        assert_eq!(parse("  \n").unwrap_err(), FileError::Empty);
+        assert_eq!(parse("sn\n").unwrap_err(), FileError::Empty);
+        assert_eq!(
+            parse("serial,plan\nA1,x\n").unwrap_err(),
+            FileError::NoSnColumn
+        );
+        assert!(matches!(
+            parse("[{\"sn\": 1},\n{oops}]").unwrap_err(),
+            FileError::Syntax { line: 2, .. }
+        ));
+        assert!(matches!(
+            parse("{\"sn\":\"A\"}\n{\"sn\":\n").unwrap_err(),
+            FileError::Syntax { line: 2, .. }
+        ));
+        assert!(matches!(
+            parse("sn,plan\nA1\n").unwrap_err(),
+            FileError::Syntax { line: 2, .. }
+        ));
+        let parsed = parse("sn,years\nA1,9\nB-2,1\nA1,1\nC3,\n").unwrap();
+        let reasons: Vec<(usize, &str)> = parsed
+            .invalid
+            .iter()
+            .map(|i| (i.line, i.reason.as_str()))
+            .collect();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert_eq!(reasons[0].0, 2);
+        assert!(reasons[0].1.contains("years"));
+        assert_eq!(reasons[1].0, 3);
+        // A1's first row was invalid, so the second is not a duplicate.
+        assert_eq!(
+            parsed.rows.iter().map(|r| r.line).collect::<Vec<_>>(),
+            [4, 5]
+        );
+        let twice = parse("sn\nA1\na1\n").unwrap();
+        assert!(twice.invalid[0].reason.contains("also on line 2"));
+    }
+}

@@ -1,0 +1,351 @@
+//! What a batch shows: the summary before the confirmation, the dry run, a line per row while
+//! ordering, and the results (stdout, and `--results FILE` as CSV).
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use serde_json::{Map, Value};
+use yeastar_partner::{Money, Operation};
+
+use super::input::Invalid;
+use super::{Checked, RowResult, Verdict};
+use crate::commands::purchase::summary::request_json;
+use crate::context::Context;
+use crate::output::clean;
+
+/// Rows listed by name in the summary; the rest are counted.
+const LISTED: usize = 50;
+
+/// The list-price total per currency of the rows to buy, and whether any price is unknown.
+pub fn totals(checked: &[Checked]) -> (Vec<Money>, bool) {
+    let mut totals: Vec<Money> = Vec::new();
+    let mut unknown = false;
+    for checked in checked {
+        let Verdict::Buy(choice) = &checked.verdict else {
+            continue;
+        };
+        match choice.quote.total() {
+            Some(total) => match totals.iter_mut().find(|t| t.currency == total.currency) {
+                Some(sum) => match sum.checked_add(&total) {
+                    Some(added) => *sum = added,
+                    None => unknown = true,
+                },
+                None => totals.push(total),
+            },
+            None => unknown = true,
+        }
+    }
+    (totals, unknown)
+}
+
+/// The batch's summary on stderr: the rows to buy, those refused and why, the total.
+pub fn summary(
+    ctx: &Context,
+    operation: Operation,
+    file: &Path,
+    checked: &[Checked],
+    invalid: &[Invalid],
+) {
+    if ctx.out.is_quiet() {
+        return;
+    }
+    let buy: Vec<&Checked> = checked
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Buy(_)))
+        .collect();
+    let already = checked
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Already { .. }))
+        .count();
+    let refused: Vec<(usize, &str, String)> = checked
+        .iter()
+        .filter_map(|c| match &c.verdict {
+            Verdict::Refused { message, .. } => {
+                Some((c.row.line, c.row.sn.as_str(), message.clone()))
+            }
+            _ => None,
+        })
+        .chain(
+            invalid
+                .iter()
+                .map(|i| (i.line, "", format!("invalid: {}", i.reason))),
+        )
+        .collect();
+    let style = &ctx.out.style;
+    let mut text = format!(
+        "\n{} {} for {} row{} of {}\n",
+        style.bold("Batch:"),
+        operation.name(),
+        checked.len() + invalid.len(),
+        if checked.len() + invalid.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        if file.as_os_str() == "-" {
+            "stdin".to_owned()
+        } else {
+            file.display().to_string()
+        }
+    );
+    text.push_str(&format!("  To order         {}\n", buy.len()));
+    text.push_str(&format!("  Already bought   {already}\n"));
+    text.push_str(&format!("  Refused          {}\n", refused.len()));
+    if !buy.is_empty() {
+        text.push_str("\nTo order:\n");
+        for checked in buy.iter().take(LISTED) {
+            let Verdict::Buy(choice) = &checked.verdict else {
+                continue;
+            };
+            text.push_str(&format!(
+                "  line {:<5} SN {:<16} {} × {} yr, {}\n",
+                checked.row.line,
+                checked.row.sn,
+                choice.plan.plan_name,
+                choice.years,
+                choice
+                    .quote
+                    .total()
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "price unknown".to_owned())
+            ));
+        }
+        if buy.len() > LISTED {
+            text.push_str(&format!(
+                "  … and {} more (every row is in the results)\n",
+                buy.len() - LISTED
+            ));
+        }
+    }
+    if !refused.is_empty() {
+        text.push_str("\nRefused:\n");
+        for (line, sn, why) in refused.iter().take(LISTED) {
+            text.push_str(&format!("  line {line:<5} SN {sn:<16} {why}\n"));
+        }
+        if refused.len() > LISTED {
+            text.push_str(&format!("  … and {} more\n", refused.len() - LISTED));
+        }
+    }
+    let (sums, unknown) = totals(checked);
+    let total = if sums.is_empty() {
+        "nothing".to_owned()
+    } else {
+        sums.iter()
+            .map(Money::to_string)
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    text.push_str(&format!(
+        "\nTotal: {total} at list price{}; the amount charged may differ.\n\n",
+        if unknown {
+            ", and rows whose price is unknown"
+        } else {
+            ""
+        }
+    ));
+    crate::output::stderr(&clean(&text));
+}
+
+/// `--dry-run`: every row with the body it would send.
+pub fn dry_run(ctx: &Context, checked: &[Checked], invalid: &[Invalid]) -> Result<()> {
+    let mut rows: Vec<(usize, Value)> = Vec::new();
+    for checked in checked {
+        let row = &checked.row;
+        let value = match &checked.verdict {
+            Verdict::Buy(choice) => {
+                let request = choice.request();
+                let body = request.body().context("could not write an order body")?;
+                serde_json::json!({
+                    "line": row.line, "sn": row.sn, "outcome": "would order",
+                    "request": request_json(&request),
+                    "requestBody": String::from_utf8_lossy(&body),
+                    "total": choice.quote.total_out(),
+                })
+            }
+            Verdict::Already { order_no } => serde_json::json!({
+                "line": row.line, "sn": row.sn, "outcome": "already bought", "orderNo": order_no,
+            }),
+            Verdict::Refused { message, .. } => serde_json::json!({
+                "line": row.line, "sn": row.sn, "outcome": "refused", "message": message,
+            }),
+        };
+        rows.push((row.line, value));
+    }
+    for invalid in invalid {
+        rows.push((
+            invalid.line,
+            serde_json::json!({"line": invalid.line, "outcome": "invalid", "message": invalid.reason}),
+        ));
+    }
+    rows.sort_by_key(|(line, _)| *line);
+    if ctx.out.is_json() {
+        ctx.out
+            .json(&rows.into_iter().map(|(_, v)| v).collect::<Vec<_>>())?;
+        return Ok(());
+    }
+    ctx.out
+        .status("Dry run: nothing was bought. These bodies would be sent:");
+    let text: String = rows
+        .iter()
+        .map(|(line, value)| {
+            let detail = match value.get("requestBody").and_then(Value::as_str) {
+                Some(body) => body.to_owned(),
+                None => format!(
+                    "{}: {}",
+                    value["outcome"].as_str().unwrap_or(""),
+                    value
+                        .get("message")
+                        .or(value.get("orderNo"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                ),
+            };
+            format!(
+                "line {line}\t{}\t{detail}\n",
+                value["sn"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    ctx.out.print(&text)?;
+    Ok(())
+}
+
+/// One line on stderr for a row as it ends, when no progress bar is shown.
+pub fn row_line(ctx: &Context, result: &RowResult) {
+    let order = result
+        .order_no
+        .as_deref()
+        .map(|n| format!(", order {n}"))
+        .unwrap_or_default();
+    let message = if result.message.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", result.message)
+    };
+    ctx.out.status(&format!(
+        "line {} SN {}: {}{order}{message}",
+        result.line, result.sn, result.outcome
+    ));
+}
+
+/// A row's result as our JSON shows it: the input columns, then outcome, orderNo,
+/// orderStatus, message.
+fn json_row(result: &RowResult) -> Value {
+    let mut object: Map<String, Value> = result.columns.iter().cloned().collect();
+    object.insert(
+        "outcome".to_owned(),
+        Value::String(result.outcome.to_owned()),
+    );
+    object.insert(
+        "orderNo".to_owned(),
+        result
+            .order_no
+            .clone()
+            .map(Value::String)
+            .unwrap_or(Value::Null),
+    );
+    object.insert(
+        "orderStatus".to_owned(),
+        result
+            .order_status
+            .clone()
+            .map(Value::String)
+            .unwrap_or(Value::Null),
+    );
+    object.insert("message".to_owned(), Value::String(result.message.clone()));
+    Value::Object(object)
+}
+
+fn cell(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The results: a table (or JSON array) on stdout, and the CSV file of `--results`.
+pub fn results(
+    ctx: &Context,
+    header: &[String],
+    results: &[RowResult],
+    file: Option<&Path>,
+) -> Result<()> {
+    if let Some(file) = file {
+        write_csv(file, header, results)
+            .with_context(|| format!("could not write the results to {}", file.display()))?;
+    }
+    let printed = if ctx.out.is_json() {
+        ctx.out
+            .json(&results.iter().map(json_row).collect::<Vec<_>>())
+    } else if ctx.out.is_quiet() {
+        ctx.out
+            .lines(results.iter().filter_map(|r| r.order_no.as_deref()))
+    } else {
+        let rows = results
+            .iter()
+            .map(|r| {
+                vec![
+                    r.line.to_string(),
+                    r.sn.clone(),
+                    r.outcome.to_owned(),
+                    r.order_no.clone().unwrap_or_default(),
+                    r.order_status.clone().unwrap_or_default(),
+                    r.message.clone(),
+                ]
+            })
+            .collect();
+        ctx.out.print(&ctx.out.table(
+            &["Line", "SN", "Outcome", "Order number", "Status", "Message"],
+            rows,
+        ))
+    };
+    if let Err(error) = printed {
+        // Orders exist: their numbers must reach the user even when stdout is gone.
+        let placed: Vec<String> = results
+            .iter()
+            .filter_map(|r| {
+                r.order_no
+                    .as_ref()
+                    .map(|n| format!("SN {} order {n} ({})", r.sn, r.outcome))
+            })
+            .collect();
+        crate::output::stderr(&format!(
+            "The results could not be written to stdout ({error}). Orders: {}\n",
+            if placed.is_empty() {
+                "none".to_owned()
+            } else {
+                placed.join(", ")
+            }
+        ));
+    }
+    Ok(())
+}
+
+fn write_csv(file: &Path, header: &[String], results: &[RowResult]) -> Result<()> {
+    let mut writer = csv::Writer::from_path(file)?;
+    let mut columns: Vec<String> = header.to_vec();
+    columns.extend(["outcome", "orderNo", "orderStatus", "message"].map(str::to_owned));
+    writer.write_record(&columns)?;
+    for result in results {
+        let mut record: Vec<String> = header
+            .iter()
+            .map(|name| {
+                cell(
+                    result
+                        .columns
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v),
+                )
+            })
+            .collect();
+        record.push(result.outcome.to_owned());
+        record.push(result.order_no.clone().unwrap_or_default());
+        record.push(result.order_status.clone().unwrap_or_default());
+        record.push(result.message.clone());
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
