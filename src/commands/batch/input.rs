@@ -155,8 +155,12 @@ fn row(line: usize, columns: &[(String, Value)]) -> Result<Row, String> {
     })
 }
 
-/// The 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
+/// The 1-based line of a byte offset; an offset on line breaks counts as the next line with
+/// text (the CSV reader's positions point before the blank lines it skips).
+fn line_of(text: &str, mut offset: usize) -> usize {
+    while matches!(text.as_bytes().get(offset), Some(b'\n' | b'\r')) {
+        offset += 1;
+    }
     text.as_bytes()[..offset.min(text.len())]
         .iter()
         .filter(|b| **b == b'\n')
@@ -240,11 +244,12 @@ fn csv_records(text: &str) -> Result<Records, FileError> {
         .collect();
     let mut records = Vec::new();
     for record in reader.records() {
+        // Lines from byte offsets: the reader does not count the blank lines it skips.
         let record = record.map_err(|e| FileError::Syntax {
-            line: e.position().map(|p| p.line() as usize).unwrap_or(0),
+            line: e.position().map(|p| line_of(text, p.byte() as usize)).unwrap_or(0),
             reason: format!("not valid CSV ({e})"),
         })?;
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = record.position().map(|p| line_of(text, p.byte() as usize)).unwrap_or(0);
         if record.iter().all(str::is_empty) {
             continue;
         }
