@@ -246,10 +246,16 @@ fn csv_records(text: &str) -> Result<Records, FileError> {
     for record in reader.records() {
         // Lines from byte offsets: the reader does not count the blank lines it skips.
         let record = record.map_err(|e| FileError::Syntax {
-            line: e.position().map(|p| line_of(text, p.byte() as usize)).unwrap_or(0),
+            line: e
+                .position()
+                .map(|p| line_of(text, p.byte() as usize))
+                .unwrap_or(0),
             reason: format!("not valid CSV ({e})"),
         })?;
-        let line = record.position().map(|p| line_of(text, p.byte() as usize)).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| line_of(text, p.byte() as usize))
+            .unwrap_or(0);
         if record.iter().all(str::is_empty) {
             continue;
         }

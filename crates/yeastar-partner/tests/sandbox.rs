@@ -1,0 +1,253 @@
+//! The client against the built-in sandbox portal, over real HTTP on 127.0.0.1.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use yeastar_partner::{
+    Client, Credentials, Exchange, Id, ManualClock, MemoryTokenStore, Observer, Operation,
+    OrderOutcome, OrderRequest, OrderState, Secret, SubscriptionCheck, TokenStore,
+    LINKUS_PRODUCT_ID,
+};
+
+const CONTACT: Id = Id(3197218168379846218);
+const BASIC: Id = Id(3048918321840570368);
+const PRO: Id = Id(3048918719332507648);
+
+/// Counts the requests to each path.
+#[derive(Default)]
+struct Counter(std::sync::Mutex<Vec<String>>);
+
+impl Observer for Counter {
+    fn exchange(&self, exchange: &Exchange<'_>) {
+        self.0.lock().unwrap().push(format!(
+            "{} {}",
+            exchange.request.method,
+            exchange.request.url.path()
+        ));
+    }
+}
+
+impl Counter {
+    fn count(&self, what: &str) -> usize {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.contains(what))
+            .count()
+    }
+}
+
+struct Sandbox {
+    _dir: tempfile::TempDir,
+    url: url::Url,
+}
+
+fn sandbox() -> Sandbox {
+    let dir = tempfile::tempdir().unwrap();
+    let embedded = linkus_sandbox::Embedded::start(dir.path()).unwrap();
+    Sandbox {
+        url: embedded.url,
+        _dir: dir,
+    }
+}
+
+fn client(sandbox: &Sandbox) -> Client {
+    Client::builder(
+        sandbox.url.clone(),
+        Credentials::new("any-client", Secret::new("any-secret")),
+    )
+    .user_agent("yeastar-partner-tests")
+    .build()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn plans_contacts_and_prices_keep_every_digit() {
+    let sandbox = sandbox();
+    let client = client(&sandbox);
+    let offer = client
+        .offer(LINKUS_PRODUCT_ID, "369471667338")
+        .await
+        .unwrap();
+    let ids: Vec<Id> = offer.plans.iter().map(|p| p.plan_id).collect();
+    assert_eq!(ids, [BASIC, PRO]);
+    let offering = offer.offering_id.expect("the plans name the offering");
+    let contacts = client.billing_contacts().await.unwrap();
+    assert!(contacts.iter().any(|c| c.billing_contact_id == CONTACT));
+    let prices = client
+        .prices(LINKUS_PRODUCT_ID, &offering, "annually")
+        .await
+        .unwrap();
+    assert_eq!(
+        prices.for_plan(BASIC, "").unwrap().to_string(),
+        "120.00 USD"
+    );
+    assert_eq!(prices.for_plan(PRO, "").unwrap().to_string(), "180.00 USD");
+}
+
+#[tokio::test]
+async fn one_request_tells_a_pbxs_subscription() {
+    let sandbox = sandbox();
+    let counter = Arc::new(Counter::default());
+    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
+        .observer(counter.clone())
+        .build()
+        .unwrap();
+    match client
+        .subscription(LINKUS_PRODUCT_ID, "369471660409")
+        .await
+        .unwrap()
+    {
+        SubscriptionCheck::Subscribed(s) => {
+            assert_eq!(s.plan_id, Some(BASIC));
+            assert!(s.expires_ms.is_some());
+            assert_eq!(s.auto_renew, Some(false));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        client
+            .subscription(LINKUS_PRODUCT_ID, "369471667338")
+            .await
+            .unwrap(),
+        SubscriptionCheck::NotSubscribed
+    );
+    assert_eq!(counter.count("/detail"), 2);
+    assert_eq!(counter.count("instance_product_list"), 0, "no paging");
+}
+
+#[tokio::test]
+async fn order_outcomes_are_decided_in_the_client() {
+    let sandbox = sandbox();
+    let client = client(&sandbox);
+    let order = |sn: &str| OrderRequest::linkus(Operation::Purchase, sn, BASIC, CONTACT, 1, None);
+
+    let OrderOutcome::Created(bought) = client.create_order(&order("1000001")).await else {
+        panic!("created")
+    };
+    assert_eq!(bought.state(), OrderState::Succeeded);
+    assert!(bought.order_no.starts_with("LR"));
+
+    let OrderOutcome::Created(pending) = client.create_order(&order("1000202")).await else {
+        panic!("created")
+    };
+    assert_eq!(pending.state(), OrderState::Open);
+
+    let OrderOutcome::Rejected(not_eligible) = client.create_order(&order("1000402")).await else {
+        panic!("rejected")
+    };
+    assert_eq!(not_eligible.code(), Some("product_not_eligible"));
+
+    // Bought once: the portal refuses a second subscription for the PBX.
+    assert!(matches!(
+        client.create_order(&order("1000001")).await,
+        OrderOutcome::Rejected(_)
+    ));
+
+    let renew = OrderRequest::linkus(Operation::Renew, "1000001", BASIC, CONTACT, 2, None);
+    assert!(matches!(
+        client.create_order(&renew).await,
+        OrderOutcome::Created(_)
+    ));
+    let switch = OrderRequest::linkus(Operation::Switch, "1000001", PRO, CONTACT, 2, None);
+    assert!(matches!(
+        client.create_order(&switch).await,
+        OrderOutcome::Created(_)
+    ));
+
+    let listed = client.orders_page(1, 100).await.unwrap();
+    assert_eq!(listed.items.len(), 4);
+    let details = client.order_details(&bought.order_no).await.unwrap();
+    assert_eq!(details.order_no.as_deref(), Some(bought.order_no.as_str()));
+    assert_eq!(details.product_no.as_deref(), Some("1000001"));
+}
+
+#[tokio::test]
+async fn an_order_whose_answer_never_comes_is_unknown() {
+    let sandbox = sandbox();
+    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
+    let order = OrderRequest::linkus(Operation::Purchase, "1000504", BASIC, CONTACT, 1, None);
+    assert!(matches!(
+        client.create_order(&order).await,
+        OrderOutcome::Unknown(_)
+    ));
+    // It was placed all the same: the order list shows it.
+    let listed = client.orders_page(1, 100).await.unwrap();
+    assert!(listed.items.iter().any(|o| o.is_for("1000504")));
+}
+
+#[tokio::test]
+async fn a_stored_token_is_reused_until_near_its_end_then_refreshed() {
+    let sandbox = sandbox();
+    let store = Arc::new(MemoryTokenStore::default());
+    let counter = Arc::new(Counter::default());
+    // The sandbox checks expiry against the real time; the client decides by its own clock.
+    let now = yeastar_partner::clock::epoch_secs(std::time::SystemTime::now());
+    let clock = Arc::new(ManualClock::at_secs(now));
+    let build = || {
+        Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
+            .token_store(store.clone())
+            .observer(counter.clone())
+            .clock(clock.clone())
+            .build()
+            .unwrap()
+    };
+    build().billing_contacts().await.unwrap();
+    // A new client (a new run) with the same store: no token request.
+    build().billing_contacts().await.unwrap();
+    assert_eq!(counter.count("/oauth/token"), 1);
+    // Twenty-six minutes later the token is due: the refresh grant renews it.
+    clock.advance(Duration::from_secs(26 * 60));
+    build().billing_contacts().await.unwrap();
+    assert_eq!(counter.count("/oauth/token"), 2);
+    let token = store.load().unwrap();
+    assert_eq!(token.obtained_at, now + 26 * 60);
+}
+
+#[tokio::test]
+async fn concurrent_reads_share_one_token_request() {
+    let sandbox = sandbox();
+    let counter = Arc::new(Counter::default());
+    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
+        .observer(counter.clone())
+        .build()
+        .unwrap();
+    let (a, b, c) = tokio::join!(
+        client.billing_contacts(),
+        client.offer(LINKUS_PRODUCT_ID, "369471667338"),
+        client.subscription(LINKUS_PRODUCT_ID, "369471667338"),
+    );
+    assert!(a.is_ok() && b.is_ok() && c.is_ok());
+    assert_eq!(counter.count("/oauth/token"), 1);
+}
+
+#[tokio::test]
+async fn reads_retry_a_busy_portal() {
+    let sandbox = sandbox();
+    let retries = Arc::new(AtomicUsize::new(0));
+    struct Retries(Arc<AtomicUsize>);
+    impl Observer for Retries {
+        fn retry(&self, _: &str, _: u32, _: u32, _: Duration) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
+        .retry(yeastar_partner::RetryPolicy {
+            attempts: 3,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(50),
+            budget: Duration::from_secs(5),
+        })
+        .observer(Arc::new(Retries(retries.clone())))
+        .build()
+        .unwrap();
+    // SNs ending 0503 answer reads with 503 twice, then normally.
+    let offer = client.offer(LINKUS_PRODUCT_ID, "1230503").await.unwrap();
+    assert!(!offer.plans.is_empty());
+    assert_eq!(retries.load(Ordering::SeqCst), 2);
+}
