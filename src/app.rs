@@ -172,10 +172,16 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 /// as JSON on stdout too when `--json` or `LINKUS_OUTPUT=json` was asked for.
 fn clap_failure(error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
-        error.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-    ) {
+    if error.kind() == ErrorKind::DisplayHelp {
+        match subcommand_help() {
+            Some(help) => output::stdout_text(&help),
+            None => {
+                let _ = error.print();
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    if error.kind() == ErrorKind::DisplayVersion {
         let _ = error.print();
         return ExitCode::SUCCESS;
     }
@@ -195,6 +201,100 @@ fn clap_failure(error: clap::Error) -> ExitCode {
     }
     let _ = error.print();
     ExitCode::from(Kind::Usage.exit_code())
+}
+
+/// A subcommand's help with the global options named once in a line, as gh shows inherited
+/// flags, instead of repeating their nine lines on every page (`linkus --help` has them).
+fn subcommand_help() -> Option<String> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    command.build();
+    let globals: Vec<clap::Id> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .map(|arg| arg.get_id().clone())
+        .collect();
+    let names: Vec<String> = command
+        .get_arguments()
+        .filter(|arg| arg.is_global_set())
+        .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
+        .collect();
+    // The subcommand path from the arguments: the words that name subcommands, in order,
+    // leaving out the values of options (`--profile orders` names a profile, not a command).
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .filter_map(|arg| arg.to_str().map(str::to_owned))
+        .collect();
+    let mut path: Vec<String> = Vec::new();
+    let mut current: &clap::Command = &command;
+    let mut words = args.iter().peekable();
+    // `linkus help orders show` asks for the page of `orders show`.
+    if words.peek().is_some_and(|w| *w == "help") {
+        words.next();
+    }
+    while let Some(word) = words.next() {
+        if let Some(flag) = word.strip_prefix("--").filter(|f| !f.contains('=')) {
+            let takes_value = current
+                .get_arguments()
+                .find(|arg| arg.get_long() == Some(flag))
+                .is_some_and(|arg| arg.get_action().takes_values());
+            if takes_value {
+                words.next();
+            }
+            continue;
+        }
+        if word.starts_with('-') {
+            continue;
+        }
+        if let Some(sub) = current.find_subcommand(word) {
+            path.push(word.clone());
+            current = sub;
+        }
+    }
+    if path.is_empty() {
+        return None;
+    }
+    let help = render_without(&mut command, &path, &globals)?;
+    let mut note = String::from("Global options:");
+    let mut width = note.len();
+    for (index, name) in names.iter().enumerate() {
+        let word = if index + 1 < names.len() {
+            format!("{name},")
+        } else {
+            name.clone()
+        };
+        if width + 1 + word.len() > 92 {
+            note.push_str("\n ");
+            width = 1;
+        }
+        note.push(' ');
+        note.push_str(&word);
+        width += 1 + word.len();
+    }
+    Some(format!(
+        "{}\n\n{note}\n  (see `linkus --help`)\n",
+        help.trim_end()
+    ))
+}
+
+/// The help of the subcommand at `path`, with the global arguments hidden.
+fn render_without(
+    command: &mut clap::Command,
+    path: &[String],
+    globals: &[clap::Id],
+) -> Option<String> {
+    match path.split_first() {
+        Some((head, rest)) => render_without(command.find_subcommand_mut(head)?, rest, globals),
+        None => {
+            let mut page = command.clone();
+            for id in globals {
+                if page.get_arguments().any(|arg| arg.get_id() == id) {
+                    page = page.mut_arg(id.clone(), |arg| arg.hide(true));
+                }
+            }
+            Some(page.render_help().to_string())
+        }
+    }
 }
 
 /// A panic is a bug: say so in one line, without a backtrace or a debug dump.

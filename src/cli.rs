@@ -12,19 +12,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::validate_profile;
 
-const MAIN_EXAMPLES: &str = "\
-Examples:
-  linkus auth login
-  linkus products --sn 369471667338
-  linkus purchase --sn 369471667338
-  linkus purchase --sn 369471667338 --plan \"Linkus Cloud Service\" \\
-      --billing-contact billing@example.com --years 1 --yes
-  linkus --sandbox purchase --sn 369471667338 --plan \"Linkus Cloud Service\" \\
-      --billing-contact 3197218168379846218 --years 1 --yes
-
-Exit codes: 0 ok, 1 internal error, 2 usage, 3 declined, 4 authentication, 5 refused by the
-portal, 6 network or server failure (nothing bought), 7 order outcome unknown (check
-`linkus orders list --sn SN` before retrying), 8 order created but not paid, 130 interrupted.";
+mod help;
+mod values;
+use help::*;
+use values::{parse_base_url, parse_max_total, parse_timeout};
+pub use values::{parse_order, parse_po_number, parse_sn};
 
 /// Buy Linkus Cloud Service for Yeastar PBXs through the Partner Portal, safely.
 #[derive(Debug, Parser)]
@@ -79,78 +71,10 @@ pub struct GlobalArgs {
     pub timeout: Duration,
 }
 
-fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let seconds: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("'{text}' is not a number of seconds"))?;
-    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
-        return Err("the timeout is more than 0 and at most 3600 seconds".to_owned());
-    }
-    Ok(Duration::from_secs_f64(seconds))
-}
-
-/// An `http://` or `https://` URL: anything else cannot be the portal.
-fn parse_base_url(text: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(text.trim()).map_err(|e| format!("not a URL ({e})"))?;
-    match url.scheme() {
-        "https" | "http" if url.has_host() => Ok(url),
-        "https" | "http" => Err("the URL has no host".to_owned()),
-        other => Err(format!(
-            "the portal is reached over https:// (or http://), not {other}://"
-        )),
-    }
-}
-
-/// A PO number is printed on invoices: no control characters, at most 100 characters.
-pub fn parse_po_number(text: &str) -> Result<String, String> {
-    if let Some(bad) = text.chars().find(|c| c.is_control()) {
-        return Err(format!(
-            "a PO number cannot hold control characters such as {bad:?}"
-        ));
-    }
-    if text.trim().chars().count() > 100 {
-        return Err("a PO number has at most 100 characters".to_owned());
-    }
-    Ok(text.trim().to_owned())
-}
-
-/// An order number or ID: letters and digits.
-pub fn parse_order(text: &str) -> Result<String, String> {
-    let order = text.trim();
-    if order.is_empty() || !order.chars().all(|c| c.is_ascii_alphanumeric()) || order.len() > 64 {
-        return Err(format!(
-            "{order:?} is not an order number or order ID (letters and digits only)"
-        ));
-    }
-    Ok(order.to_owned())
-}
-
-fn parse_max_total(text: &str) -> Result<crate::quote::MaxTotal, String> {
-    crate::quote::parse_max_total(text)
-}
-
-/// A PBX serial number: trimmed; letters and digits only.
-pub fn parse_sn(text: &str) -> Result<String, String> {
-    let sn = text.trim();
-    if sn.is_empty() {
-        return Err("the serial number is empty".to_owned());
-    }
-    if let Some(bad) = sn.chars().find(|c| !c.is_ascii_alphanumeric()) {
-        return Err(format!(
-            "a serial number has only letters and digits, not {bad:?} (see the PBX's Resource Monitor > Information)"
-        ));
-    }
-    if sn.len() > 64 {
-        return Err("the serial number is longer than 64 characters".to_owned());
-    }
-    Ok(sn.to_owned())
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Store, check or remove the Partner Portal API credentials
-    #[command(subcommand)]
+    #[command(subcommand, after_help = AUTH_HELP)]
     Auth(AuthCommand),
 
     /// List the Linkus plans that can be bought for a PBX
@@ -178,7 +102,7 @@ pub enum Command {
     Switch(SwitchArgs),
 
     /// List, show and reconcile orders
-    #[command(subcommand)]
+    #[command(subcommand, after_help = ORDERS_HELP)]
     Orders(OrdersCommand),
 
     /// Send one authenticated request to any Partner Portal API path
@@ -190,7 +114,7 @@ pub enum Command {
     Doctor(DoctorArgs),
 
     /// Run or reset the built-in sandbox portal
-    #[command(subcommand)]
+    #[command(subcommand, after_help = SANDBOX_HELP)]
     Sandbox(SandboxCommand),
 
     /// Print a shell completion script
@@ -542,160 +466,6 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-const LOGIN_HELP: &str = "\
-Examples:
-  linkus auth login
-  linkus auth login --client-id ac0f51b2 --secret-stdin < secret.txt
-  pass show yeastar/api | linkus auth login --client-id ac0f51b2 --secret-stdin --profile acme
-
-Automation notes:
-  The secret is never a command-line argument. In CI, prefer LINKUS_CLIENT_ID and
-  LINKUS_CLIENT_SECRET over a stored profile. Nothing is saved unless the portal accepts the
-  credentials.";
-
-const STATUS_HELP: &str = "\
-Examples:
-  linkus auth status
-  linkus auth status --profile acme --json
-
-Automation notes:
-  Exits 4 when no credentials are found. Makes no network request.";
-
-const LOGOUT_HELP: &str = "\
-Examples:
-  linkus auth logout
-  linkus auth logout --profile acme";
-
-const PRODUCTS_HELP: &str = "\
-Examples:
-  linkus products --sn 369471667338
-  linkus products --sn 369471667338 --json
-  linkus products --sn 369471667338 --quiet     # plan IDs, one a line
-
-Automation notes:
-  IDs are JSON strings in --json output, so that tools reading numbers as doubles keep them
-  exact.";
-
-const CONTACTS_HELP: &str = "\
-Examples:
-  linkus billing-contacts
-  linkus billing-contacts --json
-  linkus billing-contacts --quiet                 # contact IDs, one a line";
-
-const RENEW_HELP: &str = "\
-Examples:
-  linkus renew --sn 369471667338 --billing-contact billing@example.com --years 1 --yes
-  linkus renew --sn 369471667338 --dry-run
-  linkus subscriptions --expiring-within 30 --json | linkus renew --from - --yes
-
-Automation notes:
-  Renews the SN's current plan (the order body is inferred from the portal's other renewal
-  tutorials; --dry-run shows it). Refused (exit 5) for a PBX without Linkus. Nothing
-  protects a renewal across machines that share no journal: a renewal ordered elsewhere is
-  not seen.";
-
-const SWITCH_HELP: &str = "\
-Examples:
-  linkus switch --sn 369471667338 --plan \"Linkus Cloud Service Pro\" \\
-      --billing-contact billing@example.com --yes
-  linkus switch --sn 369471667338 --plan 3048918719332507648 --dry-run
-
-Automation notes:
-  Sends the current subscription's billing cycles (a switch cannot change them); --years is
-  needed only when the portal does not say them. Refused (exit 5) for a PBX without Linkus,
-  for the plan it already has, and while a switch is under way.";
-
-const PURCHASE_HELP: &str = "\
-Examples:
-  linkus purchase                                  # the wizard asks for everything
-  linkus purchase --sn 369471667338 --dry-run
-  linkus purchase --sn 369471667338 --plan \"Linkus Cloud Service Pro\" \\
-      --billing-contact billing@example.com --years 2 --po-number PO-2026-0042 --yes
-
-Automation notes:
-  Without a terminal (or with --no-input or CI set) nothing is asked: every missing flag is a
-  usage error (exit 2), and --yes is required to buy. The order is sent at most once. Exit 7
-  means the order was sent but its outcome is unknown: run `linkus orders list --sn SN` (or
-  `linkus orders reconcile`) before trying again. Exit 8 means the order exists but is not
-  paid: finish it in the Partner Portal, Orders & Billing > Orders.";
-
-const ORDERS_LIST_HELP: &str = "\
-Examples:
-  linkus orders list
-  linkus orders list --sn 369471667338 --limit 5
-  linkus orders list --json";
-
-const ORDERS_SHOW_HELP: &str = "\
-Examples:
-  linkus orders show LR3206190457467703296
-  linkus orders show LR3206190457467703296 --json";
-
-const RECONCILE_HELP: &str = "\
-Examples:
-  linkus orders reconcile
-  linkus --sandbox orders reconcile
-
-Automation notes:
-  Exits 0 when every entry is settled, 7 when some outcome is still unknown.";
-
-const API_HELP: &str = "\
-Examples:
-  linkus api GET /order/openapi/order/v1/page -F pageNo=1 -F pageSize=5
-  linkus api GET /pricing/openapi/purchase/v1/purchase_product_info -F productId=9 -f productNo=369471667338
-  linkus api POST /user/openapi/user/v1/client/save_user --input user.json
-
-Automation notes:
-  The body is printed as received, numbers digit for digit. Only GET is retried; any other
-  method is sent again only when the connection could not be opened.";
-
-const SERVE_HELP: &str = "\
-Examples:
-  linkus sandbox serve
-  linkus sandbox serve --port 0 --latency-ms 50
-  LINKUS_BASE_URL=http://127.0.0.1:8469 LINKUS_CLIENT_ID=any LINKUS_CLIENT_SECRET=any \\
-      linkus products --sn 369471667338
-
-Automation notes:
-  Prints its base URL on stdout, one line per request on stderr; accepts any client ID and
-  secret; stops cleanly on Ctrl-C.";
-
-const RESET_HELP: &str = "\
-Examples:
-  linkus sandbox reset";
-
-const SUBSCRIPTIONS_HELP: &str = "\
-Examples:
-  linkus subscriptions
-  linkus subscriptions --expiring-within 30
-  linkus subscriptions --expiring-within 30 --json | linkus renew --from - --yes
-  linkus subscriptions --quiet                    # SNs, one a line
-
-Automation notes:
-  Reads every page of the account's product list, a few pages at a time; says so if it
-  could not read them all.";
-
-const DOCTOR_HELP: &str = "\
-Examples:
-  linkus doctor
-  linkus doctor --sn 369471667338
-  linkus doctor --json
-
-Automation notes:
-  Read-only: it never sends an order. Exits 0 when every check passes, else with the exit
-  code of the first failure's kind.";
-
-const MAN_HELP: &str = "\
-Examples:
-  linkus man --dir ~/.local/share/man/man1
-  linkus man | man -l -";
-
-const COMPLETIONS_HELP: &str = "\
-Examples:
-  linkus completions bash > ~/.local/share/bash-completion/completions/linkus
-  linkus completions zsh > \"${fpath[1]}/_linkus\"
-  linkus completions fish > ~/.config/fish/completions/linkus.fish
-  linkus completions powershell >> $PROFILE";
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -707,19 +477,22 @@ mod tests {
     }
 
     #[test]
-    fn every_subcommand_ends_its_help_with_examples() {
+    fn every_subcommand_and_group_ends_its_help_with_examples() {
         fn walk(command: &clap::Command, path: &str) {
             for sub in command.get_subcommands() {
                 let path = format!("{path} {}", sub.get_name());
-                if sub.has_subcommands() {
-                    walk(sub, &path);
-                } else {
-                    let after = sub
-                        .get_after_help()
-                        .map(|h| h.to_string())
-                        .unwrap_or_default();
-                    assert!(after.starts_with("Examples:"), "{path} has no examples");
+                let after = sub
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                assert!(after.starts_with("Examples:"), "{path} has no examples");
+                for line in after.lines() {
+                    assert!(
+                        line.chars().count() <= 92,
+                        "{path}: a help line wider than 92 columns: {line}"
+                    );
                 }
+                walk(sub, &path);
             }
         }
         walk(&Cli::command(), "linkus");
