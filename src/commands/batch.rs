@@ -28,7 +28,6 @@ use crate::commands::purchase::{self, choose, Catalog, Choice};
 use crate::context::Context;
 use crate::error::{classify, diagnose, ExitStatus, Failure, Kind};
 use crate::guard::Block;
-use crate::journal::{self, Intent};
 use crate::lock::LockDir;
 use crate::order::{self, Ledger};
 use crate::prompt::{self, Progress};
@@ -554,20 +553,7 @@ async fn buy_row(
             )
         }
     };
-    let intent = Intent {
-        id: journal::new_id(),
-        time: ctx.now_rfc3339(),
-        profile: ctx.profile().to_owned(),
-        base_url: ctx.portal_label(),
-        sn: row.sn.clone(),
-        operation,
-        plan_id: choice.plan.plan_id,
-        plan_name: choice.plan.plan_name.clone(),
-        billing_contact_id: choice.contact.billing_contact_id,
-        years: choice.years,
-        po_number: choice.po_number.clone(),
-        pid: Some(std::process::id()),
-    };
+    let intent = choice.intent(ctx);
     let ledger = Ledger::new(ctx, Some(locks), &row.sn);
     let placed = match order::place(ctx, client, &lock, &ledger, intent, body, None).await {
         Ok(placed) => placed,

@@ -73,6 +73,24 @@ pub struct Choice {
 }
 
 impl Choice {
+    /// The journal's record of this order, written before it is sent.
+    pub fn intent(&self, ctx: &Context) -> Intent {
+        Intent {
+            id: journal::new_id(),
+            time: ctx.now_rfc3339(),
+            profile: ctx.profile().to_owned(),
+            base_url: ctx.portal_label(),
+            sn: self.sn.clone(),
+            operation: self.operation,
+            plan_id: self.plan.plan_id,
+            plan_name: self.plan.plan_name.clone(),
+            billing_contact_id: self.contact.billing_contact_id,
+            years: self.years,
+            po_number: self.po_number.clone(),
+            pid: Some(std::process::id()),
+        }
+    }
+
     pub fn request(&self) -> OrderRequest {
         OrderRequest::linkus(
             self.operation,
@@ -157,20 +175,7 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     let Some(lock) = lock else {
         return Ok(ExitStatus::Success);
     };
-    let intent = Intent {
-        id: journal::new_id(),
-        time: ctx.now_rfc3339(),
-        profile: ctx.profile().to_owned(),
-        base_url: ctx.portal_label(),
-        sn: choice.sn.clone(),
-        operation,
-        plan_id: choice.plan.plan_id,
-        plan_name: choice.plan.plan_name.clone(),
-        billing_contact_id: choice.contact.billing_contact_id,
-        years: choice.years,
-        po_number: choice.po_number.clone(),
-        pid: Some(std::process::id()),
-    };
+    let intent = choice.intent(ctx);
     let spinner = Spinner::start(spinner_allowed(ctx), "Placing the order…");
     let placed = order::place(
         ctx,
