@@ -149,7 +149,11 @@ fn a_base_url_that_is_not_http_is_a_usage_error() {
             "{url}: {}",
             by_env.stderr
         );
-        let flag = run(env.cmd().args(["--base-url", url, "billing-contacts"]));
+        let flag = run(env.portal_cmd("https://openapi.partner.example.com").args([
+            "--base-url",
+            url,
+            "billing-contacts",
+        ]));
         assert_eq!(flag.code, 2, "{url}: {}", flag.stderr);
     }
 }
@@ -197,7 +201,11 @@ async fn a_base_url_that_redirects_names_the_redirect_and_its_target() {
     let reads = portal().await;
     let target = format!("https://openapi.partner.example.com{CONTACTS_PATH}");
     respond(&reads, "GET", CONTACTS_PATH, moved_to(&target)).await;
-    let run = run(env.portal_cmd(&reads.uri()).args(["billing-contacts"]));
-    assert_names_the_redirect(&run, &target);
+    let read = run(env.portal_cmd(&reads.uri()).args(["billing-contacts"]));
+    assert_names_the_redirect(&read, &target);
     assert_eq!(count(&reads, "GET", CONTACTS_PATH).await, 1);
+    let api = run(env
+        .portal_cmd(&reads.uri())
+        .args(["api", "GET", CONTACTS_PATH]));
+    assert_names_the_redirect(&api, &target);
 }
