@@ -148,17 +148,30 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         Err(error) => return Err(error.into()),
     };
     print_body(ctx, &response);
-    match yeastar_partner::parse_envelope(&endpoint, response.status, &response.body) {
+    let parsed = if (300..400).contains(&response.status) {
+        Err(yeastar_partner::Error::Redirect {
+            endpoint: endpoint.clone(),
+            status: response.status,
+            location: response.location(),
+        })
+    } else {
+        yeastar_partner::parse_envelope(&endpoint, response.status, &response.body)
+    };
+    match parsed {
         Ok(_) => Ok(ExitStatus::Success),
         Err(error) => {
+            let (kind, hints) = classify(&error);
             // A request that may change something and got a 5xx may or may not have taken effect.
             let kind = if resend == Resend::OnlyIfNotSent && response.status >= 500 {
                 Kind::OrderUnknown
             } else {
-                classify(&error).0
+                kind
             };
-            ctx.out
-                .report(Failure::new(kind, error.to_string()).about(&error));
+            let failure = hints.into_iter().fold(
+                Failure::new(kind, error.to_string()).about(&error),
+                Failure::hint,
+            );
+            ctx.out.report(failure);
             Ok(ExitStatus::Failed(kind))
         }
     }

@@ -429,23 +429,54 @@ async fn a_503_is_retried_until_it_clears() {
     assert_eq!(count(&server, "GET", PLANS_PATH).await, 3);
 }
 
+/// Answers with `first` once, then with `then`, noting when each request arrived.
+struct FirstThen {
+    first: ResponseTemplate,
+    then: ResponseTemplate,
+    arrivals: std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>,
+}
+
+impl wiremock::Respond for FirstThen {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let mut arrivals = self.arrivals.lock().unwrap();
+        arrivals.push(std::time::Instant::now());
+        if arrivals.len() == 1 {
+            self.first.clone()
+        } else {
+            self.then.clone()
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_429_is_retried_after_the_time_it_asks_for() {
     let server = portal().await;
-    respond_times(
-        &server,
-        "GET",
-        PLANS_PATH,
-        1,
-        rejection(429, "too_many_requests", "slow down", "req-429")
-            .insert_header("Retry-After", "0"),
-    )
-    .await;
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path(PLANS_PATH))
+        .respond_with(FirstThen {
+            first: rejection(429, "too_many_requests", "slow down", "req-429")
+                .insert_header("Retry-After", "1"),
+            then: json_response(plans_body()),
+            arrivals: arrivals.clone(),
+        })
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    // Backoff alone would retry after about a millisecond (LINKUS_RETRY_BASE_MS=1); a wait
+    // of up to 2 s is allowed, so the portal's 1 s is honoured.
     let run = run(TestEnv::new()
         .portal_cmd(&server.uri())
+        .env("LINKUS_RETRY_MAX_MS", "2000")
         .args(["products", "--sn", SN, "-q"]));
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(count(&server, "GET", PLANS_PATH).await, 2);
+    let arrivals = arrivals.lock().unwrap().clone();
+    assert_eq!(arrivals.len(), 2);
+    let waited = arrivals[1] - arrivals[0];
+    assert!(
+        waited >= std::time::Duration::from_millis(950),
+        "retried after {waited:?}, not after the 1 s the portal asked for"
+    );
 }
 
 #[tokio::test]

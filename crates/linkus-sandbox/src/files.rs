@@ -7,20 +7,23 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-/// Creates `dir` (and its parents) and makes it private to the user.
+/// Creates `dir` and any missing parents with mode 0700. A folder that already exists is left
+/// as it is: linkus never changes the mode of a folder it did not create (CLI.md section 6),
+/// and the state file in it is private (0600) anyway.
 fn ensure_private_dir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir)
-        .with_context(|| format!("could not create the folder {}", dir.display()))?;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir)?.permissions().mode() & 0o777;
-        if mode != 0o700 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                .with_context(|| format!("could not make {} private (mode 0700)", dir.display()))?;
-        }
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
     }
-    Ok(())
+    builder
+        .create(dir)
+        .with_context(|| format!("could not create the folder {}", dir.display()))
 }
 
 /// Writes `bytes` to `path` with mode 0600: to a temporary file in the same folder first,

@@ -321,6 +321,15 @@ impl TokenManager {
         };
         let endpoint = request.endpoint();
         let response = http.send(&request, None).await?;
+        // The first request of a run is often this one: a base URL that redirects is named
+        // with its target here too.
+        if (300..400).contains(&response.status) {
+            return Err(Error::Redirect {
+                endpoint,
+                status: response.status,
+                location: response.location(),
+            });
+        }
         let reply = crate::envelope::parse(&endpoint, response.status, &response.body).map_err(
             |error| match error {
                 // A refusal of the token request is about the credentials, unless the server

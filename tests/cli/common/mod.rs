@@ -77,7 +77,12 @@ impl TestEnv {
 
     /// `linkus` with no credentials, prompts off, fast retries, and no access to the real home.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("linkus").expect("binary");
+        self.isolate(Command::cargo_bin("linkus").expect("binary"))
+    }
+
+    /// Any program (a shell that sets limits, then runs linkus) with the environment of
+    /// [`TestEnv::cmd`].
+    pub fn isolate(&self, mut cmd: Command) -> Command {
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("LINKUS_") {
                 cmd.env_remove(&key);
