@@ -92,16 +92,23 @@ impl Ledger {
         Ok(())
     }
 
-    /// Writes a later word about an intent to both; the problems, if any, as text.
-    pub fn write(&self, entry: &Entry) -> Result<(), String> {
-        let problems: Vec<String> = self
-            .journals()
-            .filter_map(|journal| journal.append(entry).err().map(|e| format!("{e:#}")))
-            .collect();
+    /// Writes a later word about an intent to both; what could not be written, if anything.
+    pub fn write(&self, entry: &Entry) -> Result<(), Unrecorded> {
+        let mut written = 0;
+        let mut problems: Vec<String> = Vec::new();
+        for journal in self.journals() {
+            match journal.append(entry) {
+                Ok(()) => written += 1,
+                Err(error) => problems.push(format!("{error:#}")),
+            }
+        }
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(problems.join("; "))
+            Err(Unrecorded {
+                problem: problems.join("; "),
+                nowhere: written == 0,
+            })
         }
     }
 
@@ -170,6 +177,31 @@ fn settle_changed(
     }
 }
 
+/// A word about an order that could not be written everywhere.
+#[derive(Debug, Clone)]
+pub struct Unrecorded {
+    pub problem: String,
+    /// Written nowhere: the SN stays unknown until reconciled.
+    pub nowhere: bool,
+}
+
+impl Unrecorded {
+    /// What a user is told about an order's outcome that was not recorded.
+    pub fn warning(&self, sn: &str) -> String {
+        if self.nowhere {
+            format!(
+                "the outcome of the order for SN {sn} could not be written to the journal ({}); until `linkus orders reconcile` settles it, linkus will treat the SN as unknown.",
+                self.problem
+            )
+        } else {
+            format!(
+                "the outcome of the order for SN {sn} was recorded in one place but not the other ({}).",
+                self.problem
+            )
+        }
+    }
+}
+
 /// The order on the wire, for an interruption to journal as unknown.
 #[derive(Clone)]
 pub struct InFlight {
@@ -204,7 +236,7 @@ pub struct Placed {
     /// The answer as it came, when there was one.
     pub response: Option<yeastar_partner::RawResponse>,
     /// Why the outcome could not be journaled, if it could not.
-    pub unrecorded: Option<String>,
+    pub unrecorded: Option<Unrecorded>,
 }
 
 /// Sends one order: reads the ledger once more (another run may have ordered for the SN
@@ -307,10 +339,8 @@ pub fn report(
     quote: Option<&Quote>,
 ) -> Result<ExitStatus> {
     let sn = placed.intent.sn.clone();
-    if let Some(problem) = &placed.unrecorded {
-        ctx.out.warn(&format!(
-            "the outcome of the order for SN {sn} could not be written to the journal ({problem}); until `linkus orders reconcile` settles it, linkus will treat the SN as unknown."
-        ));
+    if let Some(unrecorded) = &placed.unrecorded {
+        ctx.out.warn(&unrecorded.warning(&sn));
     }
     match placed.outcome {
         OrderOutcome::Created(order) => created(ctx, &sn, &placed.intent, order, plan_name, quote),

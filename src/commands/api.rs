@@ -253,10 +253,8 @@ async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
     if let Some(response) = &placed.response {
         print_body(ctx, response);
     }
-    if let Some(problem) = &placed.unrecorded {
-        ctx.out.warn(&format!(
-            "the outcome could not be written to the journal ({problem})."
-        ));
+    if let Some(unrecorded) = &placed.unrecorded {
+        ctx.out.warn(&unrecorded.warning(&sn));
     }
     match placed.outcome {
         OrderOutcome::Created(created) => Ok(match created.state() {

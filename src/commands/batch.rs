@@ -570,7 +570,7 @@ async fn buy_row(
     let mut message = placed
         .unrecorded
         .as_ref()
-        .map(|problem| format!("the outcome could not be journaled ({problem}); "))
+        .map(|unrecorded| format!("{}; ", unrecorded.warning(&row.sn)))
         .unwrap_or_default();
     match placed.outcome {
         OrderOutcome::Created(created) => {

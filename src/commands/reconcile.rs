@@ -480,7 +480,9 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
             None,
             None,
         ))
-        .map_err(|problem| anyhow::anyhow!("could not write the journal: {problem}"))?;
+        .map_err(|unrecorded| {
+            anyhow::anyhow!("could not write the journal: {}", unrecorded.problem)
+        })?;
     let row = row(
         &intent,
         "not_placed",
