@@ -143,12 +143,15 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
         }
         (_, prices) => prices,
     };
+    // A subscription that could not be read is unknown, never "none".
+    let mut unknown = false;
     let subscription = match subscription {
         Ok(SubscriptionCheck::Subscribed(subscription)) => Some(subscription),
         Ok(SubscriptionCheck::NotSubscribed) => None,
         Err(error) => {
             ctx.out
                 .warn(&format!("could not read the current subscription: {error}"));
+            unknown = true;
             None
         }
     };
@@ -215,6 +218,10 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
                 plan_label(current)
             ));
         }
+        None if unknown => text.push_str(&format!(
+            "Whether PBX {} has Linkus Cloud Service is unknown: the portal did not say.\n\n",
+            args.sn
+        )),
         None => text.push_str(&format!(
             "PBX {} has no Linkus Cloud Service yet.\n\n",
             args.sn
