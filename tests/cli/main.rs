@@ -6,8 +6,11 @@ mod common;
 mod auth;
 mod faults;
 mod foundation;
+mod order_status;
 mod orders;
+mod prices;
 mod purchase;
 mod sandbox;
+mod subscriptions;
 #[cfg(unix)]
 mod wizard;
