@@ -8,6 +8,10 @@
 #   RUNS        runs per scenario (default 10)
 #   LATENCY_MS  delay the sandbox adds before each answer (default 50)
 #   HELP_RUNS   runs of `linkus --help` for the start-time figure (default 200)
+#   FLEETS      account sizes (PBXs) for the purchase-by-fleet scenario (default "0 1000 10000")
+#   SUB_FLEETS  account sizes for the `linkus subscriptions` scenario (default "1000 10000")
+#
+# The binary is taken from $CARGO_TARGET_DIR/release when CARGO_TARGET_DIR is set.
 #
 # Progress goes to stderr; the results (markdown) go to stdout.
 # Everything lives in a temporary folder that is removed on exit, and the sandbox server
@@ -18,6 +22,8 @@ set -euo pipefail
 RUNS=${RUNS:-10}
 LATENCY_MS=${LATENCY_MS:-50}
 HELP_RUNS=${HELP_RUNS:-200}
+FLEETS=${FLEETS:-0 1000 10000}
+SUB_FLEETS=${SUB_FLEETS:-1000 10000}
 
 for knob in RUNS LATENCY_MS HELP_RUNS; do
     if ! [[ ${!knob} =~ ^[0-9]+$ ]] || ((${!knob} < 1 || ${!knob} > 100000)); then
@@ -29,6 +35,12 @@ if ((RUNS > 1000)); then
     echo "bench: RUNS is at most 1000" >&2
     exit 2
 fi
+for fleet in $FLEETS $SUB_FLEETS; do
+    if ! [[ $fleet =~ ^[0-9]+$ ]] || ((fleet > 1000000)); then
+        echo "bench: FLEETS and SUB_FLEETS hold whole numbers from 0 to 1000000 (got '$fleet')" >&2
+        exit 2
+    fi
+done
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$PWD
@@ -38,15 +50,14 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 # --- Build ---------------------------------------------------------------------------------
 log "building the release binary (cargo build --release --locked)…"
 cargo build --release --locked >&2
-BIN=$REPO/target/release/linkus
+BIN=${CARGO_TARGET_DIR:-$REPO/target}/release/linkus
 [[ -x $BIN ]] || { log "no binary at $BIN"; exit 1; }
 
 # --- Isolated environment ------------------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/linkus-bench.XXXXXXXX")
 SERVER_PID=""
 
-cleanup() {
-    local status=$?
+stop_server() {
     if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -INT "$SERVER_PID" 2>/dev/null || true
         # Bounded wait for a clean stop, then force it.
@@ -57,6 +68,12 @@ cleanup() {
         kill -KILL "$SERVER_PID" 2>/dev/null || true
         wait "$SERVER_PID" 2>/dev/null || true
     fi
+    SERVER_PID=""
+}
+
+cleanup() {
+    local status=$?
+    stop_server
     rm -rf "$WORK"
     exit "$status"
 }
@@ -95,31 +112,66 @@ median() {
 minmax() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo, hi }'; }
 
 # --- Sandbox server --------------------------------------------------------------------------
-SERVER_LOG=$WORK/server.log
-log "starting linkus sandbox serve --port 0 --latency-ms $LATENCY_MS…"
-"$BIN" sandbox serve --port 0 --latency-ms "$LATENCY_MS" >"$WORK/server.out" 2>"$SERVER_LOG" </dev/null &
-SERVER_PID=$!
-
-BASE_URL=""
-for _ in $(seq 1 100); do
-    if [[ -s $WORK/server.out ]]; then
-        IFS= read -r BASE_URL <"$WORK/server.out" || true
-        [[ -n $BASE_URL ]] && break
+# start_server FLEET: `linkus sandbox serve --port 0 --latency-ms L --fleet FLEET` with a state
+# folder of its own (so that orders bought in one scenario never grow another's account);
+# sets SERVER_PID, SERVER_LOG, BASE_URL and LINKUS_BASE_URL.
+SERVER_LOG=""
+SERVERS_STARTED=0
+start_server() {
+    local fleet=$1
+    SERVERS_STARTED=$((SERVERS_STARTED + 1))
+    local name=$SERVERS_STARTED-fleet$fleet
+    SERVER_LOG=$WORK/server-$name.log
+    log "starting linkus sandbox serve --port 0 --latency-ms $LATENCY_MS --fleet $fleet…"
+    LINKUS_DATA_DIR=$WORK/sandbox-$name "$BIN" sandbox serve --port 0 --latency-ms "$LATENCY_MS" \
+        --fleet "$fleet" >"$WORK/server-$name.out" 2>"$SERVER_LOG" </dev/null &
+    SERVER_PID=$!
+    BASE_URL=""
+    for _ in $(seq 1 100); do
+        if [[ -s $WORK/server-$name.out ]]; then
+            IFS= read -r BASE_URL <"$WORK/server-$name.out" || true
+            [[ -n $BASE_URL ]] && break
+        fi
+        kill -0 "$SERVER_PID" 2>/dev/null || { log "the sandbox server exited:"; cat "$SERVER_LOG" >&2; exit 1; }
+        sleep 0.1
+    done
+    if ! [[ $BASE_URL =~ ^http://127\.0\.0\.1:[0-9]+$ ]]; then
+        log "expected http://127.0.0.1:PORT on the server's first stdout line, got '$BASE_URL'"
+        cat "$SERVER_LOG" >&2
+        exit 1
     fi
-    kill -0 "$SERVER_PID" 2>/dev/null || { log "the sandbox server exited:"; cat "$SERVER_LOG" >&2; exit 1; }
-    sleep 0.1
-done
-if ! [[ $BASE_URL =~ ^http://127\.0\.0\.1:[0-9]+$ ]]; then
-    log "expected http://127.0.0.1:PORT on the server's first stdout line, got '$BASE_URL'"
-    cat "$SERVER_LOG" >&2
-    exit 1
-fi
-log "sandbox at $BASE_URL"
+    log "sandbox at $BASE_URL"
+    export LINKUS_BASE_URL=$BASE_URL
+}
 
-export LINKUS_BASE_URL=$BASE_URL LINKUS_CLIENT_ID=bench LINKUS_CLIENT_SECRET=bench-secret
+export LINKUS_CLIENT_ID=bench LINKUS_CLIENT_SECRET=bench-secret
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+start_server 0
 
 # Requests the server has answered so far: one log line each, "... METHOD PATH -> STATUS (N ms)".
-requests_so_far() { grep -cE ' -> [0-9]{3} \([0-9]+ ms\)$' "$SERVER_LOG" || true; }
+REQUEST_LINE=' -> [0-9]{3} \([0-9]+ ms\)$'
+requests_so_far() { grep -cE "$REQUEST_LINE" "$SERVER_LOG" || true; }
+
+# Round trips counted in the server log for requests FROM..TO (1-based, inclusive): each line
+# gives when the answer left (its time) and how long the request was held (N ms), so when it
+# came in. A request that came in after an answer of the current wave had left depends on
+# nothing faster than that answer: it starts the next wave. Concurrent requests come in before
+# any of them is answered, so they share a wave. Unlike wall time / latency, this count does
+# not grow with process start-up or a loaded machine. (Times are of one UTC day: a run across
+# midnight would be miscounted.)
+waves_in_log() { # FROM TO
+    grep -E "$REQUEST_LINE" "$SERVER_LOG" | sed -n "$1,$2p" | awk '{
+        split(substr($1, 12, 12), t, ":")
+        end = (t[1] * 3600 + t[2] * 60 + t[3]) * 1000
+        held = $(NF - 1); sub(/^\(/, "", held)
+        printf "%.3f %.3f\n", end - held, end
+    }' | sort -n | awk '
+        NR == 1 { waves = 1; first_end = $2; next }
+        # 2 ms of slack: both times are rounded to the millisecond.
+        $1 >= first_end - 2 { waves++; first_end = $2; next }
+        $2 < first_end { first_end = $2 }
+        END { print waves + 0 }'
+}
 
 # A serial number no other run uses. Letters and digits only, never a special sandbox SN.
 SN_PREFIX="B$(printf '%04d' $((RANDOM % 10000)))"
@@ -140,6 +192,7 @@ PLAN_ID=3048918321840570368
 # --- What each scenario runs -------------------------------------------------------------
 # Each prints nothing useful and fails (non-zero) if the command did not succeed.
 run_products() { "$BIN" products --sn "$READ_SN" </dev/null; }
+run_subscriptions() { "$BIN" subscriptions --json </dev/null; }
 run_purchase() { # SN
     "$BIN" purchase --sn "$1" --plan "Linkus Cloud Service" --billing-contact "$CONTACT_ID" \
         --years 1 --yes </dev/null
@@ -179,81 +232,6 @@ run_tutorial() { # SN: token, plans, contacts, order
 CACHED_TUTORIAL_TOKEN=""
 run_tutorial_cached() { tutorial_rest "$CACHED_TUTORIAL_TOKEN" "$1"; }
 
-# --- Measuring -----------------------------------------------------------------------------
-# measure KEY SETUP COMMAND...: RUNS runs; SETUP (a function name or :) runs untimed before
-# each; "{SN}" in the command becomes a fresh serial number. Records wall ms and requests.
-declare -A MEDIAN_MS REQS_MED REQS_RANGE RTS
-measure() {
-    local key=$1 setup=$2
-    shift 2
-    local ms_file=$WORK/runs/$key.ms req_file=$WORK/runs/$key.req
-    : >"$ms_file"
-    : >"$req_file"
-    local i t0 t1 before after sn arg out=$WORK/runs/$key.out
-    for ((i = 1; i <= RUNS; i++)); do
-        "$setup"
-        sn=$(unique_sn "$key" "$i")
-        local cmd=()
-        for arg in "$@"; do cmd+=("${arg//\{SN\}/$sn}"); done
-        before=$(requests_so_far)
-        now_us_into t0
-        if ! "${cmd[@]}" >"$out" 2>&1; then
-            log "scenario $key, run $i failed: ${cmd[*]}"
-            cat "$out" >&2
-            exit 1
-        fi
-        now_us_into t1
-        after=$(requests_so_far)
-        echo $(((t1 - t0))) | awk '{ printf "%.3f\n", $1 / 1000 }' >>"$ms_file"
-        echo $((after - before)) >>"$req_file"
-    done
-    MEDIAN_MS[$key]=$(median <"$ms_file")
-    REQS_MED[$key]=$(median <"$req_file" | awk '{ printf "%g", $1 }')
-    REQS_RANGE[$key]=$(minmax <"$req_file")
-    RTS[$key]=$(awk -v ms="${MEDIAN_MS[$key]}" -v l="$LATENCY_MS" 'BEGIN { printf "%d", ms / l + 0.5 }')
-    log "$key: median ${MEDIAN_MS[$key]} ms, requests ${REQS_RANGE[$key]/ /..}, ~${RTS[$key]} round trips"
-}
-
-no_setup() { :; }
-drop_token_cache() { rm -rf "$LINKUS_CACHE_DIR"; }
-warm_token() { run_products >/dev/null 2>&1; }
-
-# Warm the page cache with the binary, and the token cache.
-for _ in 1 2 3; do "$BIN" --help >/dev/null; done
-warm_token
-
-log "a. products, cached token ($RUNS runs)…"
-measure a no_setup run_products
-log "b. products, cold: token cache deleted before each run ($RUNS runs)…"
-measure b drop_token_cache run_products
-warm_token
-log "c. purchase, cached token ($RUNS runs)…"
-measure c no_setup run_purchase "{SN}"
-log "d. tutorial sequence with curl: token, plans, contacts, order ($RUNS runs)…"
-measure d no_setup run_tutorial "{SN}"
-CACHED_TUTORIAL_TOKEN=$(tutorial_token)
-log "d'. tutorial sequence with a cached token: plans, contacts, order ($RUNS runs)…"
-measure e no_setup run_tutorial_cached "{SN}"
-
-# --- Start time ------------------------------------------------------------------------------
-log "linkus --help, $HELP_RUNS runs…"
-HELP_FILE=$WORK/runs/help.ms
-: >"$HELP_FILE"
-for ((i = 1; i <= HELP_RUNS; i++)); do
-    now_us_into t0
-    "$BIN" --help >/dev/null
-    now_us_into t1
-    echo $((t1 - t0)) >>"$HELP_FILE"
-done
-HELP_MS=$(awk '{ printf "%.3f\n", $1 / 1000 }' "$HELP_FILE" | median)
-HYPERFINE_NOTE=""
-if command -v hyperfine >/dev/null 2>&1; then
-    hyperfine -N --warmup 10 --runs "$HELP_RUNS" --export-json "$WORK/hf.json" "$BIN --help" >&2 || true
-    if [[ -s $WORK/hf.json ]]; then
-        HYPERFINE_NOTE=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f" % (r["median"]*1000))' "$WORK/hf.json" 2>/dev/null || true)
-    fi
-fi
-
 # --- Peak memory ---------------------------------------------------------------------------
 # Max RSS in KiB of one run of a command: GNU time when present, else python3's getrusage.
 MEM_TOOL=""
@@ -280,6 +258,120 @@ PY
 else
     MEM_TOOL=""
 fi
+# --- Measuring -----------------------------------------------------------------------------
+# measure KEY SETUP COMMAND...: RUNS runs; SETUP (a function name or :) runs untimed before
+# each; "{SN}" in the command becomes a fresh serial number. Records wall ms and requests.
+declare -A MEDIAN_MS REQS_MED REQS_RANGE RTS WAVES WAVES_HI ROWS RSS_SUBS
+measure() {
+    local key=$1 setup=$2
+    shift 2
+    local ms_file=$WORK/runs/$key.ms req_file=$WORK/runs/$key.req wave_file=$WORK/runs/$key.waves
+    : >"$ms_file"
+    : >"$req_file"
+    : >"$wave_file"
+    local i t0 t1 before after sn arg out=$WORK/runs/$key.out
+    for ((i = 1; i <= RUNS; i++)); do
+        "$setup"
+        sn=$(unique_sn "$key" "$i")
+        local cmd=()
+        for arg in "$@"; do cmd+=("${arg//\{SN\}/$sn}"); done
+        before=$(requests_so_far)
+        now_us_into t0
+        if ! "${cmd[@]}" >"$out" 2>&1; then
+            log "scenario $key, run $i failed: ${cmd[*]}"
+            cat "$out" >&2
+            exit 1
+        fi
+        now_us_into t1
+        after=$(requests_so_far)
+        echo $(((t1 - t0))) | awk '{ printf "%.3f\n", $1 / 1000 }' >>"$ms_file"
+        echo $((after - before)) >>"$req_file"
+        if ((after > before)); then waves_in_log $((before + 1)) "$after" >>"$wave_file"; fi
+    done
+    MEDIAN_MS[$key]=$(median <"$ms_file")
+    REQS_MED[$key]=$(median <"$req_file" | awk '{ printf "%g", $1 }')
+    REQS_RANGE[$key]=$(minmax <"$req_file")
+    RTS[$key]=$(awk -v ms="${MEDIAN_MS[$key]}" -v l="$LATENCY_MS" 'BEGIN { printf "%d", ms / l + 0.5 }')
+    WAVES[$key]=$(median <"$wave_file" | awk '{ printf "%g", $1 }')
+    local lo hi
+    read -r lo hi <<<"$(minmax <"$wave_file")"
+    WAVES_HI[$key]=$hi
+    [[ $lo == "$hi" ]] || WAVES[$key]="${WAVES[$key]} ($lo–$hi)"
+    log "$key: median ${MEDIAN_MS[$key]} ms, requests ${REQS_RANGE[$key]/ /..}, ${WAVES[$key]} round trips in the log, ~${RTS[$key]} by wall time"
+}
+
+no_setup() { :; }
+drop_token_cache() { rm -rf "$LINKUS_CACHE_DIR/tokens"; }
+drop_all_caches() { rm -rf "$LINKUS_CACHE_DIR"; }
+warm_token() { run_products >/dev/null 2>&1; }
+
+# Warm the page cache with the binary, and the token cache.
+for _ in 1 2 3; do "$BIN" --help >/dev/null; done
+warm_token
+
+log "a. products, cached token ($RUNS runs)…"
+measure a no_setup run_products
+log "b. products, no cached token (offering remembered) ($RUNS runs)…"
+measure b drop_token_cache run_products
+log "b'. products, first run on a machine: cache folder deleted before each run ($RUNS runs)…"
+measure b2 drop_all_caches run_products
+warm_token
+log "c. purchase, cached token ($RUNS runs)…"
+measure c no_setup run_purchase "{SN}"
+log "d. tutorial sequence with curl: token, plans, contacts, order ($RUNS runs)…"
+measure d no_setup run_tutorial "{SN}"
+CACHED_TUTORIAL_TOKEN=$(tutorial_token)
+log "d'. tutorial sequence with a cached token: plans, contacts, order ($RUNS runs)…"
+measure e no_setup run_tutorial_cached "{SN}"
+stop_server
+
+# --- Account size ----------------------------------------------------------------------------
+# f<N>. purchase with a cached token and a remembered offering against an account of N PBXs:
+# the PBX's subscription is one Get Product Details request, so requests and time stay flat.
+# g<N>. `linkus subscriptions` over N PBXs: the product list, 100 PBXs a page, 6 pages at once.
+# Each account size gets its own server (its port, hence its own token and offering cache key):
+# one `products` run first fetches the token and remembers the offering.
+for fleet in $FLEETS; do
+    start_server "$fleet"
+    warm_token
+    log "f$fleet. purchase, cached token, remembered offering, $fleet PBXs in the account ($RUNS runs)…"
+    measure "f$fleet" no_setup run_purchase "{SN}"
+    stop_server
+done
+for fleet in $SUB_FLEETS; do
+    start_server "$fleet"
+    warm_token
+    log "g$fleet. linkus subscriptions over $fleet PBXs ($RUNS runs)…"
+    measure "g$fleet" no_setup run_subscriptions
+    ROWS[$fleet]=$(run_subscriptions 2>/dev/null | grep -c '"productNo"' || true)
+    if [[ -n $MEM_TOOL ]]; then
+        RSS_SUBS[$fleet]=$(max_rss_kib "$BIN" subscriptions --json)
+    fi
+    stop_server
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+start_server 0
+
+# --- Start time ------------------------------------------------------------------------------
+log "linkus --help, $HELP_RUNS runs…"
+HELP_FILE=$WORK/runs/help.ms
+: >"$HELP_FILE"
+for ((i = 1; i <= HELP_RUNS; i++)); do
+    now_us_into t0
+    "$BIN" --help >/dev/null
+    now_us_into t1
+    echo $((t1 - t0)) >>"$HELP_FILE"
+done
+HELP_MS=$(awk '{ printf "%.3f\n", $1 / 1000 }' "$HELP_FILE" | median)
+HYPERFINE_NOTE=""
+if command -v hyperfine >/dev/null 2>&1; then
+    hyperfine -N --warmup 10 --runs "$HELP_RUNS" --export-json "$WORK/hf.json" "$BIN --help" >&2 || true
+    if [[ -s $WORK/hf.json ]]; then
+        HYPERFINE_NOTE=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.1f" % (r["median"]*1000))' "$WORK/hf.json" 2>/dev/null || true)
+    fi
+fi
+
+# --- Peak memory, the original scenarios ------------------------------------------------------
 RSS_READ="n/a" RSS_BUY="n/a"
 if [[ -n $MEM_TOOL ]]; then
     warm_token
@@ -295,11 +387,7 @@ SIZE_B=$(stat -c %s "$BIN")
 SIZE_MIB=$(awk -v b="$SIZE_B" 'BEGIN { printf "%.2f", b / 1048576 }')
 
 # --- Stop the server -------------------------------------------------------------------------
-kill -INT "$SERVER_PID" 2>/dev/null || true
-for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-kill -KILL "$SERVER_PID" 2>/dev/null || true
-wait "$SERVER_PID" 2>/dev/null || true
-SERVER_PID=""
+stop_server
 
 # --- Report --------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -322,15 +410,18 @@ cat <<EOF
 $(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) CPU · $(uname -m) · $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') · linkus $("$BIN" --version | awk '{ print $2 }') (git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- src Cargo.toml Cargo.lock 2>/dev/null || echo ', uncommitted changes'))
 RUNS=$RUNS, LATENCY_MS=$LATENCY_MS (added by the sandbox before every answer), medians over RUNS runs.
 
-| Scenario | Requests sent | Round trips on the critical path | Median wall ms | Ratio to the sequential flow |
-|---|---|---|---|---|
-| a. \`linkus products --sn SN\`, cached token (target 1 RT) | $(reqs a) | ${RTS[a]} | ${MEDIAN_MS[a]} | |
-| b. \`linkus products --sn SN\`, cold: no cached token (target 2 RT) | $(reqs b) | ${RTS[b]} | ${MEDIAN_MS[b]} | |
-| c. \`linkus purchase … --yes\`, cached token (target 2 RT) | $(reqs c) | ${RTS[c]} | ${MEDIAN_MS[c]} | $R_CD of d; $R_CE of d′ |
-| d. tutorial with curl, one request at a time: token, plans, contacts, order | $(reqs d) | ${RTS[d]} | ${MEDIAN_MS[d]} | 1.00 |
-| d′. tutorial with curl, cached token: plans, contacts, order | $(reqs e) | ${RTS[e]} | ${MEDIAN_MS[e]} | $R_ED of d |
+| Scenario | Requests sent | Round trips, counted in the server log | Round trips, wall ms / latency | Median wall ms | Ratio to the sequential flow |
+|---|---|---|---|---|---|
+| a. \`linkus products --sn SN\`, cached token (target 1 RT) | $(reqs a) | ${WAVES[a]} | ${RTS[a]} | ${MEDIAN_MS[a]} | |
+| b. \`linkus products --sn SN\`, no cached token, offering remembered (target 2 RT) | $(reqs b) | ${WAVES[b]} | ${RTS[b]} | ${MEDIAN_MS[b]} | |
+| b′. \`linkus products --sn SN\`, first run: nothing cached | $(reqs b2) | ${WAVES[b2]} | ${RTS[b2]} | ${MEDIAN_MS[b2]} | |
+| c. \`linkus purchase … --yes\`, cached token, offering remembered (target 2 RT) | $(reqs c) | ${WAVES[c]} | ${RTS[c]} | ${MEDIAN_MS[c]} | $R_CD of d; $R_CE of d′ |
+| d. tutorial with curl, one request at a time: token, plans, contacts, order | $(reqs d) | ${WAVES[d]} | ${RTS[d]} | ${MEDIAN_MS[d]} | 1.00 |
+| d′. tutorial with curl, cached token: plans, contacts, order | $(reqs e) | ${WAVES[e]} | ${RTS[e]} | ${MEDIAN_MS[e]} | $R_ED of d |
 
-Round trips = round(median wall ms / LATENCY_MS).
+Round trips counted in the server log: requests that came in before any answer of their wave
+had left share a round trip (see \`waves_in_log\`). Wall ms / latency: round(median wall ms /
+LATENCY_MS), which also counts process start-up and a loaded machine's delays.
 
 | Other figure | Value | Target | |
 |---|---|---|---|
@@ -342,4 +433,27 @@ Round trips = round(median wall ms / LATENCY_MS).
 | release binary size | $SIZE_B bytes ($SIZE_MIB MiB) | | |
 
 Peak memory measured with: ${MEM_TOOL:-nothing available (neither GNU time nor python3)}.
+
+### Account size: purchase (target: at most 5 requests, 2 round trips, flat)
+
+Cached token, remembered offering, a new SN each run, no open order in the journal.
+
+| PBXs in the account | Requests sent | Round trips, server log | Round trips, wall ms / latency | Median wall ms | Requests ≤ 5 (every run) | Round trips ≤ 2 (every run, server log) |
+|---|---|---|---|---|---|---|
+$(for fleet in $FLEETS; do
+    k=f$fleet
+    read -r _ hi <<<"${REQS_RANGE[$k]}"
+    echo "| $fleet | $(reqs "$k") | ${WAVES[$k]} | ${RTS[$k]} | ${MEDIAN_MS[$k]} | $(verdict_le "$hi" 5) | $(verdict_le "${WAVES_HI[$k]}" 2) |"
+done)
+
+### Account size: \`linkus subscriptions --json\`
+
+| PBXs in the account | Rows printed | Requests sent | Round trips, server log | Round trips, wall ms / latency | Median wall ms | Max RSS |
+|---|---|---|---|---|---|---|
+$(for fleet in $SUB_FLEETS; do
+    k=g$fleet
+    echo "| $fleet | ${ROWS[$fleet]} | $(reqs "$k") | ${WAVES[$k]} | ${RTS[$k]} | ${MEDIAN_MS[$k]} | ${RSS_SUBS[$fleet]:-n/a} KiB |"
+done)
+
+Load average (1, 5, 15 min) before: $LOAD_BEFORE; after the account-size scenarios: $LOAD_AFTER.
 EOF

@@ -255,3 +255,53 @@ impl Drop for Progress {
         }
     }
 }
+
+/// A progress line on stderr for work counted in steps (pages read of pages to read). It
+/// appears only on a terminal and only once there are more than `quiet_up_to` steps, so a
+/// short job never flickers a bar.
+pub struct PageProgress {
+    enabled: bool,
+    quiet_up_to: u64,
+    message: String,
+    bar: std::sync::OnceLock<indicatif::ProgressBar>,
+}
+
+impl PageProgress {
+    pub fn new(enabled: bool, quiet_up_to: u64, message: &str) -> Self {
+        PageProgress {
+            enabled,
+            quiet_up_to,
+            message: message.to_owned(),
+            bar: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// `done` of `total` steps are done.
+    pub fn set(&self, done: u64, total: u64) {
+        if !self.enabled || total <= self.quiet_up_to {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(total),
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} pages")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_message(self.message.clone());
+            bar
+        });
+        bar.set_length(total);
+        bar.set_position(done);
+    }
+}
+
+impl Drop for PageProgress {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -166,8 +166,11 @@ Examples:
   linkus subscriptions --quiet                    # SNs, one a line
 
 Automation notes:
-  Reads every page of the account's product list, a few pages at a time; says so if it
-  could not read them all.";
+  Reads every page of the account's product list, six pages (600 PBXs) at a time; --sn reads
+  one PBX with one request. At most 1,000 pages (100,000 PBXs) are read: a longer list is
+  printed with a warning and exits 6, never cut silently. A page that cannot be read fails
+  the command (no shorter list). --expiring-within DAYS keeps subscriptions that end within
+  DAYS days or have ended.";
 
 pub(super) const DOCTOR_HELP: &str = "\
 Examples:

@@ -118,6 +118,13 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
             .offer(args.product_id, &args.sn)
             .await
             .with_context(|| format!("Could not list the plans for SN {}", args.sn))?;
+        if let Some(offering) = &offer.offering_id {
+            Offerings::new(&ctx.dirs.cache).remember(
+                &ctx.portal_label(),
+                args.product_id,
+                offering,
+            );
+        }
         ctx.out.lines(offer.plans.iter().map(|p| p.plan_id))?;
         return Ok(ExitStatus::Success);
     }
@@ -143,12 +150,15 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
         }
         (_, prices) => prices,
     };
+    // A subscription that could not be read is unknown, never "none".
+    let mut unknown = false;
     let subscription = match subscription {
         Ok(SubscriptionCheck::Subscribed(subscription)) => Some(subscription),
         Ok(SubscriptionCheck::NotSubscribed) => None,
         Err(error) => {
             ctx.out
                 .warn(&format!("could not read the current subscription: {error}"));
+            unknown = true;
             None
         }
     };
@@ -215,6 +225,10 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
                 plan_label(current)
             ));
         }
+        None if unknown => text.push_str(&format!(
+            "Whether PBX {} has Linkus Cloud Service is unknown: the portal did not say.\n\n",
+            args.sn
+        )),
         None => text.push_str(&format!(
             "PBX {} has no Linkus Cloud Service yet.\n\n",
             args.sn

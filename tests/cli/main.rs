@@ -7,8 +7,11 @@ mod auth;
 mod faults;
 mod foundation;
 mod hygiene;
+mod order_status;
 mod orders;
+mod prices;
 mod purchase;
 mod sandbox;
+mod subscriptions;
 #[cfg(unix)]
 mod wizard;

@@ -29,6 +29,10 @@ pub const DEFAULT_BASE_URL: &str = "https://openapi.partner.yeastar.com";
 /// Product list pages are read this many at a time.
 const PAGES_AT_ONCE: usize = 6;
 
+/// The most product-list pages read to find one PBX where Get Product Details is missing
+/// (100,000 PBXs), so that a portal that misreports its page count cannot keep us paging.
+const FALLBACK_PAGES: u64 = 1000;
+
 /// How a [`Client`] is set up.
 pub struct ClientBuilder {
     base_url: Url,
@@ -265,11 +269,22 @@ impl Client {
                 ..
             }) if code == "product_not_found" => Ok(SubscriptionCheck::NotSubscribed),
             Err(error) if error.is_missing_endpoint() => {
-                let all = self.subscriptions(product_id, u64::MAX).await?;
-                Ok(match all.items.into_iter().find(|s| s.is_for(sn)) {
-                    Some(found) => SubscriptionCheck::Subscribed(found),
-                    None => SubscriptionCheck::NotSubscribed,
-                })
+                let all = self.subscriptions(product_id, FALLBACK_PAGES).await?;
+                let complete = all.page_no >= all.total_pages;
+                match all.items.into_iter().find(|s| s.is_for(sn)) {
+                    Some(found) => Ok(SubscriptionCheck::Subscribed(found)),
+                    None if complete => Ok(SubscriptionCheck::NotSubscribed),
+                    // Not found in the pages read is not "not subscribed".
+                    None => Err(Error::shape(
+                        &format!("GET {PRODUCTS_PATH}"),
+                        200,
+                        None,
+                        format!(
+                            "the product list has {} pages and only {} were read",
+                            all.total_pages, all.page_no
+                        ),
+                    )),
+                }
             }
             Err(error) => Err(error),
         }

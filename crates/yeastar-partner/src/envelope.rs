@@ -184,7 +184,7 @@ pub fn parse(endpoint: &str, status: u16, body: &[u8]) -> Result<Reply, Error> {
         None if !ok_status => Err(Error::Rejected {
             endpoint: endpoint.to_owned(),
             status,
-            code: "(none)".to_owned(),
+            code: crate::error::NO_CODE.to_owned(),
             message,
             request_id,
             credentials: false,

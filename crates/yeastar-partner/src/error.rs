@@ -93,6 +93,9 @@ pub enum Error {
     Setup(String),
 }
 
+/// The `code` of an error answer that had none.
+pub(crate) const NO_CODE: &str = "(none)";
+
 fn shown_message(message: &str) -> &str {
     if message.trim().is_empty() {
         "no reason given"
@@ -193,9 +196,16 @@ impl Error {
     }
 
     /// An endpoint that does not exist here: HTTP 404 with a body that is not the portal's
-    /// JSON envelope (partner-api.md 10.7).
+    /// envelope (partner-api.md 10.7): not JSON, or JSON without a `code` (a framework's
+    /// own "Not Found" page).
     pub fn is_missing_endpoint(&self) -> bool {
-        matches!(self, Error::NotJson { status: 404, .. })
+        match self {
+            Error::NotJson { status: 404, .. } => true,
+            Error::Rejected {
+                status: 404, code, ..
+            } => code == NO_CODE,
+            _ => false,
+        }
     }
 
     /// The request provably never reached a live connection.
