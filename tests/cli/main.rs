@@ -9,5 +9,6 @@ mod foundation;
 mod orders;
 mod purchase;
 mod sandbox;
+mod tls;
 #[cfg(unix)]
 mod wizard;

@@ -436,10 +436,8 @@ fn transport_error(endpoint: &str, error: &reqwest::Error, started: Instant) -> 
             // A pooled connection found closed before the request was written to it.
             never_written |= hyper.is_canceled();
         }
-        if let Some(rustls::Error::InvalidCertificate(reason)) =
-            cause.downcast_ref::<rustls::Error>()
-        {
-            certificate = Some(format!("{reason:?}"));
+        if let Some(rustls::Error::InvalidCertificate(reason)) = tls_error(cause) {
+            certificate = Some(certificate_reason(reason));
         }
         source = cause.source();
     }
@@ -464,6 +462,41 @@ fn transport_error(endpoint: &str, error: &reqwest::Error, started: Instant) -> 
         endpoint: endpoint.to_owned(),
         phase,
         message,
+    }
+}
+
+/// The rustls error in a cause, also where it sits inside (nested) `io::Error`s, whose
+/// `source()` skips the error they wrap.
+fn tls_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let mut io = cause.downcast_ref::<std::io::Error>();
+    while let Some(inner) = io.and_then(std::io::Error::get_ref) {
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        io = inner.downcast_ref::<std::io::Error>();
+    }
+    None
+}
+
+/// Why a certificate was refused, in words.
+fn certificate_reason(reason: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as Why;
+    match reason {
+        Why::UnknownIssuer => {
+            "issued by a certificate authority that this system does not trust".to_owned()
+        }
+        Why::Expired | Why::ExpiredContext { .. } => "expired".to_owned(),
+        Why::NotValidYet | Why::NotValidYetContext { .. } => {
+            "not valid yet: check this machine's clock".to_owned()
+        }
+        Why::NotValidForName | Why::NotValidForNameContext { .. } => {
+            "issued for another host name".to_owned()
+        }
+        Why::Revoked => "revoked".to_owned(),
+        other => format!("{other:?}"),
     }
 }
 
