@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod capture;
 mod faults;
 mod foundation;
 mod orders;
