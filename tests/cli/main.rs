@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod capture;
+mod doctor;
 mod faults;
 mod foundation;
 mod orders;

@@ -47,3 +47,43 @@ fn ssl_cert_file_naming_the_proxy_ca_makes_it_trusted() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("billing@example.com"), "{}", out.stdout);
 }
+
+fn tls_line(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|line| line.split_whitespace().nth(1) == Some("TLS"))
+        .unwrap_or_else(|| panic!("no TLS line in:\n{stdout}"))
+}
+
+#[test]
+fn doctor_says_the_certificate_is_not_trusted_and_how_to_trust_it() {
+    let env = TestEnv::new();
+    let server = tls::start();
+    let out = run(untrusted_cmd(&env, &server.url).arg("doctor"));
+    assert_eq!(out.code, 6, "{}", out.stdout);
+    assert_eq!(server.connections(), 1, "tried once: {}", out.stdout);
+    let tls = tls_line(&out.stdout);
+    assert!(tls.starts_with("FAIL"), "{tls}");
+    assert!(tls.contains("not trusted"), "{tls}");
+    assert!(tls.contains("the system's trust store"), "{tls}");
+    assert!(out.stdout.contains("SSL_CERT_FILE"), "{}", out.stdout);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn doctor_names_ssl_cert_file_when_it_makes_the_certificate_trusted() {
+    let env = TestEnv::new();
+    let server = tls::start();
+    let out = run(untrusted_cmd(&env, &server.url)
+        .env("SSL_CERT_FILE", tls::ca_file())
+        .arg("doctor"));
+    let tls = tls_line(&out.stdout);
+    assert!(tls.starts_with("ok"), "{tls}");
+    assert!(tls.contains("SSL_CERT_FILE"), "{tls}");
+    let contacts = out
+        .stdout
+        .lines()
+        .find(|line| line.contains("billing contacts"))
+        .unwrap();
+    assert!(contacts.starts_with("ok"), "{}", out.stdout);
+}

@@ -221,7 +221,13 @@ impl Transport {
         // reqwest is built without a default crypto provider, so that no C toolchain is needed
         // beyond ring's; installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if is_loopback(&base) {
+            // A proxy cannot reach this machine's loopback (the built-in sandbox, a local test
+            // portal): HTTPS_PROXY and friends do not apply, as in Go's and curl's clients.
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(POOL_IDLE)
@@ -423,6 +429,19 @@ impl Transport {
             body: body.freeze(),
             retry_after,
         })
+    }
+}
+
+/// Whether a URL points at this machine: `localhost` or a loopback address.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 
