@@ -11,6 +11,7 @@ mod foundation;
 mod orders;
 mod purchase;
 mod sandbox;
+mod shapes;
 mod tls;
 #[cfg(unix)]
 mod wizard;
