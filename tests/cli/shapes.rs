@@ -190,3 +190,26 @@ async fn a_100_kb_message_on_one_line_prints_a_few_lines() {
     let json = run(env.portal_cmd(&server.uri()).args(["--json", "billing-contacts"]));
     assert!(json.stdout.len() < 4000, "{} bytes", json.stdout.len());
 }
+
+#[tokio::test]
+async fn orders_without_the_fields_they_are_matched_by_are_named() {
+    let server = portal().await;
+    respond(
+        &server,
+        "GET",
+        ORDERS_PATH,
+        json_response(
+            r#"{"code":"success","result":{"totalPage":1,"results":[
+                {"orderNo":"LR1","orderStatus":"succeed","created":"2026-01-01","pbx":"369471667338"}]}}"#
+                .to_owned(),
+        ),
+    )
+    .await;
+    let env = TestEnv::new();
+    let out = run(env.portal_cmd(&server.uri()).args(["orders", "list"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains(ORDERS_PATH), "{}", out.stderr);
+    assert!(out.stderr.contains("`createTime`, `productNo`"), "{}", out.stderr);
+    assert!(out.stderr.contains("linkus doctor"), "{}", out.stderr);
+    assert!(out.stdout.contains("LR1"), "{}", out.stdout);
+}
