@@ -383,9 +383,8 @@ impl Scrubber {
             out
         } else {
             let text = String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_TEXT)]);
-            let looks_like_form = text.contains('=')
-                && !text.contains(char::is_whitespace)
-                && !text.starts_with('<');
+            let looks_like_form =
+                text.contains('=') && !text.contains(char::is_whitespace) && !text.starts_with('<');
             let mut shown = if looks_like_form {
                 self.form(&text)
             } else {
@@ -396,9 +395,8 @@ impl Scrubber {
             }
             json_string(&shown)
         };
-        RawValue::from_string(text).unwrap_or_else(|_| {
-            RawValue::from_string("null".to_owned()).expect("null is JSON")
-        })
+        RawValue::from_string(text)
+            .unwrap_or_else(|_| RawValue::from_string("null".to_owned()).expect("null is JSON"))
     }
 
     fn form(&self, body: &str) -> String {
@@ -579,10 +577,27 @@ mod tests {
 
     #[test]
     fn personal_keys() {
-        for key in ["firstName", "email", "billing_email", "phoneNumber", "zipCode", "taxNum", "remark", "poNumber", "street"] {
+        for key in [
+            "firstName",
+            "email",
+            "billing_email",
+            "phoneNumber",
+            "zipCode",
+            "taxNum",
+            "remark",
+            "poNumber",
+            "street",
+        ] {
             assert!(is_personal_key(key), "{key}");
         }
-        for key in ["planName", "productNo", "country", "orderStatus", "billingContactId", "name"] {
+        for key in [
+            "planName",
+            "productNo",
+            "country",
+            "orderStatus",
+            "billingContactId",
+            "name",
+        ] {
             assert!(!is_personal_key(key), "{key}");
         }
     }

@@ -103,7 +103,10 @@ impl Context {
             let capture = crate::capture::Capture::new(dir, out.is_quiet()).map_err(|error| {
                 crate::error::Failure::new(
                     crate::error::Kind::Config,
-                    format!("Could not use the capture folder {}: {error:#}", dir.display()),
+                    format!(
+                        "Could not use the capture folder {}: {error:#}",
+                        dir.display()
+                    ),
                 )
                 .hint("Give --capture (LINKUS_CAPTURE) a folder you can write to.")
             })?;

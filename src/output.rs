@@ -196,7 +196,11 @@ pub fn warn(text: &str) {
     let style = Style {
         color: color_allowed() && io::stderr().is_terminal(),
     };
-    stderr_line(&format!("{} {}", style.warning("Warning:"), clean(&clip(text))));
+    stderr_line(&format!(
+        "{} {}",
+        style.warning("Warning:"),
+        clean(&clip(text))
+    ));
 }
 
 /// Writes text to stderr as it is. A stderr that cannot be written is not an error worth

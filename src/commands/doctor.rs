@@ -111,7 +111,14 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitStatus> {
     if let Some(url) = &url {
         setup::proxy(url, &mut checks);
     }
-    portal::run(ctx, credentials, url.as_ref(), args.sn.as_deref(), &mut checks).await;
+    portal::run(
+        ctx,
+        credentials,
+        url.as_ref(),
+        args.sn.as_deref(),
+        &mut checks,
+    )
+    .await;
 
     let failure = checks.first_failure();
     if ctx.out.is_json() {

@@ -64,7 +64,8 @@ pub fn warn_missing_fields(ctx: &Context, orders: &[Order]) {
     if orders.is_empty() {
         return;
     }
-    let checks: [(&str, fn(&Order) -> bool); 4] = [
+    type Has = fn(&Order) -> bool;
+    let checks: [(&str, Has); 4] = [
         ("orderNo", |o| o.order_no.is_some()),
         ("orderStatus", |o| o.order_status.is_some()),
         ("createTime", |o| o.created_ms().is_some()),

@@ -128,11 +128,7 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
         client.subscription(args.product_id, &args.sn),
         async {
             match &remembered {
-                Some(offering) => Some(
-                    client
-                        .prices(args.product_id, offering, "annually")
-                        .await,
-                ),
+                Some(offering) => Some(client.prices(args.product_id, offering, "annually").await),
                 None => None,
             }
         }

@@ -242,11 +242,7 @@ pub async fn look_up(
     if let Some(offering) = &fresh {
         if remembered.as_ref() != Some(offering) {
             offerings.remember(&portal, LINKUS_PRODUCT_ID, offering);
-            prices = Some(
-                client
-                    .prices(LINKUS_PRODUCT_ID, offering, "annually")
-                    .await,
-            );
+            prices = Some(client.prices(LINKUS_PRODUCT_ID, offering, "annually").await);
         }
     }
     let prices = quote::usable_prices(ctx, sn, prices);

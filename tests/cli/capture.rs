@@ -65,7 +65,11 @@ fn assert_clean(dir: &Path) {
     for file in files {
         let (text, _) = read(&file);
         for word in NEVER {
-            assert!(!text.contains(word), "{} holds {word:?}:\n{text}", file.display());
+            assert!(
+                !text.contains(word),
+                "{} holds {word:?}:\n{text}",
+                file.display()
+            );
         }
         #[cfg(unix)]
         assert_eq!(mode(&file), 0o600, "{}", file.display());
@@ -129,9 +133,15 @@ async fn a_purchase_captures_every_exchange_without_secrets_or_personal_data() {
 
     // The order: its body as sent, numbers digit for digit.
     let (text, order) = capture_of(&dir, "POST", ORDER_PATH);
-    assert!(text.contains(&format!("\"serviceId\": {PLAN_ID}")), "{text}");
+    assert!(
+        text.contains(&format!("\"serviceId\": {PLAN_ID}")),
+        "{text}"
+    );
     assert_eq!(order["request"]["body"]["productNo"], SN);
-    assert_eq!(order["response"]["body"]["result"]["orderNo"], "LR3206190457467703296");
+    assert_eq!(
+        order["response"]["body"]["result"]["orderNo"],
+        "LR3206190457467703296"
+    );
 
     // Prices keep their decimals as written.
     let (text, _) = capture_of(&dir, "GET", PRICE_PATH);
@@ -173,7 +183,10 @@ fn a_failed_exchange_is_captured_with_its_error() {
     for file in files {
         let (_, value) = read(&file);
         assert_eq!(value["response"], Value::Null);
-        assert!(value["error"].as_str().unwrap().contains("could not be reached"));
+        assert!(value["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"));
         assert_eq!(value["request"]["method"], "POST");
     }
     assert_clean(&dir);

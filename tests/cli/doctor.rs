@@ -39,7 +39,11 @@ async fn assert_no_order(server: &MockServer) {
         .filter(|r| r.method.as_str() != "GET")
         .map(|r| r.url.path().to_owned())
         .collect();
-    assert_eq!(posts, vec![TOKEN_PATH.to_owned()], "only the token is asked for");
+    assert_eq!(
+        posts,
+        vec![TOKEN_PATH.to_owned()],
+        "only the token is asked for"
+    );
 }
 
 #[test]
@@ -102,11 +106,17 @@ async fn lenient_portal() -> MockServer {
             {{"id":"{PLAN_ID}","name":"Linkus Cloud Service","multiCycles":["1","2","3"],"somethingNew":true}},
             {{"pricingPlanId":{PRO_PLAN_ID},"planName":"Linkus Cloud Service Pro","years":[1,2,3,4,5]}}],"services":[]}}}}"#
     ))).await;
-    respond(&server, "GET", PRICE_PATH, json_response(format!(
-        r#"{{"code":"success","requestId":"r3","result":{{"plans":[
+    respond(
+        &server,
+        "GET",
+        PRICE_PATH,
+        json_response(format!(
+            r#"{{"code":"success","requestId":"r3","result":{{"plans":[
             {{"pricingPlanId":"{PLAN_ID}","amount":120,"currencyCode":"USD"}},
             {{"planName":"linkus cloud service pro","unitPrice":"180.00","currency":"USD"}}]}}}}"#
-    ))).await;
+        )),
+    )
+    .await;
     respond(&server, "GET", DETAILS_PATH, json_response(format!(
         r#"{{"code":"success","requestId":"r4","result":{{"productNo":"{SN}","planId":"{PLAN_ID}","goodsShortName":"Linkus","expireTime":"1827446400000","autoRenew":true,"new":[1]}}}}"#
     ))).await;
@@ -137,14 +147,41 @@ async fn doctor_passes_against_a_portal_with_the_lenient_variants() {
             assert_eq!(mark, "ok", "{rest}");
         }
     }
-    assert!(line(&out, "plans").contains("planId (as id, pricingPlanId)"), "{}", out.stdout);
-    assert!(line(&out, "billing contacts").contains("billingContactId (as id)"), "{}", out.stdout);
-    assert!(line(&out, "price").contains("a price for 2 of 2 plans"), "{}", out.stdout);
-    assert!(line(&out, "product details").contains("until 2027-11-29"), "{}", out.stdout);
-    assert!(line(&out, "order list").contains("productNo (as sn)"), "{}", out.stdout);
+    assert!(
+        line(&out, "plans").contains("planId (as id, pricingPlanId)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        line(&out, "billing contacts").contains("billingContactId (as id)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        line(&out, "price").contains("a price for 2 of 2 plans"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        line(&out, "product details").contains("until 2027-11-29"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        line(&out, "order list").contains("productNo (as sn)"),
+        "{}",
+        out.stdout
+    );
     assert!(line(&out, "token").contains("in "), "{}", out.stdout);
     assert_no_order(&server).await;
-    for route in [CONTACTS_PATH, PLANS_PATH, PRICE_PATH, DETAILS_PATH, INSTANCES_PATH, ORDERS_PATH] {
+    for route in [
+        CONTACTS_PATH,
+        PLANS_PATH,
+        PRICE_PATH,
+        DETAILS_PATH,
+        INSTANCES_PATH,
+        ORDERS_PATH,
+    ] {
         assert_eq!(count(&server, "GET", route).await, 1, "{route}");
     }
 }
@@ -152,11 +189,18 @@ async fn doctor_passes_against_a_portal_with_the_lenient_variants() {
 #[tokio::test]
 async fn doctor_fails_naming_plan_id_when_plans_lack_it() {
     let server = portal().await;
-    respond(&server, "GET", PLANS_PATH, json_response(
-        r#"{"code":"success","requestId":"req-plans-9","result":{"offeringId":"31","planList":[
+    respond(
+        &server,
+        "GET",
+        PLANS_PATH,
+        json_response(
+            r#"{"code":"success","requestId":"req-plans-9","result":{"offeringId":"31","planList":[
             {"planName":"Linkus Cloud Service","multiCycleList":[1,2]},
-            {"planName":"Linkus Cloud Service Pro","multiCycleList":[1,2]}]}}"#.to_owned(),
-    )).await;
+            {"planName":"Linkus Cloud Service Pro","multiCycleList":[1,2]}]}}"#
+                .to_owned(),
+        ),
+    )
+    .await;
     let env = TestEnv::new();
     let out = run(env.portal_cmd(&server.uri()).args(["doctor", "--sn", SN]));
 
@@ -165,13 +209,25 @@ async fn doctor_fails_naming_plan_id_when_plans_lack_it() {
     assert!(plans.starts_with("FAIL"), "{plans}");
     assert!(plans.contains(PLANS_PATH), "{plans}");
     assert!(plans.contains("planId missing in both items"), "{plans}");
-    assert!(plans.contains("found offeringId, planName, multiCycleList"), "{plans}");
+    assert!(
+        plans.contains("found offeringId, planName, multiCycleList"),
+        "{plans}"
+    );
     assert!(out.stdout.contains("will not change"), "{}", out.stdout);
     assert!(!out.all_output().contains("try again in a few minutes"));
     assert!(out.stdout.contains("--capture"), "{}", out.stdout);
-    assert!(out.stdout.contains(&format!("linkus doctor --sn {SN} --capture")), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(&format!("linkus doctor --sn {SN} --capture")),
+        "{}",
+        out.stdout
+    );
     // The other checks still ran.
-    assert!(line(&out, "billing contacts").starts_with("ok"), "{}", out.stdout);
+    assert!(
+        line(&out, "billing contacts").starts_with("ok"),
+        "{}",
+        out.stdout
+    );
     assert_no_order(&server).await;
 }
 
@@ -189,17 +245,25 @@ async fn doctor_names_a_contact_list_without_ids_and_a_price_without_an_amount()
 
     assert_eq!(out.code, 6, "{}", out.stdout);
     let contacts = line(&out, "billing contacts");
-    assert!(contacts.starts_with("FAIL") && contacts.contains("billingContactId missing"), "{contacts}");
+    assert!(
+        contacts.starts_with("FAIL") && contacts.contains("billingContactId missing"),
+        "{contacts}"
+    );
     let price = line(&out, "price");
     assert!(price.starts_with("FAIL"), "{price}");
-    assert!(price.contains(r#"price is the string "call us""#), "{price}");
+    assert!(
+        price.contains(r#"price is the string "call us""#),
+        "{price}"
+    );
 }
 
 #[tokio::test]
 async fn doctor_json_is_one_document_of_checks() {
     let server = portal().await;
     let env = TestEnv::new();
-    let out = run(env.portal_cmd(&server.uri()).args(["--json", "doctor", "--sn", SN]));
+    let out = run(env
+        .portal_cmd(&server.uri())
+        .args(["--json", "doctor", "--sn", SN]));
 
     assert_eq!(out.code, 0, "{}", out.stderr);
     let report = out.json();
@@ -207,7 +271,12 @@ async fn doctor_json_is_one_document_of_checks() {
     let checks = report["checks"].as_array().unwrap();
     assert!(checks.len() >= 14, "{report}");
     for check in checks {
-        let keys: Vec<&str> = check.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = check
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys.len(), 4, "{check}");
         for key in ["name", "ok", "detail", "hint"] {
             assert!(check.get(key).is_some(), "{key} in {check}");
@@ -226,7 +295,12 @@ async fn doctor_json_reports_a_failure_with_ok_false_and_its_exit_code() {
     respond_to_grant(
         &server,
         "pp_credentials",
-        rejection(401, "invalid_client", "Bad client credentials", "req-auth-1"),
+        rejection(
+            401,
+            "invalid_client",
+            "Bad client credentials",
+            "req-auth-1",
+        ),
     )
     .await;
     let env = TestEnv::new();
@@ -243,7 +317,13 @@ async fn doctor_json_reports_a_failure_with_ok_false_and_its_exit_code() {
         .unwrap()
         .clone();
     assert_eq!(token["ok"], false);
-    assert!(token["hint"].as_str().unwrap().contains("linkus auth login"), "{token}");
+    assert!(
+        token["hint"]
+            .as_str()
+            .unwrap()
+            .contains("linkus auth login"),
+        "{token}"
+    );
     let skipped: Vec<&Value> = report["checks"]
         .as_array()
         .unwrap()
@@ -276,7 +356,10 @@ async fn doctor_says_when_the_environment_overrides_a_stored_profile() {
     let credentials = line(&out, "credentials");
     assert!(credentials.starts_with("warn"), "{credentials}");
     assert!(credentials.contains("environment"), "{credentials}");
-    assert!(credentials.contains("override the stored profile 'default'"), "{credentials}");
+    assert!(
+        credentials.contains("override the stored profile 'default'"),
+        "{credentials}"
+    );
     assert!(!out.all_output().contains("stored-secret-value"));
 }
 
@@ -288,17 +371,28 @@ async fn a_config_file_others_can_read_fails_with_exit_2() {
     let env = TestEnv::new();
     std::fs::create_dir_all(env.config_dir()).unwrap();
     let file = env.config_dir().join("config.toml");
-    std::fs::write(&file, "[default]\nclient_id = \"a\"\nclient_secret = \"b-secret\"\n").unwrap();
+    std::fs::write(
+        &file,
+        "[default]\nclient_id = \"a\"\nclient_secret = \"b-secret\"\n",
+    )
+    .unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
 
     let out = run(env.portal_cmd(&server.uri()).arg("doctor"));
 
     assert_eq!(out.code, 2, "{}", out.stdout);
     let config = line(&out, "config");
-    assert!(config.starts_with("FAIL") && config.contains("mode 0644"), "{config}");
+    assert!(
+        config.starts_with("FAIL") && config.contains("mode 0644"),
+        "{config}"
+    );
     assert!(out.stdout.contains("chmod 600"), "{}", out.stdout);
     // The rest still ran.
-    assert!(line(&out, "billing contacts").starts_with("ok"), "{}", out.stdout);
+    assert!(
+        line(&out, "billing contacts").starts_with("ok"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[tokio::test]
@@ -323,7 +417,10 @@ async fn a_clock_far_from_the_portals_fails_with_exit_2() {
     let out = run(env.portal_cmd(&server.uri()).arg("doctor"));
     assert_eq!(out.code, 2, "{}", out.stdout);
     let clock = line(&out, "clock");
-    assert!(clock.starts_with("FAIL") && clock.contains("ahead of the portal"), "{clock}");
+    assert!(
+        clock.starts_with("FAIL") && clock.contains("ahead of the portal"),
+        "{clock}"
+    );
 }
 
 #[tokio::test]
@@ -344,7 +441,10 @@ async fn doctor_names_the_proxy_requests_go_through() {
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     let proxy = line(&out, "proxy");
     assert!(
-        proxy.contains(&format!("{} (from HTTP_PROXY) for portal.example.invalid", server.uri())),
+        proxy.contains(&format!(
+            "{} (from HTTP_PROXY) for portal.example.invalid",
+            server.uri()
+        )),
         "{proxy}"
     );
 }
@@ -352,7 +452,9 @@ async fn doctor_names_the_proxy_requests_go_through() {
 #[tokio::test]
 async fn a_huge_portal_message_is_clipped_to_a_few_lines() {
     let server = portal().await;
-    let huge: String = (0..500).map(|i| format!("line {i} of the message\n")).collect();
+    let huge: String = (0..500)
+        .map(|i| format!("line {i} of the message\n"))
+        .collect();
     respond(
         &server,
         "GET",
@@ -365,15 +467,26 @@ async fn a_huge_portal_message_is_clipped_to_a_few_lines() {
     assert_eq!(out.code, 5, "{}", out.stdout);
     assert!(out.stdout.lines().count() < 40, "{}", out.stdout);
     assert!(!out.stdout.contains("line 100 of"), "{}", out.stdout);
-    assert!(!out.stdout.contains("\nline 1 of"), "one line per check:\n{}", out.stdout);
+    assert!(
+        !out.stdout.contains("\nline 1 of"),
+        "one line per check:\n{}",
+        out.stdout
+    );
 }
 
 #[tokio::test]
 async fn doctor_with_capture_writes_clean_files_and_says_where() {
     let server = portal().await;
-    respond(&server, "GET", PLANS_PATH, json_response(
-        r#"{"code":"success","result":{"planList":[{"planName":"Linkus Cloud Service"}]}}"#.to_owned(),
-    )).await;
+    respond(
+        &server,
+        "GET",
+        PLANS_PATH,
+        json_response(
+            r#"{"code":"success","result":{"planList":[{"planName":"Linkus Cloud Service"}]}}"#
+                .to_owned(),
+        ),
+    )
+    .await;
     let env = TestEnv::new();
     let dir = env.dir.path().join("capture");
     let out = run(env
@@ -383,12 +496,22 @@ async fn doctor_with_capture_writes_clean_files_and_says_where() {
         .args(["doctor", "--sn", SN]));
 
     assert_eq!(out.code, 6, "{}", out.stdout);
-    assert!(out.stdout.contains(&format!("are in {}", dir.display())), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("are in {}", dir.display())),
+        "{}",
+        out.stdout
+    );
     let files = all_files_under(&dir);
     assert_eq!(files.len(), total_requests(&server).await);
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        for word in [CLIENT_SECRET, ACCESS_1, REFRESH_1, "billing@example.com", "Silva"] {
+        for word in [
+            CLIENT_SECRET,
+            ACCESS_1,
+            REFRESH_1,
+            "billing@example.com",
+            "Silva",
+        ] {
             assert!(!text.contains(word), "{} holds {word}", file.display());
         }
         #[cfg(unix)]

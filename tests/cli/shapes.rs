@@ -17,13 +17,23 @@ fn assert_names_the_field(out: &Run, endpoint: &str, field: &str) {
     assert!(out.stderr.contains(&format!("`{field}`")), "{}", out.stderr);
     assert!(out.stderr.contains("linkus doctor"), "{}", out.stderr);
     assert!(out.stderr.contains("--capture"), "{}", out.stderr);
-    assert!(!out.stderr.to_lowercase().contains("try again"), "{}", out.stderr);
+    assert!(
+        !out.stderr.to_lowercase().contains("try again"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test]
 async fn plans_without_plan_ids_are_named_by_purchase() {
     let server = portal().await;
-    respond(&server, "GET", PLANS_PATH, json_response(PLANS_WITHOUT_IDS.to_owned())).await;
+    respond(
+        &server,
+        "GET",
+        PLANS_PATH,
+        json_response(PLANS_WITHOUT_IDS.to_owned()),
+    )
+    .await;
     let env = TestEnv::new();
     let out = run(env.portal_cmd(&server.uri()).args(purchase_args()));
     assert_names_the_field(&out, PLANS_PATH, "planId");
@@ -33,23 +43,43 @@ async fn plans_without_plan_ids_are_named_by_purchase() {
 #[tokio::test]
 async fn plans_without_plan_ids_are_named_by_products() {
     let server = portal().await;
-    respond(&server, "GET", PLANS_PATH, json_response(PLANS_WITHOUT_IDS.to_owned())).await;
+    respond(
+        &server,
+        "GET",
+        PLANS_PATH,
+        json_response(PLANS_WITHOUT_IDS.to_owned()),
+    )
+    .await;
     let env = TestEnv::new();
     let out = run(env.portal_cmd(&server.uri()).args(["products", "--sn", SN]));
     assert_names_the_field(&out, PLANS_PATH, "planId");
 
-    let json = run(env.portal_cmd(&server.uri()).args(["--json", "products", "--sn", SN]));
+    let json = run(env
+        .portal_cmd(&server.uri())
+        .args(["--json", "products", "--sn", SN]));
     assert_eq!(json.code, 6);
     let error = &json.json()["error"];
-    assert!(error["message"].as_str().unwrap().contains("planId"), "{error}");
-    assert!(error["hint"].as_str().unwrap().contains("linkus doctor"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("planId"),
+        "{error}"
+    );
+    assert!(
+        error["hint"].as_str().unwrap().contains("linkus doctor"),
+        "{error}"
+    );
     assert_eq!(error["requestId"], "req-plans-x");
 }
 
 #[tokio::test]
 async fn contacts_without_ids_are_named_by_billing_contacts_and_purchase() {
     let server = portal().await;
-    respond(&server, "GET", CONTACTS_PATH, json_response(CONTACTS_WITHOUT_IDS.to_owned())).await;
+    respond(
+        &server,
+        "GET",
+        CONTACTS_PATH,
+        json_response(CONTACTS_WITHOUT_IDS.to_owned()),
+    )
+    .await;
     let env = TestEnv::new();
     let out = run(env.portal_cmd(&server.uri()).arg("billing-contacts"));
     assert_names_the_field(&out, CONTACTS_PATH, "billingContactId");
@@ -90,14 +120,25 @@ async fn an_html_page_instead_of_an_answer_is_not_told_to_try_again() {
         &server,
         "GET",
         CONTACTS_PATH,
-        ResponseTemplate::new(200).set_body_raw("<html><title>Sign in to the proxy</title></html>", "text/html"),
+        ResponseTemplate::new(200).set_body_raw(
+            "<html><title>Sign in to the proxy</title></html>",
+            "text/html",
+        ),
     )
     .await;
     let env = TestEnv::new();
     let out = run(env.portal_cmd(&server.uri()).arg("billing-contacts"));
     assert_eq!(out.code, 6, "{}", out.stderr);
-    assert!(out.stderr.contains("Sign in to the proxy"), "{}", out.stderr);
-    assert!(!out.stderr.to_lowercase().contains("try again"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Sign in to the proxy"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.to_lowercase().contains("try again"),
+        "{}",
+        out.stderr
+    );
 }
 
 fn huge_message() -> String {
@@ -117,7 +158,11 @@ fn assert_few_lines(out: &Run) {
         .min()
         .unwrap_or(0);
     let tail = &out.stderr[from..];
-    assert!(tail.lines().count() <= 12, "{} lines:\n{tail}", tail.lines().count());
+    assert!(
+        tail.lines().count() <= 12,
+        "{} lines:\n{tail}",
+        tail.lines().count()
+    );
     assert!(tail.len() < 4000, "{} bytes", tail.len());
     assert!(!out.stderr.contains("line 100 of"));
 }
@@ -146,7 +191,12 @@ async fn a_huge_refusal_of_the_order_prints_a_few_lines() {
         &server,
         "POST",
         ORDER_PATH,
-        rejection(400, "parameter_validation_failed", &huge_message(), "req-huge-2"),
+        rejection(
+            400,
+            "parameter_validation_failed",
+            &huge_message(),
+            "req-huge-2",
+        ),
     )
     .await;
     let env = TestEnv::new();
@@ -163,7 +213,12 @@ async fn a_huge_message_in_a_warning_prints_a_few_lines() {
         &server,
         "GET",
         DETAILS_PATH,
-        rejection(400, "parameter_validation_failed", &huge_message(), "req-huge-3"),
+        rejection(
+            400,
+            "parameter_validation_failed",
+            &huge_message(),
+            "req-huge-3",
+        ),
     )
     .await;
     let env = TestEnv::new();
@@ -187,7 +242,9 @@ async fn a_100_kb_message_on_one_line_prints_a_few_lines() {
     let out = run(env.portal_cmd(&server.uri()).arg("billing-contacts"));
     assert_eq!(out.code, 5, "{}", out.stderr);
     assert_few_lines(&out);
-    let json = run(env.portal_cmd(&server.uri()).args(["--json", "billing-contacts"]));
+    let json = run(env
+        .portal_cmd(&server.uri())
+        .args(["--json", "billing-contacts"]));
     assert!(json.stdout.len() < 4000, "{} bytes", json.stdout.len());
 }
 
@@ -209,7 +266,11 @@ async fn orders_without_the_fields_they_are_matched_by_are_named() {
     let out = run(env.portal_cmd(&server.uri()).args(["orders", "list"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains(ORDERS_PATH), "{}", out.stderr);
-    assert!(out.stderr.contains("`createTime`, `productNo`"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`createTime`, `productNo`"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("linkus doctor"), "{}", out.stderr);
     assert!(out.stdout.contains("LR1"), "{}", out.stdout);
 }

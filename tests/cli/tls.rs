@@ -20,7 +20,11 @@ fn an_untrusted_certificate_is_named_once_with_how_to_trust_it() {
     assert!(out.stderr.contains("system"), "{}", out.stderr);
     assert!(out.stderr.contains("SSL_CERT_FILE"), "{}", out.stderr);
     assert!(!out.stderr.contains("check the network"), "{}", out.stderr);
-    assert!(!out.stderr.to_lowercase().contains("try again"), "{}", out.stderr);
+    assert!(
+        !out.stderr.to_lowercase().contains("try again"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
 
@@ -32,8 +36,14 @@ fn an_untrusted_certificate_in_json_is_a_network_error_object() {
     assert_eq!(out.code, 6, "{}", out.stderr);
     let error = &out.json()["error"];
     assert_eq!(error["exitCode"], 6);
-    assert!(error["message"].as_str().unwrap().contains("not trusted"), "{error}");
-    assert!(error["hint"].as_str().unwrap().contains("SSL_CERT_FILE"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("not trusted"),
+        "{error}"
+    );
+    assert!(
+        error["hint"].as_str().unwrap().contains("SSL_CERT_FILE"),
+        "{error}"
+    );
 }
 
 #[cfg(target_os = "linux")]

@@ -316,7 +316,10 @@ mod tests {
             "item 1: missing field `planId` at line 1 column 56",
         );
         assert_eq!(error.field(), Some("planId"));
-        assert!(error.to_string().ends_with("missing field `planId`"), "{error}");
+        assert!(
+            error.to_string().ends_with("missing field `planId`"),
+            "{error}"
+        );
         assert!(error.to_string().contains("GET /p"));
         assert_eq!(Error::shape("GET /p", 200, None, "no field").field(), None);
     }

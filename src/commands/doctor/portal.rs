@@ -79,7 +79,12 @@ pub async fn run(
     let client = match ctx.client_observed(&credentials, Some(watch.clone())) {
         Ok(client) => client,
         Err(error) => {
-            checks.fail("token", Kind::Config, format!("{error:#}"), "Check --base-url (LINKUS_BASE_URL).");
+            checks.fail(
+                "token",
+                Kind::Config,
+                format!("{error:#}"),
+                "Check --base-url (LINKUS_BASE_URL).",
+            );
             return;
         }
     };
@@ -117,7 +122,11 @@ pub async fn run(
                 checks.fail(
                     "TLS",
                     Kind::Network,
-                    format!("{}; certificates come from {}", shown(error), setup::trust_store()),
+                    format!(
+                        "{}; certificates come from {}",
+                        shown(error),
+                        setup::trust_store()
+                    ),
                     hints.join(" "),
                 );
             }
@@ -126,7 +135,10 @@ pub async fn run(
             }
             _ => checks.pass(
                 "TLS",
-                format!("the portal's certificate is trusted (from {})", setup::trust_store()),
+                format!(
+                    "the portal's certificate is trusted (from {})",
+                    setup::trust_store()
+                ),
             ),
         }
     }
@@ -140,14 +152,26 @@ pub async fn run(
 
     contacts(&client, checks).await;
     let products = Request::get(PRODUCTS_PATH).query("productId", LINKUS_PRODUCT_ID);
-    page(&client, checks, "product list", products, ("PBX", "PBXs"), shapes::PRODUCT, |reply, list| {
-        reply.decode_list::<Subscription>(list).err()
-    })
+    page(
+        &client,
+        checks,
+        "product list",
+        products,
+        ("PBX", "PBXs"),
+        shapes::PRODUCT,
+        |reply, list| reply.decode_list::<Subscription>(list).err(),
+    )
     .await;
     let orders = Request::get(ORDERS_PATH);
-    page(&client, checks, "order list", orders, ("order", "orders"), shapes::ORDER, |reply, list| {
-        reply.decode_list::<Order>(list).err()
-    })
+    page(
+        &client,
+        checks,
+        "order list",
+        orders,
+        ("order", "orders"),
+        shapes::ORDER,
+        |reply, list| reply.decode_list::<Order>(list).err(),
+    )
     .await;
     if let Some(sn) = sn {
         let offer = plans(&client, sn, checks).await;
@@ -330,8 +354,8 @@ async fn page(
         return verdict(checks, name, detail, findings, None);
     }
     findings.merge(check_items(&items, fields));
-    let decoding = member(reply.result.get(), shapes::PAGE_LIST)
-        .and_then(|(_, list)| decode(&reply, &list));
+    let decoding =
+        member(reply.result.get(), shapes::PAGE_LIST).and_then(|(_, list)| decode(&reply, &list));
     verdict(checks, name, answered, findings, decoding);
 }
 
@@ -433,7 +457,10 @@ async fn details(client: &Client, sn: &str, checks: &mut Checks) {
     };
     let text = reply.result.get().trim();
     if text == "null" {
-        return checks.pass(name, format!("{answered}: no subscription (`result` is null)"));
+        return checks.pass(
+            name,
+            format!("{answered}: no subscription (`result` is null)"),
+        );
     }
     if !text.starts_with('{') {
         return checks.fail(
@@ -510,7 +537,10 @@ async fn price(client: &Client, sn: &str, offer: Option<OfferSeen>, checks: &mut
         count(items.len(), "price", "prices"),
     );
     if let Some(plans) = &offer.plans {
-        let priced: Vec<String> = plans.iter().filter_map(|plan| price_of(&items, plan)).collect();
+        let priced: Vec<String> = plans
+            .iter()
+            .filter_map(|plan| price_of(&items, plan))
+            .collect();
         answered.push_str(&format!(
             ", a price for {} of {} plans of SN {sn}{}",
             priced.len(),
@@ -551,8 +581,11 @@ fn price_of(items: &[Box<RawValue>], plan: &Plan) -> Option<String> {
         })
     };
     let item = by_id.or_else(by_name)?;
-    let amount = field(item, &["price", "amount", "unitPrice", "originalPrice", "listPrice"])
-        .and_then(|raw| amount_from_json(&raw))?;
+    let amount = field(
+        item,
+        &["price", "amount", "unitPrice", "originalPrice", "listPrice"],
+    )
+    .and_then(|raw| amount_from_json(&raw))?;
     let currency = field(item, &["currency", "currencyCode"])
         .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
         .unwrap_or_default();

@@ -42,6 +42,14 @@ fn shown_mode(mode: Option<u32>) -> String {
     mode.map(|m| format!("mode {m:04o}")).unwrap_or_default()
 }
 
+/// `what (mode 0700)`, or just `what` where modes do not apply.
+fn with_mode(what: impl std::fmt::Display, mode: Option<u32>) -> String {
+    match mode {
+        Some(_) => format!("{what} ({})", shown_mode(mode)),
+        None => what.to_string(),
+    }
+}
+
 /// Group or others can read or enter it.
 fn is_open(mode: Option<u32>) -> bool {
     mode.is_some_and(|m| m & 0o077 != 0)
@@ -73,9 +81,8 @@ fn config_files(ctx: &Context, checks: &mut Checks) {
         checks.pass(
             "config",
             format!(
-                "{} ({}), no config.toml: no stored profile",
-                dir.display(),
-                shown_mode(dir_mode)
+                "{}, no config.toml: no stored profile",
+                with_mode(dir.display(), dir_mode)
             ),
         );
         return;
@@ -103,10 +110,9 @@ fn config_files(ctx: &Context, checks: &mut Checks) {
         }
     };
     let detail = format!(
-        "{} ({}), config.toml ({}), profiles: {}",
-        dir.display(),
-        shown_mode(dir_mode),
-        shown_mode(file_mode),
+        "{}, {}, profiles: {}",
+        with_mode(dir.display(), dir_mode),
+        with_mode("config.toml", file_mode),
         if profiles.is_empty() {
             "none".to_owned()
         } else {
@@ -150,7 +156,11 @@ fn token_cache(ctx: &Context, checks: &mut Checks) {
                 ctx.dirs.cache.join("tokens").display(),
                 files.len(),
                 ctx.profile(),
-                if files.is_empty() { "" } else { ", mode 0600" }
+                if files.is_empty() || !cfg!(unix) {
+                    ""
+                } else {
+                    ", mode 0600"
+                }
             ),
         );
     }
@@ -209,10 +219,7 @@ fn lock_folder(checks: &mut Checks) {
     }) {
         Ok(locks) => checks.pass(
             "lock folder",
-            format!(
-                "{} is yours and writable",
-                locks.path().display()
-            ),
+            format!("{} is yours and writable", locks.path().display()),
         ),
         Err(error) => {
             let (kind, message, hint) = failed(&error);
@@ -288,7 +295,9 @@ pub fn base_url(ctx: &Context, checks: &mut Checks) -> Option<Url> {
     if url.scheme() == "http" {
         checks.warn(
             "portal",
-            format!("{shown} is plain http: the client secret and tokens cross the network unencrypted"),
+            format!(
+                "{shown} is plain http: the client secret and tokens cross the network unencrypted"
+            ),
             "Use https:// unless this is a test portal on your own machine.",
         );
     } else {
@@ -346,11 +355,10 @@ pub fn proxy(url: &Url, checks: &mut Checks) {
         );
         return;
     }
-    let intercept = url
-        .as_str()
-        .parse::<http::Uri>()
-        .ok()
-        .and_then(|uri| hyper_util::client::proxy::matcher::Matcher::from_system().intercept(&uri));
+    let intercept =
+        url.as_str().parse::<http::Uri>().ok().and_then(|uri| {
+            hyper_util::client::proxy::matcher::Matcher::from_system().intercept(&uri)
+        });
     match (intercept, source) {
         (Some(intercept), source) => {
             let uri = intercept.uri();
@@ -361,7 +369,9 @@ pub fn proxy(url: &Url, checks: &mut Checks) {
                     .map(|a| a.as_str().rsplit('@').next().unwrap_or("").to_owned())
                     .unwrap_or_default()
             );
-            let from = source.map(|(name, _)| format!(" (from {name})")).unwrap_or_default();
+            let from = source
+                .map(|(name, _)| format!(" (from {name})"))
+                .unwrap_or_default();
             if scheme.starts_with("socks") {
                 checks.fail(
                     "proxy",

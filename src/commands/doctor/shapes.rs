@@ -44,8 +44,9 @@ impl Expect {
         let fits = match self {
             Expect::Id => serde_json::from_str::<Id>(text).is_ok(),
             Expect::Text => match text.as_bytes().first() {
-                Some(b'"') => serde_json::from_str::<String>(text)
-                    .is_ok_and(|value| !value.trim().is_empty()),
+                Some(b'"') => {
+                    serde_json::from_str::<String>(text).is_ok_and(|value| !value.trim().is_empty())
+                }
                 Some(b'-' | b'0'..=b'9') => true,
                 _ => false,
             },
@@ -122,6 +123,9 @@ fn describe(text: &str) -> String {
     }
 }
 
+/// An object's members, in order, each value as its raw text.
+type Members = Vec<(String, Box<RawValue>)>;
+
 /// A field `linkus` reads, under any of its names (the first present one counts).
 pub struct Field {
     pub label: &'static str,
@@ -164,7 +168,7 @@ impl Findings {
 /// Checks `fields` in every item.
 pub fn check_items(items: &[Box<RawValue>], fields: &[Field]) -> Findings {
     let mut findings = Findings::default();
-    let members: Vec<Option<Vec<(String, Box<RawValue>)>>> = items
+    let members: Vec<Option<Members>> = items
         .iter()
         .map(|item| object_members(item.get()).ok())
         .collect();
@@ -521,7 +525,9 @@ mod tests {
     #[test]
     fn prices_need_an_amount_and_a_currency() {
         let findings = check_items(
-            &items(r#"[{"planId":1,"price":"abc","currency":"USD"},{"planName":"x","amount":12.5,"currencyCode":"EUR"}]"#),
+            &items(
+                r#"[{"planId":1,"price":"abc","currency":"USD"},{"planName":"x","amount":12.5,"currencyCode":"EUR"}]"#,
+            ),
             PRICE,
         );
         assert_eq!(findings.failures.len(), 1, "{findings:?}");

@@ -50,7 +50,10 @@ pub fn start() -> UntrustedTls {
             .expect("server config"),
     );
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let url = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
     let connections = Arc::new(AtomicUsize::new(0));
     let counter = connections.clone();
     std::thread::spawn(move || {
@@ -71,7 +74,9 @@ pub fn start() -> UntrustedTls {
 }
 
 /// One request, one answer, then the connection is closed.
-fn serve(stream: rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>) -> std::io::Result<()> {
+fn serve(
+    stream: rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -99,7 +104,11 @@ fn serve(stream: rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStre
     } else {
         r#"{"code":"not_found","detailMessage":"no such path","result":null}"#.to_owned()
     };
-    let status = if answer.contains("not_found") { "404 Not Found" } else { "200 OK" };
+    let status = if answer.contains("not_found") {
+        "404 Not Found"
+    } else {
+        "200 OK"
+    };
     let mut stream = reader.into_inner();
     write!(
         stream,
