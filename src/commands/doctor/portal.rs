@@ -199,7 +199,11 @@ fn failed_read(checks: &mut Checks, name: &'static str, error: &PortalError) {
         PortalError::Shape { .. } | PortalError::TooLarge { .. } => SHAPE_HINT.to_owned(),
         _ => hints.join(" "),
     };
-    checks.fail(name, kind, shown(error), hint);
+    let mut detail = shown(error);
+    if let Some(request_id) = error.request_id() {
+        detail.push_str(&format!("; requestId {request_id}"));
+    }
+    checks.fail(name, kind, detail, hint);
 }
 
 fn clock(watch: &DateWatch, checks: &mut Checks) {
