@@ -7,6 +7,7 @@
 //! only the token request is a POST. The exit code is that of the first failure's kind; an
 //! answer of the wrong shape is 6.
 
+mod endpoints;
 mod portal;
 mod setup;
 mod shapes;
