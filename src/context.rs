@@ -99,6 +99,20 @@ impl Context {
                 redact::remember(&decoded);
             }
         }
+        let mut observers: Vec<Arc<dyn Observer>> = Vec::new();
+        if let Some(dir) = &global.capture {
+            let capture = crate::capture::Capture::new(dir, out.is_quiet()).map_err(|error| {
+                crate::error::Failure::new(
+                    crate::error::Kind::Config,
+                    format!(
+                        "Could not use the capture folder {}: {error:#}",
+                        dir.display()
+                    ),
+                )
+                .hint("Give --capture (LINKUS_CAPTURE) a folder you can write to.")
+            })?;
+            observers.push(Arc::new(capture));
+        }
         Ok(Context {
             dirs: Dirs::from_env()?,
             prompts_off: prompts_off(global.no_input),
@@ -108,7 +122,7 @@ impl Context {
             clock: Arc::new(SystemClock),
             sandbox: OnceLock::new(),
             in_flight: Mutex::new(Vec::new()),
-            observers: Vec::new(),
+            observers,
             placed: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -211,10 +225,21 @@ impl Context {
     }
 
     pub fn client_with(&self, credentials: &Credentials) -> Result<Client> {
+        self.client_observed(credentials, None)
+    }
+
+    /// Like [`Context::client_with`], with one more observer of its HTTP exchanges (`doctor`
+    /// reads the portal's `Date` header through one).
+    pub fn client_observed(
+        &self,
+        credentials: &Credentials,
+        extra: Option<Arc<dyn Observer>>,
+    ) -> Result<Client> {
         let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(HttpLog {
             verbosity: self.global.verbose,
         })];
         observers.extend(self.observers.iter().cloned());
+        observers.extend(extra);
         let client = Client::builder(self.base_url()?, credentials.for_client())
             .token_store(Arc::new(self.token_store(&credentials.client_id)))
             .timeout(self.global.timeout)

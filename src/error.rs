@@ -309,8 +309,8 @@ pub(crate) fn classify(error: &PortalError) -> (Kind, Vec<String>) {
         PortalError::Certificate { .. } => (
             Kind::Network,
             hints(&[
-                "A proxy that inspects TLS presents its own certificate: trust its CA certificate in the system's store, or point SSL_CERT_FILE at a PEM file that contains it.",
-                "Trying again will not change this.",
+                "A proxy or firewall that inspects TLS presents its own certificate: add its CA certificate to the system's trust store (Debian/Ubuntu: copy it to /usr/local/share/ca-certificates/ and run update-ca-certificates), or on Linux set SSL_CERT_FILE to a PEM file with that CA and the usual ones (the file replaces the system store).",
+                "This will not change by itself; `linkus doctor` shows the proxy in use.",
             ]),
         ),
         PortalError::RetryLater { seconds, .. } => (

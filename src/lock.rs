@@ -62,6 +62,10 @@ impl LockDir {
         Ok(LockDir { path })
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn stem(&self, portal_key: &str, sn: &str) -> PathBuf {
         self.path.join(format!(
             "{:016x}-{}",

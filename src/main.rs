@@ -11,6 +11,7 @@
 #![allow(clippy::result_large_err)]
 
 mod app;
+mod capture;
 mod cli;
 mod commands;
 mod config;

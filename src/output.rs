@@ -129,12 +129,13 @@ impl Output {
         stderr_line(&format!("{} {}", self.style.dim(label), clean(text)));
     }
 
-    /// Warnings on stderr, shown even with `--quiet`.
+    /// Warnings on stderr, shown even with `--quiet`; a portal message inside is cut to a few
+    /// lines.
     pub fn warn(&self, text: &str) {
         stderr_line(&format!(
             "{} {}",
             self.style.warning("Warning:"),
-            clean(text)
+            clean(&clip(text))
         ));
     }
 
@@ -195,7 +196,11 @@ pub fn warn(text: &str) {
     let style = Style {
         color: color_allowed() && io::stderr().is_terminal(),
     };
-    stderr_line(&format!("{} {}", style.warning("Warning:"), clean(text)));
+    stderr_line(&format!(
+        "{} {}",
+        style.warning("Warning:"),
+        clean(&clip(text))
+    ));
 }
 
 /// Text on stdout as it is, for help pages (no `Output` exists before the arguments parse).

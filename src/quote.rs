@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use yeastar_partner::{Amount, Money};
 
+use crate::context::Context;
 use crate::error::{Failure, Kind};
 
 /// A plan's list price for some years.
@@ -52,6 +53,36 @@ impl Quote {
                 format!("{per_year} a year × {} = {total}, list price", self.years)
             }
             _ => "unknown (the portal gave no list price)".to_owned(),
+        }
+    }
+}
+
+/// The price list to use, saying so on stderr when the portal's answer could not be read: a
+/// price that will not show is worth one line that names the endpoint and the field.
+pub fn usable_prices(
+    ctx: &Context,
+    sn: &str,
+    prices: Option<Result<yeastar_partner::PriceList, yeastar_partner::Error>>,
+) -> Option<yeastar_partner::PriceList> {
+    let check = format!(
+        "`linkus doctor --sn {sn}` checks each answer, and --capture DIR records them for a report."
+    );
+    match prices? {
+        Err(error) => {
+            ctx.out.warn(&format!(
+                "the list price could not be read, so it shows as unknown: {}. {check}",
+                crate::redact::scrub(&error.to_string())
+            ));
+            None
+        }
+        Ok(list) => {
+            if !list.plans.is_empty() && list.plans.iter().all(|plan| plan.price.is_none()) {
+                ctx.out.warn(&format!(
+                    "GET {} answered, but no plan in it has a `price` (or `amount`, `unitPrice`, `originalPrice`, `listPrice`) with a `currency` that linkus can read, so prices show as unknown. {check}",
+                    yeastar_partner::paths::PRICE_PATH
+                ));
+            }
+            Some(list)
         }
     }
 }

@@ -55,14 +55,14 @@ pub(crate) fn scrub(text: &str) -> String {
         text = if secret.chars().count() >= SHORT {
             text.replace(secret.as_str(), REDACTED)
         } else {
-            replace_word(&text, secret)
+            replace_word(&text, secret, REDACTED)
         };
     }
     text
 }
 
-/// Replaces `word` where it is not part of a longer run of letters and digits.
-fn replace_word(text: &str, word: &str) -> String {
+/// Replaces `word` with `with` where it is not part of a longer run of letters and digits.
+pub(crate) fn replace_word(text: &str, word: &str, with: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(word) {
@@ -71,7 +71,7 @@ fn replace_word(text: &str, word: &str) -> String {
         let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
         out.push_str(&rest[..at]);
         if boundary(before) && boundary(after) {
-            out.push_str(REDACTED);
+            out.push_str(with);
         } else {
             out.push_str(word);
         }

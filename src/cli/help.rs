@@ -177,10 +177,13 @@ Examples:
   linkus doctor
   linkus doctor --sn 369471667338
   linkus doctor --json
+  linkus doctor --sn 369471667338 --capture linkus-capture   # files for a bug report
 
 Automation notes:
-  Read-only: it never sends an order. Exits 0 when every check passes, else with the exit
-  code of the first failure's kind.";
+  Read-only: it never sends an order (it asks for a new access token, which replaces the
+  cached one). Exits 0 when every check passes (warnings included), else with the exit code
+  of the first failure's kind: 6 for an answer of an unexpected shape. Piped, each line
+  starts with ok, warn, FAIL or skip.";
 
 pub(super) const MAN_HELP: &str = "\
 Examples:

@@ -58,6 +58,33 @@ pub struct Listing {
     pub complete: bool,
 }
 
+/// Warns when no order of a listing has a field that `linkus` matches orders by: a portal
+/// that names it differently would leave every order unmatched, silently.
+pub fn warn_missing_fields(ctx: &Context, orders: &[Order]) {
+    if orders.is_empty() {
+        return;
+    }
+    type Has = fn(&Order) -> bool;
+    let checks: [(&str, Has); 4] = [
+        ("orderNo", |o| o.order_no.is_some()),
+        ("orderStatus", |o| o.order_status.is_some()),
+        ("createTime", |o| o.created_ms().is_some()),
+        ("productNo", |o| o.product_no.is_some()),
+    ];
+    let missing: Vec<&str> = checks
+        .iter()
+        .filter(|(_, has)| !orders.iter().any(has))
+        .map(|(name, _)| *name)
+        .collect();
+    if !missing.is_empty() {
+        ctx.out.warn(&format!(
+            "GET {} lists orders without `{}`, so they cannot be matched to SNs and journal entries. `linkus doctor` checks each answer, and --capture DIR records them for a report.",
+            yeastar_partner::paths::ORDERS_PATH,
+            missing.join("`, `")
+        ));
+    }
+}
+
 /// Reads pages, newest first, until `enough` says stop or the pages run out. A page that
 /// fails after the first ends the listing as incomplete rather than failing it.
 pub async fn collect_orders(
@@ -125,6 +152,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
             >= limit
     })
     .await?;
+    warn_missing_fields(ctx, &listing.orders);
     let shown: Vec<&Order> = listing
         .orders
         .iter()

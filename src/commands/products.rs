@@ -104,10 +104,10 @@ pub async fn prices_of(
     client: &Client,
     product_id: u64,
     offering: Option<&str>,
-) -> Option<PriceList> {
+) -> Option<Result<PriceList, yeastar_partner::Error>> {
     let offering = offering?;
     Offerings::new(&ctx.dirs.cache).remember(&ctx.portal_label(), product_id, offering);
-    client.prices(product_id, offering, "annually").await.ok()
+    Some(client.prices(product_id, offering, "annually").await)
 }
 
 pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
@@ -135,23 +135,23 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
         client.subscription(args.product_id, &args.sn),
         async {
             match &remembered {
-                Some(offering) => client
-                    .prices(args.product_id, offering, "annually")
-                    .await
-                    .ok(),
+                Some(offering) => Some(client.prices(args.product_id, offering, "annually").await),
                 None => None,
             }
         }
     );
     let offer = offer.with_context(|| format!("Could not list the plans for SN {}", args.sn))?;
     let prices = match (&offer.offering_id, early_prices) {
-        (Some(offering), prices) if remembered.as_ref() != Some(offering) || prices.is_none() => {
+        (Some(offering), prices)
+            if remembered.as_ref() != Some(offering) || !matches!(prices, Some(Ok(_))) =>
+        {
             prices_of(ctx, &client, args.product_id, Some(offering)).await
         }
         (_, prices) => prices,
     };
     // A subscription that could not be read is unknown, never "none".
     let mut unknown = false;
+    let prices = crate::quote::usable_prices(ctx, &args.sn, prices);
     let subscription = match subscription {
         Ok(SubscriptionCheck::Subscribed(subscription)) => Some(subscription),
         Ok(SubscriptionCheck::NotSubscribed) => None,

@@ -243,16 +243,14 @@ pub async fn look_up(
     };
     let contacts = contacts.context("Could not list the billing contacts")?;
     let fresh = offer.as_ref().and_then(|o| o.offering_id.clone());
-    let mut prices = prices.and_then(Result::ok);
+    let mut prices = prices;
     if let Some(offering) = &fresh {
         if remembered.as_ref() != Some(offering) {
             offerings.remember(&portal, LINKUS_PRODUCT_ID, offering);
-            prices = client
-                .prices(LINKUS_PRODUCT_ID, offering, "annually")
-                .await
-                .ok();
+            prices = Some(client.prices(LINKUS_PRODUCT_ID, offering, "annually").await);
         }
     }
+    let prices = quote::usable_prices(ctx, sn, prices);
     drop(spinner);
     let subscription = match subscription {
         Ok(check) => Some(check),

@@ -45,7 +45,7 @@ struct Search {
     complete: bool,
 }
 
-async fn search(client: &Client, since_ms: u64) -> Result<Search> {
+async fn search(ctx: &Context, client: &Client, since_ms: u64) -> Result<Search> {
     let listing = collect_orders(client, 100, |orders| {
         orders
             .iter()
@@ -54,6 +54,7 @@ async fn search(client: &Client, since_ms: u64) -> Result<Search> {
             .is_some_and(|oldest| oldest < since_ms)
     })
     .await?;
+    crate::commands::orders::warn_missing_fields(ctx, &listing.orders);
     Ok(Search {
         orders: listing.orders,
         complete: listing.complete,
@@ -152,7 +153,7 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
         let found = if unknown.is_empty() {
             None
         } else {
-            Some(search(&client, oldest).await)
+            Some(search(ctx, &client, oldest).await)
         };
         for (intent, state) in &mine {
             // A run still waiting on this SN's order holds its lock: leave the entry to it.
@@ -433,7 +434,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         .unwrap_or(0)
         .saturating_sub(CLOCK_SKEW_MS);
     let (found, subscription) = tokio::join!(
-        search(&client, since),
+        search(ctx, &client, since),
         client.subscription(LINKUS_PRODUCT_ID, &intent.sn)
     );
     let found = found?;

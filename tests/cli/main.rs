@@ -4,6 +4,8 @@
 mod common;
 
 mod auth;
+mod capture;
+mod doctor;
 mod faults;
 mod foundation;
 mod hygiene;
@@ -12,6 +14,8 @@ mod orders;
 mod prices;
 mod purchase;
 mod sandbox;
+mod shapes;
 mod subscriptions;
+mod tls;
 #[cfg(unix)]
 mod wizard;

@@ -219,7 +219,7 @@ impl Error {
         request_id: Option<String>,
         detail: impl Into<String>,
     ) -> Self {
-        let detail = detail.into();
+        let detail = without_position(detail.into());
         Error::Shape {
             endpoint: endpoint.to_owned(),
             status,
@@ -227,6 +227,26 @@ impl Error {
             detail,
             request_id,
         }
+    }
+}
+
+/// serde's ` at line 1 column 56` counts in the text of one list item, not in the body the
+/// user could look at: it is left out.
+fn without_position(detail: String) -> String {
+    let Some(at) = detail.rfind(" at line ") else {
+        return detail;
+    };
+    let tail = &detail[at + " at line ".len()..];
+    let is_position = tail.split_once(" column ").is_some_and(|(line, column)| {
+        !line.is_empty()
+            && !column.is_empty()
+            && line.bytes().all(|b| b.is_ascii_digit())
+            && column.bytes().all(|b| b.is_ascii_digit())
+    });
+    if is_position {
+        detail[..at].to_owned()
+    } else {
+        detail
     }
 }
 
@@ -299,8 +319,17 @@ mod tests {
 
     #[test]
     fn shape_errors_name_the_field() {
-        let error = Error::shape("GET /p", 200, None, "item 1: missing field `planId`");
+        let error = Error::shape(
+            "GET /p",
+            200,
+            None,
+            "item 1: missing field `planId` at line 1 column 56",
+        );
         assert_eq!(error.field(), Some("planId"));
+        assert!(
+            error.to_string().ends_with("missing field `planId`"),
+            "{error}"
+        );
         assert!(error.to_string().contains("GET /p"));
         assert_eq!(Error::shape("GET /p", 200, None, "no field").field(), None);
     }

@@ -73,15 +73,16 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use envelope::{list_items, object_members, parse as parse_envelope, request_id_of, Reply};
 pub use error::{snippet, Error, Phase};
 pub use ids::{as_number, Id, IdError};
+pub use model::time_of;
 pub use model::{
     BillingContact, Offer, Operation, Order, OrderDetails, OrderRequest, OrderState, OrderStatus,
     Page, Plan, PlanPrice, PriceList, Subscription, SubscriptionCheck, LINKUS_PRODUCT_ID,
 };
-pub use money::{Amount, AmountError, Money};
+pub use money::{amount_from_json, Amount, AmountError, Money};
 pub use outcome::{CreatedOrder, OrderOutcome};
 pub use secret::{Secret, REDACTED};
 pub use token::{account_from_jwt, Credentials, MemoryTokenStore, Token, TokenStore};
 pub use transport::{
-    Body, Exchange, Method, Observer, RawResponse, Request, Resend, RetryPolicy, SentRequest,
-    MAX_BODY, POOL_IDLE,
+    is_loopback, Body, Exchange, Method, Observer, RawResponse, Request, Resend, RetryPolicy,
+    SentRequest, MAX_BODY, POOL_IDLE,
 };

@@ -248,7 +248,13 @@ impl Transport {
         // reqwest is built without a default crypto provider, so that no C toolchain is needed
         // beyond ring's; installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if is_loopback(&base) {
+            // A proxy cannot reach this machine's loopback (the built-in sandbox, a local test
+            // portal): HTTPS_PROXY and friends do not apply, as in Go's and curl's clients.
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(POOL_IDLE)
@@ -462,6 +468,19 @@ impl Transport {
     }
 }
 
+/// Whether a URL points at this machine: `localhost` or a loopback address.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Classifies a reqwest failure: was the request provably never written, or may it have been?
 fn transport_error(endpoint: &str, error: &reqwest::Error, started: Instant) -> Error {
     let mut never_written = error.is_connect();
@@ -472,10 +491,8 @@ fn transport_error(endpoint: &str, error: &reqwest::Error, started: Instant) -> 
             // A pooled connection found closed before the request was written to it.
             never_written |= hyper.is_canceled();
         }
-        if let Some(rustls::Error::InvalidCertificate(reason)) =
-            cause.downcast_ref::<rustls::Error>()
-        {
-            certificate = Some(format!("{reason:?}"));
+        if let Some(rustls::Error::InvalidCertificate(reason)) = tls_error(cause) {
+            certificate = Some(certificate_reason(reason));
         }
         source = cause.source();
     }
@@ -500,6 +517,41 @@ fn transport_error(endpoint: &str, error: &reqwest::Error, started: Instant) -> 
         endpoint: endpoint.to_owned(),
         phase,
         message,
+    }
+}
+
+/// The rustls error in a cause, also where it sits inside (nested) `io::Error`s, whose
+/// `source()` skips the error they wrap.
+fn tls_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let mut io = cause.downcast_ref::<std::io::Error>();
+    while let Some(inner) = io.and_then(std::io::Error::get_ref) {
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        io = inner.downcast_ref::<std::io::Error>();
+    }
+    None
+}
+
+/// Why a certificate was refused, in words.
+fn certificate_reason(reason: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as Why;
+    match reason {
+        Why::UnknownIssuer => {
+            "issued by a certificate authority that this system does not trust".to_owned()
+        }
+        Why::Expired | Why::ExpiredContext { .. } => "expired".to_owned(),
+        Why::NotValidYet | Why::NotValidYetContext { .. } => {
+            "not valid yet: check this machine's clock".to_owned()
+        }
+        Why::NotValidForName | Why::NotValidForNameContext { .. } => {
+            "issued for another host name".to_owned()
+        }
+        Why::Revoked => "revoked".to_owned(),
+        other => format!("{other:?}"),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod raw;
 pub mod served;
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 

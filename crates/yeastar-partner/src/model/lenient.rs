@@ -39,6 +39,12 @@ pub(crate) fn time_ms(text: &str) -> Option<u64> {
     Some(crate::clock::epoch_ms(time))
 }
 
+/// A time as this client reads it from a field's JSON text (see [`time_ms`]), as epoch
+/// milliseconds: for callers that check an answer's shape field by field.
+pub fn time_of(raw: &RawValue) -> Option<u64> {
+    scalar_text(raw).and_then(|text| time_ms(&text))
+}
+
 pub(crate) fn opt_time_ms<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<u64>, D::Error> {

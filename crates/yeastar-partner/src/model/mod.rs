@@ -11,6 +11,7 @@ pub(crate) mod products;
 pub(crate) mod request;
 
 pub use contacts::BillingContact;
+pub use lenient::time_of;
 pub use orders::{Order, OrderDetails, OrderState, OrderStatus, Page};
 pub use plans::{Offer, Plan};
 pub use prices::{PlanPrice, PriceList};
