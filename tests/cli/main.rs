@@ -7,6 +7,8 @@ mod auth;
 mod faults;
 mod foundation;
 mod orders;
+#[cfg(unix)]
+mod prompts;
 mod purchase;
 mod sandbox;
 #[cfg(unix)]

@@ -2,6 +2,7 @@
 //! portal with the shapes of partner-api.md section 10, and accessors for what it received.
 #![allow(dead_code)]
 
+pub mod keepalive;
 pub mod raw;
 
 use std::path::{Path, PathBuf};
