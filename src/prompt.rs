@@ -183,14 +183,18 @@ pub async fn select(prompt: &str, items: &[String], default: usize) -> Result<us
             .map(|item| console::truncate_str(item, room, "…").into_owned())
             .collect();
         let title = console::truncate_str(&prompt, width.saturating_sub(5).max(10), "…");
+        // console switches to raw mode for each key only: a key pressed between two reads
+        // would be echoed into the list.
+        let raw = line::RawMode::enter();
         let chosen = Select::with_theme(theme.as_ref())
             .with_prompt(title)
             .items(&shown)
             .default(default)
             .report(false)
             .interact_opt()
-            .map_err(prompt_error)?;
-        let Some(index) = chosen else {
+            .map_err(prompt_error);
+        drop(raw);
+        let Some(index) = chosen? else {
             return Answer::Cancelled.into_result(NOTHING_BOUGHT);
         };
         let mut done = String::new();

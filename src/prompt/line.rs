@@ -223,13 +223,13 @@ impl Block {
 
 /// The terminal in raw mode for as long as this lives, output processing kept (so that `\n`
 /// still starts a new row for anything another thread prints).
-struct RawMode {
+pub(super) struct RawMode {
     #[cfg(unix)]
     saved: Option<rustix::termios::Termios>,
 }
 
 impl RawMode {
-    fn enter() -> Self {
+    pub fn enter() -> Self {
         #[cfg(unix)]
         {
             use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions};
@@ -344,6 +344,10 @@ pub(super) fn yes_no(theme: &dyn Theme, prompt: &str, default: bool) -> io::Resu
             Key::Char('n' | 'N') => false,
             Key::Enter => default,
             Key::Escape | Key::CtrlC => {
+                // Without the default shown after it, which would read as an answer.
+                let mut asked = String::new();
+                let _ = theme.format_confirm_prompt(&mut asked, prompt, None);
+                block.draw(&asked, 0, &[])?;
                 block.leave()?;
                 return Ok(if key == Key::Escape {
                     Answer::Cancelled
