@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod keepalive;
+#[cfg(unix)]
+pub mod pty;
 pub mod raw;
 
 use std::path::{Path, PathBuf};
