@@ -137,6 +137,8 @@ pub(crate) struct Failure {
     pub http_status: Option<u16>,
     pub portal_code: Option<String>,
     pub blocked_by: Option<BlockedBy>,
+    /// Said as a plain line, not as `Error: …`: the user chose it (declined, pressed Esc).
+    pub plain: bool,
 }
 
 impl Failure {
@@ -149,7 +151,14 @@ impl Failure {
             http_status: None,
             portal_code: None,
             blocked_by: None,
+            plain: false,
         }
+    }
+
+    /// Printed without `Error:`, for an outcome the user chose; still exits with its kind.
+    pub(crate) fn plain(mut self) -> Self {
+        self.plain = true;
+        self
     }
 
     pub(crate) fn usage(message: impl Into<String>) -> Self {
@@ -186,6 +195,7 @@ pub(crate) struct Report {
     pub portal_code: Option<String>,
     pub request_id: Option<String>,
     pub blocked_by: Option<BlockedBy>,
+    pub plain: bool,
 }
 
 impl Report {
@@ -228,7 +238,11 @@ impl Report {
 
     /// The human form: `Error: …`, `Caused by: …`, the request ID, then `Hint: …` lines.
     pub(crate) fn to_text(&self, style: &crate::output::Style) -> String {
-        let mut text = format!("{} {}\n", style.error("Error:"), clean(&self.message));
+        let mut text = if self.plain {
+            format!("{}\n", clean(&self.message))
+        } else {
+            format!("{} {}\n", style.error("Error:"), clean(&self.message))
+        };
         for cause in &self.causes {
             text.push_str(&format!("Caused by: {}\n", clean(cause)));
         }
@@ -388,6 +402,7 @@ pub(crate) fn diagnose(error: &anyhow::Error) -> Report {
             .and_then(|f| f.request_id.clone())
             .or_else(|| portal.and_then(|p| p.request_id().map(str::to_owned))),
         blocked_by: failure.and_then(|f| f.blocked_by.clone()),
+        plain: failure.is_some_and(|f| f.plain) && causes.is_empty(),
     }
 }
 

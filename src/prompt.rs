@@ -7,15 +7,17 @@
 //! journaled) instead of after the next key.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::Result;
 use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
-use dialoguer::{Confirm, Input, Password, Select};
+use dialoguer::Select;
 
 use crate::error::{Failure, Kind, Signal};
 use crate::redact::Secret;
+
+mod line;
 
 fn theme() -> Box<dyn Theme> {
     if console::colors_enabled_stderr() {
@@ -25,80 +27,145 @@ fn theme() -> Box<dyn Theme> {
     }
 }
 
-fn cancelled() -> anyhow::Error {
-    Failure::new(Kind::Cancelled, "Cancelled; nothing was bought.").into()
+/// How a prompt ended, short of an error.
+enum Answer<T> {
+    Given(T),
+    Cancelled,
+    Interrupted,
 }
 
-/// A prompt is on the screen: an interruption must first end its line.
-static ACTIVE: AtomicBool = AtomicBool::new(false);
+impl<T> Answer<T> {
+    /// Esc is a choice, said as a plain line; Ctrl-C is an interruption. `unchanged` says
+    /// what did not happen ("nothing was bought").
+    fn into_result(self, unchanged: &str) -> Result<T> {
+        match self {
+            Answer::Given(value) => Ok(value),
+            Answer::Cancelled => Err(Failure::new(
+                Kind::Cancelled,
+                format!("Cancelled; {unchanged}."),
+            )
+            .plain()
+            .into()),
+            Answer::Interrupted => Err(interrupted(unchanged)),
+        }
+    }
+}
 
-/// Ctrl-C inside a prompt arrives as an interrupted read.
+const NOTHING_BOUGHT: &str = "nothing was bought";
+const NOTHING_SAVED: &str = "nothing was saved";
+
+fn interrupted(unchanged: &str) -> anyhow::Error {
+    Failure::new(
+        Kind::Interrupted(Signal::Interrupt),
+        format!("Interrupted; {unchanged}."),
+    )
+    .into()
+}
+
+/// While one of our own prompts is on the screen: how many rows of it are below the cursor
+/// (plus one), so that an interruption prints under the whole prompt; 0 when none is.
+static BLOCK: AtomicUsize = AtomicUsize::new(0);
+
+fn mark_block(below: Option<usize>) {
+    BLOCK.store(below.map_or(0, |rows| rows + 1), Ordering::SeqCst);
+}
+
+/// Ends a prompt that a signal cut short, so that the next message starts on a row of its own.
+fn end_prompt_line() {
+    let rows = BLOCK.swap(0, Ordering::SeqCst);
+    if rows > 0 {
+        let down = if rows > 1 {
+            format!("\x1b[{}B", rows - 1)
+        } else {
+            String::new()
+        };
+        crate::output::stderr(&format!("{down}\r\n"));
+    }
+}
+
+fn terminal_error(error: io::Error) -> anyhow::Error {
+    let _ = console::Term::stderr().show_cursor();
+    if error.kind() == io::ErrorKind::Interrupted {
+        return interrupted(NOTHING_BOUGHT);
+    }
+    anyhow::Error::new(error).context("could not read from the terminal")
+}
+
+/// Ctrl-C inside a select arrives as an interrupted read (`console` raises SIGINT too, which
+/// ends the run the same way).
 fn prompt_error(error: dialoguer::Error) -> anyhow::Error {
     let dialoguer::Error::IO(io) = error;
-    let _ = console::Term::stderr().show_cursor();
-    if io.kind() == io::ErrorKind::Interrupted {
-        crate::output::stderr("\n");
-        Failure::new(
-            Kind::Interrupted(Signal::Interrupt),
-            "Interrupted; nothing was bought.",
-        )
-        .into()
-    } else {
-        anyhow::Error::new(io).context("could not read from the terminal")
-    }
+    terminal_error(io)
 }
 
 /// Runs a prompt on a blocking thread.
 async fn ask<T: Send + 'static>(prompt: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    ACTIVE.store(true, Ordering::SeqCst);
-    let result = tokio::task::spawn_blocking(prompt).await;
-    ACTIVE.store(false, Ordering::SeqCst);
-    result.map_err(|error| anyhow::anyhow!("the prompt stopped: {error}"))?
+    tokio::task::spawn_blocking(prompt)
+        .await
+        .map_err(|error| anyhow::anyhow!("the prompt stopped: {error}"))?
 }
 
-/// The PBX serial number, checked as it is typed.
+/// The PBX serial number, checked on Enter; shown back without the spaces around it.
 pub async fn serial_number() -> Result<String> {
-    text(
-        "PBX serial number (Resource Monitor > Information)",
-        |value| crate::cli::parse_sn(value).map(drop),
-    )
+    ask(|| {
+        line::read_line(
+            theme().as_ref(),
+            "PBX serial number (Resource Monitor > Information)",
+            false,
+            &|value| crate::cli::parse_sn(value).map(drop),
+            &|value| value.trim().to_owned(),
+        )
+        .map_err(terminal_error)?
+        .into_result(NOTHING_BOUGHT)
+        .map(|value| value.trim().to_owned())
+    })
     .await
 }
 
-/// A line of text, checked by `validate` before it is accepted.
+/// A line of text for `auth login`, checked by `validate` before it is accepted.
 pub async fn text(
     prompt: &str,
     validate: impl Fn(&String) -> std::result::Result<(), String> + Send + 'static,
 ) -> Result<String> {
     let prompt = prompt.to_owned();
     ask(move || {
-        let theme = theme();
-        Input::<String>::with_theme(theme.as_ref())
-            .with_prompt(prompt)
-            .validate_with(move |value: &String| validate(value))
-            .interact_text()
-            .map(|value| value.trim().to_owned())
-            .map_err(prompt_error)
+        line::read_line(
+            theme().as_ref(),
+            &prompt,
+            false,
+            &|value| validate(&value.to_owned()),
+            &|value| value.trim().to_owned(),
+        )
+        .map_err(terminal_error)?
+        .into_result(NOTHING_SAVED)
+        .map(|value| value.trim().to_owned())
     })
     .await
 }
 
 /// An optional PO number; empty means none, a control character is refused.
 pub async fn po_number() -> Result<Option<String>> {
-    ask(move || {
-        let theme = theme();
-        Input::<String>::with_theme(theme.as_ref())
-            .with_prompt("PO number (optional)")
-            .allow_empty(true)
-            .validate_with(|value: &String| crate::cli::parse_po_number(value).map(drop))
-            .interact_text()
-            .map(|value| Some(value.trim().to_owned()).filter(|v| !v.is_empty()))
-            .map_err(prompt_error)
+    ask(|| {
+        line::read_line(
+            theme().as_ref(),
+            "PO number (optional)",
+            false,
+            &|value| crate::cli::parse_po_number(value).map(drop),
+            &|value| match value.trim() {
+                "" => "none".to_owned(),
+                po => po.to_owned(),
+            },
+        )
+        .map_err(terminal_error)?
+        .into_result(NOTHING_BOUGHT)
+        .map(|value| Some(value.trim().to_owned()).filter(|v| !v.is_empty()))
     })
     .await
 }
 
-/// One of `items`; Esc or `q` cancels.
+/// One of `items`; Esc or `q` cancels. Each item is cut to one row of the terminal while the
+/// list is up (dialoguer clears one row per item, so a wrapped item would leave fragments);
+/// the answer line shows the whole item.
 pub async fn select(prompt: &str, items: &[String], default: usize) -> Result<usize> {
     let prompt = prompt.to_owned();
     let items: Vec<String> = items
@@ -107,43 +174,58 @@ pub async fn select(prompt: &str, items: &[String], default: usize) -> Result<us
         .collect();
     ask(move || {
         let theme = theme();
-        Select::with_theme(theme.as_ref())
-            .with_prompt(prompt)
-            .items(&items)
+        let term = console::Term::stderr();
+        // Two columns for the marker, and the last column left free.
+        let width = usize::from(term.size().1);
+        let room = width.saturating_sub(3).max(10);
+        let shown: Vec<String> = items
+            .iter()
+            .map(|item| console::truncate_str(item, room, "…").into_owned())
+            .collect();
+        let title = console::truncate_str(&prompt, width.saturating_sub(5).max(10), "…");
+        // console switches to raw mode for each key only: a key pressed between two reads
+        // would be echoed into the list.
+        let raw = line::RawMode::enter();
+        let chosen = Select::with_theme(theme.as_ref())
+            .with_prompt(title)
+            .items(&shown)
             .default(default)
+            .report(false)
             .interact_opt()
-            .map_err(prompt_error)?
-            .ok_or_else(cancelled)
+            .map_err(prompt_error);
+        drop(raw);
+        let Some(index) = chosen? else {
+            return Answer::Cancelled.into_result(NOTHING_BOUGHT);
+        };
+        let mut done = String::new();
+        let _ = theme.format_select_prompt_selection(&mut done, &prompt, &items[index]);
+        term.write_line(&done).map_err(terminal_error)?;
+        Ok(index)
     })
     .await
 }
 
-/// Yes or no, defaulting to `default`; Esc cancels.
+/// Yes or no, defaulting to `default`; `y` and `n` need no Enter; Esc cancels.
 pub async fn confirm(prompt: &str, default: bool) -> Result<bool> {
     let prompt = prompt.to_owned();
     ask(move || {
-        let theme = theme();
-        Confirm::with_theme(theme.as_ref())
-            .with_prompt(prompt)
-            .default(default)
-            .wait_for_newline(true)
-            .interact_opt()
-            .map_err(prompt_error)?
-            .ok_or_else(cancelled)
+        line::yes_no(theme().as_ref(), &prompt, default)
+            .map_err(terminal_error)?
+            .into_result(NOTHING_BOUGHT)
     })
     .await
 }
 
-/// A secret, typed without echo.
+/// A secret, typed without echo; Esc cancels.
 pub async fn password(prompt: &str) -> Result<Secret> {
     let prompt = prompt.to_owned();
     ask(move || {
-        let theme = theme();
-        Password::with_theme(theme.as_ref())
-            .with_prompt(prompt)
-            .interact()
-            .map(crate::redact::secret)
-            .map_err(prompt_error)
+        line::read_line(theme().as_ref(), &prompt, true, &|_| Ok(()), &|_| {
+            String::new()
+        })
+        .map_err(terminal_error)?
+        .into_result(NOTHING_SAVED)
+        .map(|value| crate::redact::secret(&value))
     })
     .await
 }
@@ -180,9 +262,7 @@ impl Terminal {
             );
         }
         let _ = console::Term::stderr().show_cursor();
-        if ACTIVE.swap(false, Ordering::SeqCst) {
-            crate::output::stderr("\n");
-        }
+        end_prompt_line();
     }
 }
 

@@ -169,8 +169,12 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
         return Ok(ExitStatus::Success);
     }
     if !args.common.yes && !prompt::confirm("Place this order?", false).await? {
-        ctx.out.status("Declined; nothing was bought.");
-        return Ok(ExitStatus::Failed(Kind::Cancelled));
+        // A choice, not an error: a plain line (and the error object with --json), exit 3.
+        return Err(
+            Failure::new(Kind::Cancelled, "Declined; nothing was bought.")
+                .plain()
+                .into(),
+        );
     }
     let Some(lock) = lock else {
         return Ok(ExitStatus::Success);

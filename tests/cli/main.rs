@@ -12,6 +12,8 @@ mod hygiene;
 mod order_status;
 mod orders;
 mod prices;
+#[cfg(unix)]
+mod prompts;
 mod purchase;
 mod sandbox;
 mod shapes;

@@ -101,7 +101,8 @@ pub async fn choose(
                                 .per_year
                                 .map(|m| format!(", {m} a year"))
                                 .unwrap_or_default();
-                            format!("{}  ({}{price})", p.plan_name, p.plan_id)
+                            // The price before the ID: a narrow terminal cuts the end.
+                            format!("{}{price}  ({})", p.plan_name, p.plan_id)
                         })
                         .collect();
                     plans[prompt::select("Plan", &items, 0).await?]

@@ -2,6 +2,9 @@
 //! portal with the shapes of partner-api.md section 10, and accessors for what it received.
 #![allow(dead_code)]
 
+pub mod keepalive;
+#[cfg(unix)]
+pub mod pty;
 pub mod raw;
 pub mod served;
 pub mod tls;

@@ -1,0 +1,446 @@
+//! Text, secret and yes/no prompts read key by key with `console`: dialoguer's `Input` cannot
+//! be cancelled with Esc (an open upstream issue), clears what was typed when it is refused,
+//! and redraws a prompt that wraps on a narrow terminal one row too low.
+//!
+//! While a prompt is up the terminal stays in raw mode, so that a key typed between two reads
+//! is never echoed by the terminal itself and Ctrl-C arrives as a key (the line is ended
+//! before anything else is printed).
+
+use std::fmt::Write as _;
+use std::io;
+
+use console::{measure_text_width, Key, Term};
+use dialoguer::theme::Theme;
+
+use super::{mark_block, Answer};
+
+/// What a key did to the line being edited.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Step {
+    Edited,
+    Unchanged,
+    Submit,
+    Cancel,
+    Interrupt,
+}
+
+/// Drops what is left of an escape sequence that `console` could not decode: it reads at most
+/// three bytes after Esc, so Ctrl-Left (`ESC [1;5D`) would otherwise type "5D", and F1
+/// (`ESC O P`) a "P".
+#[derive(Debug, Default)]
+pub(super) struct Keys {
+    skip: Skip,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+enum Skip {
+    #[default]
+    Nothing,
+    /// Up to and including a CSI sequence's final byte.
+    ToFinal,
+    /// One character (after `ESC O`).
+    One,
+}
+
+impl Keys {
+    /// The key a person pressed, or `None` for a fragment of a sequence.
+    pub fn pass(&mut self, key: Key) -> Option<Key> {
+        match (std::mem::take(&mut self.skip), &key) {
+            (Skip::ToFinal, Key::Char(c)) => {
+                if !is_final(*c) {
+                    self.skip = Skip::ToFinal;
+                }
+                return None;
+            }
+            (Skip::One, Key::Char(_)) => return None,
+            _ => {}
+        }
+        if let Key::UnknownEscSeq(sequence) = &key {
+            self.skip = match sequence.as_slice() {
+                ['O'] => Skip::One,
+                ['[', .., last] if !is_final(*last) => Skip::ToFinal,
+                _ => Skip::Nothing,
+            };
+            return None;
+        }
+        Some(key)
+    }
+}
+
+/// The byte that ends a CSI sequence.
+fn is_final(c: char) -> bool {
+    ('\u{40}'..='\u{7e}').contains(&c)
+}
+
+/// A line of text and the cursor in it, edited by keys.
+#[derive(Debug, Default)]
+pub(super) struct Line {
+    chars: Vec<char>,
+    cursor: usize,
+    keys: Keys,
+}
+
+impl Line {
+    pub fn text(&self) -> String {
+        self.chars.iter().collect()
+    }
+
+    pub fn before_cursor(&self) -> String {
+        self.chars[..self.cursor].iter().collect()
+    }
+
+    pub fn key(&mut self, key: Key) -> Step {
+        let Some(key) = self.keys.pass(key) else {
+            return Step::Unchanged;
+        };
+        match key {
+            Key::Enter => Step::Submit,
+            Key::Escape => Step::Cancel,
+            Key::CtrlC => Step::Interrupt,
+            Key::Char('\u{15}') => {
+                // Ctrl-U, as in a shell: everything before the cursor goes.
+                self.chars.drain(..self.cursor);
+                self.cursor = 0;
+                Step::Edited
+            }
+            Key::Char(c) if !c.is_control() => {
+                self.chars.insert(self.cursor, c);
+                self.cursor += 1;
+                Step::Edited
+            }
+            Key::Backspace if self.cursor > 0 => {
+                self.cursor -= 1;
+                self.chars.remove(self.cursor);
+                Step::Edited
+            }
+            Key::Del if self.cursor < self.chars.len() => {
+                self.chars.remove(self.cursor);
+                Step::Edited
+            }
+            Key::ArrowLeft => self.move_to(self.cursor.saturating_sub(1)),
+            Key::ArrowRight => self.move_to((self.cursor + 1).min(self.chars.len())),
+            Key::Home => self.move_to(0),
+            Key::End => self.move_to(self.chars.len()),
+            _ => Step::Unchanged,
+        }
+    }
+
+    fn move_to(&mut self, cursor: usize) -> Step {
+        self.cursor = cursor;
+        Step::Unchanged
+    }
+}
+
+/// The rows a prompt occupies on the screen, redrawn in place however they wrap.
+pub(super) struct Block {
+    term: Term,
+    /// Rows from the block's first row down to the cursor.
+    cursor_row: usize,
+    /// Rows from the cursor down to the block's last row.
+    below: usize,
+}
+
+impl Block {
+    pub fn new(term: Term) -> Self {
+        Block {
+            term,
+            cursor_row: 0,
+            below: 0,
+        }
+    }
+
+    /// Shows `first` with the cursor `at` columns into it, and `under` on the rows beneath,
+    /// in place of what the block showed before.
+    pub fn draw(&mut self, first: &str, at: usize, under: &[String]) -> io::Result<()> {
+        let width = usize::from(self.term.size().1).max(1);
+        let mut out = self.rewind();
+        out.push_str("\x1b[J");
+        out.push_str(first);
+        let first_width = measure_text_width(first);
+        // A line that fills its last row exactly leaves the cursor in that row's last
+        // column: a new row gives the cursor a place after the text.
+        if first_width > 0 && first_width.is_multiple_of(width) {
+            out.push_str("\r\n");
+        }
+        let mut rows = first_width / width + 1;
+        for line in under {
+            out.push_str("\r\n");
+            out.push_str(line);
+            rows += measure_text_width(line).max(1).div_ceil(width);
+        }
+        let row = at / width;
+        let up = rows - 1 - row;
+        if up > 0 {
+            let _ = write!(out, "\x1b[{up}A");
+        }
+        out.push('\r');
+        let column = at % width;
+        if column > 0 {
+            let _ = write!(out, "\x1b[{column}C");
+        }
+        self.cursor_row = row;
+        self.below = up;
+        mark_block(Some(up));
+        self.term.write_str(&out)?;
+        self.term.flush()
+    }
+
+    /// Replaces the block with `line`, the prompt's answer, and ends it.
+    pub fn finish(&mut self, line: &str) -> io::Result<()> {
+        let mut out = self.rewind();
+        out.push_str("\x1b[J");
+        out.push_str(line);
+        out.push_str("\r\n");
+        self.done(out)
+    }
+
+    /// Keeps what the block shows and moves below it, for what is printed next.
+    pub fn leave(&mut self) -> io::Result<()> {
+        let mut out = String::new();
+        if self.below > 0 {
+            let _ = write!(out, "\x1b[{}B", self.below);
+        }
+        out.push_str("\r\n");
+        self.done(out)
+    }
+
+    fn done(&mut self, out: String) -> io::Result<()> {
+        mark_block(None);
+        self.cursor_row = 0;
+        self.below = 0;
+        self.term.write_str(&out)?;
+        self.term.flush()
+    }
+
+    fn rewind(&self) -> String {
+        let mut out = String::from("\r");
+        if self.cursor_row > 0 {
+            let _ = write!(out, "\x1b[{}A", self.cursor_row);
+        }
+        out
+    }
+}
+
+/// The terminal in raw mode for as long as this lives, output processing kept (so that `\n`
+/// still starts a new row for anything another thread prints).
+pub(super) struct RawMode {
+    #[cfg(unix)]
+    saved: Option<rustix::termios::Termios>,
+}
+
+impl RawMode {
+    pub fn enter() -> Self {
+        #[cfg(unix)]
+        {
+            use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions};
+            let stdin = rustix::stdio::stdin();
+            let saved = tcgetattr(stdin).ok();
+            if let Some(saved) = &saved {
+                let mut raw = saved.clone();
+                raw.local_modes -=
+                    LocalModes::ECHO | LocalModes::ICANON | LocalModes::ISIG | LocalModes::IEXTEN;
+                let _ = tcsetattr(stdin, OptionalActions::Now, &raw);
+            }
+            RawMode { saved }
+        }
+        #[cfg(not(unix))]
+        RawMode {}
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(saved) = &self.saved {
+            let _ = rustix::termios::tcsetattr(
+                rustix::stdio::stdin(),
+                rustix::termios::OptionalActions::Now,
+                saved,
+            );
+        }
+    }
+}
+
+/// A line of text, checked by `validate` on Enter; a refusal is shown under the line and
+/// leaves the text as typed. A `secret` shows nothing of what is typed.
+pub(super) fn read_line(
+    theme: &dyn Theme,
+    prompt: &str,
+    secret: bool,
+    validate: &dyn Fn(&str) -> Result<(), String>,
+    shown_answer: &dyn Fn(&str) -> String,
+) -> io::Result<Answer<String>> {
+    let term = Term::stderr();
+    let _raw = RawMode::enter();
+    let mut head = String::new();
+    let _ = theme.format_input_prompt(&mut head, prompt, None);
+    let mut block = Block::new(term.clone());
+    let mut line = Line::default();
+    let mut refusal: Option<String> = None;
+    loop {
+        let (shown, at) = if secret {
+            (String::new(), 0)
+        } else {
+            (line.text(), measure_text_width(&line.before_cursor()))
+        };
+        let under: Vec<String> = refusal
+            .iter()
+            .map(|why| {
+                let mut text = String::new();
+                let _ = theme.format_error(&mut text, why);
+                text
+            })
+            .collect();
+        block.draw(
+            &format!("{head}{shown}"),
+            measure_text_width(&head) + at,
+            &under,
+        )?;
+        match line.key(term.read_key_raw()?) {
+            Step::Edited => refusal = None,
+            Step::Unchanged => {}
+            Step::Submit => match validate(&line.text()) {
+                Ok(()) => {
+                    let mut done = String::new();
+                    let answer = shown_answer(&line.text());
+                    if secret {
+                        let _ = theme.format_password_prompt_selection(&mut done, prompt);
+                    } else {
+                        let _ = theme.format_input_prompt_selection(&mut done, prompt, &answer);
+                    }
+                    block.finish(&done)?;
+                    return Ok(Answer::Given(line.text()));
+                }
+                Err(why) => refusal = Some(why),
+            },
+            step @ (Step::Cancel | Step::Interrupt) => {
+                block.draw(&format!("{head}{shown}"), 0, &[])?;
+                block.leave()?;
+                return Ok(if step == Step::Cancel {
+                    Answer::Cancelled
+                } else {
+                    Answer::Interrupted
+                });
+            }
+        }
+    }
+}
+
+/// Yes or no: `y` or `n` chooses, Enter confirms (Enter alone takes `default`), and the line
+/// then says which. An order is never one stray keystroke away: `y` alone places nothing.
+pub(super) fn yes_no(theme: &dyn Theme, prompt: &str, default: bool) -> io::Result<Answer<bool>> {
+    let term = Term::stderr();
+    let _raw = RawMode::enter();
+    let mut head = String::new();
+    let _ = theme.format_confirm_prompt(&mut head, prompt, Some(default));
+    let mut block = Block::new(term.clone());
+    block.draw(&head, measure_text_width(&head), &[])?;
+    let mut keys = Keys::default();
+    let mut chosen: Option<bool> = None;
+    loop {
+        let Some(key) = keys.pass(term.read_key_raw()?) else {
+            continue;
+        };
+        match key {
+            Key::Char('y' | 'Y') => chosen = Some(true),
+            Key::Char('n' | 'N') => chosen = Some(false),
+            Key::Backspace | Key::Del => chosen = None,
+            Key::Enter => {
+                let answer = chosen.unwrap_or(default);
+                let mut done = String::new();
+                let _ = theme.format_confirm_prompt_selection(&mut done, prompt, Some(answer));
+                block.finish(&done)?;
+                return Ok(Answer::Given(answer));
+            }
+            Key::Escape | Key::CtrlC => {
+                // Without the default shown after it, which would read as an answer.
+                let mut asked = String::new();
+                let _ = theme.format_confirm_prompt(&mut asked, prompt, None);
+                block.draw(&asked, 0, &[])?;
+                block.leave()?;
+                return Ok(if key == Key::Escape {
+                    Answer::Cancelled
+                } else {
+                    Answer::Interrupted
+                });
+            }
+            _ => continue,
+        }
+        let typed = match chosen {
+            Some(true) => "y",
+            Some(false) => "n",
+            None => "",
+        };
+        let line = format!("{head}{typed}");
+        block.draw(&line, measure_text_width(&line), &[])?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(keys: Vec<Key>) -> (Line, Vec<Step>) {
+        let mut line = Line::default();
+        let steps = keys.into_iter().map(|key| line.key(key)).collect();
+        (line, steps)
+    }
+
+    fn chars(text: &str) -> Vec<Key> {
+        text.chars().map(Key::Char).collect()
+    }
+
+    #[test]
+    fn editing_moves_and_deletes_where_the_cursor_is() {
+        let mut keys = chars("36947166738");
+        keys.extend([Key::ArrowLeft, Key::ArrowLeft, Key::Char('3')]);
+        keys.extend([
+            Key::Home,
+            Key::Del,
+            Key::Char('3'),
+            Key::End,
+            Key::Backspace,
+        ]);
+        keys.push(Key::Char('8'));
+        let (line, _) = typed(keys);
+        assert_eq!(line.text(), "369471667338");
+        assert_eq!(line.before_cursor(), "369471667338");
+    }
+
+    #[test]
+    fn esc_cancels_and_arrows_do_not() {
+        let (_, steps) = typed(vec![Key::ArrowLeft, Key::ArrowUp, Key::Escape]);
+        assert_eq!(
+            steps,
+            [Step::Unchanged, Step::Unchanged, Step::Cancel],
+            "an arrow is not Esc"
+        );
+        let (_, steps) = typed(vec![Key::CtrlC]);
+        assert_eq!(steps, [Step::Interrupt]);
+    }
+
+    #[test]
+    fn fragments_of_unknown_sequences_never_become_text() {
+        // Ctrl-Left as console decodes it: `ESC [1;` then "5", "D".
+        let mut keys = vec![Key::UnknownEscSeq(vec!['[', '1', ';'])];
+        keys.extend(chars("5Dab"));
+        // F1: `ESC O` then "P"; Alt-x: `ESC x`.
+        keys.extend([Key::UnknownEscSeq(vec!['O']), Key::Char('P')]);
+        keys.extend([Key::UnknownEscSeq(vec!['x']), Key::Char('c')]);
+        let (line, _) = typed(keys);
+        assert_eq!(line.text(), "abc");
+    }
+
+    #[test]
+    fn control_characters_are_not_typed() {
+        let (line, _) = typed(vec![
+            Key::Char('a'),
+            Key::Char('\u{7}'),
+            Key::Tab,
+            Key::Char('b'),
+            Key::Char('\u{15}'),
+            Key::Char('c'),
+        ]);
+        assert_eq!(line.text(), "c");
+    }
+}
