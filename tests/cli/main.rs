@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod faults;
 mod foundation;
+mod never_twice;
 mod orders;
 mod purchase;
 mod sandbox;
