@@ -140,7 +140,10 @@ impl Tally {
 /// Prints the table's size and each row's order requests, and checks that no row received
 /// more order requests than it may.
 fn tally(table: &str, rows: &[Tally], checks: &mut Checks) {
-    let mut text = format!("fault table `{table}`: {} rows\n  orders  row\n", rows.len());
+    let mut text = format!(
+        "fault table `{table}`: {} rows\n  orders  row\n",
+        rows.len()
+    );
     for row in rows {
         let orders = row.orders.map_or("-".to_owned(), |n| n.to_string());
         text.push_str(&format!("  {orders:>6}  {}\n", row.row));
@@ -459,7 +462,10 @@ async fn run_table(table: &str, rows: Vec<Row>) {
             if run.all_output().contains(ORDER_NO) {
                 for never in ["nothing was bought", "not sent", "may or may not"] {
                     checks.check(name, !run.stderr.contains(never), || {
-                        format!("an order with a number is reported as {never:?}:\n{}", run.stderr)
+                        format!(
+                            "an order with a number is reported as {never:?}:\n{}",
+                            run.stderr
+                        )
                     });
                 }
                 let last = journal.last().map(|l| l["orderNo"].clone());
@@ -1336,7 +1342,9 @@ async fn blocked_before_sending() {
         checks.outcome(name, &run, 9, Some("blocked"), row.stderr);
         let orders = count(&server, "POST", ORDER_PATH).await - before;
         tallies.push(Tally::purchase(name, orders));
-        checks.check(name, orders == 0, || format!("{orders} order request(s) sent"));
+        checks.check(name, orders == 0, || {
+            format!("{orders} order request(s) sent")
+        });
         let lookups = count(
             &server,
             "GET",
@@ -1559,7 +1567,11 @@ async fn a_token_that_expires_in_the_middle_of_a_purchase() {
             most: 2,
         });
     }
-    tally("a_token_that_expires_in_the_middle_of_a_purchase", &tallies, &mut checks);
+    tally(
+        "a_token_that_expires_in_the_middle_of_a_purchase",
+        &tallies,
+        &mut checks,
+    );
     checks.finish();
 }
 

@@ -276,7 +276,11 @@ fn serve(
             (Connections::KeepAlive(idle), Reply::Body(status, content_type, body)) => {
                 let mut bytes = head_with(status, content_type, body.len(), "keep-alive");
                 bytes.extend_from_slice(&body);
-                if stream.write_all(&bytes).and_then(|()| stream.flush()).is_err() {
+                if stream
+                    .write_all(&bytes)
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
                     return;
                 }
                 first_byte = idle;

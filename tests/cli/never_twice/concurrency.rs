@@ -72,7 +72,8 @@ async fn one_order_from(server: &MockServer, cmds: Vec<assert_cmd::Command>) -> 
         }
         assert_eq!(run.code, 9, "{summary}");
         assert!(
-            run.stderr.contains(&format!("pid {winner}")) && run.stderr.contains("nothing was sent"),
+            run.stderr.contains(&format!("pid {winner}"))
+                && run.stderr.contains("nothing was sent"),
             "run {pid} does not name the first:\n{}",
             run.stderr
         );

@@ -113,7 +113,9 @@ async fn reconcile_says_it_could_not_search_all_orders_when_a_later_page_fails()
 fn assert_refused(env: &TestEnv, before: &str, run: &Run, why: &str) {
     assert_eq!(run.code, 9, "{}", run.stderr);
     assert!(
-        run.stderr.contains(&format!("Entry {ENTRY} was not marked")) && run.stderr.contains(why),
+        run.stderr
+            .contains(&format!("Entry {ENTRY} was not marked"))
+            && run.stderr.contains(why),
         "{why:?}:\n{}",
         run.stderr
     );
@@ -133,7 +135,13 @@ async fn not_placed_refuses_when_the_portal_lists_an_order_for_the_sn_since_the_
 async fn not_placed_refuses_when_the_sn_now_has_linkus() {
     let (server, env) = an_unknown_entry().await;
     let before = journal_text(&env);
-    respond(&server, "GET", DETAILS_PATH, subscribed("2030-06-30 00:00:00")).await;
+    respond(
+        &server,
+        "GET",
+        DETAILS_PATH,
+        subscribed("2030-06-30 00:00:00"),
+    )
+    .await;
     let run = not_placed(&env, &server);
     assert_refused(&env, &before, &run, "has Linkus Cloud Service now");
 }
@@ -169,11 +177,56 @@ async fn not_placed_marks_the_entry_and_a_purchase_for_the_sn_then_goes_through(
 async fn not_placed_without_yes_when_prompts_are_off_is_a_usage_error() {
     let (server, env) = an_unknown_entry().await;
     let before = journal_text(&env);
-    let run = run(env
-        .portal_cmd(&server.uri())
-        .args(["orders", "reconcile", "--not-placed", ENTRY]));
+    let run =
+        run(env
+            .portal_cmd(&server.uri())
+            .args(["orders", "reconcile", "--not-placed", ENTRY]));
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
     assert_eq!(journal_text(&env), before);
     assert_eq!(total_requests(&server).await, 0);
+}
+
+/// A run in another home (same lock folder) is waiting on its order for the SN: reconcile
+/// leaves the entry alone and `--not-placed` is refused, naming that run.
+#[tokio::test]
+async fn reconcile_and_not_placed_wait_for_a_run_that_is_ordering_for_the_sn() {
+    let (server, env) = an_unknown_entry().await;
+    respond(
+        &server,
+        "POST",
+        ORDER_PATH,
+        order_created("succeed").set_delay(std::time::Duration::from_secs(60)),
+    )
+    .await;
+    let elsewhere = TestEnv::new();
+    let mut holder = spawn(
+        elsewhere
+            .portal_cmd(&server.uri())
+            .env("LINKUS_LOCK_DIR", env.lock_dir())
+            .args(purchase_args()),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while count(&server, "POST", ORDER_PATH).await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the order never left");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let before = journal_text(&env);
+
+    let reconciled = reconcile(&env, &server);
+    let marked = not_placed(&env, &server);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+
+    assert_eq!(reconciled.code, 7, "{}", reconciled.stderr);
+    assert_eq!(only_row(&reconciled)["status"], "unknown");
+    assert_eq!(marked.code, 9, "{}", marked.stderr);
+    assert!(
+        marked
+            .stderr
+            .contains(&format!("Another linkus (pid {}", holder.id())),
+        "{}",
+        marked.stderr
+    );
+    assert_eq!(journal_text(&env), before, "the journal changed");
 }

@@ -36,7 +36,11 @@ async fn a_rerun_after_a_timed_out_order_is_blocked_until_reconciled_then_by_the
         format!("linkus orders reconcile --not-placed {entry}"),
         "Nothing was sent".to_owned(),
     ] {
-        assert!(rerun.stderr.contains(&words), "{words:?}:\n{}", rerun.stderr);
+        assert!(
+            rerun.stderr.contains(&words),
+            "{words:?}:\n{}",
+            rerun.stderr
+        );
     }
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
 
@@ -137,7 +141,12 @@ async fn a_journal_line_written_by_linkus_0_1_blocks_a_purchase() {
     let env = TestEnv::new();
     seed(
         &env,
-        &[intent_line("0b1e0000000000a1", &label(&server), None, 60_000)],
+        &[intent_line(
+            "0b1e0000000000a1",
+            &label(&server),
+            None,
+            60_000,
+        )],
     );
     let run = run(env.portal_cmd(&server.uri()).args(purchase_args()));
     assert_eq!(run.code, 9, "{}", run.stderr);
@@ -160,7 +169,14 @@ async fn a_renew_that_succeeded_today_blocks_a_renew_but_not_a_switch() {
         .mount(&server)
         .await;
     let env = TestEnv::new();
-    let renew = ["renew", "--sn", SN, "--billing-contact", CONTACT_ID, "--yes"];
+    let renew = [
+        "renew",
+        "--sn",
+        SN,
+        "--billing-contact",
+        CONTACT_ID,
+        "--yes",
+    ];
     let first = run(env.portal_cmd(&server.uri()).args(renew));
     assert_eq!(first.code, 0, "{}", first.stderr);
 
