@@ -91,10 +91,7 @@ impl LockDir {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                let mut text = String::new();
-                let _ = file.read_to_string(&mut text);
-                let holder: Option<Holder> = serde_json::from_str(&text).ok();
-                return Err(held_by(sn, holder).into());
+                return Err(held_by(sn, read_holder(&mut file)).into());
             }
             Err(std::fs::TryLockError::Error(error)) => {
                 return Err(error).with_context(|| format!("could not lock {}", path.display()))
@@ -116,6 +113,24 @@ impl LockDir {
         Ok(SnLock { _file: file })
     }
 }
+
+/// The holder writes its note just after it takes the lock (and empties the file first): a
+/// run refused in between waits a moment for the note, so that it can name the holder.
+fn read_holder(file: &mut File) -> Option<Holder> {
+    for _ in 0..NOTE_TRIES {
+        let mut text = String::new();
+        if file.rewind().is_ok() && file.read_to_string(&mut text).is_ok() {
+            if let Ok(holder) = serde_json::from_str(&text) {
+                return Some(holder);
+            }
+        }
+        std::thread::sleep(NOTE_WAIT);
+    }
+    None
+}
+
+const NOTE_TRIES: u32 = 20;
+const NOTE_WAIT: std::time::Duration = std::time::Duration::from_millis(10);
 
 fn held_by(sn: &str, holder: Option<Holder>) -> Failure {
     let who = match &holder {
@@ -210,6 +225,31 @@ mod tests {
         assert!(locks.lock("sandbox:/tmp/a", "A1", "x", "y").is_ok());
         drop(held);
         assert!(locks.lock("https://p", "A1", "x", "y").is_ok());
+    }
+
+    #[test]
+    fn a_run_refused_before_the_holder_wrote_its_note_still_names_it() {
+        let temp = tempfile::tempdir().unwrap();
+        let locks = dir(temp.path());
+        // A holder that has the lock but has not written its note yet.
+        let mut path = locks.stem("https://p", "A1").into_os_string();
+        path.push(".lock");
+        let path = PathBuf::from(path);
+        let held = files::open_private(&path).unwrap();
+        held.try_lock().unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::fs::write(
+                &path,
+                r#"{"pid":4242,"command":"linkus purchase","since":"10:00"}"#,
+            )
+            .unwrap();
+        });
+        let refused = locks.lock("https://p", "A1", "x", "y").unwrap_err();
+        writer.join().unwrap();
+        let failure = refused.downcast_ref::<Failure>().unwrap();
+        assert!(failure.message.contains("pid 4242"), "{}", failure.message);
+        drop(held);
     }
 
     #[test]

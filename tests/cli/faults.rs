@@ -4,7 +4,10 @@
 //! and every problem of every row is reported by row name at the end.
 //!
 //! On every row, whatever happens: no Rust panic, no backtrace, and no secret (client secret,
-//! access or refresh token) on stdout or stderr.
+//! access or refresh token) on stdout or stderr. Every table prints how many rows it has and
+//! how many order requests each row's portal received (`cargo test faults -- --nocapture`
+//! shows them), and fails if a purchase row received more than one (two on the rows whose
+//! order is answered 401, the one resend the contract allows).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,8 +18,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::raw::{RawRequest, RawServer, Reply};
 use crate::common::*;
+use crate::never_twice::{intent_line, outcome_line, seed, spawn};
 
 const ACCESS_3: &str = "eyJ.access-token-three-eeeeeeee";
+
+/// The order number of every order answer here.
+const ORDER_NO: &str = "LR3206190457467703296";
 
 /// Everything that must never be printed.
 const SECRETS: [&str; 6] = [
@@ -108,6 +115,47 @@ fn clip(text: &str) -> String {
     match text.char_indices().nth(2000) {
         Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()),
         None => text.to_owned(),
+    }
+}
+
+/// One row's order requests, for the table's tally.
+struct Tally {
+    row: String,
+    /// `None` for a row that buys nothing (a read).
+    orders: Option<usize>,
+    /// The most order requests the row may cause: 1, or 2 when its order is answered 401.
+    most: usize,
+}
+
+impl Tally {
+    fn purchase(row: &str, orders: usize) -> Self {
+        Tally {
+            row: row.to_owned(),
+            orders: Some(orders),
+            most: 1,
+        }
+    }
+}
+
+/// Prints the table's size and each row's order requests, and checks that no row received
+/// more order requests than it may.
+fn tally(table: &str, rows: &[Tally], checks: &mut Checks) {
+    let mut text = format!(
+        "fault table `{table}`: {} rows\n  orders  row\n",
+        rows.len()
+    );
+    for row in rows {
+        let orders = row.orders.map_or("-".to_owned(), |n| n.to_string());
+        text.push_str(&format!("  {orders:>6}  {}\n", row.row));
+        if let Some(orders) = row.orders {
+            checks.check(&row.row, orders <= row.most, || {
+                format!("{orders} order requests: never more than {}", row.most)
+            });
+        }
+    }
+    #[allow(clippy::print_stderr)]
+    {
+        eprint!("{text}");
     }
 }
 
@@ -359,7 +407,7 @@ async fn serve(row: &Row) -> Server {
     }
 }
 
-async fn run_table(rows: Vec<Row>) {
+async fn run_table(table: &str, rows: Vec<Row>) {
     let mut cases = Vec::new();
     for row in rows {
         let server = serve(&row).await;
@@ -379,6 +427,7 @@ async fn run_table(rows: Vec<Row>) {
     let runs = run_all(cmds).await;
 
     let mut checks = Checks::default();
+    let mut tallies = Vec::new();
     for ((row, server, env), (run, elapsed)) in cases.iter().zip(runs) {
         let name = row.name;
         checks.hygiene(name, &run);
@@ -401,9 +450,35 @@ async fn run_table(rows: Vec<Row>) {
         checks.check(name, orders == expected_orders, || {
             format!("{orders} order request(s), expected {expected_orders}")
         });
+        tallies.push(Tally {
+            row: name.to_owned(),
+            orders: row.target.is_purchase().then_some(orders),
+            most: 1,
+        });
 
         if row.target.is_purchase() {
             let journal = env.journal_lines();
+            // An answer that carries an order number: the order exists, whatever else it says.
+            if run.all_output().contains(ORDER_NO) {
+                for never in ["nothing was bought", "not sent", "may or may not"] {
+                    checks.check(name, !run.stderr.contains(never), || {
+                        format!(
+                            "an order with a number is reported as {never:?}:\n{}",
+                            run.stderr
+                        )
+                    });
+                }
+                let last = journal.last().map(|l| l["orderNo"].clone());
+                checks.check(name, last == Some(json!(ORDER_NO)), || {
+                    format!("the journal's last line has orderNo {last:?}")
+                });
+                if row.code == 0 || row.code == 8 {
+                    let document: Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+                    checks.check(name, document["orderNo"] == ORDER_NO, || {
+                        format!("stdout is not the order: {}", clip(&run.stdout))
+                    });
+                }
+            }
             if row.target == Target::PurchasePlans {
                 checks.check(name, journal.is_empty(), || {
                     format!("nothing was sent, yet the journal has {journal:?}")
@@ -430,9 +505,16 @@ async fn run_table(rows: Vec<Row>) {
                         run.stderr
                     )
                 });
+                if row.target == Target::Order {
+                    let last = journal.last().map(|l| l["outcome"].clone());
+                    checks.check(name, last == Some(json!("not_sent")), || {
+                        format!("the journal's last outcome is {last:?}, not \"not_sent\"")
+                    });
+                }
             }
         }
     }
+    tally(table, &tallies, &mut checks);
     checks.finish();
 }
 
@@ -620,7 +702,7 @@ async fn read_faults() {
             hits: 1,
         },
     ];
-    run_table(rows).await;
+    run_table("read_faults", rows).await;
 }
 
 #[tokio::test]
@@ -867,7 +949,139 @@ async fn purchase_faults() {
             hits: 1,
         },
     ];
-    run_table(rows).await;
+    run_table("purchase_faults", rows).await;
+}
+
+/// An answer to the order with any HTTP status and `code`, with `result.orderNo` (and
+/// `orderStatus` when given) when `numbered`.
+fn order_answer(http: u16, code: &str, numbered: bool, status: Option<&str>) -> ResponseTemplate {
+    let result = numbered.then(|| {
+        json!({"instanceId": "106396", "orderNo": ORDER_NO, "orderStatus": status,
+               "productNo": SN, "transactionNo": "QO3206190458986041345"})
+    });
+    ResponseTemplate::new(http).set_body_json(json!({
+        "code": code, "detailMessage": format!("answered {code}"), "requestId": "req-order-9",
+        "result": result, "status": http
+    }))
+}
+
+/// An order answer that carries an order number created that order, whatever its HTTP status
+/// or `code` (CLI.md section 3): `succeed` 0; `failed`, `invalid`, `cancelled` 5 with the
+/// number; anything else 8; never "nothing was bought". A 429 without one was not processed,
+/// whatever its body: "not sent", exit 6.
+#[tokio::test]
+async fn order_answers_with_and_without_an_order_number() {
+    let row = |name, fault, code, kind, stderr| Row {
+        name,
+        target: Target::Order,
+        fault: Fault::Mock(fault),
+        timeout: None,
+        code,
+        kind,
+        stderr,
+        hits: 1,
+    };
+    let rows = vec![
+        row(
+            "payment_required (HTTP 402) with an order number, pending",
+            || order_answer(402, "payment_required", true, Some("pending")),
+            8,
+            None,
+            &[ORDER_NO, "pending", "payment_required", "Pay Now"],
+        ),
+        row(
+            "payment_required (HTTP 200) with an order number, pending",
+            || order_answer(200, "payment_required", true, Some("pending")),
+            8,
+            None,
+            &[ORDER_NO, "pending", "payment_required"],
+        ),
+        row(
+            "HTTP 400 with code success and an order number, succeed",
+            || order_answer(400, "success", true, Some("succeed")),
+            0,
+            None,
+            &[ORDER_NO, "Bought"],
+        ),
+        row(
+            "429 with an order number, succeed",
+            || order_answer(429, "too_many_requests", true, Some("succeed")),
+            0,
+            None,
+            &[ORDER_NO, "Bought"],
+        ),
+        row(
+            "503 with an order number, pending",
+            || order_answer(503, "service_unavailable", true, Some("pending")),
+            8,
+            None,
+            &[ORDER_NO, "pending"],
+        ),
+        row(
+            "500 with an order number, succeed",
+            || order_answer(500, "internal_error", true, Some("succeed")),
+            0,
+            None,
+            &[ORDER_NO, "Bought"],
+        ),
+        row(
+            "an order number with status failed",
+            || order_answer(200, "success", true, Some("failed")),
+            5,
+            Some("rejected"),
+            &[ORDER_NO, "status failed"],
+        ),
+        row(
+            "an order number with status invalid",
+            || order_answer(200, "success", true, Some("invalid")),
+            5,
+            Some("rejected"),
+            &[ORDER_NO, "status invalid"],
+        ),
+        row(
+            "an order number with status cancelled",
+            || order_answer(200, "success", true, Some("cancelled")),
+            5,
+            Some("rejected"),
+            &[ORDER_NO, "status cancelled"],
+        ),
+        row(
+            "an order number with a status never seen (on_hold)",
+            || order_answer(200, "success", true, Some("on_hold")),
+            8,
+            None,
+            &[ORDER_NO, "on_hold"],
+        ),
+        row(
+            "an order number with no status",
+            || order_answer(200, "success", true, None),
+            8,
+            None,
+            &[ORDER_NO],
+        ),
+        row(
+            "429 with a JSON envelope and no order number",
+            || order_answer(429, "too_many_requests", false, None),
+            6,
+            Some("network"),
+            &["not sent", "nothing was bought", "HTTP 429"],
+        ),
+        row(
+            "429 with an HTML body",
+            || ResponseTemplate::new(429).set_body_raw(html_page(429), "text/html"),
+            6,
+            Some("network"),
+            &["not sent", "nothing was bought", "HTTP 429"],
+        ),
+        row(
+            "429 with an empty body",
+            || ResponseTemplate::new(429),
+            6,
+            Some("network"),
+            &["not sent", "nothing was bought", "HTTP 429"],
+        ),
+    ];
+    run_table("order_answers", rows).await;
 }
 
 /// A 5xx with an envelope on the order is "outcome unknown" (exit 7), and still shows the
@@ -906,6 +1120,282 @@ async fn a_5xx_envelope_on_the_order_shows_the_portals_reason() {
         "not one order".to_owned()
     });
     checks.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocked before sending (exit 9): another run holds the SN, or the journal's rules.
+
+/// What came before the row's purchase for the same SN.
+enum Earlier {
+    /// Another linkus waits for the answer to its order.
+    Holder,
+    /// A journal entry `age` ago: its operation (`None` for a line of linkus 0.1), its outcome
+    /// (`None`: no outcome line) and order number.
+    Entry {
+        operation: Option<&'static str>,
+        outcome: Option<&'static str>,
+        order_no: Option<&'static str>,
+        age: Duration,
+    },
+}
+
+struct BlockedRow {
+    name: &'static str,
+    earlier: Earlier,
+    /// Get Order Details' answer for the earlier order.
+    details: Option<fn() -> ResponseTemplate>,
+    /// Arguments after the purchase's own.
+    extra: &'static [&'static str],
+    stderr: &'static [&'static str],
+    /// Get Order Details requests the row must make (the open order looked up again).
+    lookups: usize,
+}
+
+const ENTRY: &str = "f0000000000000f1";
+const EARLIER: &str = "LR3206190457467700001";
+
+fn entry(
+    operation: Option<&'static str>,
+    outcome: Option<&'static str>,
+    order_no: Option<&'static str>,
+    age: Duration,
+) -> Earlier {
+    Earlier::Entry {
+        operation,
+        outcome,
+        order_no,
+        age,
+    }
+}
+
+/// Every way a purchase is blocked before sending: exit 9, the JSON error `blocked` with
+/// `blockedBy`, the words that name the earlier order and what unblocks it, no order request,
+/// and the journal as it was.
+#[tokio::test]
+async fn blocked_before_sending() {
+    let minute = Duration::from_secs(60);
+    let hour = Duration::from_secs(3600);
+    let pending = Some("pending");
+    let rows = vec![
+        BlockedRow {
+            name: "another linkus waits on its order for the SN",
+            earlier: Earlier::Holder,
+            details: None,
+            extra: &[],
+            stderr: &["Another linkus (pid", "ordering for SN", "nothing was sent"],
+            lookups: 0,
+        },
+        BlockedRow {
+            name: "an earlier purchase's outcome is unknown",
+            earlier: entry(Some("purchase"), Some("unknown"), None, minute),
+            details: None,
+            extra: &[],
+            stderr: &[
+                "has no known outcome",
+                "linkus orders reconcile --not-placed f0000000000000f1",
+            ],
+            lookups: 0,
+        },
+        BlockedRow {
+            name: "an earlier purchase has no outcome line (its run died)",
+            earlier: entry(Some("purchase"), None, None, minute),
+            details: None,
+            extra: &[],
+            stderr: &["has no known outcome", "--not-placed f0000000000000f1"],
+            lookups: 0,
+        },
+        BlockedRow {
+            name: "a line of linkus 0.1 (no operation, no outcome)",
+            earlier: entry(None, None, None, minute),
+            details: None,
+            extra: &[],
+            stderr: &["has no known outcome", "--not-placed f0000000000000f1"],
+            lookups: 0,
+        },
+        BlockedRow {
+            name: "an earlier order is still pending when looked up again",
+            earlier: entry(Some("purchase"), pending, Some(EARLIER), minute),
+            details: Some(|| details_answer(200, Some("pending"))),
+            extra: &[],
+            stderr: &["LR3206190457467700001", "is still pending", "--wait"],
+            lookups: 1,
+        },
+        BlockedRow {
+            name: "an earlier open order cannot be looked up (500)",
+            earlier: entry(Some("purchase"), pending, Some(EARLIER), minute),
+            details: Some(|| details_answer(500, None)),
+            extra: &[],
+            stderr: &["LR3206190457467700001", "could not be looked up"],
+            lookups: 1,
+        },
+        BlockedRow {
+            name: "an earlier open order cannot be looked up (no status in the answer)",
+            earlier: entry(Some("purchase"), pending, Some(EARLIER), minute),
+            details: Some(|| details_answer(200, None)),
+            extra: &[],
+            stderr: &["could not be looked up", "gave no status"],
+            lookups: 1,
+        },
+        BlockedRow {
+            name: "a purchase succeeded 1 h ago",
+            earlier: entry(Some("purchase"), Some("succeed"), Some(EARLIER), hour),
+            details: None,
+            extra: &[],
+            stderr: &[
+                "succeeded 1 h ago: order LR3206190457467700001",
+                "--again LR3206190457467700001",
+            ],
+            lookups: 0,
+        },
+        BlockedRow {
+            name: "a purchase of linkus 0.1 (no operation) succeeded 2 h ago",
+            earlier: entry(None, Some("succeed"), Some(EARLIER), 2 * hour),
+            details: None,
+            extra: &[],
+            stderr: &["succeeded 2 h ago", "--again LR3206190457467700001"],
+            lookups: 0,
+        },
+        BlockedRow {
+            name: "--again names another order than the recent success",
+            earlier: entry(Some("purchase"), Some("succeed"), Some(EARLIER), hour),
+            details: None,
+            extra: &["--again", "LR1111"],
+            stderr: &[
+                "--again LR1111 does not name that order",
+                "--again LR3206190457467700001",
+            ],
+            lookups: 0,
+        },
+    ];
+
+    let mut cases = Vec::new();
+    for row in &rows {
+        let server = portal().await;
+        Mock::given(method("POST"))
+            .and(path(ORDER_PATH))
+            .respond_with(order_created("succeed"))
+            .mount(&server)
+            .await;
+        if let Some(answer) = row.details {
+            Mock::given(method("GET"))
+                .and(path(format!("/order/openapi/order/v1/get/{EARLIER}")))
+                .respond_with(answer())
+                .mount(&server)
+                .await;
+        }
+        let env = TestEnv::new();
+        let holder = match row.earlier {
+            Earlier::Holder => {
+                // The holder's order is answered after a minute; any later one at once.
+                Mock::given(method("POST"))
+                    .and(path(ORDER_PATH))
+                    .respond_with(order_created("succeed").set_delay(Duration::from_secs(60)))
+                    .up_to_n_times(1)
+                    .with_priority(1)
+                    .mount(&server)
+                    .await;
+                let holder = spawn(env.portal_cmd(&server.uri()).args(purchase_args()));
+                let deadline = Instant::now() + Duration::from_secs(20);
+                while count(&server, "POST", ORDER_PATH).await == 0 && Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Some(holder)
+            }
+            Earlier::Entry {
+                operation,
+                outcome,
+                order_no,
+                age,
+            } => {
+                let base_url = format!("{}/", server.uri());
+                let age_ms = age.as_millis() as u64;
+                let mut lines = vec![intent_line(ENTRY, &base_url, operation, age_ms)];
+                if let Some(outcome) = outcome {
+                    lines.push(outcome_line(ENTRY, outcome, order_no));
+                }
+                seed(&env, &lines);
+                None
+            }
+        };
+        let before = count(&server, "POST", ORDER_PATH).await;
+        let journal = std::fs::read_to_string(env.journal()).unwrap_or_default();
+        cases.push((server, env, holder, before, journal));
+    }
+    let cmds = rows
+        .iter()
+        .zip(&cases)
+        .map(|(row, (server, env, ..))| {
+            let mut cmd = env.portal_cmd(&server.uri());
+            cmd.args(purchase_args()).args(row.extra).arg("--json");
+            cmd
+        })
+        .collect();
+    let runs = run_all(cmds).await;
+
+    let mut checks = Checks::default();
+    let mut tallies = Vec::new();
+    for ((row, (server, env, holder, before, journal)), (run, _)) in
+        rows.iter().zip(cases).zip(runs)
+    {
+        let name = row.name;
+        checks.hygiene(name, &run);
+        checks.outcome(name, &run, 9, Some("blocked"), row.stderr);
+        let orders = count(&server, "POST", ORDER_PATH).await - before;
+        tallies.push(Tally::purchase(name, orders));
+        checks.check(name, orders == 0, || {
+            format!("{orders} order request(s) sent")
+        });
+        let lookups = count(
+            &server,
+            "GET",
+            &format!("/order/openapi/order/v1/get/{EARLIER}"),
+        )
+        .await;
+        checks.check(name, lookups == row.lookups, || {
+            format!("{lookups} order look-up(s), expected {}", row.lookups)
+        });
+        let blocked_by = serde_json::from_str::<Value>(&run.stdout).unwrap_or_default()["error"]
+            ["blockedBy"]
+            .clone();
+        match (&row.earlier, holder) {
+            (Earlier::Holder, Some(mut holder)) => {
+                checks.check(name, blocked_by["pid"] == holder.id(), || {
+                    format!("blockedBy {blocked_by} does not name pid {}", holder.id())
+                });
+                let _ = holder.kill();
+                let _ = holder.wait();
+            }
+            (Earlier::Entry { order_no, .. }, _) => {
+                checks.check(name, blocked_by["entry"] == ENTRY, || {
+                    format!("blockedBy {blocked_by} does not name entry {ENTRY}")
+                });
+                if let Some(order_no) = order_no {
+                    checks.check(name, blocked_by["orderNo"] == *order_no, || {
+                        format!("blockedBy {blocked_by} does not name order {order_no}")
+                    });
+                }
+                let now = std::fs::read_to_string(env.journal()).unwrap_or_default();
+                checks.check(name, now == journal, || {
+                    format!("the journal changed:\n{journal}\n---\n{now}")
+                });
+            }
+            (Earlier::Holder, None) => checks.check(name, false, || "no holder".to_owned()),
+        }
+    }
+    tally("blocked_before_sending", &tallies, &mut checks);
+    checks.finish();
+}
+
+/// Get Order Details for the earlier order: this HTTP status, with or without a status.
+fn details_answer(http: u16, status: Option<&str>) -> ResponseTemplate {
+    ResponseTemplate::new(http).set_body_json(json!({
+        "code": if http == 200 { "success" } else { "internal_error" },
+        "detailMessage": "", "requestId": "req-details-9", "status": http,
+        "result": (http == 200).then(|| json!({
+            "basicInformation": {"productId": "9", "productNo": SN},
+            "orderInformation": {"orderNo": EARLIER, "orderStatus": status}
+        }))
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1040,6 +1530,7 @@ async fn a_token_that_expires_in_the_middle_of_a_purchase() {
     let runs = run_all(cmds).await;
 
     let mut checks = Checks::default();
+    let mut tallies = Vec::new();
     for (row, ((server, _), (run, _))) in rows.iter().zip(servers.iter().zip(runs)) {
         let name = row.name;
         checks.hygiene(name, &run);
@@ -1069,7 +1560,18 @@ async fn a_token_that_expires_in_the_middle_of_a_purchase() {
                 "the resent order differs from the first".to_owned()
             });
         }
+        // The order is answered 401 once: the one resend the contract allows.
+        tallies.push(Tally {
+            row: format!("order answered 401, {name}"),
+            orders: Some(orders.len()),
+            most: 2,
+        });
     }
+    tally(
+        "a_token_that_expires_in_the_middle_of_a_purchase",
+        &tallies,
+        &mut checks,
+    );
     checks.finish();
 }
 

@@ -9,6 +9,7 @@ mod doctor;
 mod faults;
 mod foundation;
 mod hygiene;
+mod never_twice;
 mod order_status;
 mod orders;
 mod prices;

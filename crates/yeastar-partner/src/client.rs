@@ -392,6 +392,10 @@ impl Client {
             Ok(token) => token,
             Err(error) => return (OrderOutcome::NotSent(error), None),
         };
+        // A moment for the I/O driver: a close the portal already sent on an idle pooled
+        // connection is then seen before the pool hands that connection to the order.
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
         let mut sent = self.http.send(&request, Some(&token.authorization)).await;
         if matches!(&sent, Ok(response) if response.status == 401) {
             // The portal refused the token, so it did not take the order: renew and send once

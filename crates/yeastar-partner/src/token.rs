@@ -151,11 +151,13 @@ impl TokenStore for MemoryTokenStore {
 }
 
 impl Held {
-    /// A failure that happened while the caller was waiting for the lock.
+    /// A failure that happened while the caller was waiting for the lock; or a refusal of the
+    /// credentials at any time: asking again with the same ones cannot change the answer, and
+    /// a lookup first polled just after a concurrent one was refused must not ask again.
     fn failed_since(&self, asked: std::time::Instant) -> Option<Error> {
         self.failed
             .as_ref()
-            .filter(|(at, _)| *at >= asked)
+            .filter(|(at, error)| *at >= asked || error.is_credentials())
             .map(|(_, error)| error.clone())
     }
 
@@ -389,6 +391,44 @@ mod tests {
         assert!(!token.is_fresh(1000 + 1500));
         assert!(token.can_refresh(1000 + 1800));
         assert!(!token.can_refresh(1000 + 15 * 24 * 3600));
+    }
+
+    /// Counts the token requests a client sends.
+    #[derive(Default)]
+    struct TokenRequests(std::sync::atomic::AtomicUsize);
+
+    impl crate::transport::Observer for TokenRequests {
+        fn request(&self, request: &crate::transport::SentRequest<'_>) {
+            if request.url.path() == TOKEN_PATH {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// A lookup that starts once another has already been refused (under load, the first can
+    /// finish before the second is first polled) must not send the refused credentials again.
+    #[tokio::test]
+    async fn a_refusal_of_the_credentials_is_not_asked_again_in_the_same_run() {
+        let state = std::env::temp_dir().join(format!(
+            "yeastar-partner-refusal-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        let sandbox = linkus_sandbox::Embedded::start(&state).unwrap();
+        let requests = Arc::new(TokenRequests::default());
+        // The sandbox refuses an empty secret with 401 invalid_client.
+        let client = crate::Client::builder(
+            sandbox.url.clone(),
+            Credentials::new("client", Secret::new("")),
+        )
+        .token_store(Arc::new(MemoryTokenStore::default()))
+        .observer(requests.clone())
+        .build()
+        .unwrap();
+        assert!(client.token().await.unwrap_err().is_credentials());
+        assert!(client.token().await.unwrap_err().is_credentials());
+        assert_eq!(requests.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let _ = std::fs::remove_dir_all(&state);
     }
 
     #[test]

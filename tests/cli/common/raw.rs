@@ -1,10 +1,12 @@
 //! A scripted HTTP server for faults wiremock cannot make: resets, truncated and trickling
 //! bodies, raw bytes, a listener that goes away. Each connection carries one request and is
-//! closed after the reply, so every request opens a new connection.
+//! closed after the reply, so every request opens a new connection; or, started with
+//! [`RawServer::keep_alive`], connections stay open and each is closed once it has been idle
+//! for a set time after its last answer, as a load balancer does.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -67,6 +69,8 @@ pub struct RawServer {
     pub url: String,
     requests: Arc<Mutex<Vec<RawRequest>>>,
     stop: Arc<AtomicBool>,
+    /// Requests that arrived on a connection that had already carried one.
+    reused: Arc<AtomicUsize>,
 }
 
 impl Drop for RawServer {
@@ -75,18 +79,51 @@ impl Drop for RawServer {
     }
 }
 
+/// How a connection is treated after its answer.
+#[derive(Clone, Copy)]
+enum Connections {
+    /// One request, then closed.
+    Close,
+    /// Kept open; closed when no new request starts within this time of the last answer.
+    KeepAlive(Duration),
+}
+
 impl RawServer {
     pub fn start(handler: impl Fn(&RawRequest) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_with(Connections::Close, handler)
+    }
+
+    /// Keeps connections open after a [`Reply::Body`] answer, and closes each one `idle_close`
+    /// after its last answer unless another request has started on it by then. Other replies
+    /// close the connection as [`RawServer::start`] does.
+    pub fn keep_alive(
+        idle_close: Duration,
+        handler: impl Fn(&RawRequest) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::start_with(Connections::KeepAlive(idle_close), handler)
+    }
+
+    /// Requests that reused a connection which had already carried one.
+    pub fn reused(&self) -> usize {
+        self.reused.load(Ordering::SeqCst)
+    }
+
+    fn start_with(
+        connections: Connections,
+        handler: impl Fn(&RawRequest) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let reused = Arc::new(AtomicUsize::new(0));
         let handler: Arc<Handler> = Arc::new(handler);
         let listener: Listener = Arc::new(Mutex::new(Some(listener)));
         {
             let requests = requests.clone();
             let stop = stop.clone();
+            let reused = reused.clone();
             std::thread::spawn(move || {
                 // Bounded: a test server never outlives its test by much.
                 let deadline = std::time::Instant::now() + Duration::from_secs(120);
@@ -100,8 +137,16 @@ impl RawServer {
                             let requests = requests.clone();
                             let handler = handler.clone();
                             let listener = listener.clone();
+                            let reused = reused.clone();
                             std::thread::spawn(move || {
-                                serve(stream, &*handler, &requests, &listener)
+                                serve(
+                                    stream,
+                                    connections,
+                                    &*handler,
+                                    &requests,
+                                    &listener,
+                                    &reused,
+                                )
                             });
                         }
                         Err(_) => std::thread::sleep(Duration::from_millis(2)),
@@ -113,6 +158,7 @@ impl RawServer {
             url,
             requests,
             stop,
+            reused,
         }
     }
 
@@ -128,11 +174,11 @@ impl RawServer {
     }
 }
 
-fn read_request(stream: &mut TcpStream) -> Option<RawRequest> {
+/// Reads one request; `None` when the connection closes, or when no byte of a request
+/// arrives within `first_byte`.
+fn read_request(stream: &mut TcpStream, first_byte: Duration) -> Option<RawRequest> {
     stream.set_nonblocking(false).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
+    stream.set_read_timeout(Some(first_byte)).ok()?;
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -142,6 +188,11 @@ fn read_request(stream: &mut TcpStream) -> Option<RawRequest> {
         let n = stream.read(&mut chunk).ok()?;
         if n == 0 {
             return None;
+        }
+        if buffer.is_empty() {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .ok()?;
         }
         buffer.extend_from_slice(&chunk[..n]);
     };
@@ -189,8 +240,12 @@ fn reason(status: u16) -> &'static str {
 }
 
 fn head(status: u16, content_type: &str, length: usize) -> Vec<u8> {
+    head_with(status, content_type, length, "close")
+}
+
+fn head_with(status: u16, content_type: &str, length: usize, connection: &str) -> Vec<u8> {
     format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\nConnection: {connection}\r\n\r\n",
         reason(status)
     )
     .into_bytes()
@@ -198,15 +253,41 @@ fn head(status: u16, content_type: &str, length: usize) -> Vec<u8> {
 
 fn serve(
     mut stream: TcpStream,
+    connections: Connections,
     handler: &Handler,
     log: &Mutex<Vec<RawRequest>>,
     listener: &Listener,
+    reused: &AtomicUsize,
 ) {
-    let Some(request) = read_request(&mut stream) else {
-        return;
-    };
-    log.lock().unwrap().push(request.clone());
-    act(stream, handler(&request), listener);
+    let mut first_byte = Duration::from_secs(10);
+    let mut served = 0;
+    loop {
+        let Some(request) = read_request(&mut stream, first_byte) else {
+            // Idle for too long, or closed by the client: dropping the stream closes it.
+            return;
+        };
+        if served > 0 {
+            reused.fetch_add(1, Ordering::SeqCst);
+        }
+        served += 1;
+        log.lock().unwrap().push(request.clone());
+        let reply = handler(&request);
+        match (connections, reply) {
+            (Connections::KeepAlive(idle), Reply::Body(status, content_type, body)) => {
+                let mut bytes = head_with(status, content_type, body.len(), "keep-alive");
+                bytes.extend_from_slice(&body);
+                if stream
+                    .write_all(&bytes)
+                    .and_then(|()| stream.flush())
+                    .is_err()
+                {
+                    return;
+                }
+                first_byte = idle;
+            }
+            (_, reply) => return act(stream, reply, listener),
+        }
+    }
 }
 
 fn act(mut stream: TcpStream, reply: Reply, listener: &Listener) {
