@@ -30,10 +30,11 @@ fn run(cli: Cli) -> ExitCode {
     let mode = output_mode(cli.global.json, cli.global.quiet);
     let out = Output::new(mode);
     let terminal = Terminal::save();
-    // Connections are served by worker threads, so that a blocking moment on this thread
-    // (a prompt, flushing the journal) never leaves a closed connection unnoticed.
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread drives every connection: prompts wait on threads of their own, so the
+    // connections keep being served while a person reads; and before an order the client
+    // yields to this same thread's I/O driver, so a close the portal has already sent is
+    // always seen first, however busy the machine (worker threads gave no such guarantee).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -392,10 +392,7 @@ impl Client {
             Ok(token) => token,
             Err(error) => return (OrderOutcome::NotSent(error), None),
         };
-        // A moment for the I/O driver: a close the portal already sent on an idle pooled
-        // connection is then seen before the pool hands that connection to the order.
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        settle_connections().await;
         let mut sent = self.http.send(&request, Some(&token.authorization)).await;
         if matches!(&sent, Ok(response) if response.status == 401) {
             // The portal refused the token, so it did not take the order: renew and send once
@@ -436,6 +433,25 @@ impl Client {
             total_pages: page.total_page.unwrap_or(1).max(1),
             total: page.total,
         })
+    }
+}
+
+/// How long an order waits before it takes a connection, so that a server that closes idle
+/// connections after a few milliseconds has closed them first (see [`settle_connections`]).
+const ORDER_SETTLE: Duration = Duration::from_millis(10);
+
+/// Lets the connection pool learn of every close that has reached this machine before an
+/// order takes a pooled connection: an order written on a connection the server has already
+/// closed would be lost, and look like an order whose outcome is unknown. The pause covers a
+/// server whose idle timeout is a few milliseconds (one closing after a second or more is
+/// covered by [`crate::POOL_IDLE`]); the yields then let the runtime read those closes and
+/// run the connection tasks that retire them (on tokio's current-thread runtime the first
+/// yield polls the I/O driver, the next ones run the tasks it woke). Only a close that
+/// crosses the order on the wire is left, which nothing can tell from a lost answer.
+async fn settle_connections() {
+    tokio::time::sleep(ORDER_SETTLE).await;
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
     }
 }
 
