@@ -3,6 +3,8 @@
 
 use serde_json::{json, Value};
 
+use crate::envelope::{invalid, ok, Answer, Call};
+
 /// The two Linkus plans, with the IDs printed in the portal's tutorial (partner-api.md 7.1).
 pub const PLANS: [(u64, &str); 2] = [
     (3048918321840570368, "Linkus Cloud Service"),
@@ -88,6 +90,48 @@ pub(crate) fn contact(id: u64) -> Option<Value> {
         .iter()
         .find(|c| c["billingContactId"].as_str() == Some(id.as_str()))
         .cloned()
+}
+
+/// Query Subscription Price (10.8): the list price of each plan for one year.
+pub(crate) fn price_info(call: &Call) -> Answer {
+    if call.param("productId") != Some("9") {
+        return invalid(
+            "productId",
+            "productId is required; the sandbox knows Linkus Cloud Service only (productId 9).",
+        );
+    }
+    match call.param("billingCycle") {
+        Some("annually") => {}
+        None | Some("") => return invalid("billingCycle", "billingCycle is required."),
+        Some(_) => {
+            return invalid(
+                "billingCycle",
+                "Linkus Cloud Service is billed annually only.",
+            )
+        }
+    }
+    match call.param("offeringId") {
+        Some(OFFERING_ID) => {}
+        None | Some("") => return invalid("offeringId", "offeringId is required."),
+        Some(other) => {
+            return invalid(
+                "offeringId",
+                &format!(
+                    "offeringId {other} is not an offering of productId 9 (use {OFFERING_ID})."
+                ),
+            )
+        }
+    }
+    let plans: Vec<Value> = PLANS
+        .iter()
+        .map(|(id, name)| {
+            json!({
+                "planId": id, "planName": name, "price": price(*id).unwrap_or(""),
+                "currency": CURRENCY, "billingCycle": "annually"
+            })
+        })
+        .collect();
+    ok(json!({"offeringId": OFFERING_ID, "planList": plans, "serviceList": []}))
 }
 
 #[cfg(test)]

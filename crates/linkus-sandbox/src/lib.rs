@@ -30,6 +30,7 @@ mod orders;
 mod portal;
 mod state;
 mod time;
+mod users;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -9,12 +9,13 @@ use serde_json::{json, Value};
 
 use crate::auth;
 use crate::catalog::{
-    contact, contacts, price, CURRENCY, OFFERING_ID, PLANS, PRODUCT_ID, PRODUCT_NAME,
+    contact, contacts, price_info, CURRENCY, OFFERING_ID, PLANS, PRODUCT_ID, PRODUCT_NAME,
 };
 use crate::envelope::{answer, invalid, ok, Answer, Call};
 use crate::fleet::Fleet;
 use crate::state::{SandboxOrder, State, Store, Subscription};
 use crate::time::{date_time, now_ms, DAY_MS, YEAR_MS};
+use crate::users::save_user;
 use crate::{
     CONTACTS_PATH, INSTANCES_PATH, ORDERS_PATH, ORDER_DETAILS_PATH, ORDER_PATH, PLANS_PATH,
     PRICE_PATH, PRODUCT_DETAILS_PATH, PRODUCT_LIST_PATH, SAVE_USER_PATH, TOKEN_PATH,
@@ -433,118 +434,6 @@ fn page_answer(page_no: usize, page_size: usize, total: usize, results: Vec<Valu
         "count": results.len(), "pageNo": page_no, "pageSize": page_size,
         "total": total, "totalPage": total.div_ceil(page_size).max(1), "results": results
     }))
-}
-
-/// Query Subscription Price (10.8): the list price of each plan for one year.
-fn price_info(call: &Call) -> Answer {
-    if call.param("productId") != Some("9") {
-        return invalid(
-            "productId",
-            "productId is required; the sandbox knows Linkus Cloud Service only (productId 9).",
-        );
-    }
-    match call.param("billingCycle") {
-        Some("annually") => {}
-        None | Some("") => return invalid("billingCycle", "billingCycle is required."),
-        Some(_) => {
-            return invalid(
-                "billingCycle",
-                "Linkus Cloud Service is billed annually only.",
-            )
-        }
-    }
-    match call.param("offeringId") {
-        Some(OFFERING_ID) => {}
-        None | Some("") => return invalid("offeringId", "offeringId is required."),
-        Some(other) => {
-            return invalid(
-                "offeringId",
-                &format!(
-                    "offeringId {other} is not an offering of productId 9 (use {OFFERING_ID})."
-                ),
-            )
-        }
-    }
-    let plans: Vec<Value> = PLANS
-        .iter()
-        .map(|(id, name)| {
-            json!({
-                "planId": id, "planName": name, "price": price(*id).unwrap_or(""),
-                "currency": CURRENCY, "billingCycle": "annually"
-            })
-        })
-        .collect();
-    ok(json!({"offeringId": OFFERING_ID, "planList": plans, "serviceList": []}))
-}
-
-/// Create a Subordinate User (6.3): the body is checked, nothing is kept.
-fn save_user(body: &[u8]) -> Answer {
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(body) else {
-        return invalid("body", "The body is not a JSON object.");
-    };
-    let text = |name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    if text("userType") != Some("Customer") {
-        return invalid("userType", "userType is required and must be Customer.");
-    }
-    let email = text("yeastarId").unwrap_or("");
-    let looks_like_email = email
-        .split_once('@')
-        .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'));
-    if !looks_like_email {
-        return invalid(
-            "yeastarId",
-            "yeastarId is required and must be an e-mail address.",
-        );
-    }
-    for field in ["company", "country"] {
-        if text(field).is_none() {
-            return invalid(field, &format!("{field} is required."));
-        }
-    }
-    if text("firstName").is_none() && text("lastName").is_none() {
-        return invalid("firstName", "firstName or lastName is required.");
-    }
-    for field in [
-        "firstName",
-        "lastName",
-        "phoneNumber",
-        "stateProvince",
-        "city",
-        "street",
-        "zipCode",
-        "remark",
-        "taxNum",
-    ] {
-        if !matches!(body.get(field), None | Some(Value::Null | Value::String(_))) {
-            return invalid(field, &format!("{field} must be a string."));
-        }
-    }
-    const TAX_TYPES: [&str; 5] = ["VAT_number", "Tax_ID", "TIN_number", "RUC", "CUIT"];
-    match body.get("taxType") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(kind)) if TAX_TYPES.contains(&kind.as_str()) => {}
-        Some(_) => {
-            return invalid(
-                "taxType",
-                "taxType must be VAT_number, Tax_ID, TIN_number, RUC or CUIT.",
-            )
-        }
-    }
-    if !matches!(
-        body.get("sendUserActivationEmail"),
-        None | Some(Value::Null | Value::Bool(_))
-    ) {
-        return invalid(
-            "sendUserActivationEmail",
-            "sendUserActivationEmail must be a boolean.",
-        );
-    }
-    ok(Value::Bool(true))
 }
 
 #[cfg(test)]

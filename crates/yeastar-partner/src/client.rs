@@ -20,8 +20,9 @@ use crate::model::{
 };
 use crate::outcome::OrderOutcome;
 use crate::paths::*;
+use crate::retry::RetryPolicy;
 use crate::token::{Credentials, MemoryTokenStore, Token, TokenManager, TokenStore};
-use crate::transport::{Method, Observer, RawResponse, Request, RetryPolicy, Transport};
+use crate::transport::{Method, Observer, RawResponse, Request, Transport};
 
 /// The portal's public API host.
 pub const DEFAULT_BASE_URL: &str = "https://openapi.partner.yeastar.com";

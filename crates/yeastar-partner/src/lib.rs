@@ -64,6 +64,7 @@ pub mod model;
 mod money;
 mod outcome;
 pub mod paths;
+mod retry;
 mod secret;
 mod token;
 mod transport;
@@ -80,9 +81,10 @@ pub use model::{
 };
 pub use money::{amount_from_json, Amount, AmountError, Money};
 pub use outcome::{CreatedOrder, OrderOutcome};
+pub use retry::{parse_retry_after, RetryPolicy};
 pub use secret::{Secret, REDACTED};
 pub use token::{account_from_jwt, Credentials, MemoryTokenStore, Token, TokenStore};
 pub use transport::{
-    is_loopback, Body, Exchange, Method, Observer, RawResponse, Request, Resend, RetryPolicy,
-    SentRequest, MAX_BODY, POOL_IDLE,
+    is_loopback, Body, Exchange, Method, Observer, RawResponse, Request, Resend, SentRequest,
+    MAX_BODY, POOL_IDLE,
 };
