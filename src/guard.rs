@@ -349,6 +349,7 @@ mod tests {
             billing_contact_id: Id(2),
             years: 1,
             po_number: None,
+            list_total: None,
             pid: Some(7),
         }
     }

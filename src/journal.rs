@@ -32,6 +32,9 @@ pub struct Intent {
     pub billing_contact_id: Id,
     pub years: u8,
     pub po_number: Option<String>,
+    /// The list-price total quoted before the order (`240.00 USD`), where the portal gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_total: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
 }
@@ -291,6 +294,7 @@ mod tests {
             billing_contact_id: Id(3197218168379846218),
             years: 1,
             po_number: None,
+            list_total: None,
             pid: Some(42),
         }
     }

@@ -247,6 +247,7 @@ async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
             .get("poNumber")
             .and_then(|v| v.as_str())
             .map(str::to_owned),
+        list_total: None,
         pid: Some(std::process::id()),
     };
     let placed = order::place(ctx, &client, &lock, &ledger, intent, body, None).await?;

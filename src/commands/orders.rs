@@ -10,7 +10,7 @@ use yeastar_partner::{Client, Id, Order, OrderDetails, OrderState};
 use crate::cli::{OrdersListArgs, OrdersShowArgs};
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
-use crate::journal::{Contents, Entry, Journal};
+use crate::journal::{Contents, Entry, Intent, Journal};
 use crate::output::{clean, format_ms};
 use crate::rawjson;
 
@@ -118,7 +118,7 @@ pub async fn collect_orders(
 }
 
 /// What the journal knows of an order, to fill columns the order list leaves empty.
-fn journal_facts(contents: &Contents, order_no: &str) -> Option<(String, u8, Option<String>)> {
+fn journal_facts(contents: &Contents, order_no: &str) -> Option<Intent> {
     let id = contents.entries.iter().find_map(|entry| match entry {
         Entry::Outcome(o) | Entry::Reconciled(o) if o.order_no.as_deref() == Some(order_no) => {
             Some(o.id.clone())
@@ -126,11 +126,7 @@ fn journal_facts(contents: &Contents, order_no: &str) -> Option<(String, u8, Opt
         _ => None,
     })?;
     contents.entries.iter().find_map(|entry| match entry {
-        Entry::Intent(intent) if intent.id == id => Some((
-            intent.plan_name.clone(),
-            intent.years,
-            intent.po_number.clone(),
-        )),
+        Entry::Intent(intent) if intent.id == id => Some(intent.clone()),
         _ => None,
     })
 }
@@ -186,27 +182,36 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
                     .order_no
                     .as_deref()
                     .and_then(|no| journal_facts(&journal, no));
-                let amount = o.amount.map(|amount| match &o.currency_code {
-                    Some(currency) => format!("{amount} {currency}"),
-                    None => amount.to_string(),
-                });
+                // The list's own amount; else the list price this run quoted, marked as such.
+                let amount = o
+                    .amount
+                    .map(|amount| match &o.currency_code {
+                        Some(currency) => format!("{amount} {currency}"),
+                        None => amount.to_string(),
+                    })
+                    .or_else(|| {
+                        facts
+                            .as_ref()
+                            .and_then(|f| f.list_total.as_ref())
+                            .map(|total| format!("{total} (list)"))
+                    });
                 vec![
                     o.created_ms().map(format_ms).unwrap_or_default(),
                     o.order_no.clone().unwrap_or_default(),
                     o.product_no.clone().unwrap_or_default(),
                     o.plan_name
                         .clone()
-                        .or_else(|| facts.as_ref().map(|f| f.0.clone()))
+                        .or_else(|| facts.as_ref().map(|f| f.plan_name.clone()))
                         .unwrap_or_default(),
                     o.multi_cycle
-                        .or(facts.as_ref().map(|f| f.1))
+                        .or(facts.as_ref().map(|f| f.years))
                         .map(|y| y.to_string())
                         .unwrap_or_default(),
                     amount.unwrap_or_default(),
                     o.order_status.clone().unwrap_or_default(),
                     o.po_number
                         .clone()
-                        .or_else(|| facts.and_then(|f| f.2))
+                        .or_else(|| facts.and_then(|f| f.po_number))
                         .unwrap_or_default(),
                 ]
             })

@@ -87,6 +87,7 @@ impl Choice {
             billing_contact_id: self.contact.billing_contact_id,
             years: self.years,
             po_number: self.po_number.clone(),
+            list_total: self.quote.total().map(|total| total.to_string()),
             pid: Some(std::process::id()),
         }
     }
