@@ -4,10 +4,12 @@
 mod common;
 
 mod auth;
+mod batch;
 mod faults;
 mod foundation;
 mod orders;
 mod purchase;
+mod renew_switch;
 mod sandbox;
 #[cfg(unix)]
 mod wizard;
