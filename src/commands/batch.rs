@@ -14,6 +14,7 @@ mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, Result};
 use futures_util::StreamExt;
@@ -58,6 +59,7 @@ pub struct Checked {
 }
 
 /// How a row ended.
+#[derive(Clone)]
 pub struct RowResult {
     pub line: usize,
     pub columns: Vec<(String, serde_json::Value)>,
@@ -106,7 +108,7 @@ pub async fn run(
     let client = ctx.client()?;
     let locks = LockDir::locate()?;
     let checked = check_all(ctx, &client, &locks, operation, &args, parsed.rows).await?;
-    let mut results: Vec<RowResult> = parsed.invalid.iter().map(invalid_result).collect();
+    let results: Vec<RowResult> = parsed.invalid.iter().map(invalid_result).collect();
 
     report::summary(ctx, operation, &file, &checked, &parsed.invalid);
     if let Some(cap) = &args.common.max_total {
@@ -131,10 +133,66 @@ pub async fn run(
             return Ok(ExitStatus::Failed(Kind::Cancelled));
         }
     }
-    results.extend(buy_all(ctx, &client, &locks, operation, checked, args.batch.jobs).await);
+    // A signal during the orders still prints every row: those ended, the rest as they are.
+    let done = Arc::new(Mutex::new(results));
+    ctx.on_interrupt(Some(interrupt_report(
+        &checked,
+        done.clone(),
+        parsed.header.clone(),
+        args.batch.results.clone(),
+    )));
+    buy_all(
+        ctx,
+        &client,
+        &locks,
+        operation,
+        checked,
+        args.batch.jobs,
+        &done,
+    )
+    .await;
+    ctx.on_interrupt(None);
+    let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
     results.sort_by_key(|r| r.line);
     report::results(ctx, &parsed.header, &results, args.batch.results.as_deref())?;
     Ok(exit_status(&results))
+}
+
+/// What an interrupted batch prints: the rows that ended, then each other row as unknown
+/// (its order was on the wire) or not sent.
+fn interrupt_report(
+    checked: &[Checked],
+    done: Arc<Mutex<Vec<RowResult>>>,
+    header: Vec<String>,
+    file: Option<PathBuf>,
+) -> crate::context::InterruptReport {
+    let rows: Vec<Row> = checked.iter().map(|c| c.row.clone()).collect();
+    Box::new(move |ctx, kind, in_flight| {
+        let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
+        for row in rows {
+            if results.iter().any(|r| r.line == row.line) {
+                continue;
+            }
+            let on_the_wire = in_flight.iter().any(|sn| sn.eq_ignore_ascii_case(&row.sn));
+            let (outcome, message) = if on_the_wire {
+                ("unknown", "interrupted while its order was being sent: check with `linkus orders reconcile` before ordering again")
+            } else {
+                ("not sent", "not started: the run was interrupted")
+            };
+            results.push(result(
+                &row,
+                outcome,
+                None,
+                None,
+                message.to_owned(),
+                Some(kind),
+            ));
+        }
+        results.sort_by_key(|r| r.line);
+        // Best effort: the signal's exit code and the journal say the rest.
+        let _ = report::results(ctx, &header, &results, file.as_deref());
+        true
+    })
 }
 
 /// The file's text, or stdin's for `-`.
@@ -414,7 +472,8 @@ fn missing_value(operation: Operation, args: &OrderArgs) -> Option<String> {
 }
 
 /// The buy phase: `jobs` orders at a time, each under every rule of a single order; no new
-/// order once one's outcome is unknown or the portal fails.
+/// order once one's outcome is unknown or the portal fails. Each row's result goes to `done`
+/// as it ends.
 async fn buy_all(
     ctx: &Context,
     client: &Client,
@@ -422,7 +481,8 @@ async fn buy_all(
     operation: Operation,
     checked: Vec<Checked>,
     jobs: u8,
-) -> Vec<RowResult> {
+    done: &Mutex<Vec<RowResult>>,
+) {
     let stop = AtomicBool::new(false);
     let to_buy = checked
         .iter()
@@ -464,11 +524,13 @@ async fn buy_all(
                     result(&row, outcome, None, None, message, Some(kind))
                 }
             };
-            result
+            if let Ok(mut done) = done.lock() {
+                done.push(result);
+            }
         })
         .buffer_unordered(usize::from(jobs.max(1)))
-        .collect()
-        .await
+        .collect::<Vec<()>>()
+        .await;
 }
 
 fn result(

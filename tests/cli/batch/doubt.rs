@@ -367,4 +367,104 @@ mod killed {
         assert_eq!(per_sn.keys().cloned().collect::<Vec<_>>(), sns);
         assert!(per_sn.values().all(|n| *n == 1), "{per_sn:?}");
     }
+
+    #[test]
+    fn sigterm_during_a_batch_still_prints_every_row_and_writes_the_results() {
+        let env = TestEnv::new();
+        let (_serve, url) = serve(&env, 100);
+        let store = linkus_sandbox::Store::new(&env.data_dir().join("sandbox"));
+        let sns = fleet(30);
+        let from = file(&env, "fleet.csv", &csv_of(&sns));
+        let results = env.dir.path().join("results.csv");
+        let child = linkus(&env)
+            .env("LINKUS_BASE_URL", &url)
+            .env("LINKUS_CLIENT_ID", "any-id")
+            .env("LINKUS_CLIENT_SECRET", "any-secret-at-all")
+            .args(batch_args(&from))
+            .args([
+                "--jobs",
+                "2",
+                "--json",
+                "--results",
+                &results.display().to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while store.load().orders.len() < 5 {
+            assert!(Instant::now() < deadline, "no orders");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        let run = Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+
+        assert_eq!(run.code, 143, "{}", run.stderr);
+        assert!(run.stderr.contains("Interrupted"), "{}", run.stderr);
+        assert!(
+            !run.stderr.contains('\u{1b}'),
+            "no terminal codes without a terminal: {:?}",
+            run.stderr
+        );
+        // A list of outcomes is printed whatever the exit code: every row, once.
+        let rows = run.json();
+        let rows = rows.as_array().unwrap();
+        assert_eq!(rows.len(), 30, "{}", run.stdout);
+        let placed: BTreeMap<String, String> = store
+            .load()
+            .orders
+            .into_iter()
+            .map(|o| (o.product_no, o.order_no))
+            .collect();
+        let mut in_doubt = 0;
+        for (row, sn) in rows.iter().zip(&sns) {
+            assert_eq!(row["sn"], sn.as_str());
+            match row["outcome"].as_str().unwrap() {
+                "bought" => assert_eq!(
+                    Some(&row["orderNo"]),
+                    placed.get(sn).map(|n| serde_json::json!(n)).as_ref(),
+                    "{row}"
+                ),
+                "unknown" => {
+                    in_doubt += 1;
+                    assert!(
+                        row["message"]
+                            .as_str()
+                            .unwrap()
+                            .contains("orders reconcile"),
+                        "{row}"
+                    );
+                }
+                "not sent" => assert!(!placed.contains_key(sn), "{row}"),
+                other => panic!("{other}: {row}"),
+            }
+        }
+        assert!(in_doubt <= 2, "at most --jobs orders were on the wire");
+        assert!(
+            rows.iter().any(|r| r["outcome"] == "not sent"),
+            "stopped halfway"
+        );
+        let written = std::fs::read_to_string(&results).unwrap();
+        assert_eq!(written.lines().count(), 31, "{written}");
+        assert!(
+            written.starts_with("sn,outcome,orderNo,orderStatus,message\n"),
+            "{written}"
+        );
+        // The orders on the wire are journaled as unknown: a rerun waits for reconcile.
+        let unknown = env
+            .journal_lines()
+            .iter()
+            .filter(|l| l["outcome"] == "unknown")
+            .count();
+        assert_eq!(unknown, in_doubt);
+    }
 }
