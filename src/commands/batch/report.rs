@@ -57,20 +57,23 @@ pub fn summary(
         .iter()
         .filter(|c| matches!(c.verdict, Verdict::Already { .. }))
         .count();
-    let refused: Vec<(usize, &str, String)> = checked
+    let mut refused: Vec<(usize, String, String)> = checked
         .iter()
         .filter_map(|c| match &c.verdict {
             Verdict::Refused { message, .. } => {
-                Some((c.row.line, c.row.sn.as_str(), message.clone()))
+                Some((c.row.line, c.row.sn.clone(), message.clone()))
             }
             _ => None,
         })
-        .chain(
-            invalid
-                .iter()
-                .map(|i| (i.line, "", format!("invalid: {}", i.reason))),
-        )
+        .chain(invalid.iter().map(|i| {
+            (
+                i.line,
+                super::input_sn(&i.columns),
+                format!("invalid: {}", i.reason),
+            )
+        }))
         .collect();
+    refused.sort_by_key(|(line, ..)| *line);
     let style = &ctx.out.style;
     let mut text = format!(
         "\n{} {} for {} row{} of {}\n",
