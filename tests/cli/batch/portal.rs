@@ -4,7 +4,7 @@
 //! tests of issue 12 need: the n-th order created and then its connection reset before the
 //! answer; reads slowed down; one 429 with `Retry-After` on the plans.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -45,7 +45,6 @@ pub struct Faults {
 pub struct FakePortal {
     faults: Faults,
     started: Instant,
-    order_requests: AtomicUsize,
     throttled: AtomicBool,
     pub orders: Mutex<Vec<PortalOrder>>,
     pub arrivals: Mutex<Vec<Arrival>>,
@@ -74,7 +73,6 @@ impl FakePortal {
         let portal = Arc::new(FakePortal {
             faults,
             started: Instant::now(),
-            order_requests: AtomicUsize::new(0),
             throttled: AtomicBool::new(false),
             orders: Mutex::new(Vec::new()),
             arrivals: Mutex::new(Vec::new()),
@@ -146,14 +144,19 @@ impl FakePortal {
     }
 
     fn create_order(&self, request: &RawRequest) -> Reply {
-        let n = self.order_requests.fetch_add(1, Ordering::SeqCst) + 1;
         let sn = crate::batch::ordered_sn(&request.body);
-        let order_no = format!("LR{:019}", 3206190457467700000u64 + n as u64);
-        self.orders.lock().unwrap().push(PortalOrder {
-            sn: sn.clone(),
-            order_no: order_no.clone(),
-            create_ms: now_ms(),
-        });
+        // Numbered and kept under one lock: the n-th order is the n-th in the list.
+        let (n, order_no) = {
+            let mut orders = self.orders.lock().unwrap();
+            let n = orders.len() + 1;
+            let order_no = format!("LR{:019}", 3206190457467700000u64 + n as u64);
+            orders.push(PortalOrder {
+                sn: sn.clone(),
+                order_no: order_no.clone(),
+                create_ms: now_ms(),
+            });
+            (n, order_no)
+        };
         if self.faults.reset_order == Some(n) {
             // Created, and then the connection drops before any answer.
             return Reply::Reset;
