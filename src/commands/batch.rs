@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, Result};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::OnceCell;
 use yeastar_partner::{
     BillingContact, Client, Error as PortalError, Operation, OrderOutcome, OrderState, Phase,
@@ -35,6 +35,11 @@ use crate::order::{self, Ledger};
 use crate::prompt::{self, Progress};
 use crate::quote::{self, Offerings};
 use input::{Invalid, Row};
+
+/// The account's billing contacts, asked for once and awaited by every row.
+type Contacts<'a> = futures_util::future::Shared<
+    futures_util::future::BoxFuture<'a, Result<Arc<Vec<BillingContact>>, PortalError>>,
+>;
 
 /// Rows checked at once in the check phase.
 const CHECKS_AT_ONCE: usize = 16;
@@ -266,21 +271,30 @@ async fn check_all(
     let offerings = Offerings::new(&ctx.dirs.cache);
     let remembered = offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID);
     let prices: OnceCell<Option<PriceList>> = OnceCell::new();
-    let (contacts, _) = tokio::join!(client.billing_contacts(), async {
+    // Contacts and (with a remembered offering) the price are asked for alongside the first
+    // rows, not before them: no round trip of their own. Shared, so that they are asked once.
+    let contacts = client
+        .billing_contacts()
+        .map(|listed| listed.map(Arc::new))
+        .boxed()
+        .shared();
+    let price = async {
         if let Some(offering) = &remembered {
             let _ = prices.get_or_init(|| fetch_prices(client, offering)).await;
         }
-    });
-    let contacts = contacts.context("Could not list the billing contacts")?;
+    };
+    let shared = async {
+        tokio::join!(price, contacts.clone());
+    };
     let progress = Progress::start(
         crate::commands::purchase::spinner_allowed(ctx),
         rows.len() as u64,
         "rows checked",
     );
     let total = rows.len();
-    let checked: Vec<Checked> = futures_util::stream::iter(rows)
+    let rows = futures_util::stream::iter(rows)
         .map(|row| {
-            let contacts = &contacts;
+            let contacts = contacts.clone();
             let prices = &prices;
             let progress = &progress;
             let offerings = &offerings;
@@ -294,9 +308,13 @@ async fn check_all(
             }
         })
         .buffered(CHECKS_AT_ONCE)
-        .collect()
-        .await;
+        .collect::<Vec<Checked>>();
+    let ((), checked) = tokio::join!(shared, rows);
     drop(progress);
+    // Rows checked without contacts are moot: the batch stops here, as one purchase would.
+    contacts
+        .await
+        .context("Could not list the billing contacts")?;
     debug_assert_eq!(checked.len(), total);
     Ok(checked)
 }
@@ -341,7 +359,7 @@ async fn check_row(
     operation: Operation,
     args: &OrderArgs,
     row: &Row,
-    contacts: &[BillingContact],
+    contacts: Contacts<'_>,
     prices: &OnceCell<Option<PriceList>>,
     offerings: &Offerings,
 ) -> Verdict {
@@ -355,11 +373,15 @@ async fn check_row(
     if let Some(block) = history.block(operation, now, None, None) {
         return blocked(block);
     }
-    let (offer, subscription, looked_up) = tokio::join!(
+    let (offer, subscription, looked_up, contacts) = tokio::join!(
         client.offer(LINKUS_PRODUCT_ID, sn),
         client.subscription(LINKUS_PRODUCT_ID, sn),
         order::look_up_open(ctx, client, &ledger, &mut history),
+        contacts,
     );
+    let Ok(contacts) = contacts else {
+        return refused(Kind::Network, "the billing contacts could not be listed");
+    };
     if let Some(block) = history.block(operation, now, None, Some(&looked_up)) {
         return blocked(block);
     }

@@ -94,6 +94,46 @@ async fn the_check_phase_sends_nothing_that_costs_money_and_reads_contacts_and_p
 }
 
 #[tokio::test]
+async fn a_batch_whose_billing_contacts_cannot_be_listed_orders_nothing_and_asks_once() {
+    let server = portal_taking_orders().await;
+    respond(
+        &server,
+        "GET",
+        CONTACTS_PATH,
+        rejection(
+            403,
+            "access_denied",
+            "No access to billing contacts.",
+            "req-c-403",
+        ),
+    )
+    .await;
+    let env = TestEnv::new();
+    let from = file(&env, "fleet.csv", &csv_of(&fleet(20)));
+    let run = run(env
+        .portal_cmd(&server.uri())
+        .args(batch_args(&from))
+        .arg("--json"));
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let error = &run.json()["error"];
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("Could not list the billing contacts"),
+        "{error}"
+    );
+    assert_eq!(error["requestId"], "req-c-403");
+    assert_eq!(
+        count(&server, "GET", CONTACTS_PATH).await,
+        1,
+        "asked once for the batch"
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+    assert!(env.journal_lines().is_empty());
+}
+
+#[tokio::test]
 async fn dry_run_prints_every_row_with_the_body_it_would_send() {
     let server = portal_taking_orders().await;
     let env = TestEnv::new();
