@@ -140,7 +140,7 @@ pub async fn run(
     }
     // A signal during the orders still prints every row: those ended, the rest as they are.
     let done = Arc::new(Mutex::new(results));
-    ctx.on_interrupt(Some(interrupt_report(
+    ctx.on_interrupt(Some(report::interrupted(
         &checked,
         done.clone(),
         parsed.header.clone(),
@@ -161,43 +161,6 @@ pub async fn run(
     results.sort_by_key(|r| r.line);
     report::results(ctx, &parsed.header, &results, args.batch.results.as_deref())?;
     Ok(exit_status(&results))
-}
-
-/// What an interrupted batch prints: the rows that ended, then each other row as unknown
-/// (its order was on the wire) or not sent.
-fn interrupt_report(
-    checked: &[Checked],
-    done: Arc<Mutex<Vec<RowResult>>>,
-    header: Vec<String>,
-    file: Option<PathBuf>,
-) -> crate::context::InterruptReport {
-    let rows: Vec<Row> = checked.iter().map(|c| c.row.clone()).collect();
-    Box::new(move |ctx, kind, in_flight| {
-        let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
-        for row in rows {
-            if results.iter().any(|r| r.line == row.line) {
-                continue;
-            }
-            let on_the_wire = in_flight.iter().any(|sn| sn.eq_ignore_ascii_case(&row.sn));
-            let (outcome, message) = if on_the_wire {
-                ("unknown", "interrupted while its order was being sent: check with `linkus orders reconcile` before ordering again")
-            } else {
-                ("not sent", "not started: the run was interrupted")
-            };
-            results.push(result(
-                &row,
-                outcome,
-                None,
-                None,
-                message.to_owned(),
-                Some(kind),
-            ));
-        }
-        results.sort_by_key(|r| r.line);
-        // Best effort: the signal's exit code and the journal say the rest.
-        let _ = report::results(ctx, &header, &results, file.as_deref());
-        true
-    })
 }
 
 /// The file's text, or stdin's for `-`.
@@ -284,7 +247,7 @@ async fn check_all(
         }
     };
     let shared = async {
-        tokio::join!(price, contacts.clone());
+        let ((), _) = tokio::join!(price, contacts.clone());
     };
     let progress = Progress::start(
         crate::commands::purchase::spinner_allowed(ctx),
@@ -555,7 +518,7 @@ async fn buy_all(
         .await;
 }
 
-fn result(
+pub(crate) fn result(
     row: &Row,
     outcome: &'static str,
     order_no: Option<String>,

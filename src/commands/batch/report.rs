@@ -1,7 +1,9 @@
 //! What a batch shows: the summary before the confirmation, the dry run, a line per row while
 //! ordering, and the results (stdout, and `--results FILE` as CSV).
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, Result};
 use serde::ser::{Error as _, SerializeSeq};
@@ -9,7 +11,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use yeastar_partner::{Money, Operation};
 
-use super::input::Invalid;
+use super::input::{Invalid, Row};
 use super::{Checked, RowResult, Verdict};
 use crate::commands::purchase::summary::request_json;
 use crate::context::Context;
@@ -248,6 +250,41 @@ pub fn dry_run(ctx: &Context, checked: &[Checked], invalid: &[Invalid]) -> Resul
     }
     ctx.out.print(&text)?;
     Ok(())
+}
+
+/// What an interrupted batch prints: the rows that ended, then each other row as unknown
+/// (its order was on the wire) or not sent.
+pub fn interrupted(
+    checked: &[Checked],
+    done: Arc<Mutex<Vec<RowResult>>>,
+    header: Vec<String>,
+    file: Option<PathBuf>,
+) -> crate::context::InterruptReport {
+    let rows: Vec<Row> = checked.iter().map(|c| c.row.clone()).collect();
+    Box::new(move |ctx, kind, in_flight| {
+        let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
+        let ended: HashSet<usize> = results.iter().map(|r| r.line).collect();
+        for row in rows.iter().filter(|row| !ended.contains(&row.line)) {
+            let on_the_wire = in_flight.iter().any(|sn| sn.eq_ignore_ascii_case(&row.sn));
+            let (outcome, message) = if on_the_wire {
+                ("unknown", "interrupted while its order was being sent: check with `linkus orders reconcile` before ordering again")
+            } else {
+                ("not sent", "not started: the run was interrupted")
+            };
+            results.push(super::result(
+                row,
+                outcome,
+                None,
+                None,
+                message.to_owned(),
+                Some(kind),
+            ));
+        }
+        results.sort_by_key(|r| r.line);
+        // Best effort: the signal's exit code and the journal say the rest.
+        let _ = self::results(ctx, &header, &results, file.as_deref());
+        true
+    })
 }
 
 /// One line on stderr for a row as it ends, when no progress bar is shown.
