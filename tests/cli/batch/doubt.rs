@@ -50,7 +50,7 @@ fn stop_on_doubt_a_dropped_seventh_order_stops_the_batch_and_its_row_stays_block
     let counts = outcome_counts(&first);
     assert_eq!(
         sns_with(&first, "unknown"),
-        [seventh.sn.clone()],
+        [seventh.sn.as_str()],
         "{counts:?}"
     );
     // Exactly one order per row that was sent; no SN twice.
@@ -106,7 +106,7 @@ fn stop_on_doubt_a_dropped_seventh_order_stops_the_batch_and_its_row_stays_block
     // 2. A rerun before reconciling: the unknown row stays blocked, nothing is sent for it.
     let blocked = run(&mut batch());
     assert_eq!(blocked.code, 9, "{}", blocked.stderr);
-    assert_eq!(sns_with(&blocked, "blocked"), [seventh.sn.clone()]);
+    assert_eq!(sns_with(&blocked, "blocked"), [seventh.sn.as_str()]);
     assert!(portal.orders_per_sn().values().all(|n| *n == 1));
     let after_blocked = portal.orders().len();
     assert_eq!(after_blocked, 100, "the rest was bought");

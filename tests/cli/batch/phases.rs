@@ -282,7 +282,7 @@ async fn another_run_ordering_for_an_sn_blocks_that_row_and_nothing_is_sent_twic
     );
     let message = batch.json()[1]["message"].as_str().unwrap().to_owned();
     assert!(
-        message.contains(&format!("Another linkus (pid "))
+        message.contains("Another linkus (pid ")
             && message.contains(&format!("is ordering for SN {other}")),
         "{message}"
     );
