@@ -55,7 +55,7 @@ fn run(cli: Cli) -> ExitCode {
         let mut signals = Signals::register()?;
         tokio::select! {
             result = commands::dispatch(&ctx, cli.command) => result,
-            signal = signals.recv() => Err(interrupted(&ctx, &terminal, signal)),
+            signal = signals.recv() => interrupted(&ctx, &terminal, signal),
         }
     });
     // The embedded sandbox, a prompt's thread and any stuck request are dropped with the
@@ -111,34 +111,38 @@ impl Signals {
 }
 
 /// A signal ended the run: the terminal is put back, and an order on the wire is journaled
-/// as unknown and said so.
-fn interrupted(ctx: &Context, terminal: &Terminal, signal: Signal) -> anyhow::Error {
+/// as unknown and said so. A command whose result is a list (a batch) prints it so far.
+fn interrupted(ctx: &Context, terminal: &Terminal, signal: Signal) -> anyhow::Result<ExitStatus> {
     terminal.restore();
     let kind = Kind::Interrupted(signal);
     let in_flight = ctx.take_in_flight();
-    if in_flight.is_empty() {
+    let sns: Vec<String> = in_flight.iter().map(|order| order.sn.clone()).collect();
+    let now = ctx.now_rfc3339();
+    let said: Vec<String> = in_flight
+        .into_iter()
+        .map(|order| order.interrupted(&now))
+        .collect();
+    let failure = if said.is_empty() {
         let message = if ctx.placed_an_order() {
             "Interrupted."
         } else {
             "Interrupted; nothing was bought."
         };
-        return Failure::new(kind, message).into();
-    }
-    let now = ctx.now_rfc3339();
-    let sns: Vec<String> = in_flight.iter().map(|order| order.sn.clone()).collect();
-    let said: Vec<String> = in_flight
-        .into_iter()
-        .map(|order| order.interrupted(&now))
-        .collect();
-    let check = match sns.as_slice() {
-        [sn] => format!("`linkus orders list --sn {sn}`"),
-        _ => "`linkus orders list`".to_owned(),
-    };
-    Failure::new(kind, said.join("\n"))
-        .hint(format!(
+        Failure::new(kind, message)
+    } else {
+        let check = match sns.as_slice() {
+            [sn] => format!("`linkus orders list --sn {sn}`"),
+            _ => "`linkus orders list`".to_owned(),
+        };
+        Failure::new(kind, said.join("\n")).hint(format!(
             "Check with {check} (or `linkus orders reconcile`) before you order again."
         ))
-        .into()
+    };
+    if ctx.report_interrupted(kind, &sns) {
+        ctx.out.report(failure);
+        return Ok(ExitStatus::Failed(kind));
+    }
+    Err(failure.into())
 }
 
 /// Prints a failure (text on stderr, and the JSON error object with `--json`) and returns the

@@ -81,7 +81,13 @@ pub struct Context {
     observers: Vec<Arc<dyn Observer>>,
     /// An order request left during this run.
     placed: std::sync::atomic::AtomicBool,
+    /// What a command whose result is a list prints if a signal ends it early.
+    interrupt_report: Mutex<Option<InterruptReport>>,
 }
+
+/// Prints a command's result so far when a signal ends the run (a batch's rows), given the
+/// signal's kind and the SNs whose orders were on the wire; true when it printed.
+pub type InterruptReport = Box<dyn FnOnce(&Context, crate::error::Kind, &[String]) -> bool + Send>;
 
 impl Context {
     pub fn new(global: GlobalArgs, out: Output) -> Result<Self> {
@@ -124,6 +130,7 @@ impl Context {
             in_flight: Mutex::new(Vec::new()),
             observers,
             placed: std::sync::atomic::AtomicBool::new(false),
+            interrupt_report: Mutex::new(None),
         })
     }
 
@@ -266,6 +273,23 @@ impl Context {
         if let Ok(mut list) = self.in_flight.lock() {
             list.retain(|order| order.entry != entry);
         }
+    }
+
+    /// Sets (or with `None` clears) what to print if a signal ends the run now.
+    pub fn on_interrupt(&self, report: Option<InterruptReport>) {
+        if let Ok(mut slot) = self.interrupt_report.lock() {
+            *slot = report;
+        }
+    }
+
+    /// Prints the result so far, if the command left a way to; true when it did.
+    pub fn report_interrupted(&self, kind: crate::error::Kind, in_flight: &[String]) -> bool {
+        let report = self
+            .interrupt_report
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take());
+        report.is_some_and(|report| report(self, kind, in_flight))
     }
 
     /// Whether an order request left during this run.

@@ -6,7 +6,7 @@
 //! closed, and a signal is handled at once (the terminal is restored, an order in flight is
 //! journaled) instead of after the next key.
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -261,7 +261,10 @@ impl Terminal {
                 saved,
             );
         }
-        let _ = console::Term::stderr().show_cursor();
+        // Only a terminal takes the escape code; a log file would keep it as noise.
+        if io::stderr().is_terminal() {
+            let _ = console::Term::stderr().show_cursor();
+        }
         end_prompt_line();
     }
 }

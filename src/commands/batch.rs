@@ -14,9 +14,10 @@ mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, Result};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::OnceCell;
 use yeastar_partner::{
     BillingContact, Client, Error as PortalError, Operation, OrderOutcome, OrderState, Phase,
@@ -33,6 +34,11 @@ use crate::order::{self, Ledger};
 use crate::prompt::{self, Progress};
 use crate::quote::{self, Offerings};
 use input::{Invalid, Row};
+
+/// The account's billing contacts, asked for once and awaited by every row.
+type Contacts<'a> = futures_util::future::Shared<
+    futures_util::future::BoxFuture<'a, Result<Arc<Vec<BillingContact>>, PortalError>>,
+>;
 
 /// Rows checked at once in the check phase.
 const CHECKS_AT_ONCE: usize = 16;
@@ -57,6 +63,7 @@ pub struct Checked {
 }
 
 /// How a row ended.
+#[derive(Clone)]
 pub struct RowResult {
     pub line: usize,
     pub columns: Vec<(String, serde_json::Value)>,
@@ -105,7 +112,7 @@ pub async fn run(
     let client = ctx.client()?;
     let locks = LockDir::locate()?;
     let checked = check_all(ctx, &client, &locks, operation, &args, parsed.rows).await?;
-    let mut results: Vec<RowResult> = parsed.invalid.iter().map(invalid_result).collect();
+    let results: Vec<RowResult> = parsed.invalid.iter().map(invalid_result).collect();
 
     report::summary(ctx, operation, &file, &checked, &parsed.invalid);
     if let Some(cap) = &args.common.max_total {
@@ -130,7 +137,26 @@ pub async fn run(
             return Ok(ExitStatus::Failed(Kind::Cancelled));
         }
     }
-    results.extend(buy_all(ctx, &client, &locks, operation, checked, args.batch.jobs).await);
+    // A signal during the orders still prints every row: those ended, the rest as they are.
+    let done = Arc::new(Mutex::new(results));
+    ctx.on_interrupt(Some(report::interrupted(
+        &checked,
+        done.clone(),
+        parsed.header.clone(),
+        args.batch.results.clone(),
+    )));
+    buy_all(
+        ctx,
+        &client,
+        &locks,
+        operation,
+        checked,
+        args.batch.jobs,
+        &done,
+    )
+    .await;
+    ctx.on_interrupt(None);
+    let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
     results.sort_by_key(|r| r.line);
     report::results(ctx, &parsed.header, &results, args.batch.results.as_deref())?;
     Ok(exit_status(&results))
@@ -207,21 +233,30 @@ async fn check_all(
     let offerings = Offerings::new(&ctx.dirs.cache);
     let remembered = offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID);
     let prices: OnceCell<Option<PriceList>> = OnceCell::new();
-    let (contacts, _) = tokio::join!(client.billing_contacts(), async {
+    // Contacts and (with a remembered offering) the price are asked for alongside the first
+    // rows, not before them: no round trip of their own. Shared, so that they are asked once.
+    let contacts = client
+        .billing_contacts()
+        .map(|listed| listed.map(Arc::new))
+        .boxed()
+        .shared();
+    let price = async {
         if let Some(offering) = &remembered {
             let _ = prices.get_or_init(|| fetch_prices(client, offering)).await;
         }
-    });
-    let contacts = contacts.context("Could not list the billing contacts")?;
+    };
+    let shared = async {
+        let ((), _) = tokio::join!(price, contacts.clone());
+    };
     let progress = Progress::start(
         crate::commands::purchase::spinner_allowed(ctx),
         rows.len() as u64,
         "rows checked",
     );
     let total = rows.len();
-    let checked: Vec<Checked> = futures_util::stream::iter(rows)
+    let rows = futures_util::stream::iter(rows)
         .map(|row| {
-            let contacts = &contacts;
+            let contacts = contacts.clone();
             let prices = &prices;
             let progress = &progress;
             let offerings = &offerings;
@@ -235,9 +270,13 @@ async fn check_all(
             }
         })
         .buffered(CHECKS_AT_ONCE)
-        .collect()
-        .await;
+        .collect::<Vec<Checked>>();
+    let ((), checked) = tokio::join!(shared, rows);
     drop(progress);
+    // Rows checked without contacts are moot: the batch stops here, as one purchase would.
+    contacts
+        .await
+        .context("Could not list the billing contacts")?;
     debug_assert_eq!(checked.len(), total);
     Ok(checked)
 }
@@ -282,7 +321,7 @@ async fn check_row(
     operation: Operation,
     args: &OrderArgs,
     row: &Row,
-    contacts: &[BillingContact],
+    contacts: Contacts<'_>,
     prices: &OnceCell<Option<PriceList>>,
     offerings: &Offerings,
 ) -> Verdict {
@@ -296,11 +335,15 @@ async fn check_row(
     if let Some(block) = history.block(operation, now, None, None) {
         return blocked(block);
     }
-    let (offer, subscription, looked_up) = tokio::join!(
+    let (offer, subscription, looked_up, contacts) = tokio::join!(
         client.offer(LINKUS_PRODUCT_ID, sn),
         client.subscription(LINKUS_PRODUCT_ID, sn),
         order::look_up_open(ctx, client, &ledger, &mut history),
+        contacts,
     );
+    let Ok(contacts) = contacts else {
+        return refused(Kind::Network, "the billing contacts could not be listed");
+    };
     if let Some(block) = history.block(operation, now, None, Some(&looked_up)) {
         return blocked(block);
     }
@@ -413,7 +456,8 @@ fn missing_value(operation: Operation, args: &OrderArgs) -> Option<String> {
 }
 
 /// The buy phase: `jobs` orders at a time, each under every rule of a single order; no new
-/// order once one's outcome is unknown or the portal fails.
+/// order once one's outcome is unknown or the portal fails. Each row's result goes to `done`
+/// as it ends.
 async fn buy_all(
     ctx: &Context,
     client: &Client,
@@ -421,7 +465,8 @@ async fn buy_all(
     operation: Operation,
     checked: Vec<Checked>,
     jobs: u8,
-) -> Vec<RowResult> {
+    done: &Mutex<Vec<RowResult>>,
+) {
     let stop = AtomicBool::new(false);
     let to_buy = checked
         .iter()
@@ -463,14 +508,16 @@ async fn buy_all(
                     result(&row, outcome, None, None, message, Some(kind))
                 }
             };
-            result
+            if let Ok(mut done) = done.lock() {
+                done.push(result);
+            }
         })
         .buffer_unordered(usize::from(jobs.max(1)))
-        .collect()
-        .await
+        .collect::<Vec<()>>()
+        .await;
 }
 
-fn result(
+pub(crate) fn result(
     row: &Row,
     outcome: &'static str,
     order_no: Option<String>,

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod batch;
 mod capture;
 mod doctor;
 mod faults;
@@ -16,6 +17,7 @@ mod prices;
 #[cfg(unix)]
 mod prompts;
 mod purchase;
+mod renew_switch;
 mod sandbox;
 mod shapes;
 mod subscriptions;

@@ -45,6 +45,10 @@ pub struct Parsed {
 pub enum FileError {
     #[error("the file is empty")]
     Empty,
+    #[error("it has no rows")]
+    NoRows,
+    #[error("line {line}: not CSV or JSON text (it holds a NUL byte: a spreadsheet or another binary file?)")]
+    NotText { line: usize },
     #[error("line {line}: {reason}")]
     Syntax { line: usize, reason: String },
     #[error("there is no `sn` column (or `productNo`)")]
@@ -75,13 +79,19 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
     if trimmed.is_empty() {
         return Err(FileError::Empty);
     }
+    // CSV takes almost any text as one odd column; a binary file is said to be one.
+    if let Some(offset) = text.find('\0') {
+        return Err(FileError::NotText {
+            line: line_of(text, offset),
+        });
+    }
     let records = match trimmed.as_bytes()[0] {
         b'[' => json_array(text)?,
         b'{' => json_lines(text)?,
         _ => csv_records(text)?,
     };
     if records.is_empty() {
-        return Err(FileError::Empty);
+        return Err(FileError::NoRows);
     }
     let mut parsed = Parsed::default();
     for (_, columns) in &records {
@@ -307,7 +317,12 @@ mod tests {
     #[test]
     fn bad_input_is_reported_with_its_line() {
         assert_eq!(parse("  \n").unwrap_err(), FileError::Empty);
-        assert_eq!(parse("sn\n").unwrap_err(), FileError::Empty);
+        assert_eq!(parse("sn\n").unwrap_err(), FileError::NoRows);
+        assert_eq!(parse("[]").unwrap_err(), FileError::NoRows);
+        assert_eq!(
+            parse("sn\nA1\n\0PK\u{3}\n").unwrap_err(),
+            FileError::NotText { line: 3 }
+        );
         assert_eq!(
             parse("serial,plan\nA1,x\n").unwrap_err(),
             FileError::NoSnColumn

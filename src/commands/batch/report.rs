@@ -1,13 +1,17 @@
 //! What a batch shows: the summary before the confirmation, the dry run, a line per row while
 //! ordering, and the results (stdout, and `--results FILE` as CSV).
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, Result};
+use serde::ser::{Error as _, SerializeSeq};
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 use yeastar_partner::{Money, Operation};
 
-use super::input::Invalid;
+use super::input::{Invalid, Row};
 use super::{Checked, RowResult, Verdict};
 use crate::commands::purchase::summary::request_json;
 use crate::context::Context;
@@ -57,20 +61,23 @@ pub fn summary(
         .iter()
         .filter(|c| matches!(c.verdict, Verdict::Already { .. }))
         .count();
-    let refused: Vec<(usize, &str, String)> = checked
+    let mut refused: Vec<(usize, String, String)> = checked
         .iter()
         .filter_map(|c| match &c.verdict {
             Verdict::Refused { message, .. } => {
-                Some((c.row.line, c.row.sn.as_str(), message.clone()))
+                Some((c.row.line, c.row.sn.clone(), message.clone()))
             }
             _ => None,
         })
-        .chain(
-            invalid
-                .iter()
-                .map(|i| (i.line, "", format!("invalid: {}", i.reason))),
-        )
+        .chain(invalid.iter().map(|i| {
+            (
+                i.line,
+                super::input_sn(&i.columns),
+                format!("invalid: {}", i.reason),
+            )
+        }))
         .collect();
+    refused.sort_by_key(|(line, ..)| *line);
     let style = &ctx.out.style;
     let mut text = format!(
         "\n{} {} for {} row{} of {}\n",
@@ -146,68 +153,138 @@ pub fn summary(
     crate::output::stderr(&clean(&text));
 }
 
+/// A dry run's row as JSON: what would be sent, or why not.
+fn dry_row(checked: &Checked) -> Result<Value> {
+    let row = &checked.row;
+    Ok(match &checked.verdict {
+        Verdict::Buy(choice) => {
+            let request = choice.request();
+            let body = request.body().context("could not write an order body")?;
+            serde_json::json!({
+                "line": row.line, "sn": row.sn, "outcome": "would order",
+                "request": request_json(&request),
+                "requestBody": String::from_utf8_lossy(&body),
+                "total": choice.quote.total_out(),
+            })
+        }
+        Verdict::Already { order_no } => serde_json::json!({
+            "line": row.line, "sn": row.sn, "outcome": "already bought", "orderNo": order_no,
+        }),
+        Verdict::Refused { message, .. } => serde_json::json!({
+            "line": row.line, "sn": row.sn, "outcome": "refused", "message": message,
+        }),
+    })
+}
+
+/// Every row of a dry run in line order, each built as it is written: a file of ten thousand
+/// rows is never held as JSON all at once.
+struct DryRows<'a> {
+    checked: &'a [Checked],
+    invalid: &'a [Invalid],
+}
+
+impl DryRows<'_> {
+    /// Checked and invalid rows are each in line order: merged, one value at a time.
+    fn each(&self) -> impl Iterator<Item = Result<Value>> + '_ {
+        let mut checked = self.checked.iter().peekable();
+        let mut invalid = self.invalid.iter().peekable();
+        std::iter::from_fn(move || {
+            let take_checked = match (checked.peek(), invalid.peek()) {
+                (Some(c), Some(i)) => c.row.line < i.line,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => return None,
+            };
+            Some(if take_checked {
+                dry_row(checked.next()?)
+            } else {
+                let invalid = invalid.next()?;
+                Ok(serde_json::json!({
+                    "line": invalid.line, "sn": super::input_sn(&invalid.columns),
+                    "outcome": "invalid", "message": invalid.reason,
+                }))
+            })
+        })
+    }
+}
+
+impl Serialize for DryRows<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.checked.len() + self.invalid.len()))?;
+        for row in self.each() {
+            seq.serialize_element(&row.map_err(|e| S::Error::custom(format!("{e:#}")))?)?;
+        }
+        seq.end()
+    }
+}
+
 /// `--dry-run`: every row with the body it would send.
 pub fn dry_run(ctx: &Context, checked: &[Checked], invalid: &[Invalid]) -> Result<()> {
-    let mut rows: Vec<(usize, Value)> = Vec::new();
-    for checked in checked {
-        let row = &checked.row;
-        let value = match &checked.verdict {
-            Verdict::Buy(choice) => {
-                let request = choice.request();
-                let body = request.body().context("could not write an order body")?;
-                serde_json::json!({
-                    "line": row.line, "sn": row.sn, "outcome": "would order",
-                    "request": request_json(&request),
-                    "requestBody": String::from_utf8_lossy(&body),
-                    "total": choice.quote.total_out(),
-                })
-            }
-            Verdict::Already { order_no } => serde_json::json!({
-                "line": row.line, "sn": row.sn, "outcome": "already bought", "orderNo": order_no,
-            }),
-            Verdict::Refused { message, .. } => serde_json::json!({
-                "line": row.line, "sn": row.sn, "outcome": "refused", "message": message,
-            }),
-        };
-        rows.push((row.line, value));
-    }
-    for invalid in invalid {
-        rows.push((
-            invalid.line,
-            serde_json::json!({"line": invalid.line, "outcome": "invalid", "message": invalid.reason}),
-        ));
-    }
-    rows.sort_by_key(|(line, _)| *line);
+    let rows = DryRows { checked, invalid };
     if ctx.out.is_json() {
-        ctx.out
-            .json(&rows.into_iter().map(|(_, v)| v).collect::<Vec<_>>())?;
+        ctx.out.json(&rows)?;
         return Ok(());
     }
     ctx.out
         .status("Dry run: nothing was bought. These bodies would be sent:");
-    let text: String = rows
-        .iter()
-        .map(|(line, value)| {
-            let detail = match value.get("requestBody").and_then(Value::as_str) {
-                Some(body) => body.to_owned(),
-                None => format!(
-                    "{}: {}",
-                    value["outcome"].as_str().unwrap_or(""),
-                    value
-                        .get("message")
-                        .or(value.get("orderNo"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                ),
-            };
-            format!(
-                "line {line}\t{}\t{detail}\n",
-                value["sn"].as_str().unwrap_or("")
-            )
-        })
-        .collect();
+    let mut text = String::new();
+    for value in rows.each() {
+        let value = value?;
+        let detail = match value.get("requestBody").and_then(Value::as_str) {
+            Some(body) => body.to_owned(),
+            None => format!(
+                "{}: {}",
+                value["outcome"].as_str().unwrap_or(""),
+                value
+                    .get("message")
+                    .or(value.get("orderNo"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            ),
+        };
+        text.push_str(&format!(
+            "line {}\t{}\t{detail}\n",
+            value["line"],
+            value["sn"].as_str().unwrap_or("")
+        ));
+    }
     ctx.out.print(&text)?;
     Ok(())
+}
+
+/// What an interrupted batch prints: the rows that ended, then each other row as unknown
+/// (its order was on the wire) or not sent.
+pub fn interrupted(
+    checked: &[Checked],
+    done: Arc<Mutex<Vec<RowResult>>>,
+    header: Vec<String>,
+    file: Option<PathBuf>,
+) -> crate::context::InterruptReport {
+    let rows: Vec<Row> = checked.iter().map(|c| c.row.clone()).collect();
+    Box::new(move |ctx, kind, in_flight| {
+        let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
+        let ended: HashSet<usize> = results.iter().map(|r| r.line).collect();
+        for row in rows.iter().filter(|row| !ended.contains(&row.line)) {
+            let on_the_wire = in_flight.iter().any(|sn| sn.eq_ignore_ascii_case(&row.sn));
+            let (outcome, message) = if on_the_wire {
+                ("unknown", "interrupted while its order was being sent: check with `linkus orders reconcile` before ordering again")
+            } else {
+                ("not sent", "not started: the run was interrupted")
+            };
+            results.push(super::result(
+                row,
+                outcome,
+                None,
+                None,
+                message.to_owned(),
+                Some(kind),
+            ));
+        }
+        results.sort_by_key(|r| r.line);
+        // Best effort: the signal's exit code and the journal say the rest.
+        let _ = self::results(ctx, &header, &results, file.as_deref());
+        true
+    })
 }
 
 /// One line on stderr for a row as it ends, when no progress bar is shown.
@@ -256,6 +333,15 @@ fn json_row(result: &RowResult) -> Value {
     Value::Object(object)
 }
 
+/// The results as a JSON array, each row built as it is written.
+struct JsonRows<'a>(&'a [RowResult]);
+
+impl Serialize for JsonRows<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(json_row))
+    }
+}
+
 fn cell(value: Option<&Value>) -> String {
     match value {
         Some(Value::String(s)) => s.clone(),
@@ -276,8 +362,7 @@ pub fn results(
             .with_context(|| format!("could not write the results to {}", file.display()))?;
     }
     let printed = if ctx.out.is_json() {
-        ctx.out
-            .json(&results.iter().map(json_row).collect::<Vec<_>>())
+        ctx.out.json(&JsonRows(results))
     } else if ctx.out.is_quiet() {
         ctx.out
             .lines(results.iter().filter_map(|r| r.order_no.as_deref()))

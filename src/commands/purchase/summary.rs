@@ -54,14 +54,7 @@ pub fn text(
             format!("{} ({})", choice.plan.plan_name, choice.plan.plan_id),
         ),
         ("Billing contact", contact),
-        (
-            "Years",
-            format!(
-                "{} (billed {})",
-                choice.years,
-                choice.plan.billing_cycle.as_deref().unwrap_or("annually")
-            ),
-        ),
+        ("Years", years_text(choice, current)),
         ("Price", choice.quote.text()),
         (
             "PO number",
@@ -97,6 +90,19 @@ pub fn text(
         clean(&replay_command(ctx, choice, args))
     ));
     text
+}
+
+/// "2 (billed annually)", and for a switch whose cycles the portal did not give, why the
+/// years are the user's.
+fn years_text(choice: &Choice, current: Option<&yeastar_partner::Subscription>) -> String {
+    let cycle = choice.plan.billing_cycle.as_deref().unwrap_or("annually");
+    if choice.operation == Operation::Switch && current.is_some_and(|s| s.multi_cycle.is_none()) {
+        return format!(
+            "{} (billed {cycle}; from --years: the portal does not say the subscription's billing cycles, and a switch keeps them)",
+            choice.years
+        );
+    }
+    format!("{} (billed {cycle})", choice.years)
 }
 
 /// The equivalent non-interactive command line, IDs rather than names so that it is exact.
