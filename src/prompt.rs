@@ -261,7 +261,12 @@ impl Terminal {
                 saved,
             );
         }
-        let _ = console::Term::stderr().show_cursor();
+        // Only a terminal can have had its cursor hidden; a pipe or file is not sent the
+        // escape sequence.
+        let stderr = console::Term::stderr();
+        if stderr.is_term() {
+            let _ = stderr.show_cursor();
+        }
         end_prompt_line();
     }
 }
