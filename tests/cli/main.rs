@@ -18,6 +18,7 @@ mod prompts;
 mod purchase;
 mod sandbox;
 mod shapes;
+mod snapshots;
 mod subscriptions;
 mod tls;
 #[cfg(unix)]
