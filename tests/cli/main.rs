@@ -20,6 +20,7 @@ mod purchase;
 mod renew_switch;
 mod sandbox;
 mod shapes;
+mod snapshots;
 mod subscriptions;
 mod tls;
 #[cfg(unix)]
