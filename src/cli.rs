@@ -21,7 +21,7 @@ pub use values::{parse_order, parse_po_number, parse_sn};
 /// Buy Linkus Cloud Service for Yeastar PBXs through the Partner Portal, safely.
 #[derive(Debug, Parser)]
 #[command(name = "linkus", bin_name = "linkus", version, after_help = MAIN_EXAMPLES)]
-#[command(propagate_version = true, max_term_width = 100)]
+#[command(max_term_width = 100)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -34,15 +34,15 @@ pub struct Cli {
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Which stored credentials to use
-    #[arg(long, global = true, value_name = "NAME", env = "LINKUS_PROFILE", default_value = "default", value_parser = validate_profile)]
+    #[arg(long, global = true, value_name = "NAME", env = "LINKUS_PROFILE", hide_env_values = true, default_value = "default", value_parser = validate_profile)]
     pub profile: String,
 
     /// Partner Portal API base URL [default: https://openapi.partner.yeastar.com]
-    #[arg(long, global = true, value_name = "URL", env = "LINKUS_BASE_URL", value_parser = parse_base_url)]
+    #[arg(long, global = true, value_name = "URL", env = "LINKUS_BASE_URL", hide_env_values = true, value_parser = parse_base_url)]
     pub base_url: Option<url::Url>,
 
     /// Use the built-in sandbox portal: no account, no money
-    #[arg(long, global = true, env = "LINKUS_SANDBOX", value_parser = FalseyValueParser::new())]
+    #[arg(long, global = true, env = "LINKUS_SANDBOX", hide_env_values = true, value_parser = FalseyValueParser::new())]
     pub sandbox: bool,
 
     /// Print machine-readable JSON on stdout [env: LINKUS_OUTPUT=json]
@@ -50,7 +50,7 @@ pub struct GlobalArgs {
     pub json: bool,
 
     /// Never prompt (also when stdin or stderr is not a terminal, or CI is set)
-    #[arg(long, global = true, env = "LINKUS_NO_INPUT", value_parser = FalseyValueParser::new())]
+    #[arg(long, global = true, env = "LINKUS_NO_INPUT", hide_env_values = true, value_parser = FalseyValueParser::new())]
     pub no_input: bool,
 
     /// Log each HTTP exchange to stderr; -vv adds bodies. Secrets are always redacted
@@ -63,11 +63,17 @@ pub struct GlobalArgs {
 
     /// Write every HTTP exchange to this folder for a bug report (secrets and personal data
     /// replaced)
-    #[arg(long, global = true, value_name = "DIR", env = "LINKUS_CAPTURE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "LINKUS_CAPTURE",
+        hide_env_values = true
+    )]
     pub capture: Option<PathBuf>,
 
     /// Time limit for one HTTP request, in seconds
-    #[arg(long, global = true, value_name = "SECS", env = "LINKUS_TIMEOUT", default_value = "30", value_parser = parse_timeout)]
+    #[arg(long, global = true, value_name = "SECS", env = "LINKUS_TIMEOUT", hide_env_values = true, default_value = "30", value_parser = parse_timeout)]
     pub timeout: Duration,
 }
 
@@ -224,7 +230,7 @@ pub struct OrderArgs {
 pub struct CommonOrderArgs {
     /// Refuse (exit 3, nothing sent) when the list-price total is above this, unknown, or in
     /// another currency: 500 or 500USD
-    #[arg(long, value_name = "AMOUNT", env = "LINKUS_MAX_TOTAL", value_parser = parse_max_total)]
+    #[arg(long, value_name = "AMOUNT", env = "LINKUS_MAX_TOTAL", hide_env_values = true, value_parser = parse_max_total)]
     pub max_total: Option<crate::quote::MaxTotal>,
 
     /// Order again although this order (for the same SN and operation) succeeded in the last

@@ -143,19 +143,30 @@ impl ConfigFile {
 }
 
 /// A message with every quoted part replaced, so that no value from the file is repeated.
+/// Grammar such as "expected `]`" stays: a quoted run of punctuation is no value.
 fn without_quoted(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
-    let mut quote: Option<char> = None;
+    let mut quote: Option<(char, String)> = None;
     for c in message.chars() {
-        match (quote, c) {
-            (None, '"' | '\'' | '`') => {
-                quote = Some(c);
-                out.push_str("(a value)");
+        match (&mut quote, c) {
+            (None, '"' | '\'' | '`') => quote = Some((c, String::new())),
+            (Some((open, quoted)), c) if c == *open => {
+                if *open == '`'
+                    && !quoted.is_empty()
+                    && quoted.chars().all(|q| q.is_ascii_punctuation())
+                {
+                    out.push_str(&format!("`{quoted}`"));
+                } else {
+                    out.push_str("(a value)");
+                }
+                quote = None;
             }
-            (Some(open), c) if c == open => quote = None,
-            (Some(_), _) => {}
+            (Some((_, quoted)), c) => quoted.push(c),
             (None, c) => out.push(c),
         }
+    }
+    if quote.is_some() {
+        out.push_str("(a value)");
     }
     out
 }
@@ -314,6 +325,23 @@ mod tests {
                 .unwrap_err();
         assert!(reason.starts_with("line "), "{reason}");
         assert!(!reason.contains("hunter2hunter2"), "{reason}");
+    }
+
+    #[test]
+    fn grammar_stays_in_errors_and_values_go() {
+        assert_eq!(
+            without_quoted("unclosed table, expected `]`"),
+            "unclosed table, expected `]`"
+        );
+        assert_eq!(
+            without_quoted("unknown field `hunter2`"),
+            "unknown field (a value)"
+        );
+        assert_eq!(
+            without_quoted("invalid type: string \"s3cret\", expected"),
+            "invalid type: string (a value), expected"
+        );
+        assert_eq!(without_quoted("cut \"s3cr"), "cut (a value)");
     }
 
     #[test]

@@ -90,9 +90,11 @@ Examples:
 Automation notes:
   Without a terminal (or with --no-input or CI set) nothing is asked: every missing flag
   is a usage error (exit 2), and --yes is required to buy. The order is sent at most once.
-  Exit 7 means the order was sent but its outcome is unknown: run `linkus orders list --sn
-  SN` (or `linkus orders reconcile`) before trying again. Exit 8 means the order exists
-  but is not paid: finish it in the Partner Portal, Orders & Billing > Orders.";
+  Exit 7 means the order was sent but its outcome is unknown: run
+  `linkus orders reconcile` before trying again. Exit 8 means the order exists but is not
+  paid: finish it in the Partner Portal, Orders & Billing > Orders. Exit 9 means nothing
+  was sent because an earlier order for the SN, or another run, is in the way: the message
+  names the command that unblocks it. --max-total caps the list-price total (exit 3).";
 
 pub(super) const ORDERS_LIST_HELP: &str = "\
 Examples:
@@ -111,7 +113,9 @@ Examples:
   linkus --sandbox orders reconcile
 
 Automation notes:
-  Exits 0 when every entry is settled, 7 when some outcome is still unknown.";
+  Exits 0 when every entry is settled, 7 while some outcome is still unknown, 8 while
+  entries are only still open (not paid). Damaged journal lines are listed but do not change
+  the exit code. --not-placed asks first, or needs --yes.";
 
 pub(super) const API_HELP: &str = "\
 Examples:

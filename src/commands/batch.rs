@@ -65,6 +65,8 @@ pub struct Checked {
 /// How a row ended.
 #[derive(Clone)]
 pub struct RowResult {
+    /// The row's place in the file: results are printed in the file's order.
+    pub index: usize,
     pub line: usize,
     pub columns: Vec<(String, serde_json::Value)>,
     pub sn: String,
@@ -157,7 +159,7 @@ pub async fn run(
     .await;
     ctx.on_interrupt(None);
     let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
-    results.sort_by_key(|r| r.line);
+    results.sort_by_key(|r| r.index);
     report::results(ctx, &parsed.header, &results, args.batch.results.as_deref())?;
     Ok(exit_status(&results))
 }
@@ -202,6 +204,7 @@ fn invalid_rows(file: &Path, invalid: &[Invalid]) -> Failure {
 
 fn invalid_result(invalid: &Invalid) -> RowResult {
     RowResult {
+        index: invalid.index,
         line: invalid.line,
         sn: input_sn(&invalid.columns),
         columns: invalid.columns.clone(),
@@ -217,7 +220,11 @@ fn input_sn(columns: &[(String, serde_json::Value)]) -> String {
     columns
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("sn") || name.eq_ignore_ascii_case("productNo"))
-        .and_then(|(_, value)| value.as_str().map(str::to_owned))
+        .and_then(|(_, value)| match value {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Number(number) => Some(number.to_string()),
+            _ => None,
+        })
         .unwrap_or_default()
 }
 
@@ -297,6 +304,16 @@ fn refused(kind: Kind, message: impl Into<String>) -> Verdict {
 
 fn refused_by(error: &anyhow::Error) -> Verdict {
     let report = diagnose(error);
+    // A portal's refusal says it best in its own words: "The PBX … is not eligible …
+    // (product_not_eligible)"; the row already names the SN.
+    if let Some(PortalError::Rejected { message, code, .. }) = error.downcast_ref::<PortalError>() {
+        if !message.trim().is_empty() {
+            return refused(
+                report.kind,
+                crate::output::clean(&format!("{} ({code})", message.trim())),
+            );
+        }
+    }
     let mut message = report.message;
     for cause in report.causes {
         message.push_str(": ");
@@ -526,6 +543,7 @@ pub(crate) fn result(
     kind: Option<Kind>,
 ) -> RowResult {
     RowResult {
+        index: row.index,
         line: row.line,
         columns: row.columns.clone(),
         sn: row.sn.clone(),

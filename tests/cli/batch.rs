@@ -65,12 +65,12 @@ pub fn outcomes(run: &Run) -> Vec<(String, String)> {
         .unwrap_or_else(|| panic!("not an array: {}", run.stdout))
         .iter()
         .map(|row| {
-            let sn = row
-                .get("sn")
-                .or(row.get("productNo"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned();
+            // The SN as the file gave it: a string, or a JSON number.
+            let sn = match row.get("sn").or(row.get("productNo")) {
+                Some(Value::String(sn)) => sn.clone(),
+                Some(Value::Number(sn)) => sn.to_string(),
+                _ => String::new(),
+            };
             (sn, row["outcome"].as_str().unwrap_or("").to_owned())
         })
         .collect()

@@ -12,6 +12,9 @@ use crate::cli::{parse_po_number, parse_sn};
 /// One row of the file, as given; values it leaves empty take the command-line flags.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
+    /// The row's place in the file (0 for the first), which tells rows apart even when a
+    /// JSON array puts several on one line.
+    pub index: usize,
     /// The line the row starts on.
     pub line: usize,
     pub sn: String,
@@ -26,6 +29,7 @@ pub struct Row {
 /// A row that cannot be used, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invalid {
+    pub index: usize,
     pub line: usize,
     pub reason: String,
     pub columns: Vec<(String, Value)>,
@@ -109,12 +113,13 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         return Err(FileError::NoSnColumn);
     }
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (line, columns) in records {
-        match row(line, &columns) {
+    for (index, (line, columns)) in records.into_iter().enumerate() {
+        match row(index, line, &columns) {
             Ok(row) => {
                 let key = row.sn.to_ascii_uppercase();
                 if let Some(first) = seen.get(&key) {
                     parsed.invalid.push(Invalid {
+                        index,
                         line,
                         reason: format!(
                             "SN {} is also on line {first}: one order per PBX per file",
@@ -128,6 +133,7 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
                 }
             }
             Err(reason) => parsed.invalid.push(Invalid {
+                index,
                 line,
                 reason,
                 columns,
@@ -137,7 +143,7 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
     Ok(parsed)
 }
 
-fn row(line: usize, columns: &[(String, Value)]) -> Result<Row, String> {
+fn row(index: usize, line: usize, columns: &[(String, Value)]) -> Result<Row, String> {
     let sn = text(field(columns, &SN_NAMES)).ok_or("the SN is empty")?;
     let sn = parse_sn(&sn)?;
     let years = match text(field(columns, &["years", "multiCycle"])) {
@@ -155,6 +161,7 @@ fn row(line: usize, columns: &[(String, Value)]) -> Result<Row, String> {
         Some(po) => Some(parse_po_number(&po)?),
     };
     Ok(Row {
+        index,
         line,
         sn,
         plan: text(field(columns, &["plan"])),
@@ -192,10 +199,16 @@ fn members(raw: &RawValue) -> Result<Vec<(String, Value)>, String> {
     members
         .into_iter()
         .map(|(name, value)| {
-            // Numbers come through as their text, so an SN or an ID keeps every digit.
-            let value = match value.get().trim().as_bytes().first() {
-                Some(b'-' | b'0'..=b'9') => Value::String(value.get().trim().to_owned()),
-                _ => serde_json::from_str(value.get()).unwrap_or(Value::Null),
+            // A whole number that fits 64 bits stays a number; any other number keeps its
+            // text as a string, so that no digit is lost through a float.
+            let text = value.get().trim();
+            let value = match text.as_bytes().first() {
+                Some(b'-' | b'0'..=b'9') => match (text.parse::<i64>(), text.parse::<u64>()) {
+                    (Ok(n), _) => Value::from(n),
+                    (_, Ok(n)) => Value::from(n),
+                    _ => Value::String(text.to_owned()),
+                },
+                _ => serde_json::from_str(text).unwrap_or(Value::Null),
             };
             Ok((name, value))
         })

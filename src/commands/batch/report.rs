@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use anyhow::{Context as _, Result};
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use yeastar_partner::{Money, Operation};
 
 use super::input::{Invalid, Row};
@@ -105,11 +105,12 @@ pub fn summary(
                 continue;
             };
             text.push_str(&format!(
-                "  line {:<5} SN {:<16} {} × {} yr, {}\n",
+                "  line {:<5} SN {:<16} {}, {} year{}, {}\n",
                 checked.row.line,
                 checked.row.sn,
                 choice.plan.plan_name,
                 choice.years,
+                if choice.years == 1 { "" } else { "s" },
                 choice
                     .quote
                     .total()
@@ -190,7 +191,7 @@ impl DryRows<'_> {
         let mut invalid = self.invalid.iter().peekable();
         std::iter::from_fn(move || {
             let take_checked = match (checked.peek(), invalid.peek()) {
-                (Some(c), Some(i)) => c.row.line < i.line,
+                (Some(c), Some(i)) => c.row.index < i.index,
                 (Some(_), None) => true,
                 (None, Some(_)) => false,
                 (None, None) => return None,
@@ -263,8 +264,8 @@ pub fn interrupted(
     let rows: Vec<Row> = checked.iter().map(|c| c.row.clone()).collect();
     Box::new(move |ctx, kind, in_flight| {
         let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
-        let ended: HashSet<usize> = results.iter().map(|r| r.line).collect();
-        for row in rows.iter().filter(|row| !ended.contains(&row.line)) {
+        let ended: HashSet<usize> = results.iter().map(|r| r.index).collect();
+        for row in rows.iter().filter(|row| !ended.contains(&row.index)) {
             let on_the_wire = in_flight.iter().any(|sn| sn.eq_ignore_ascii_case(&row.sn));
             let (outcome, message) = if on_the_wire {
                 ("unknown", "interrupted while its order was being sent: check with `linkus orders reconcile` before ordering again")
@@ -280,7 +281,7 @@ pub fn interrupted(
                 Some(kind),
             ));
         }
-        results.sort_by_key(|r| r.line);
+        results.sort_by_key(|r| r.index);
         // Best effort: the signal's exit code and the journal say the rest.
         let _ = self::results(ctx, &header, &results, file.as_deref());
         true
@@ -307,30 +308,29 @@ pub fn row_line(ctx: &Context, result: &RowResult) {
 
 /// A row's result as our JSON shows it: the input columns, then outcome, orderNo,
 /// orderStatus, message.
-fn json_row(result: &RowResult) -> Value {
-    let mut object: Map<String, Value> = result.columns.iter().cloned().collect();
-    object.insert(
-        "outcome".to_owned(),
-        Value::String(result.outcome.to_owned()),
-    );
-    object.insert(
-        "orderNo".to_owned(),
-        result
-            .order_no
-            .clone()
-            .map(Value::String)
-            .unwrap_or(Value::Null),
-    );
-    object.insert(
-        "orderStatus".to_owned(),
-        result
-            .order_status
-            .clone()
-            .map(Value::String)
-            .unwrap_or(Value::Null),
-    );
-    object.insert("message".to_owned(), Value::String(result.message.clone()));
-    Value::Object(object)
+/// A row's result as our JSON shows it: the input columns in the file's order, then
+/// outcome, orderNo, orderStatus, message.
+struct JsonRow<'a>(&'a RowResult);
+
+impl Serialize for JsonRow<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let result = self.0;
+        let ours = ["outcome", "orderNo", "orderStatus", "message"];
+        let mut map = serializer.serialize_map(None)?;
+        for (name, value) in result
+            .columns
+            .iter()
+            .filter(|(name, _)| !ours.contains(&name.as_str()))
+        {
+            map.serialize_entry(name, value)?;
+        }
+        map.serialize_entry("outcome", result.outcome)?;
+        map.serialize_entry("orderNo", &result.order_no)?;
+        map.serialize_entry("orderStatus", &result.order_status)?;
+        map.serialize_entry("message", &result.message)?;
+        map.end()
+    }
 }
 
 /// The results as a JSON array, each row built as it is written.
@@ -338,7 +338,7 @@ struct JsonRows<'a>(&'a [RowResult]);
 
 impl Serialize for JsonRows<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(json_row))
+        serializer.collect_seq(self.0.iter().map(JsonRow))
     }
 }
 

@@ -241,7 +241,7 @@ fn subscriptions_json_piped_into_renew_from_stdin_renews_each_pbx() {
     for (i, sn) in [EXPIRING, second].iter().enumerate() {
         assert_eq!(rows[i]["productNo"], *sn);
         assert_eq!(rows[i]["outcome"], "bought");
-        assert_eq!(rows[i]["daysLeft"], "20");
+        assert_eq!(rows[i]["daysLeft"], 20);
         let after = expires_in_sandbox(&env, sn);
         assert_eq!(days_between(&before[i], &after), 365, "{sn}");
     }
