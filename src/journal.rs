@@ -147,7 +147,7 @@ pub struct Damaged {
 }
 
 /// What reading a journal found.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Contents {
     pub entries: Vec<Entry>,
     pub damaged: Vec<Damaged>,
@@ -175,6 +175,29 @@ impl Contents {
             }
         }
         intents
+    }
+
+    /// The journal split by SN (upper case), so that many SNs are checked against one read.
+    pub fn by_sn(&self) -> std::collections::HashMap<String, Contents> {
+        let mut sns: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut split: std::collections::HashMap<String, Contents> =
+            std::collections::HashMap::new();
+        for entry in &self.entries {
+            let sn = match entry {
+                Entry::Intent(intent) => {
+                    let sn = intent.sn.to_ascii_uppercase();
+                    sns.insert(intent.id.clone(), sn.clone());
+                    Some(sn)
+                }
+                Entry::Outcome(outcome) | Entry::Reconciled(outcome) => {
+                    sns.get(&outcome.id).cloned()
+                }
+            };
+            if let Some(sn) = sn {
+                split.entry(sn).or_default().entries.push(entry.clone());
+            }
+        }
+        split
     }
 
     /// Merges another journal's lines (the SN records beside the locks): lines already here
@@ -385,6 +408,31 @@ mod tests {
         );
         assert!(matches!(states[4].1, State::Succeeded { .. }));
         assert!(matches!(states[5].1, State::Closed { .. }));
+    }
+
+    #[test]
+    fn a_journal_splits_by_sn_with_each_intents_outcomes() {
+        let mut other = intent("b");
+        other.sn = "a1b2".to_owned();
+        let contents = Contents {
+            entries: vec![
+                Entry::Intent(intent("a")),
+                Entry::Intent(other),
+                Entry::Outcome(outcome("b", SUCCEED, Some("LR2"))),
+                Entry::Outcome(outcome("a", UNKNOWN, None)),
+                Entry::Outcome(outcome("zz", SUCCEED, None)),
+            ],
+            damaged: Vec::new(),
+        };
+        let split = contents.by_sn();
+        assert_eq!(split.len(), 2);
+        assert_eq!(split["369471667338"].entries.len(), 2);
+        assert_eq!(
+            split["A1B2"].intents()[0].1,
+            State::Succeeded {
+                order_no: Some("LR2".into())
+            }
+        );
     }
 
     #[test]

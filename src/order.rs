@@ -40,10 +40,10 @@ impl Ledger {
             .chain(self.record.iter().map(|path| Journal::new(path.clone())))
     }
 
-    /// Everything both know.
-    pub fn read(&self) -> Result<Contents> {
+    /// The journal in the data folder; one that cannot be read stops the order.
+    pub fn read_journal(&self) -> Result<Contents> {
         let journal = Journal::new(self.journal.clone());
-        let mut contents = journal.read().map_err(|error| {
+        Ok(journal.read().map_err(|error| {
             Failure::new(
                 Kind::Config,
                 format!(
@@ -52,19 +52,36 @@ impl Ledger {
                 ),
             )
             .hint("Make the data folder readable (or set LINKUS_DATA_DIR), then run the command again; nothing was bought.")
-        })?;
+        })?)
+    }
+
+    /// Everything both know.
+    pub fn read(&self) -> Result<Contents> {
+        let mut contents = self.read_journal()?;
+        self.merge_record(&mut contents);
+        Ok(contents)
+    }
+
+    /// Adds the SN's record beside the locks. It is a convenience shared across homes; an
+    /// unreadable one is no reason to stop, the journal is still read.
+    fn merge_record(&self, contents: &mut Contents) {
         if let Some(record) = &self.record {
-            // The record is a convenience shared across homes; an unreadable one is no reason
-            // to stop, the journal is still read.
             if let Ok(more) = Journal::new(record.clone()).read() {
                 contents.merge(more);
             }
         }
-        Ok(contents)
     }
 
     pub fn history(&self, portal: &str, sn: &str) -> Result<History> {
         Ok(History::of(&self.read()?, portal, sn))
+    }
+
+    /// The history of the SN from a journal already read (a batch reads it once), with the
+    /// SN's record beside the locks.
+    pub fn history_from(&self, journal: Option<&Contents>, portal: &str, sn: &str) -> History {
+        let mut contents = journal.cloned().unwrap_or_default();
+        self.merge_record(&mut contents);
+        History::of(&contents, portal, sn)
     }
 
     /// Writes the intent: to the journal, or the order is not sent; to the record, or a

@@ -29,6 +29,7 @@ use crate::commands::purchase::{self, choose, Catalog, Choice};
 use crate::context::Context;
 use crate::error::{classify, diagnose, ExitStatus, Failure, Kind};
 use crate::guard::Block;
+use crate::journal::Contents;
 use crate::lock::LockDir;
 use crate::order::{self, Ledger};
 use crate::prompt::{self, Progress};
@@ -240,6 +241,8 @@ async fn check_all(
     let offerings = Offerings::new(&ctx.dirs.cache);
     let remembered = offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID);
     let prices: OnceCell<Option<PriceList>> = OnceCell::new();
+    // The journal once for the whole batch, by SN: not once per row.
+    let journal = Ledger::new(ctx, None, "").read_journal()?.by_sn();
     // Contacts and (with a remembered offering) the price are asked for alongside the first
     // rows, not before them: no round trip of their own. Shared, so that they are asked once.
     let contacts = client
@@ -267,9 +270,10 @@ async fn check_all(
             let prices = &prices;
             let progress = &progress;
             let offerings = &offerings;
+            let journal = journal.get(&row.sn.to_ascii_uppercase());
             async move {
                 let verdict = check_row(
-                    ctx, client, locks, operation, args, &row, contacts, prices, offerings,
+                    ctx, client, locks, operation, args, &row, journal, contacts, prices, offerings,
                 )
                 .await;
                 progress.advance("rows checked");
@@ -338,6 +342,7 @@ async fn check_row(
     operation: Operation,
     args: &OrderArgs,
     row: &Row,
+    journal: Option<&Contents>,
     contacts: Contacts<'_>,
     prices: &OnceCell<Option<PriceList>>,
     offerings: &Offerings,
@@ -345,10 +350,7 @@ async fn check_row(
     let sn = &row.sn;
     let now = ctx.clock.now_ms();
     let ledger = Ledger::new(ctx, Some(locks), sn);
-    let mut history = match ledger.history(&ctx.portal_label(), sn) {
-        Ok(history) => history,
-        Err(error) => return refused_by(&error),
-    };
+    let mut history = ledger.history_from(journal, &ctx.portal_label(), sn);
     if let Some(block) = history.block(operation, now, None, None) {
         return blocked(block);
     }
@@ -496,13 +498,26 @@ async fn buy_all(
     );
     let stop = &stop;
     let progress = &progress;
+    // Rows done of the total, and how many of them were bought and failed.
+    let tally = &std::sync::Mutex::new((0usize, 0usize));
     futures_util::stream::iter(checked)
         .map(|checked| async move {
             let Checked { row, verdict } = checked;
             let result = match verdict {
                 Verdict::Buy(choice) => {
                     let result = buy_row(ctx, client, locks, operation, &row, *choice, stop).await;
-                    progress.advance("ordered");
+                    let message = match tally.lock() {
+                        Ok(mut tally) => {
+                            if result.kind.is_none() {
+                                tally.0 += 1;
+                            } else {
+                                tally.1 += 1;
+                            }
+                            format!("rows: {} bought, {} failed", tally.0, tally.1)
+                        }
+                        Err(_) => "rows".to_owned(),
+                    };
+                    progress.advance(&message);
                     if !progress.is_shown() {
                         report::row_line(ctx, &result);
                     }
