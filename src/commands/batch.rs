@@ -112,6 +112,32 @@ pub async fn run(
         .into());
     }
 
+    // A value that neither the flags nor any row give would refuse every row: said once,
+    // before anything is asked of the portal.
+    let everywhere = |column: fn(&Row) -> bool| parsed.rows.iter().all(column);
+    let mut missing = Vec::new();
+    if operation != Operation::Renew && args.plan.is_none() && everywhere(|r| r.plan.is_none()) {
+        missing.push("--plan (or a `plan` column)");
+    }
+    if args.billing_contact.is_none() && everywhere(|r| r.billing_contact.is_none()) {
+        missing.push("--billing-contact (or a `billing_contact` column)");
+    }
+    if operation == Operation::Purchase && args.years.is_none() && everywhere(|r| r.years.is_none())
+    {
+        missing.push("--years (or a `years` column)");
+    }
+    if !missing.is_empty() {
+        return Err(Failure::usage(format!(
+            "No row of {} says it, so the batch needs {}; nothing was sent.",
+            shown(&file),
+            missing.join(" and ")
+        ))
+        .hint(
+            "`linkus billing-contacts` lists the contacts and `linkus products --sn SN` the plans.",
+        )
+        .into());
+    }
+
     let client = ctx.client()?;
     let locks = LockDir::locate()?;
     let checked = check_all(ctx, &client, &locks, operation, &args, parsed.rows).await?;

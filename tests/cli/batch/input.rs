@@ -292,3 +292,22 @@ async fn without_a_terminal_a_batch_needs_yes_or_dry_run() {
         "checked before anything is sent"
     );
 }
+
+#[tokio::test]
+async fn a_value_no_row_and_no_flag_gives_is_named_once_and_costs_nothing() {
+    let server = portal_taking_orders().await;
+    let env = TestEnv::new();
+    let from = file(&env, "pbxs.csv", &csv_of(&fleet(3)));
+    // No plan, no contact, no years: neither in the file nor on the command line.
+    let run = run_async({
+        let mut cmd = env.portal_cmd(&server.uri());
+        cmd.args(["purchase", "--from"]).arg(&from).arg("--yes");
+        cmd
+    })
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for flag in ["--plan", "--billing-contact", "--years", "nothing was sent"] {
+        assert!(run.stderr.contains(flag), "no {flag:?} in {}", run.stderr);
+    }
+    assert_eq!(total_requests(&server).await, 0, "the portal was asked");
+}
