@@ -272,7 +272,7 @@ pub fn interrupted(
             } else {
                 ("not sent", "not started: the run was interrupted")
             };
-            results.push(super::result(
+            results.push(super::buy::result(
                 row,
                 outcome,
                 None,

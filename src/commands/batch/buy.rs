@@ -1,0 +1,255 @@
+//! The buy phase: the orders, `--jobs` at a time, each under every rule of a single order.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use futures_util::StreamExt;
+use yeastar_partner::{Client, Error as PortalError, Operation, OrderOutcome, OrderState, Phase};
+
+use super::input::Row;
+use super::{report, Checked, RowResult, Verdict};
+use crate::commands::purchase::Choice;
+use crate::context::Context;
+use crate::error::{classify, diagnose, Kind};
+use crate::lock::LockDir;
+use crate::order::{self, Ledger};
+use crate::prompt::Progress;
+
+/// The buy phase: `jobs` orders at a time, each under every rule of a single order; no new
+/// order once one's outcome is unknown or the portal fails. Each row's result goes to `done`
+/// as it ends.
+pub(super) async fn buy_all(
+    ctx: &Context,
+    client: &Client,
+    locks: &LockDir,
+    operation: Operation,
+    checked: Vec<Checked>,
+    jobs: u8,
+    done: &Mutex<Vec<RowResult>>,
+) {
+    let stop = AtomicBool::new(false);
+    let to_buy = checked
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Buy(_)))
+        .count();
+    let progress = Progress::start(
+        crate::commands::purchase::spinner_allowed(ctx),
+        to_buy as u64,
+        "ordered",
+    );
+    let stop = &stop;
+    let progress = &progress;
+    // Rows done of the total, and how many of them were bought and failed.
+    let tally = &std::sync::Mutex::new((0usize, 0usize));
+    futures_util::stream::iter(checked)
+        .map(|checked| async move {
+            let Checked { row, verdict } = checked;
+            let result = match verdict {
+                Verdict::Buy(choice) => {
+                    let result = buy_row(ctx, client, locks, operation, &row, *choice, stop).await;
+                    let message = match tally.lock() {
+                        Ok(mut tally) => {
+                            if result.kind.is_none() {
+                                tally.0 += 1;
+                            } else {
+                                tally.1 += 1;
+                            }
+                            format!("rows: {} bought, {} failed", tally.0, tally.1)
+                        }
+                        Err(_) => "rows".to_owned(),
+                    };
+                    progress.advance(&message);
+                    if !progress.is_shown() {
+                        report::row_line(ctx, &result);
+                    }
+                    result
+                }
+                Verdict::Already { order_no } => result(
+                    &row,
+                    "already bought",
+                    order_no,
+                    Some("succeed".to_owned()),
+                    "bought by an earlier run".to_owned(),
+                    None,
+                ),
+                Verdict::Refused { kind, message } => {
+                    let outcome = if kind == Kind::Blocked {
+                        "blocked"
+                    } else {
+                        "refused"
+                    };
+                    result(&row, outcome, None, None, message, Some(kind))
+                }
+            };
+            if let Ok(mut done) = done.lock() {
+                done.push(result);
+            }
+        })
+        .buffer_unordered(usize::from(jobs.max(1)))
+        .collect::<Vec<()>>()
+        .await;
+}
+
+pub(crate) fn result(
+    row: &Row,
+    outcome: &'static str,
+    order_no: Option<String>,
+    order_status: Option<String>,
+    message: String,
+    kind: Option<Kind>,
+) -> RowResult {
+    RowResult {
+        index: row.index,
+        line: row.line,
+        columns: row.columns.clone(),
+        sn: row.sn.clone(),
+        outcome,
+        order_no,
+        order_status,
+        message,
+        kind,
+    }
+}
+
+/// A failure of the portal itself (5xx, a timeout, no connection): no new order is started.
+fn portal_failed(error: &PortalError) -> bool {
+    error.status().is_some_and(|s| s >= 500)
+        || matches!(
+            error,
+            PortalError::Transport {
+                phase: Phase::Timeout | Phase::Connect,
+                ..
+            }
+        )
+}
+
+async fn buy_row(
+    ctx: &Context,
+    client: &Client,
+    locks: &LockDir,
+    operation: Operation,
+    row: &Row,
+    choice: Choice,
+    stop: &AtomicBool,
+) -> RowResult {
+    if stop.load(Ordering::SeqCst) {
+        return result(
+            row,
+            "not sent",
+            None,
+            None,
+            "not started: an earlier order's outcome is unknown, or the portal failed".to_owned(),
+            Some(Kind::Network),
+        );
+    }
+    let lock = match locks.lock(
+        &ctx.portal_key(),
+        &row.sn,
+        &format!("linkus {} --from", operation.name()),
+        &ctx.now_rfc3339(),
+    ) {
+        Ok(lock) => lock,
+        Err(error) => {
+            let report = diagnose(&error);
+            return result(
+                row,
+                "blocked",
+                None,
+                None,
+                report.message,
+                Some(report.kind),
+            );
+        }
+    };
+    let body = match choice.request().body() {
+        Ok(body) => body,
+        Err(error) => {
+            return result(
+                row,
+                "not sent",
+                None,
+                None,
+                error.to_string(),
+                Some(Kind::Internal),
+            )
+        }
+    };
+    let intent = choice.intent(ctx);
+    let ledger = Ledger::new(ctx, Some(locks), &row.sn);
+    let placed = match order::place(ctx, client, &lock, &ledger, intent, body, None).await {
+        Ok(placed) => placed,
+        Err(error) => {
+            let report = diagnose(&error);
+            let outcome = if report.kind == Kind::Blocked {
+                "blocked"
+            } else {
+                "not sent"
+            };
+            return result(row, outcome, None, None, report.message, Some(report.kind));
+        }
+    };
+    let mut message = placed
+        .unrecorded
+        .as_ref()
+        .map(|unrecorded| format!("{}; ", unrecorded.warning(&row.sn)))
+        .unwrap_or_default();
+    match placed.outcome {
+        OrderOutcome::Created(created) => {
+            let status = created.status.as_ref().map(|s| s.as_str().to_owned());
+            let (outcome, kind) = match created.state() {
+                OrderState::Succeeded => ("bought", None),
+                OrderState::Open => {
+                    message.push_str("created, not paid: pay it in the Partner Portal (Orders & Billing > Orders)");
+                    ("pending", Some(Kind::OrderIncomplete))
+                }
+                OrderState::Failed => {
+                    message.push_str("created but it did not go through");
+                    ("failed", Some(Kind::Rejected))
+                }
+            };
+            result(row, outcome, Some(created.order_no), status, message, kind)
+        }
+        OrderOutcome::Rejected(error) => {
+            if portal_failed(&error) {
+                stop.store(true, Ordering::SeqCst);
+            }
+            message.push_str(&error.to_string());
+            result(
+                row,
+                "refused",
+                None,
+                None,
+                message,
+                Some(classify(&error).0),
+            )
+        }
+        OrderOutcome::NotSent(error) => {
+            if portal_failed(&error) {
+                stop.store(true, Ordering::SeqCst);
+            }
+            message.push_str(&format!("{error}; nothing was bought"));
+            result(
+                row,
+                "not sent",
+                None,
+                None,
+                message,
+                Some(classify(&error).0),
+            )
+        }
+        OrderOutcome::Unknown(error) => {
+            stop.store(true, Ordering::SeqCst);
+            message.push_str(&format!(
+                "sent, no definitive answer ({error}): check with `linkus orders reconcile` before ordering again"
+            ));
+            result(
+                row,
+                "unknown",
+                None,
+                None,
+                message,
+                Some(Kind::OrderUnknown),
+            )
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! The check phase: every row resolved and checked like a single order, sending nothing that
+//! costs money.
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use futures_util::{FutureExt, StreamExt};
+use tokio::sync::OnceCell;
+use yeastar_partner::{
+    BillingContact, Client, Error as PortalError, Operation, PriceList, LINKUS_PRODUCT_ID,
+};
+
+use super::input::Row;
+use super::{Checked, Verdict};
+use crate::cli::OrderArgs;
+use crate::commands::purchase::{self, choose, Catalog};
+use crate::context::Context;
+use crate::error::{diagnose, Kind};
+use crate::guard::Block;
+use crate::journal::Contents;
+use crate::lock::LockDir;
+use crate::order::{self, Ledger};
+use crate::prompt::Progress;
+use crate::quote::Offerings;
+
+/// The account's billing contacts, asked for once and awaited by every row.
+type Contacts<'a> = futures_util::future::Shared<
+    futures_util::future::BoxFuture<'a, Result<Arc<Vec<BillingContact>>, PortalError>>,
+>;
+
+/// Rows checked at once in the check phase.
+const CHECKS_AT_ONCE: usize = 16;
+
+/// The check phase: every row resolved and checked like a single order, 16 at a time.
+pub(super) async fn check_all(
+    ctx: &Context,
+    client: &Client,
+    locks: &LockDir,
+    operation: Operation,
+    args: &OrderArgs,
+    rows: Vec<Row>,
+) -> Result<Vec<Checked>> {
+    let offerings = Offerings::new(&ctx.dirs.cache);
+    let remembered = offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID);
+    let prices: OnceCell<Option<PriceList>> = OnceCell::new();
+    // The journal once for the whole batch, by SN: not once per row.
+    let journal = Ledger::new(ctx, None, "").read_journal()?.by_sn();
+    // Contacts and (with a remembered offering) the price are asked for alongside the first
+    // rows, not before them: no round trip of their own. Shared, so that they are asked once.
+    let contacts = client
+        .billing_contacts()
+        .map(|listed| listed.map(Arc::new))
+        .boxed()
+        .shared();
+    let price = async {
+        if let Some(offering) = &remembered {
+            let _ = prices.get_or_init(|| fetch_prices(client, offering)).await;
+        }
+    };
+    let shared = async {
+        let ((), _) = tokio::join!(price, contacts.clone());
+    };
+    let progress = Progress::start(
+        crate::commands::purchase::spinner_allowed(ctx),
+        rows.len() as u64,
+        "rows checked",
+    );
+    let total = rows.len();
+    let rows = futures_util::stream::iter(rows)
+        .map(|row| {
+            let contacts = contacts.clone();
+            let prices = &prices;
+            let progress = &progress;
+            let offerings = &offerings;
+            let journal = journal.get(&row.sn.to_ascii_uppercase());
+            async move {
+                let verdict = check_row(
+                    ctx, client, locks, operation, args, &row, journal, contacts, prices, offerings,
+                )
+                .await;
+                progress.advance("rows checked");
+                Checked { row, verdict }
+            }
+        })
+        .buffered(CHECKS_AT_ONCE)
+        .collect::<Vec<Checked>>();
+    let ((), checked) = tokio::join!(shared, rows);
+    drop(progress);
+    // Rows checked without contacts are moot: the batch stops here, as one purchase would.
+    contacts
+        .await
+        .context("Could not list the billing contacts")?;
+    debug_assert_eq!(checked.len(), total);
+    Ok(checked)
+}
+
+async fn fetch_prices(client: &Client, offering: &str) -> Option<PriceList> {
+    client
+        .prices(LINKUS_PRODUCT_ID, offering, "annually")
+        .await
+        .ok()
+}
+
+fn refused(kind: Kind, message: impl Into<String>) -> Verdict {
+    Verdict::Refused {
+        kind,
+        message: message.into(),
+    }
+}
+
+fn refused_by(error: &anyhow::Error) -> Verdict {
+    let report = diagnose(error);
+    // A portal's refusal says it best in its own words: "The PBX … is not eligible …
+    // (product_not_eligible)"; the row already names the SN.
+    if let Some(PortalError::Rejected { message, code, .. }) = error.downcast_ref::<PortalError>() {
+        if !message.trim().is_empty() {
+            return refused(
+                report.kind,
+                crate::output::clean(&format!("{} ({code})", message.trim())),
+            );
+        }
+    }
+    let mut message = report.message;
+    for cause in report.causes {
+        message.push_str(": ");
+        message.push_str(&cause);
+    }
+    refused(report.kind, message)
+}
+
+fn blocked(block: Block) -> Verdict {
+    match block {
+        // Resuming: bought by an earlier run, reported and not bought again.
+        Block::Recent { order_no, .. } => Verdict::Already { order_no },
+        other => refused(Kind::Blocked, other.failure(None).message),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn check_row(
+    ctx: &Context,
+    client: &Client,
+    locks: &LockDir,
+    operation: Operation,
+    args: &OrderArgs,
+    row: &Row,
+    journal: Option<&Contents>,
+    contacts: Contacts<'_>,
+    prices: &OnceCell<Option<PriceList>>,
+    offerings: &Offerings,
+) -> Verdict {
+    let sn = &row.sn;
+    let now = ctx.clock.now_ms();
+    let ledger = Ledger::new(ctx, Some(locks), sn);
+    let mut history = ledger.history_from(journal, &ctx.portal_label(), sn);
+    if let Some(block) = history.block(operation, now, None, None) {
+        return blocked(block);
+    }
+    let (offer, subscription, looked_up, contacts) = tokio::join!(
+        client.offer(LINKUS_PRODUCT_ID, sn),
+        client.subscription(LINKUS_PRODUCT_ID, sn),
+        order::look_up_open(ctx, client, &ledger, &mut history),
+        contacts,
+    );
+    let Ok(contacts) = contacts else {
+        return refused(Kind::Network, "the billing contacts could not be listed");
+    };
+    if let Some(block) = history.block(operation, now, None, Some(&looked_up)) {
+        return blocked(block);
+    }
+    let offer = match offer {
+        Ok(offer) => Some(offer),
+        Err(_) if operation == Operation::Renew => None,
+        Err(error) => {
+            return refused_by(
+                &anyhow::Error::from(error)
+                    .context(format!("Could not list the plans for SN {sn}")),
+            )
+        }
+    };
+    let subscription = match subscription {
+        Ok(check) => Some(check),
+        // As for one purchase: if the check cannot be done, the portal decides.
+        Err(_) if operation == Operation::Purchase => None,
+        Err(error) => {
+            return refused_by(
+                &anyhow::Error::from(error)
+                    .context(format!("Could not read the subscription of SN {sn}")),
+            )
+        }
+    };
+    if let Some(offering) = offer.as_ref().and_then(|o| o.offering_id.clone()) {
+        offerings.remember(&ctx.portal_label(), LINKUS_PRODUCT_ID, &offering);
+        let _ = prices.get_or_init(|| fetch_prices(client, &offering)).await;
+    }
+    let catalog = Catalog {
+        plans: offer
+            .map(|o| {
+                o.plans
+                    .into_iter()
+                    .filter(yeastar_partner::Plan::is_purchasable)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        contacts: contacts.to_vec(),
+        subscription,
+        prices: prices.get().cloned().flatten(),
+        looked_up,
+    };
+    if let Some(already) = resumed(operation, &history, &catalog, now) {
+        return already;
+    }
+    if let Err(failure) = purchase::refuse_what_cannot_be_ordered(operation, sn, &catalog, now) {
+        return refused(failure.kind, failure.message);
+    }
+    let row_args = row_args(operation, args, row);
+    if let Some(missing) = missing_value(operation, &row_args) {
+        return refused(Kind::Usage, missing);
+    }
+    match choose::choose(ctx, operation, &row_args, sn.clone(), &catalog).await {
+        Ok(choice) => Verdict::Buy(Box::new(choice)),
+        Err(error) => refused_by(&error),
+    }
+}
+
+/// A row whose order an earlier run already placed, older than a day but still in force: a
+/// purchase whose subscription is current, a switch whose plan is the one asked for.
+fn resumed(
+    operation: Operation,
+    history: &crate::guard::History,
+    catalog: &Catalog,
+    now: u64,
+) -> Option<Verdict> {
+    let (intent, order_no) = history.last_success(operation)?;
+    let current = catalog.current()?;
+    let in_force = match operation {
+        Operation::Purchase => current.is_current(now),
+        Operation::Switch => current.plan_id == Some(intent.plan_id),
+        // Every renewal leaves a current subscription: only the 24-hour rule applies.
+        Operation::Renew => false,
+    };
+    in_force.then(|| Verdict::Already {
+        order_no: order_no.map(str::to_owned),
+    })
+}
+
+/// The row's values, with the command-line flags for what it leaves empty.
+fn row_args(operation: Operation, args: &OrderArgs, row: &Row) -> OrderArgs {
+    let mut row_args = args.clone();
+    row_args.sn = Some(row.sn.clone());
+    row_args.plan = row.plan.clone().or_else(|| args.plan.clone());
+    row_args.billing_contact = row
+        .billing_contact
+        .clone()
+        .or_else(|| args.billing_contact.clone());
+    row_args.years = row
+        .years
+        .or(args.years)
+        .or((operation == Operation::Renew).then_some(1));
+    row_args.po_number = row.po_number.clone().or_else(|| args.po_number.clone());
+    row_args
+}
+
+/// A value a row needs and neither it nor the flags give (no prompts in a batch).
+fn missing_value(operation: Operation, args: &OrderArgs) -> Option<String> {
+    let mut missing = Vec::new();
+    if operation != Operation::Renew && args.plan.is_none() {
+        missing.push("a plan (a `plan` column or --plan)");
+    }
+    if args.billing_contact.is_none() {
+        missing.push("a billing contact (a `billing_contact` column or --billing-contact)");
+    }
+    if operation == Operation::Purchase && args.years.is_none() {
+        missing.push("years (a `years` column or --years)");
+    }
+    (!missing.is_empty()).then(|| format!("needs {}", missing.join(" and ")))
+}
