@@ -36,86 +36,21 @@ if ((JOBS > 16)); then
     exit 2
 fi
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-REPO=$PWD
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init batch
+mkdir -p "$WORK/mem-data"
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-
-# --- Build ---------------------------------------------------------------------------------
-log "building the release binary (cargo build --release --locked)…"
-cargo build --release --locked >&2
-BIN=${CARGO_TARGET_DIR:-$REPO/target}/release/linkus
-[[ -x $BIN ]] || { log "no binary at $BIN"; exit 1; }
-
-# --- Isolated environment ------------------------------------------------------------------
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/linkus-bench-batch.XXXXXXXX")
-SERVER_PIDS=()
-
-stop_server() { # PID
-    local pid=$1
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -INT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local status=$?
-    local pid
-    for pid in "${SERVER_PIDS[@]}"; do stop_server "$pid"; done
-    rm -rf "$WORK"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-mkdir -p "$WORK/home" "$WORK/config" "$WORK/cache" "$WORK/data" "$WORK/locks" "$WORK/mem-data"
-export HOME=$WORK/home
-export LINKUS_CONFIG_DIR=$WORK/config
-export LINKUS_CACHE_DIR=$WORK/cache
-export LINKUS_DATA_DIR=$WORK/data
-export LINKUS_LOCK_DIR=$WORK/locks
-export XDG_CONFIG_HOME=$WORK/home/.config XDG_CACHE_HOME=$WORK/home/.cache XDG_DATA_HOME=$WORK/home/.local/share
-export NO_COLOR=1
-# Nothing from the caller's environment may change what linkus does.
-unset CI LINKUS_PROFILE LINKUS_BASE_URL LINKUS_SANDBOX LINKUS_OUTPUT LINKUS_NO_INPUT \
-    LINKUS_TIMEOUT LINKUS_CLIENT_ID LINKUS_CLIENT_SECRET LINKUS_RETRY_BASE_MS LINKUS_RETRY_MAX_MS \
-    LINKUS_MAX_TOTAL http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-
-# Microseconds since the epoch. $EPOCHREALTIME (bash 5) costs no fork; date +%s%N otherwise.
-if [[ -n ${EPOCHREALTIME:-} ]]; then
-    now_us_into() { printf -v "$1" '%s' "${EPOCHREALTIME/[.,]/}"; }
-else
-    now_us_into() { printf -v "$1" '%s' "$(($(date +%s%N) / 1000))"; }
-fi
 ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) / 1000 }'; }
 
 # --- Sandbox servers -------------------------------------------------------------------------
 # start_server NAME LATENCY DATA_DIR: serves in the background; sets URL_<NAME> and LOG_<NAME>.
 start_server() {
-    local name=$1 latency=$2 data=$3 out=$WORK/$1.out log_file=$WORK/$1.log url=""
-    LINKUS_DATA_DIR=$data "$BIN" sandbox serve --port 0 --latency-ms "$latency" \
-        >"$out" 2>"$log_file" </dev/null &
-    local pid=$!
-    SERVER_PIDS+=("$pid")
-    for _ in $(seq 1 100); do
-        if [[ -s $out ]]; then
-            IFS= read -r url <"$out" || true
-            [[ -n $url ]] && break
-        fi
-        kill -0 "$pid" 2>/dev/null || { log "the sandbox server exited:"; cat "$log_file" >&2; exit 1; }
-        sleep 0.1
-    done
-    [[ $url =~ ^http://127\.0\.0\.1:[0-9]+$ ]] || { log "no URL from the server: '$url'"; exit 1; }
-    printf -v "URL_$name" '%s' "$url"
-    printf -v "LOG_$name" '%s' "$log_file"
-    log "sandbox $name at $url (latency $latency ms)"
+    local name=$1 latency=$2 data=$3
+    serve "$name" "$data" --latency-ms "$latency"
+    printf -v "URL_$name" '%s' "$SERVED_URL"
+    printf -v "LOG_$name" '%s' "$SERVED_LOG"
+    log "sandbox $name at $SERVED_URL (latency $latency ms)"
 }
 # Requests a server has answered so far: one log line each, "... METHOD PATH -> STATUS (N ms)".
 requests_in() { grep -cE ' -> [0-9]{3} \([0-9]+ ms\)$' "$1" || true; }

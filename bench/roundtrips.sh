@@ -42,65 +42,10 @@ for fleet in $FLEETS $SUB_FLEETS; do
     fi
 done
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-REPO=$PWD
-
-log() { printf 'bench: %s\n' "$*" >&2; }
-
-# --- Build ---------------------------------------------------------------------------------
-log "building the release binary (cargo build --release --locked)…"
-cargo build --release --locked >&2
-BIN=${CARGO_TARGET_DIR:-$REPO/target}/release/linkus
-[[ -x $BIN ]] || { log "no binary at $BIN"; exit 1; }
-
-# --- Isolated environment ------------------------------------------------------------------
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/linkus-bench.XXXXXXXX")
-SERVER_PID=""
-
-stop_server() {
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -INT "$SERVER_PID" 2>/dev/null || true
-        # Bounded wait for a clean stop, then force it.
-        for _ in $(seq 1 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    SERVER_PID=""
-}
-
-cleanup() {
-    local status=$?
-    stop_server
-    rm -rf "$WORK"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-mkdir -p "$WORK/home" "$WORK/config" "$WORK/cache" "$WORK/data" "$WORK/runs"
-export HOME=$WORK/home
-export LINKUS_CONFIG_DIR=$WORK/config
-export LINKUS_CACHE_DIR=$WORK/cache
-export LINKUS_DATA_DIR=$WORK/data
-export XDG_CONFIG_HOME=$WORK/home/.config XDG_CACHE_HOME=$WORK/home/.cache XDG_DATA_HOME=$WORK/home/.local/share
-export NO_COLOR=1
-# Nothing from the caller's environment may change what linkus does.
-unset CI LINKUS_PROFILE LINKUS_BASE_URL LINKUS_SANDBOX LINKUS_OUTPUT LINKUS_NO_INPUT \
-    LINKUS_TIMEOUT LINKUS_CLIENT_ID LINKUS_CLIENT_SECRET LINKUS_RETRY_BASE_MS LINKUS_RETRY_MAX_MS \
-    http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
-
-# --- Clock -----------------------------------------------------------------------------------
-# Microseconds since the epoch. $EPOCHREALTIME (bash 5) costs no fork; date +%s%N otherwise.
-if [[ -n ${EPOCHREALTIME:-} ]]; then
-    now_us_into() { printf -v "$1" '%s' "${EPOCHREALTIME/[.,]/}"; }
-else
-    now_us_into() { printf -v "$1" '%s' "$(($(date +%s%N) / 1000))"; }
-fi
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init roundtrips
+mkdir -p "$WORK/runs"
 
 # Median of numbers on stdin (average of the two middle ones for an even count).
 median() {
@@ -115,33 +60,23 @@ minmax() { sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo, hi }';
 # start_server FLEET: `linkus sandbox serve --port 0 --latency-ms L --fleet FLEET` with a state
 # folder of its own (so that orders bought in one scenario never grow another's account);
 # sets SERVER_PID, SERVER_LOG, BASE_URL and LINKUS_BASE_URL.
+SERVER_PID=""
 SERVER_LOG=""
 SERVERS_STARTED=0
 start_server() {
     local fleet=$1
     SERVERS_STARTED=$((SERVERS_STARTED + 1))
     local name=$SERVERS_STARTED-fleet$fleet
-    SERVER_LOG=$WORK/server-$name.log
     log "starting linkus sandbox serve --port 0 --latency-ms $LATENCY_MS --fleet $fleet…"
-    LINKUS_DATA_DIR=$WORK/sandbox-$name "$BIN" sandbox serve --port 0 --latency-ms "$LATENCY_MS" \
-        --fleet "$fleet" >"$WORK/server-$name.out" 2>"$SERVER_LOG" </dev/null &
-    SERVER_PID=$!
-    BASE_URL=""
-    for _ in $(seq 1 100); do
-        if [[ -s $WORK/server-$name.out ]]; then
-            IFS= read -r BASE_URL <"$WORK/server-$name.out" || true
-            [[ -n $BASE_URL ]] && break
-        fi
-        kill -0 "$SERVER_PID" 2>/dev/null || { log "the sandbox server exited:"; cat "$SERVER_LOG" >&2; exit 1; }
-        sleep 0.1
-    done
-    if ! [[ $BASE_URL =~ ^http://127\.0\.0\.1:[0-9]+$ ]]; then
-        log "expected http://127.0.0.1:PORT on the server's first stdout line, got '$BASE_URL'"
-        cat "$SERVER_LOG" >&2
-        exit 1
-    fi
+    serve "server-$name" "$WORK/sandbox-$name" --latency-ms "$LATENCY_MS" --fleet "$fleet"
+    SERVER_PID=$SERVED_PID SERVER_LOG=$SERVED_LOG BASE_URL=$SERVED_URL
     log "sandbox at $BASE_URL"
     export LINKUS_BASE_URL=$BASE_URL
+}
+# stop_current_server: stops the server start_server started last.
+stop_current_server() {
+    [[ -z $SERVER_PID ]] || stop_server "$SERVER_PID"
+    SERVER_PID=""
 }
 
 export LINKUS_CLIENT_ID=bench LINKUS_CLIENT_SECRET=bench-secret
@@ -177,7 +112,7 @@ waves_in_log() { # FROM TO
 SN_PREFIX="B$(printf '%04d' $((RANDOM % 10000)))"
 unique_sn() { # scenario-letter run-index
     local sn="${SN_PREFIX}$1$((9000000000 + $2))"
-    if [[ $sn =~ (0402|0202|0504|0503)$ ]]; then sn="${sn}7"; fi
+    if [[ $sn =~ (0402|0202|0504|0503|0409)$ ]]; then sn="${sn}7"; fi
     echo "$sn"
 }
 
@@ -323,7 +258,7 @@ measure d no_setup run_tutorial "{SN}"
 CACHED_TUTORIAL_TOKEN=$(tutorial_token)
 log "d'. tutorial sequence with a cached token: plans, contacts, order ($RUNS runs)…"
 measure e no_setup run_tutorial_cached "{SN}"
-stop_server
+stop_current_server
 
 # --- Account size ----------------------------------------------------------------------------
 # f<N>. purchase with a cached token and a remembered offering against an account of N PBXs:
@@ -336,7 +271,7 @@ for fleet in $FLEETS; do
     warm_token
     log "f$fleet. purchase, cached token, remembered offering, $fleet PBXs in the account ($RUNS runs)…"
     measure "f$fleet" no_setup run_purchase "{SN}"
-    stop_server
+    stop_current_server
 done
 for fleet in $SUB_FLEETS; do
     start_server "$fleet"
@@ -347,7 +282,7 @@ for fleet in $SUB_FLEETS; do
     if [[ -n $MEM_TOOL ]]; then
         RSS_SUBS[$fleet]=$(max_rss_kib "$BIN" subscriptions --json)
     fi
-    stop_server
+    stop_current_server
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 start_server 0
@@ -387,7 +322,7 @@ SIZE_B=$(stat -c %s "$BIN")
 SIZE_MIB=$(awk -v b="$SIZE_B" 'BEGIN { printf "%.2f", b / 1048576 }')
 
 # --- Stop the server -------------------------------------------------------------------------
-stop_server
+stop_current_server
 
 # --- Report --------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
