@@ -326,53 +326,88 @@ pub(super) fn read_line(
     }
 }
 
-/// Yes or no: `y` or `n` chooses, Enter confirms (Enter alone takes `default`), and the line
-/// then says which. An order is never one stray keystroke away: `y` alone places nothing.
+/// What a typed answer to a yes/no question means: empty is the default, `y`/`yes` and
+/// `n`/`no` in any case are answers, anything else is not (the question is asked again).
+pub(super) fn yes_no_answer(typed: &str, default: bool) -> Option<bool> {
+    match typed.trim().to_lowercase().as_str() {
+        "" => Some(default),
+        "y" | "yes" => Some(true),
+        "n" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Yes or no, typed and confirmed with Enter (Enter alone takes `default`); the line shows
+/// exactly what was typed, never the default beside it, and an answer that is neither yes
+/// nor no is refused under the line and asked again. An order is never one stray keystroke
+/// away: `y` alone places nothing.
 pub(super) fn yes_no(theme: &dyn Theme, prompt: &str, default: bool) -> io::Result<Answer<bool>> {
     let term = Term::stderr();
     let _raw = RawMode::enter();
-    let mut head = String::new();
-    let _ = theme.format_confirm_prompt(&mut head, prompt, Some(default));
+    // The question without a default, and with it. A theme that shows the default after the
+    // question (ColorfulTheme: `(y/n) › no`) has it as a placeholder while nothing is typed,
+    // gone at the first key; one that shows it in the hint (`[y/N]`) keeps the hint.
+    let mut asked = String::new();
+    let _ = theme.format_confirm_prompt(&mut asked, prompt, None);
+    let mut hinted = String::new();
+    let _ = theme.format_confirm_prompt(&mut hinted, prompt, Some(default));
+    let (head, placeholder) = match hinted.strip_prefix(asked.as_str()) {
+        Some(rest) if !rest.trim().is_empty() => {
+            let head = if asked.ends_with(' ') {
+                asked.clone()
+            } else {
+                format!("{asked} ")
+            };
+            (head, rest.trim_start().to_owned())
+        }
+        _ => (hinted.clone(), String::new()),
+    };
     let mut block = Block::new(term.clone());
-    block.draw(&head, measure_text_width(&head), &[])?;
-    let mut keys = Keys::default();
-    let mut chosen: Option<bool> = None;
+    let mut line = Line::default();
+    let mut refusal: Option<String> = None;
     loop {
-        let Some(key) = keys.pass(term.read_key_raw()?) else {
-            continue;
+        let typed = line.text();
+        let shown = if typed.is_empty() {
+            &placeholder
+        } else {
+            &typed
         };
-        match key {
-            Key::Char('y' | 'Y') => chosen = Some(true),
-            Key::Char('n' | 'N') => chosen = Some(false),
-            Key::Backspace | Key::Del => chosen = None,
-            Key::Enter => {
-                let answer = chosen.unwrap_or(default);
-                let mut done = String::new();
-                let _ = theme.format_confirm_prompt_selection(&mut done, prompt, Some(answer));
-                block.finish(&done)?;
-                return Ok(Answer::Given(answer));
-            }
-            Key::Escape | Key::CtrlC => {
+        let under: Vec<String> = refusal
+            .iter()
+            .map(|why| {
+                let mut text = String::new();
+                let _ = theme.format_error(&mut text, why);
+                text
+            })
+            .collect();
+        block.draw(
+            &format!("{head}{shown}"),
+            measure_text_width(&head) + measure_text_width(&line.before_cursor()),
+            &under,
+        )?;
+        match line.key(term.read_key_raw()?) {
+            Step::Edited => refusal = None,
+            Step::Unchanged => {}
+            Step::Submit => match yes_no_answer(&line.text(), default) {
+                Some(answer) => {
+                    let mut done = String::new();
+                    let _ = theme.format_confirm_prompt_selection(&mut done, prompt, Some(answer));
+                    block.finish(&done)?;
+                    return Ok(Answer::Given(answer));
+                }
+                None => refusal = Some("Type y (yes) or n (no), then Enter.".to_owned()),
+            },
+            step @ (Step::Cancel | Step::Interrupt) => {
                 // Without the default shown after it, which would read as an answer.
-                let mut asked = String::new();
-                let _ = theme.format_confirm_prompt(&mut asked, prompt, None);
                 block.draw(&asked, 0, &[])?;
                 block.leave()?;
-                return Ok(if key == Key::Escape {
+                return Ok(if step == Step::Cancel {
                     Answer::Cancelled
                 } else {
                     Answer::Interrupted
                 });
             }
-            _ => continue,
         }
-        let typed = match chosen {
-            Some(true) => "y",
-            Some(false) => "n",
-            None => "",
-        };
-        let line = format!("{head}{typed}");
-        block.draw(&line, measure_text_width(&line), &[])?;
     }
 }
 
@@ -429,6 +464,18 @@ mod tests {
         keys.extend([Key::UnknownEscSeq(vec!['x']), Key::Char('c')]);
         let (line, _) = typed(keys);
         assert_eq!(line.text(), "abc");
+    }
+
+    #[test]
+    fn only_yes_and_no_answer_a_question() {
+        assert_eq!(yes_no_answer("", false), Some(false));
+        assert_eq!(yes_no_answer("", true), Some(true));
+        assert_eq!(yes_no_answer(" Y ", false), Some(true));
+        assert_eq!(yes_no_answer("yes", false), Some(true));
+        assert_eq!(yes_no_answer("NO", true), Some(false));
+        for other in ["x", "ye", "yess", "noy", "1", "oui"] {
+            assert_eq!(yes_no_answer(other, false), None, "{other}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::common::keepalive::KeepAliveServer;
-use crate::common::pty::{command, Pty};
+use crate::common::pty::{command, command_in_colour, Pty};
 use crate::common::raw::RawRequest;
 use crate::common::*;
 
@@ -136,7 +136,6 @@ async fn y_then_enter_places_the_order_and_says_what_was_chosen() {
     let env = TestEnv::new();
     let mut p = Pty::linkus(&env, &server.uri(), 80, &confirm_args());
     p.expect("Place this order? [y/N]");
-    p.key("x"); // not an answer: ignored
     p.key("y");
     // A stray `y` alone places nothing: the order waits for Enter.
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -148,6 +147,123 @@ async fn y_then_enter_places_the_order_and_says_what_was_chosen() {
     end.assert_on_its_own_row("Place this order? yes");
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
     end.assert_terminal_restored();
+}
+
+/// The question as a person's terminal shows it, in colour (ColorfulTheme writes the default
+/// after the question: `(y/n) › no`), `cols` wide: the answer row shows what was typed.
+async fn typed_y_is_what_the_screen_shows(cols: u16) {
+    let server = portal().await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+    let env = TestEnv::new();
+    let mut command = command_in_colour(&env, cols);
+    command
+        .env("LINKUS_BASE_URL", server.uri())
+        .env("LINKUS_CLIENT_ID", CLIENT_ID)
+        .env("LINKUS_CLIENT_SECRET", CLIENT_SECRET)
+        .args(confirm_args());
+    let mut p = Pty::spawn(command, cols);
+    p.expect("order?");
+    let before = p.settled();
+    assert!(
+        p.row_with("(y/n)").trim_end().ends_with("› no"),
+        "the default is shown before a key:\n{before}"
+    );
+    p.key("y");
+    let screen = p.settled();
+    let row = p.row_with("(y/n)");
+    assert!(
+        row.trim_end().ends_with("› y"),
+        "the row shows more than the key typed: {row:?}\n{screen}"
+    );
+    assert!(!screen.contains("noy"), "{screen}");
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+    p.key("\r");
+    p.expect("LR3206190457467703296");
+    let end = p.finish();
+    assert_eq!(end.code, 0, "{}", end.contents());
+    assert!(
+        end.contents().contains("Place this order? · yes"),
+        "{}",
+        end.contents()
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
+    end.assert_terminal_restored();
+}
+
+#[tokio::test]
+async fn typing_y_shows_y_alone_not_the_default_beside_it_at_80_columns() {
+    typed_y_is_what_the_screen_shows(80).await;
+}
+
+#[tokio::test]
+async fn typing_y_shows_y_alone_not_the_default_beside_it_at_40_columns() {
+    typed_y_is_what_the_screen_shows(40).await;
+}
+
+async fn an_answer_neither_yes_nor_no_is_asked_again(cols: u16) {
+    let server = portal().await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+    let env = TestEnv::new();
+    let mut p = Pty::linkus(&env, &server.uri(), cols, &confirm_args());
+    p.expect("Place this order? [y/N]");
+    p.line("x");
+    p.expect("Type y (yes) or n (no)");
+    let screen = p.settled();
+    assert!(
+        p.row_with("[y/N]").trim_end().ends_with("[y/N] x"),
+        "what was typed stays, to be corrected:\n{screen}"
+    );
+    assert!(!screen.contains("Declined"), "{screen}");
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+    p.key(BACKSPACE);
+    p.line("yes");
+    p.expect("LR3206190457467703296");
+    let end = p.finish();
+    assert_eq!(end.code, 0, "{}", end.contents());
+    end.assert_on_its_own_row("Place this order? yes");
+    assert!(
+        !end.contents().contains("Type y (yes)"),
+        "the refusal stays after the answer:\n{}",
+        end.contents()
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
+    end.assert_terminal_restored();
+}
+
+#[tokio::test]
+async fn x_then_enter_asks_again_instead_of_counting_as_no_at_80_columns() {
+    an_answer_neither_yes_nor_no_is_asked_again(80).await;
+}
+
+#[tokio::test]
+async fn x_then_enter_asks_again_instead_of_counting_as_no_at_40_columns() {
+    an_answer_neither_yes_nor_no_is_asked_again(40).await;
+}
+
+async fn enter_alone_is_the_default_no(cols: u16) {
+    let server = portal().await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+    let env = TestEnv::new();
+    let mut p = Pty::linkus(&env, &server.uri(), cols, &confirm_args());
+    p.expect("Place this order? [y/N]");
+    p.key("\r");
+    let end = p.finish();
+    assert_eq!(end.code, 3, "{}", end.contents());
+    end.assert_on_its_own_row("Place this order? no");
+    end.assert_on_its_own_row("Declined; nothing was bought.");
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+    assert!(env.journal_lines().is_empty());
+    end.assert_terminal_restored();
+}
+
+#[tokio::test]
+async fn enter_alone_declines_and_sends_no_order_at_80_columns() {
+    enter_alone_is_the_default_no(80).await;
+}
+
+#[tokio::test]
+async fn enter_alone_declines_and_sends_no_order_at_40_columns() {
+    enter_alone_is_the_default_no(40).await;
 }
 
 #[tokio::test]
