@@ -266,6 +266,7 @@ impl Drop for RawMode {
 pub(super) fn read_line(
     theme: &dyn Theme,
     prompt: &str,
+    note: &str,
     secret: bool,
     validate: &dyn Fn(&str) -> Result<(), String>,
     shown_answer: &dyn Fn(&str) -> String,
@@ -273,7 +274,7 @@ pub(super) fn read_line(
     let term = Term::stderr();
     let _raw = RawMode::enter();
     let mut head = String::new();
-    let _ = theme.format_input_prompt(&mut head, prompt, None);
+    let _ = theme.format_input_prompt(&mut head, &format!("{prompt}{note}"), None);
     let mut block = Block::new(term.clone());
     let mut line = Line::default();
     let mut refusal: Option<String> = None;
@@ -322,6 +323,122 @@ pub(super) fn read_line(
                     Answer::Interrupted
                 });
             }
+        }
+    }
+}
+
+/// Whether every word of `filter` is in `item`, without regard to case.
+pub(super) fn matches(item: &str, filter: &str) -> bool {
+    let item = item.to_lowercase();
+    filter
+        .to_lowercase()
+        .split_whitespace()
+        .all(|word| item.contains(word))
+}
+
+/// One of `items`, narrowed by what is typed: an item stays while every typed word is in its
+/// whole text (so an ID or e-mail cut off at the right edge still matches). Each item is cut
+/// to one row; at most `rows` are shown at a time, the list scrolling under the selection.
+/// Up and Down (or Tab) move, Enter chooses, Esc cancels; the line then shows the choice.
+pub(super) fn filter_select(
+    theme: &dyn Theme,
+    prompt: &str,
+    note: &str,
+    items: &[String],
+    default: usize,
+    rows: usize,
+) -> io::Result<Answer<usize>> {
+    let term = Term::stderr();
+    let _raw = RawMode::enter();
+    let mut head = String::new();
+    let _ = theme.format_input_prompt(&mut head, &format!("{prompt}{note}"), None);
+    let mut block = Block::new(term.clone());
+    let mut line = Line::default();
+    let rows = rows.max(1);
+    // The selection as a position in `shown`, and the first shown row.
+    let mut selected = default.min(items.len().saturating_sub(1));
+    let mut top = selected.saturating_sub(rows - 1);
+    let mut filter = String::new();
+    let mut shown: Vec<usize> = (0..items.len()).collect();
+    loop {
+        let width = usize::from(term.size().1).max(1);
+        let room = width.saturating_sub(3).max(10);
+        let mut under: Vec<String> = shown
+            .iter()
+            .enumerate()
+            .skip(top)
+            .take(rows)
+            .map(|(position, &index)| {
+                let text = console::truncate_str(&items[index], room, "…");
+                let mut row = String::new();
+                let _ = theme.format_select_prompt_item(&mut row, &text, position == selected);
+                row
+            })
+            .collect();
+        if shown.is_empty() {
+            under.push("  (nothing matches; Backspace widens the search)".to_owned());
+        } else if shown.len() > rows {
+            under.push(format!(
+                "  ({}-{} of {}; ↑↓ to scroll)",
+                top + 1,
+                (top + rows).min(shown.len()),
+                shown.len()
+            ));
+        }
+        let under: Vec<String> = under
+            .into_iter()
+            .map(|row| console::truncate_str(&row, width - 1, "…").into_owned())
+            .collect();
+        block.draw(
+            &format!("{head}{}", line.text()),
+            measure_text_width(&head) + measure_text_width(&line.before_cursor()),
+            &under,
+        )?;
+        let key = term.read_key_raw()?;
+        match key {
+            Key::ArrowUp | Key::BackTab if !shown.is_empty() => {
+                selected = (selected + shown.len() - 1) % shown.len();
+            }
+            Key::ArrowDown | Key::Tab if !shown.is_empty() => {
+                selected = (selected + 1) % shown.len();
+            }
+            Key::PageUp => selected = selected.saturating_sub(rows),
+            Key::PageDown if !shown.is_empty() => {
+                selected = (selected + rows).min(shown.len() - 1);
+            }
+            key => match line.key(key) {
+                Step::Edited | Step::Unchanged => {}
+                Step::Submit => {
+                    if let Some(&index) = shown.get(selected) {
+                        let mut done = String::new();
+                        let _ =
+                            theme.format_select_prompt_selection(&mut done, prompt, &items[index]);
+                        block.finish(&done)?;
+                        return Ok(Answer::Given(index));
+                    }
+                }
+                step @ (Step::Cancel | Step::Interrupt) => {
+                    block.draw(&format!("{head}{}", line.text()), 0, &[])?;
+                    block.leave()?;
+                    return Ok(if step == Step::Cancel {
+                        Answer::Cancelled
+                    } else {
+                        Answer::Interrupted
+                    });
+                }
+            },
+        }
+        if line.text() != filter {
+            filter = line.text();
+            shown = (0..items.len())
+                .filter(|&index| matches(&items[index], &filter))
+                .collect();
+            selected = 0;
+        }
+        if selected < top {
+            top = selected;
+        } else if selected >= top + rows {
+            top = selected + 1 - rows;
         }
     }
 }
@@ -464,6 +581,17 @@ mod tests {
         keys.extend([Key::UnknownEscSeq(vec!['x']), Key::Char('c')]);
         let (line, _) = typed(keys);
         assert_eq!(line.text(), "abc");
+    }
+
+    #[test]
+    fn a_filter_keeps_items_that_hold_every_word_typed() {
+        let item = "Ana Souza <ana@example.com>  (3197218168379846218)";
+        assert!(matches(item, ""));
+        assert!(matches(item, "ana"));
+        assert!(matches(item, "SOUZA 846218"));
+        assert!(matches(item, "example.com ana"));
+        assert!(!matches(item, "ben"));
+        assert!(!matches(item, "ana ben"));
     }
 
     #[test]

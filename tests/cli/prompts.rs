@@ -46,7 +46,7 @@ async fn esc_at_the_serial_number_prompt_cancels_with_exit_3() {
 }
 
 #[tokio::test]
-async fn esc_at_the_po_number_prompt_cancels_with_exit_3() {
+async fn esc_at_the_po_number_prompt_goes_back_and_esc_at_the_first_step_cancels_with_exit_3() {
     let server = portal().await;
     let env = TestEnv::new();
     let mut p = Pty::linkus(
@@ -67,6 +67,9 @@ async fn esc_at_the_po_number_prompt_cancels_with_exit_3() {
     p.key("\r");
     p.expect("PO number");
     p.key("PO-1");
+    // Esc at the PO number goes back to the years; Esc at the first step asked cancels.
+    p.key(ESC);
+    p.expect("5 years");
     p.key(ESC);
     let end = p.finish();
     assert_eq!(end.code, 3, "{}", end.contents());
@@ -471,6 +474,9 @@ async fn an_invalid_sn_is_shown_under_the_line_and_what_was_typed_stays() {
     p.key(BACKSPACE);
     p.key("\r");
     p.expect("Linkus Cloud Service Pro");
+    // Esc at the plan goes back to the serial number; Esc there cancels.
+    p.key(ESC);
+    p.expect("PBX serial number");
     p.key(ESC);
     let end = p.finish();
     let screen = end.contents();
@@ -480,7 +486,7 @@ async fn an_invalid_sn_is_shown_under_the_line_and_what_was_typed_stays() {
         "{screen}"
     );
     assert!(!screen.contains("error:"), "the refusal stayed:\n{screen}");
-    assert_eq!(screen.matches("PBX serial number (").count(), 1, "{screen}");
+    assert_eq!(screen.matches("PBX serial number (").count(), 2, "{screen}");
     let plans = received(&server, "GET", PLANS_PATH).await;
     assert!(plans[0].url.query().unwrap_or("").contains("36947166"));
 }
@@ -498,11 +504,15 @@ async fn a_line_that_fills_its_last_row_exactly_is_redrawn_in_place() {
     p.key(BACKSPACE);
     p.key("B\r");
     p.expect("Linkus Cloud Service Pro");
+    // Esc at the plan goes back to the serial number; Esc there cancels.
+    p.key(ESC);
+    p.expect("PBX serial number");
     p.key(ESC);
     let end = p.finish();
     let screen = end.contents();
     assert_eq!(end.code, 3, "{screen}");
-    assert_eq!(screen.matches("PBX serial number (").count(), 1, "{screen}");
+    // Once for the SN typed, once asked again: a wrapped prompt is never drawn twice.
+    assert_eq!(screen.matches("PBX serial number (").count(), 2, "{screen}");
     assert!(
         screen.contains(&format!("Information): {}B\n", "A".repeat(26))),
         "{screen}"
