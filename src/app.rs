@@ -47,6 +47,7 @@ fn run(cli: Cli) -> ExitCode {
         Ok(ctx) => ctx,
         Err(error) => return finish(&Output::new(mode), Err(error)),
     };
+    ctx.announce_sandbox();
     let result = runtime.block_on(async {
         if !catch_signals {
             return commands::dispatch(&ctx, cli.command).await;

@@ -178,6 +178,15 @@ impl Context {
         })
     }
 
+    /// With `--sandbox`, one short line before anything else, even with `--quiet`: this run
+    /// spends nothing.
+    pub fn announce_sandbox(&self) {
+        if self.global.sandbox {
+            self.out
+                .notice("Sandbox:", "the built-in portal; no account, no money.");
+        }
+    }
+
     /// The URL requests go to; with `--sandbox`, the embedded portal is started first.
     pub fn base_url(&self) -> Result<Url> {
         if !self.global.sandbox {
@@ -187,14 +196,14 @@ impl Context {
             return Ok(embedded.url.clone());
         }
         let embedded = linkus_sandbox::Embedded::start(&self.dirs.sandbox_dir())?;
-        self.out.notice(
-            "Sandbox:",
-            &format!(
-                "using the built-in sandbox portal at {}: no account, no money (state in {})",
+        // The one-line notice went out first (`announce_sandbox`); where it runs is for -v.
+        if self.global.verbose > 0 {
+            crate::output::log_line(&format!(
+                "sandbox portal at {} (state in {})",
                 embedded.url.as_str().trim_end_matches('/'),
                 self.dirs.sandbox_dir().display()
-            ),
-        );
+            ));
+        }
         if self.global.base_url.is_some() {
             self.out
                 .warn("--base-url (LINKUS_BASE_URL) is ignored with --sandbox.");

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod autorenew;
 pub mod batch;
 pub mod billing_contacts;
 pub mod completions;

@@ -161,6 +161,16 @@ impl Ended {
             .collect()
     }
 
+    /// The rows the terminal wrapped because a line was wider than the screen.
+    pub fn wrapped_rows(&self) -> Vec<String> {
+        let screen = self.screen.screen();
+        let rows = self.rows();
+        (0..screen.size().1.get())
+            .filter(|&row| screen.row_wrapped(row))
+            .map(|row| rows[usize::from(row)].clone())
+            .collect()
+    }
+
     /// Echo and line mode on, the cursor shown: the shell after linkus is usable.
     pub fn assert_terminal_restored(&self) {
         let has = |flag: &str| self.stty.iter().any(|word| word == flag);
