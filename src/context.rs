@@ -163,12 +163,17 @@ impl Context {
     /// so that sandboxes of different homes never block each other.
     pub fn portal_key(&self) -> String {
         if self.global.sandbox {
-            let dir = self.dirs.sandbox_dir();
-            let dir = std::path::absolute(&dir).unwrap_or(dir);
-            format!("sandbox:{}", dir.display())
+            self.sandbox_portal_key()
         } else {
             same_portal_key(&self.portal_label())
         }
+    }
+
+    /// The lock key of this data folder's sandbox, with or without `--sandbox`.
+    pub fn sandbox_portal_key(&self) -> String {
+        let dir = self.dirs.sandbox_dir();
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        format!("sandbox:{}", dir.display())
     }
 
     fn configured_base_url(&self) -> Url {

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod autorenew;
 mod batch;
 mod capture;
 mod doctor;
@@ -19,6 +20,7 @@ mod prompts;
 mod purchase;
 mod renew_switch;
 mod sandbox;
+mod sandbox_steps;
 mod shapes;
 mod snapshots;
 mod subscriptions;

@@ -468,8 +468,8 @@ fn config_error_for_an_unreadable_config_file() {
 }
 
 #[test]
-fn cancelled_by_max_total() {
-    error_kind("cancelled_max_total", 3, |json| {
+fn over_cap_by_max_total() {
+    error_kind("over_cap_max_total", 3, |json| {
         let mut args = with_plan("Linkus Cloud Service Pro");
         args.extend(["--max-total", "150USD"]);
         sandbox(&TestEnv::new(), &[json, &args].concat())
