@@ -300,3 +300,15 @@ fn api_get_of_a_path_that_does_not_exist_hints_at_the_path_not_an_sn() {
         nope.stderr
     );
 }
+
+#[test]
+fn a_24_hour_block_names_no_pid_of_the_run_that_has_ended() {
+    let env = TestEnv::new();
+    assert_eq!(quick_start(&env).code, 0);
+    let blocked = run(env.cmd().args(QUICK_START).args(["--yes", "--json"]));
+    assert_eq!(blocked.code, 9, "{}", blocked.stderr);
+    let by = &blocked.json()["error"]["blockedBy"];
+    assert!(by["orderNo"].as_str().unwrap().starts_with("LR"), "{by}");
+    assert_eq!(by["pid"], serde_json::Value::Null, "{by}");
+    assert!(!blocked.stderr.contains("pid"), "{}", blocked.stderr);
+}
