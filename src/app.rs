@@ -187,6 +187,12 @@ fn clap_failure(error: clap::Error) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    // `linkus` alone: a short usage with the commands used most, not the whole help;
+    // `linkus orders` alone: the same page as `linkus orders --help`. Both on stderr, exit 2.
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        output::stderr(&subcommand_help().unwrap_or_else(short_usage));
+        return ExitCode::from(Kind::Usage.exit_code());
+    }
     if error.kind() == ErrorKind::DisplayVersion {
         let _ = error.print();
         return ExitCode::SUCCESS;
@@ -207,6 +213,26 @@ fn clap_failure(error: clap::Error) -> ExitCode {
     }
     let _ = error.print();
     ExitCode::from(Kind::Usage.exit_code())
+}
+
+/// What `linkus` without a command prints: the five commands used most, and where the rest is.
+fn short_usage() -> String {
+    "\
+linkus buys Linkus Cloud Service for Yeastar PBXs through the Partner Portal, safely.
+
+Usage: linkus [OPTIONS] <COMMAND>
+
+Most used:
+  linkus purchase                buy for a PBX (asks for what is missing)
+  linkus renew --sn SN           add years to a PBX's current plan
+  linkus subscriptions           the account's PBXs with Linkus, soonest expiry first
+  linkus orders list             the orders, newest first
+  linkus products --sn SN        the plans and prices for a PBX
+
+Try it without an account or money: linkus --sandbox purchase
+Every command and option: linkus --help
+"
+    .to_owned()
 }
 
 /// A subcommand's help with the global options named once in a line, as gh shows inherited
@@ -261,6 +287,8 @@ fn subcommand_help() -> Option<String> {
         return None;
     }
     let help = render_without(&mut command, &path, &globals)?;
+    // As wide as clap wraps the page: the terminal (or `COLUMNS`), at most 100.
+    let note_width = output::terminal_width().min(100);
     let mut note = String::from("Global options:");
     let mut width = note.len();
     for (index, name) in names.iter().enumerate() {
@@ -269,7 +297,7 @@ fn subcommand_help() -> Option<String> {
         } else {
             name.clone()
         };
-        if width + 1 + word.len() > 92 {
+        if width + 1 + word.len() > note_width {
             note.push_str("\n ");
             width = 1;
         }

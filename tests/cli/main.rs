@@ -10,6 +10,7 @@ mod capture;
 mod doctor;
 mod faults;
 mod foundation;
+mod help_pages;
 mod hygiene;
 mod never_twice;
 mod order_status;
