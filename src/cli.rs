@@ -510,7 +510,18 @@ pub struct ServeArgs {
 pub struct CompletionsArgs {
     /// The shell to generate completions for
     #[arg(value_name = "SHELL")]
-    pub shell: clap_complete::Shell,
+    pub shell: CompletionShell,
+}
+
+/// The shells `linkus completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+    Nushell,
 }
 
 #[cfg(test)]

@@ -241,4 +241,5 @@ Examples:
   linkus completions bash > ~/.local/share/bash-completion/completions/linkus
   linkus completions zsh > \"${fpath[1]}/_linkus\"
   linkus completions fish > ~/.config/fish/completions/linkus.fish
-  linkus completions powershell >> $PROFILE";
+  linkus completions powershell >> $PROFILE
+  linkus completions nushell | save -f ~/.config/nushell/linkus.nu   # then `use` it";

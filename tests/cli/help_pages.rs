@@ -157,3 +157,20 @@ fn every_manual_page_has_examples_exit_status_and_environment() {
         purchase.contains(".SH \"AUTOMATION NOTES\"") || purchase.contains(".SH AUTOMATION NOTES")
     );
 }
+
+#[test]
+fn completions_include_nushell_and_the_new_commands() {
+    let env = TestEnv::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish", "nushell"] {
+        let script = run(env.cmd().args(["completions", shell]));
+        assert_eq!(script.code, 0, "{shell}: {}", script.stderr);
+        assert!(script.stdout.contains("autorenew"), "{shell}");
+    }
+    let nu = run(env.cmd().args(["completions", "nushell"]));
+    assert!(nu.stdout.contains("export extern linkus"), "{}", nu.stdout);
+    assert!(
+        nu.stdout.contains("export extern \"linkus sandbox pay\""),
+        "{}",
+        nu.stdout
+    );
+}
