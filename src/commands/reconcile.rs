@@ -366,11 +366,18 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
                     } else {
                         status
                     };
+                    // A person at a terminal reads "3 h ago"; a script, the time.
+                    let time = r.time.as_deref().unwrap_or("");
+                    let sent = match crate::guard::parse_time_ms(time) {
+                        Some(ms) if ctx.out.stdout_is_terminal => {
+                            crate::output::ago(ms, ctx.clock.now_ms())
+                        }
+                        _ => time.to_owned(),
+                    };
                     format!(
-                        "{word:<15}entry {} SN {} sent {}: {found}\n",
+                        "{word:<15}entry {} SN {} sent {sent}: {found}\n",
                         r.entry.as_deref().unwrap_or(""),
                         r.sn.as_deref().unwrap_or(""),
-                        r.time.as_deref().unwrap_or("")
                     )
                 }
             })
