@@ -215,15 +215,10 @@ pub async fn select_step(
         .collect();
     if items.len() > FILTER_OVER {
         return ask(move || {
-            let note = if back {
-                " (type to filter, Esc: back)"
-            } else {
-                " (type to filter)"
-            };
             let answer = line::filter_select(
                 theme().as_ref(),
                 &prompt,
-                note,
+                back,
                 &items,
                 default,
                 FILTER_OVER,

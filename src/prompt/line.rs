@@ -194,6 +194,14 @@ impl Block {
         self.done(out)
     }
 
+    /// Clears the block, leaving the cursor where it began: a step gone back over leaves no
+    /// line behind.
+    pub fn erase(&mut self) -> io::Result<()> {
+        let mut out = self.rewind();
+        out.push_str("\x1b[J");
+        self.done(out)
+    }
+
     /// Keeps what the block shows and moves below it, for what is printed next.
     pub fn leave(&mut self) -> io::Result<()> {
         let mut out = String::new();
@@ -262,7 +270,8 @@ impl Drop for RawMode {
 }
 
 /// A line of text, checked by `validate` on Enter; a refusal is shown under the line and
-/// leaves the text as typed. A `secret` shows nothing of what is typed.
+/// leaves the text as typed. A `secret` shows nothing of what is typed. `note` follows the
+/// prompt while it is up; a prompt with a note (Esc goes back a step) is erased on Esc.
 pub(super) fn read_line(
     theme: &dyn Theme,
     prompt: &str,
@@ -314,6 +323,11 @@ pub(super) fn read_line(
                 }
                 Err(why) => refusal = Some(why),
             },
+            Step::Cancel if !note.is_empty() => {
+                // Esc goes back a step: this prompt leaves no line behind.
+                block.erase()?;
+                return Ok(Answer::Cancelled);
+            }
             step @ (Step::Cancel | Step::Interrupt) => {
                 block.draw(&format!("{head}{shown}"), 0, &[])?;
                 block.leave()?;
@@ -339,17 +353,23 @@ pub(super) fn matches(item: &str, filter: &str) -> bool {
 /// One of `items`, narrowed by what is typed: an item stays while every typed word is in its
 /// whole text (so an ID or e-mail cut off at the right edge still matches). Each item is cut
 /// to one row; at most `rows` are shown at a time, the list scrolling under the selection.
-/// Up and Down (or Tab) move, Enter chooses, Esc cancels; the line then shows the choice.
+/// Up and Down (or Tab) move, Enter chooses, Esc cancels (or, with `back`, erases the list
+/// and goes back a step); the line then shows the choice.
 pub(super) fn filter_select(
     theme: &dyn Theme,
     prompt: &str,
-    note: &str,
+    back: bool,
     items: &[String],
     default: usize,
     rows: usize,
 ) -> io::Result<Answer<usize>> {
     let term = Term::stderr();
     let _raw = RawMode::enter();
+    let note = if back {
+        " (type to filter, Esc: back)"
+    } else {
+        " (type to filter)"
+    };
     let mut head = String::new();
     let _ = theme.format_input_prompt(&mut head, &format!("{prompt}{note}"), None);
     let mut block = Block::new(term.clone());
@@ -416,6 +436,10 @@ pub(super) fn filter_select(
                         block.finish(&done)?;
                         return Ok(Answer::Given(index));
                     }
+                }
+                Step::Cancel if back => {
+                    block.erase()?;
+                    return Ok(Answer::Cancelled);
                 }
                 step @ (Step::Cancel | Step::Interrupt) => {
                     block.draw(&format!("{head}{}", line.text()), 0, &[])?;

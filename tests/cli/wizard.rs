@@ -388,11 +388,21 @@ mod steps {
                 r#"{{"operationType":"purchase_plan","productId":9,"productNo":"{SN}","billingId":{OTHER_CONTACT_ID},"poNumber":"PO-2","serviceList":[{{"serviceType":"plan","serviceId":{PLAN_ID},"purchaseType":"purchase","billingModel":"recurring","billingCycle":"annually","multiCycle":1}}]}}"#
             )
         );
-        // Only the final SN's look-ups and order reached the portal for it; the first SN was
-        // looked up and dropped.
-        assert!(end
-            .contents()
-            .contains(&format!("purchase --sn {SN} --plan {PLAN_ID}")));
+        let screen = end.contents();
+        assert!(screen.contains(&format!("purchase --sn {SN} --plan {PLAN_ID}")));
+        // Each step gone back over leaves nothing of its list or its line behind.
+        for row in end.rows() {
+            assert!(
+                !["> ", "  Linkus", "  Ana ", "  Ben ", "  2 years"]
+                    .iter()
+                    .any(|start| row.starts_with(start)),
+                "a row of a list was left behind: {row:?}\n{screen}"
+            );
+        }
+        assert!(
+            !screen.contains("PO number (optional) (Esc: back): PO-1"),
+            "{screen}"
+        );
     }
 
     #[tokio::test]
