@@ -190,6 +190,15 @@ fn clap_failure(error: clap::Error) -> ExitCode {
     // `linkus` alone: a short usage with the commands used most, not the whole help;
     // `linkus orders` alone: the same page as `linkus orders --help`. Both on stderr, exit 2.
     if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let wants_json = std::env::args_os().any(|arg| arg == "--json");
+        if output_mode(wants_json, false) == Mode::Json {
+            let report = diagnose(
+                &Failure::usage("A command is missing.")
+                    .hint("`linkus --help` lists the commands.")
+                    .into(),
+            );
+            let _ = Output::new(Mode::Json).json(&report.to_json());
+        }
         output::stderr(&subcommand_help().unwrap_or_else(short_usage));
         return ExitCode::from(Kind::Usage.exit_code());
     }

@@ -174,3 +174,13 @@ fn completions_include_nushell_and_the_new_commands() {
         nu.stdout
     );
 }
+
+#[test]
+fn a_missing_subcommand_with_json_still_prints_one_json_error() {
+    let env = TestEnv::new();
+    let alone = run(env.cmd().args(["--json", "orders"]));
+    assert_eq!(alone.code, 2);
+    let error = &alone.json()["error"];
+    assert_eq!(error["kind"], "usage");
+    assert_eq!(error["exitCode"], 2);
+}
