@@ -261,6 +261,29 @@ fn fitting_columns(
     keep
 }
 
+/// `text` in lines of at most `width` columns, broken between words (a word longer than a
+/// line keeps a line of its own).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let needed = console::measure_text_width(&line)
+            + usize::from(!line.is_empty())
+            + console::measure_text_width(word);
+        if !line.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// How long ago `then_ms` was, for a person: "42 s ago", "5 min ago", "3 h ago", "2 days
 /// ago"; a time in the future or older than 30 days is its date and time.
 pub fn ago(then_ms: u64, now_ms: u64) -> String {
@@ -411,6 +434,16 @@ mod tests {
         assert_eq!(clip(&many).lines().count(), 6);
         assert!(clip(&"x".repeat(5000)).ends_with('…'));
         assert_eq!(clip("short"), "short");
+    }
+
+    #[test]
+    fn text_wraps_between_words() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            ["averyveryverylongword", "x"]
+        );
+        assert_eq!(wrap("", 5), [""]);
     }
 
     #[test]

@@ -584,3 +584,30 @@ fn an_order_confirmed_after_the_portal_closed_the_idle_connection_is_placed_once
         assert_eq!(journal.len(), 2, "run {run}: intent and outcome");
     }
 }
+
+/// The summary a person confirms fits the terminal: a long value wraps under itself.
+#[tokio::test]
+async fn at_80_columns_a_long_summary_value_wraps_under_itself() {
+    let server = portal().await;
+    let env = TestEnv::new();
+    let mut p = Pty::linkus(&env, &server.uri(), 80, &confirm_args());
+    p.expect("Place this order?");
+    p.line("n");
+    let end = p.finish();
+    let rows = end.rows();
+    let screen = end.contents();
+    let at = rows
+        .iter()
+        .position(|row| row.starts_with("  Billing contact  "))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        rows[at + 1].starts_with(&" ".repeat(21)) && !rows[at + 1].trim().is_empty(),
+        "the contact's value goes on under itself:\n{screen}"
+    );
+    for row in end.wrapped_rows() {
+        assert!(
+            !row.starts_with("  ") || row.starts_with("  linkus "),
+            "a summary row wider than the terminal: {row:?}\n{screen}"
+        );
+    }
+}
