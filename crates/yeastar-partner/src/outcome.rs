@@ -222,6 +222,28 @@ mod tests {
         assert_eq!(order.state(), OrderState::Open);
     }
 
+    /// CLI.md section 3: `failed`, `invalid`, `cancelled` or `refunded` is exit 5 with the
+    /// number shown; `succeed` 0; anything else (or none) 8.
+    #[test]
+    fn a_refunded_order_is_created_and_failed_not_open() {
+        for (status, state) in [
+            ("succeed", OrderState::Succeeded),
+            ("failed", OrderState::Failed),
+            ("invalid", OrderState::Failed),
+            ("cancelled", OrderState::Failed),
+            ("refunded", OrderState::Failed),
+            ("REFUNDED", OrderState::Failed),
+            ("pending", OrderState::Open),
+            ("on_hold", OrderState::Open),
+        ] {
+            let OrderOutcome::Created(order) = decide(200, &created_body("success", status)) else {
+                panic!("{status}: created");
+            };
+            assert_eq!(order.order_no, "LR1");
+            assert_eq!(order.state(), state, "{status}");
+        }
+    }
+
     #[test]
     fn a_429_without_an_order_number_was_not_processed() {
         for body in [
