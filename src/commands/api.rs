@@ -161,8 +161,10 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         Ok(_) => Ok(ExitStatus::Success),
         Err(error) => {
             let (kind, hints) = classify(&error);
-            // A request that may change something and got a 5xx may or may not have taken effect.
-            let kind = if resend == Resend::OnlyIfNotSent && response.status >= 500 {
+            // A request that may change something and got a 5xx or a 3xx (which is not a
+            // refusal) may or may not have taken effect.
+            let processed = response.status >= 500 || (300..400).contains(&response.status);
+            let kind = if resend == Resend::OnlyIfNotSent && processed {
                 Kind::OrderUnknown
             } else {
                 kind

@@ -1091,6 +1091,195 @@ async fn order_answers_with_and_without_an_order_number() {
     run_table("order_answers", rows).await;
 }
 
+/// A 3xx answer to the order: an empty body, and `Location` as given.
+fn redirect(status: u16, location: Option<&str>) -> ResponseTemplate {
+    let answer = ResponseTemplate::new(status);
+    match location {
+        Some(location) => answer.insert_header("Location", location),
+        None => answer,
+    }
+}
+
+/// Get Order Details for the order number every order answer here carries.
+const DETAILS_LOCATION: &str =
+    "https://openapi.partner.example.com/order/openapi/order/v1/get/LR3206190457467703296";
+/// Somewhere that names no order.
+const LOGIN_LOCATION: &str = "https://partner.example.com/login?next=%2Forder";
+
+/// A redirect is not a refusal (CLI.md section 3): a 3xx answer to the order means it was
+/// processed. Never followed; "unknown" (exit 7, journal `unknown`) unless the answer carries
+/// an order number, in the body or as the last segment of a `Location` that points at Get
+/// Order Details: then the order was created (its status unknown: exit 8, the number shown).
+#[tokio::test]
+async fn redirected_order_answers_are_unknown_or_created_never_not_sent() {
+    let row = |name, fault, code, kind, stderr| Row {
+        name,
+        target: Target::Order,
+        fault: Fault::Mock(fault),
+        timeout: None,
+        code,
+        kind,
+        stderr,
+        hits: 1,
+    };
+    let unknown: &[&str] = &["redirect", "It may or may not have been placed"];
+    let created: &[&str] = &[ORDER_NO, "was created"];
+    let rows = vec![
+        row(
+            "301 without Location",
+            || redirect(301, None),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "302 without Location",
+            || redirect(302, None),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "303 without Location",
+            || redirect(303, None),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "307 without Location",
+            || redirect(307, None),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "308 without Location",
+            || redirect(308, None),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "301 to a login page (no order number)",
+            || redirect(301, Some(LOGIN_LOCATION)),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "302 to a login page (no order number)",
+            || redirect(302, Some(LOGIN_LOCATION)),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "303 to a login page (no order number)",
+            || redirect(303, Some(LOGIN_LOCATION)),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "307 to a login page (no order number)",
+            || redirect(307, Some(LOGIN_LOCATION)),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "308 to a login page (no order number)",
+            || redirect(308, Some(LOGIN_LOCATION)),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "301 to Get Order Details of the new order",
+            || redirect(301, Some(DETAILS_LOCATION)),
+            8,
+            None,
+            created,
+        ),
+        row(
+            "302 to Get Order Details of the new order",
+            || redirect(302, Some(DETAILS_LOCATION)),
+            8,
+            None,
+            created,
+        ),
+        row(
+            "303 to Get Order Details of the new order",
+            || redirect(303, Some(DETAILS_LOCATION)),
+            8,
+            None,
+            created,
+        ),
+        row(
+            "307 to Get Order Details of the new order (relative Location)",
+            || {
+                redirect(
+                    307,
+                    Some("/order/openapi/order/v1/get/LR3206190457467703296"),
+                )
+            },
+            8,
+            None,
+            created,
+        ),
+        row(
+            "308 to Get Order Details of the new order",
+            || redirect(308, Some(DETAILS_LOCATION)),
+            8,
+            None,
+            created,
+        ),
+        row(
+            "302 with the order number in the body, succeed",
+            || {
+                order_answer(302, "success", true, Some("succeed"))
+                    .insert_header("Location", LOGIN_LOCATION)
+            },
+            0,
+            None,
+            &[ORDER_NO, "Bought"],
+        ),
+    ];
+    run_table("redirected_orders", rows).await;
+}
+
+/// After a 3xx answer to the order, running the same purchase again is blocked (exit 9)
+/// before anything is sent: the portal receives exactly one order.
+#[tokio::test]
+async fn a_rerun_after_a_redirected_order_is_blocked() {
+    for status in [301, 302, 303, 307, 308] {
+        for location in [None, Some(LOGIN_LOCATION), Some(DETAILS_LOCATION)] {
+            let server = portal().await;
+            respond(&server, "POST", ORDER_PATH, redirect(status, location)).await;
+            let env = TestEnv::new();
+            let first = run(env.portal_cmd(&server.uri()).args(purchase_args()));
+            let expected = if location == Some(DETAILS_LOCATION) {
+                8
+            } else {
+                7
+            };
+            assert_eq!(
+                first.code, expected,
+                "{status} {location:?}: {}",
+                first.stderr
+            );
+            let rerun = run(env.portal_cmd(&server.uri()).args(purchase_args()));
+            assert_eq!(rerun.code, 9, "{status} {location:?}: {}", rerun.stderr);
+            assert_eq!(
+                count(&server, "POST", ORDER_PATH).await,
+                1,
+                "{status} {location:?}"
+            );
+        }
+    }
+}
+
 /// A 5xx with an envelope on the order is "outcome unknown" (exit 7), and still shows the
 /// portal's `code` and `detailMessage` (CLI.md section 3), in the text and the JSON object.
 #[tokio::test]
