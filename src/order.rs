@@ -265,7 +265,7 @@ pub async fn place(
     _lock: &SnLock,
     ledger: &Ledger,
     intent: Intent,
-    body: Vec<u8>,
+    order: impl Into<yeastar_partner::OrderCall>,
     again: Option<&str>,
 ) -> Result<Placed> {
     let history = ledger.history(&intent.base_url, &intent.sn)?;
@@ -283,7 +283,7 @@ pub async fn place(
         sn: intent.sn.clone(),
         sent_at: intent.time.clone(),
     });
-    let (outcome, response) = client.create_order_exchange(body).await;
+    let (outcome, response) = client.create_order_call(order.into()).await;
     ctx.order_landed(&intent.id);
 
     let (word, order_no, status, request_id) = match &outcome {

@@ -302,6 +302,9 @@ enum Target {
     PurchasePlans,
     /// A whole purchase; the fault is on the order request.
     Order,
+    /// `linkus api POST PATH --input ORDER` with the order path spelled this way; the fault is
+    /// on that request, wherever the spelling takes it.
+    Api(&'static str),
 }
 
 impl Target {
@@ -309,7 +312,7 @@ impl Target {
         match self {
             Target::Products | Target::PurchasePlans => ("GET", PLANS_PATH),
             Target::Contacts => ("GET", CONTACTS_PATH),
-            Target::Order => ("POST", ORDER_PATH),
+            Target::Order | Target::Api(_) => ("POST", ORDER_PATH),
         }
     }
 
@@ -318,12 +321,38 @@ impl Target {
             Target::Products => vec!["products", "--sn", SN],
             Target::Contacts => vec!["billing-contacts"],
             Target::PurchasePlans | Target::Order => purchase_args(),
+            Target::Api(spelled) => vec!["api", "POST", spelled],
         }
     }
 
     fn is_purchase(self) -> bool {
-        matches!(self, Target::PurchasePlans | Target::Order)
+        matches!(self, Target::PurchasePlans | Target::Order | Target::Api(_))
     }
+
+    /// Whether a request is the one the row's fault is on.
+    fn is_faulty(self, verb: &str, request_path: &str) -> bool {
+        let (route_verb, route) = self.route();
+        match self {
+            Target::Api(_) => verb == "POST" && is_order_spelling(request_path),
+            _ => verb == route_verb && request_path == route,
+        }
+    }
+}
+
+/// A POST that any spelling of the order path in these tables reaches: its path starts with
+/// `/order`, in any case, after any number of slashes.
+fn is_order_spelling(request_path: &str) -> bool {
+    request_path
+        .trim_start_matches('/')
+        .to_ascii_lowercase()
+        .starts_with("order")
+}
+
+/// The body of an order sent with `linkus api`, as purchase_args would send it.
+fn api_order_body() -> String {
+    format!(
+        r#"{{"operationType":"purchase_plan","productId":9,"productNo":"{SN}","billingId":{CONTACT_ID},"serviceList":[{{"serviceType":"plan","serviceId":{PLAN_ID},"purchaseType":"purchase","billingModel":"recurring","billingCycle":"annually","multiCycle":1}}]}}"#
+    )
 }
 
 enum Fault {
@@ -366,6 +395,24 @@ impl Server {
             Server::Mock(server) => count(server, verb, route).await,
         }
     }
+
+    /// The requests the row's fault was on (for `api` rows, any spelling of the order path).
+    async fn count_faulty(&self, target: Target) -> usize {
+        match self {
+            Server::Raw(server) => server
+                .requests()
+                .iter()
+                .filter(|r| target.is_faulty(&r.method, r.path()))
+                .count(),
+            Server::Mock(server) => server
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| target.is_faulty(r.method.as_str(), r.url.path()))
+                .count(),
+        }
+    }
 }
 
 fn normal_raw(request: &RawRequest) -> Reply {
@@ -381,9 +428,10 @@ fn normal_raw(request: &RawRequest) -> Reply {
 
 async fn serve(row: &Row) -> Server {
     let (verb, route) = row.target.route();
+    let target = row.target;
     match row.fault {
         Fault::Raw(fault) => Server::Raw(RawServer::start(move |request| {
-            if request.method == verb && request.path() == route {
+            if target.is_faulty(&request.method, request.path()) {
                 fault()
             } else {
                 normal_raw(request)
@@ -396,8 +444,12 @@ async fn serve(row: &Row) -> Server {
                 .respond_with(order_created("succeed"))
                 .mount(&server)
                 .await;
-            Mock::given(method(verb))
-                .and(path(route))
+            let faulty = Mock::given(method(verb));
+            let faulty = match target {
+                Target::Api(_) => faulty.and(wiremock::matchers::path_regex("(?i)^/+order")),
+                _ => faulty.and(path(route)),
+            };
+            faulty
                 .respond_with(fault())
                 .with_priority(1)
                 .mount(&server)
@@ -421,6 +473,11 @@ async fn run_table(table: &str, rows: Vec<Row>) {
                 cmd.args(["--timeout", timeout]);
             }
             cmd.args(row.target.args()).arg("--json");
+            if let Target::Api(_) = row.target {
+                let body = env.dir.path().join("order.json");
+                std::fs::write(&body, api_order_body()).expect("order body");
+                cmd.arg("--input").arg(body);
+            }
             cmd
         })
         .collect();
@@ -435,16 +492,19 @@ async fn run_table(table: &str, rows: Vec<Row>) {
         checks.check(name, elapsed < ROW_LIMIT, || format!("took {elapsed:?}"));
 
         let (verb, route) = row.target.route();
-        let hits = server.count(verb, route).await;
+        let hits = server.count_faulty(row.target).await;
         checks.check(name, hits == row.hits, || {
             format!(
                 "{verb} {route} received {hits} request(s), expected {}",
                 row.hits
             )
         });
-        let orders = server.count("POST", ORDER_PATH).await;
+        let orders = match row.target {
+            Target::Api(_) => hits,
+            _ => server.count("POST", ORDER_PATH).await,
+        };
         let expected_orders = match row.target {
-            Target::Order => row.hits,
+            Target::Order | Target::Api(_) => row.hits,
             Target::PurchasePlans | Target::Products | Target::Contacts => 0,
         };
         checks.check(name, orders == expected_orders, || {
@@ -474,6 +534,11 @@ async fn run_table(table: &str, rows: Vec<Row>) {
                 });
                 if row.code == 0 || row.code == 8 {
                     let document: Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+                    // `api` prints the portal's own answer.
+                    let document = match row.target {
+                        Target::Api(_) => document["result"].clone(),
+                        _ => document,
+                    };
                     checks.check(name, document["orderNo"] == ORDER_NO, || {
                         format!("stdout is not the order: {}", clip(&run.stdout))
                     });
@@ -505,7 +570,7 @@ async fn run_table(table: &str, rows: Vec<Row>) {
                         run.stderr
                     )
                 });
-                if row.target == Target::Order {
+                if matches!(row.target, Target::Order | Target::Api(_)) {
                     let last = journal.last().map(|l| l["outcome"].clone());
                     checks.check(name, last == Some(json!("not_sent")), || {
                         format!("the journal's last outcome is {last:?}, not \"not_sent\"")
@@ -1089,6 +1154,89 @@ async fn order_answers_with_and_without_an_order_number() {
         ),
     ];
     run_table("order_answers", rows).await;
+}
+
+/// Every spelling of the order path that `linkus api` must take as the order path (CLI.md
+/// section 1): the order through each is journaled and its outcome decided as an order's:
+/// created (0, journal with its number), unknown after a 500 or a reset (7, journal
+/// `unknown`), never sent twice.
+const API_SPELLINGS: [&str; 16] = [
+    "/order/openapi/order/v1/save",
+    "//order/openapi/order/v1/save",
+    "/order/openapi/order/v1/x/../save",
+    "/order/openapi/./order/v1/save",
+    "/order/openapi/order/v1/x/%2e%2e/save",
+    "/order/openapi/%2E/order/v1/save",
+    "/order/openapi/order/v1/%73ave",
+    "/order%2Fopenapi%2Forder%2Fv1%2Fsave",
+    "/order/openapi/order/v1/x%2F..%2Fsave",
+    "/ORDER/OpenAPI/Order/V1/SAVE",
+    "/order/openapi/order/v1/save/",
+    "/order/openapi/order/v1/save;jsessionid=1",
+    "/order\\openapi\\order\\v1\\save",
+    "/order//openapi/order/v1//save",
+    "/order/openapi/order/v1/save?x=1",
+    "/order/openapi/order/v1/save#x",
+];
+
+#[tokio::test]
+async fn api_order_faults_for_every_spelling_of_the_order_path() {
+    // Four spellings (16 rows, 16 processes) at a time: a machine shared with builds copes.
+    for spellings in API_SPELLINGS.chunks(4) {
+        api_order_faults(spellings).await;
+    }
+}
+
+async fn api_order_faults(spellings: &[&'static str]) {
+    let mut rows = Vec::new();
+    for &spelled in spellings {
+        let name = |what: &str| -> &'static str {
+            Box::leak(format!("api POST {spelled}: {what}").into_boxed_str())
+        };
+        rows.push(Row {
+            name: name("created"),
+            target: Target::Api(spelled),
+            fault: Fault::Mock(|| order_answer(200, "success", true, Some("succeed"))),
+            timeout: None,
+            code: 0,
+            kind: None,
+            stderr: &[],
+            hits: 1,
+        });
+        rows.push(Row {
+            name: name("500 envelope"),
+            target: Target::Api(spelled),
+            fault: Fault::Mock(|| {
+                ResponseTemplate::new(500).set_body_raw(server_error_json(), "application/json")
+            }),
+            timeout: None,
+            code: 7,
+            kind: None,
+            stderr: &["HTTP 500"],
+            hits: 1,
+        });
+        rows.push(Row {
+            name: name("connection reset"),
+            target: Target::Api(spelled),
+            fault: Fault::Raw(|| Reply::Reset),
+            timeout: None,
+            code: 7,
+            kind: None,
+            stderr: &[],
+            hits: 1,
+        });
+        rows.push(Row {
+            name: name("302 without Location"),
+            target: Target::Api(spelled),
+            fault: Fault::Mock(|| redirect(302, None)),
+            timeout: None,
+            code: 7,
+            kind: None,
+            stderr: &["redirect"],
+            hits: 1,
+        });
+    }
+    run_table("api_order_spellings", rows).await;
 }
 
 /// A 3xx answer to the order: an empty body, and `Location` as given.

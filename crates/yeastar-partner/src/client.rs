@@ -18,11 +18,11 @@ use crate::model::{
     BillingContact, Offer, Order, OrderDetails, OrderRequest, Page, Plan, PriceList, Subscription,
     SubscriptionCheck,
 };
-use crate::outcome::OrderOutcome;
+use crate::outcome::{OrderCall, OrderOutcome};
 use crate::paths::*;
 use crate::retry::RetryPolicy;
 use crate::token::{Credentials, MemoryTokenStore, Token, TokenManager, TokenStore};
-use crate::transport::{Method, Observer, RawResponse, Request, Transport};
+use crate::transport::{Observer, RawResponse, Request, Transport};
 
 /// The portal's public API host.
 pub const DEFAULT_BASE_URL: &str = "https://openapi.partner.yeastar.com";
@@ -153,6 +153,11 @@ impl Client {
     /// credentials work. The new token is stored.
     pub async fn verify_credentials(&self) -> Result<Token, Error> {
         self.tokens.verify(&self.http).await
+    }
+
+    /// The URL a request for `path` is sent to (see [`crate::url_for`]).
+    pub fn url_for(&self, path: &str) -> Result<Url, url::ParseError> {
+        crate::transport::url_for(self.http.base(), path)
     }
 
     /// Sends an authenticated request and returns the answer whatever its status. A 401
@@ -387,7 +392,12 @@ impl Client {
         &self,
         body: Vec<u8>,
     ) -> (OrderOutcome, Option<RawResponse>) {
-        let request = Request::json(Method::POST, ORDER_PATH, body);
+        self.create_order_call(body.into()).await
+    }
+
+    /// Like [`Client::create_order_exchange`], to the method and path of `call`.
+    pub async fn create_order_call(&self, call: OrderCall) -> (OrderOutcome, Option<RawResponse>) {
+        let request = Request::json(call.method, call.path, call.body);
         let endpoint = request.endpoint();
         let token = match self.tokens.token(&self.http).await {
             Ok(token) => token,

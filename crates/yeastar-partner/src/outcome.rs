@@ -43,6 +43,25 @@ impl CreatedOrder {
     }
 }
 
+/// Where and how an order request goes: `POST` to the order path with a body (what a `Vec<u8>`
+/// becomes), or any method and path that the caller has decided is an order (`linkus api`).
+#[derive(Debug, Clone)]
+pub struct OrderCall {
+    pub method: crate::transport::Method,
+    pub path: String,
+    pub body: Vec<u8>,
+}
+
+impl From<Vec<u8>> for OrderCall {
+    fn from(body: Vec<u8>) -> Self {
+        OrderCall {
+            method: crate::transport::Method::POST,
+            path: crate::paths::ORDER_PATH.to_owned(),
+            body,
+        }
+    }
+}
+
 /// The fate of one order request.
 #[derive(Debug)]
 pub enum OrderOutcome {
