@@ -365,10 +365,22 @@ pub fn report(
             "The portal refused the {} for SN {sn}; nothing was bought",
             placed.intent.operation.name()
         ))),
-        OrderOutcome::NotSent(error) => Err(anyhow::Error::from(error).context(format!(
-            "The order for SN {sn} was not sent; nothing was bought"
-        ))),
+        OrderOutcome::NotSent(error) => {
+            let context = not_sent(&sn, &error);
+            Err(anyhow::Error::from(error).context(context))
+        }
         OrderOutcome::Unknown(error) => Err(unknown(&sn, &placed.intent.time, &error).into()),
+    }
+}
+
+/// What an order that took no effect is called: not sent, or refused with its token and not
+/// sent again because renewing the token failed.
+pub fn not_sent(sn: &str, error: &PortalError) -> String {
+    match error {
+        PortalError::Renewal { .. } => format!(
+            "The order for SN {sn} was not processed: the portal refused the access token and renewing the access token failed; nothing was bought"
+        ),
+        _ => format!("The order for SN {sn} was not sent; nothing was bought"),
     }
 }
 

@@ -367,9 +367,8 @@ async fn order(ctx: &Context, call: yeastar_partner::OrderCall) -> Result<ExitSt
         OrderOutcome::Rejected(error) | OrderOutcome::NotSent(error)
             if placed.response.is_none() =>
         {
-            Err(anyhow::Error::from(error).context(format!(
-                "The order for SN {sn} was not sent; nothing was bought"
-            )))
+            let context = order::not_sent(&sn, &error);
+            Err(anyhow::Error::from(error).context(context))
         }
         OrderOutcome::Rejected(error) | OrderOutcome::NotSent(error) => {
             let kind = classify(&error).0;

@@ -1919,6 +1919,110 @@ async fn a_token_that_expires_in_the_middle_of_a_purchase() {
     checks.finish();
 }
 
+/// The order is answered 401 and renewing the token fails: that is what is said ("renewing
+/// the access token failed"), never "the portal refused the purchase"; the order was not
+/// processed (journal `not_sent`, nothing bought, no third order); exit 4 when the credentials
+/// are refused, 6 when the token endpoint fails.
+#[tokio::test]
+async fn an_order_answered_401_whose_token_cannot_be_renewed_says_so() {
+    struct Row {
+        name: &'static str,
+        token_again: fn() -> ResponseTemplate,
+        code: i32,
+        kind: &'static str,
+    }
+    let rows = [
+        Row {
+            name: "credentials refused on renewal",
+            token_again: || rejection(401, "invalid_client", "Invalid credentials", "req-cred"),
+            code: 4,
+            kind: "auth",
+        },
+        Row {
+            name: "token endpoint fails on renewal",
+            token_again: || rejection(503, "service_unavailable", "down", "req-503"),
+            code: 6,
+            kind: "network",
+        },
+        Row {
+            name: "token endpoint answers HTML on renewal",
+            token_again: || ResponseTemplate::new(502).set_body_raw(html_page(502), "text/html"),
+            code: 6,
+            kind: "network",
+        },
+    ];
+    let mut checks = Checks::default();
+    for json in [false, true] {
+        let mut cases = Vec::new();
+        for row in &rows {
+            let server = MockServer::start().await;
+            mount_token(
+                &server,
+                "pp_credentials",
+                token_template(ACCESS_1, REFRESH_1, "1800"),
+                true,
+            )
+            .await;
+            mount_token(&server, "pp_credentials", (row.token_again)(), false).await;
+            mount_token(&server, "refresh_token", (row.token_again)(), false).await;
+            for (route, body) in [
+                (PLANS_PATH, plans_body()),
+                (CONTACTS_PATH, contacts_body()),
+                (INSTANCES_PATH, instances_ok()),
+            ] {
+                Mock::given(method("GET"))
+                    .and(path(route))
+                    .respond_with(json_response(body))
+                    .mount(&server)
+                    .await;
+            }
+            Mock::given(method("POST"))
+                .and(path(ORDER_PATH))
+                .respond_with(rejection(401, "invalid_token", "token expired", "req-401"))
+                .mount(&server)
+                .await;
+            cases.push((server, TestEnv::new()));
+        }
+        let cmds = cases
+            .iter()
+            .map(|(server, env)| {
+                let mut cmd = env.portal_cmd(&server.uri());
+                cmd.args(purchase_args());
+                if json {
+                    cmd.arg("--json");
+                }
+                cmd
+            })
+            .collect();
+        let runs = run_all(cmds).await;
+        for (row, ((server, env), (run, _))) in rows.iter().zip(cases.iter().zip(runs)) {
+            let name = &format!("{} (json: {json})", row.name);
+            checks.hygiene(name, &run);
+            checks.outcome(
+                name,
+                &run,
+                row.code,
+                json.then_some(row.kind),
+                &["renewing the access token failed", "nothing was bought"],
+            );
+            for never in ["refused the purchase", "may or may not"] {
+                checks.check(name, !run.stderr.contains(never), || {
+                    format!("stderr says {never:?}:\n{}", run.stderr)
+                });
+            }
+            let last = env.journal_lines().last().map(|l| l["outcome"].clone());
+            checks.check(name, last == Some(json!("not_sent")), || {
+                format!("the journal's last outcome is {last:?}, not \"not_sent\"")
+            });
+            let orders = count(server, "POST", ORDER_PATH).await;
+            checks.check(name, orders == 1, || {
+                format!("{orders} order requests, expected 1")
+            });
+        }
+    }
+    checks.finish();
+}
+
 /// A cached token that has expired, and a refresh grant that fails: the credentials grant
 /// is used instead, and the read succeeds.
 #[tokio::test]

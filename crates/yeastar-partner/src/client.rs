@@ -169,7 +169,14 @@ impl Client {
         if response.status != 401 {
             return Ok(response);
         }
-        let renewed = self.tokens.renew(&self.http, &token).await?;
+        let renewed = self
+            .tokens
+            .renew(&self.http, &token)
+            .await
+            .map_err(|cause| Error::Renewal {
+                endpoint: request.endpoint(),
+                cause: Box::new(cause),
+            })?;
         self.http.send(request, Some(&renewed.authorization)).await
     }
 
@@ -407,10 +414,16 @@ impl Client {
         let mut sent = self.http.send(&request, Some(&token.authorization)).await;
         if matches!(&sent, Ok(response) if response.status == 401) {
             // The portal refused the token, so it did not take the order: renew and send once
-            // more.
+            // more. A renewal that fails leaves the order not processed.
             match self.tokens.renew(&self.http, &token).await {
                 Ok(renewed) => sent = self.http.send(&request, Some(&renewed.authorization)).await,
-                Err(error) => return (OrderOutcome::Rejected(error), None),
+                Err(cause) => {
+                    let error = Error::Renewal {
+                        endpoint,
+                        cause: Box::new(cause),
+                    };
+                    return (OrderOutcome::NotSent(error), None);
+                }
             }
         }
         let answer = sent.as_ref().ok().cloned();
