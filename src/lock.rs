@@ -81,8 +81,16 @@ impl LockDir {
         Journal::new(PathBuf::from(path))
     }
 
-    /// Takes the SN's lock without waiting. Held by another process: exit 9, naming it.
-    pub fn lock(&self, portal_key: &str, sn: &str, command: &str, now: &str) -> Result<SnLock> {
+    /// Takes the SN's lock without waiting. Held by another process: exit 9, naming it. Async
+    /// only for the refusal, which waits a moment for the holder's note without blocking the
+    /// runtime (a batch's other orders may be in flight on it).
+    pub async fn lock(
+        &self,
+        portal_key: &str,
+        sn: &str,
+        command: &str,
+        now: &str,
+    ) -> Result<SnLock> {
         let mut path = self.stem(portal_key, sn).into_os_string();
         path.push(".lock");
         let path = PathBuf::from(path);
@@ -91,7 +99,7 @@ impl LockDir {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(held_by(sn, read_holder(&mut file)).into());
+                return Err(held_by(sn, read_holder(&mut file).await).into());
             }
             Err(std::fs::TryLockError::Error(error)) => {
                 return Err(error).with_context(|| format!("could not lock {}", path.display()))
@@ -116,7 +124,7 @@ impl LockDir {
 
 /// The holder writes its note just after it takes the lock (and empties the file first): a
 /// run refused in between waits a moment for the note, so that it can name the holder.
-fn read_holder(file: &mut File) -> Option<Holder> {
+async fn read_holder(file: &mut File) -> Option<Holder> {
     for _ in 0..NOTE_TRIES {
         let mut text = String::new();
         if file.rewind().is_ok() && file.read_to_string(&mut text).is_ok() {
@@ -124,7 +132,7 @@ fn read_holder(file: &mut File) -> Option<Holder> {
                 return Some(holder);
             }
         }
-        std::thread::sleep(NOTE_WAIT);
+        tokio::time::sleep(NOTE_WAIT).await;
     }
     None
 }
@@ -201,15 +209,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_second_lock_on_the_same_sn_is_refused_naming_the_first() {
+    #[tokio::test]
+    async fn a_second_lock_on_the_same_sn_is_refused_naming_the_first() {
         let temp = tempfile::tempdir().unwrap();
         let locks = dir(temp.path());
         let held = locks
             .lock("https://p", "A1", "linkus purchase", "10:00")
+            .await
             .unwrap();
         let refused = locks
             .lock("https://p", "a1", "linkus purchase", "10:01")
+            .await
             .unwrap_err();
         let failure = refused.downcast_ref::<Failure>().unwrap();
         assert_eq!(failure.kind, Kind::Blocked);
@@ -221,14 +231,14 @@ mod tests {
             failure.message
         );
         // Another SN, or another portal, is not blocked.
-        assert!(locks.lock("https://p", "B2", "x", "y").is_ok());
-        assert!(locks.lock("sandbox:/tmp/a", "A1", "x", "y").is_ok());
+        assert!(locks.lock("https://p", "B2", "x", "y").await.is_ok());
+        assert!(locks.lock("sandbox:/tmp/a", "A1", "x", "y").await.is_ok());
         drop(held);
-        assert!(locks.lock("https://p", "A1", "x", "y").is_ok());
+        assert!(locks.lock("https://p", "A1", "x", "y").await.is_ok());
     }
 
-    #[test]
-    fn a_run_refused_before_the_holder_wrote_its_note_still_names_it() {
+    #[tokio::test]
+    async fn a_run_refused_before_the_holder_wrote_its_note_still_names_it() {
         let temp = tempfile::tempdir().unwrap();
         let locks = dir(temp.path());
         // A holder that has the lock but has not written its note yet.
@@ -245,10 +255,44 @@ mod tests {
             )
             .unwrap();
         });
-        let refused = locks.lock("https://p", "A1", "x", "y").unwrap_err();
+        let refused = locks.lock("https://p", "A1", "x", "y").await.unwrap_err();
         writer.join().unwrap();
         let failure = refused.downcast_ref::<Failure>().unwrap();
         assert!(failure.message.contains("pid 4242"), "{}", failure.message);
+        drop(held);
+    }
+
+    /// A run refused while the holder has not written its note waits for the note without
+    /// holding up the runtime: on linkus's single-thread runtime, a batch's other rows (orders
+    /// in flight, their answers, the pool's closes) keep going meanwhile.
+    #[tokio::test(flavor = "current_thread")]
+    async fn waiting_for_the_holders_note_does_not_stall_the_runtime() {
+        let temp = tempfile::tempdir().unwrap();
+        let locks = dir(temp.path());
+        let mut path = locks.stem("https://p", "A1").into_os_string();
+        path.push(".lock");
+        let held = files::open_private(&PathBuf::from(path)).unwrap();
+        held.try_lock().unwrap();
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let ticker = {
+            let ticks = ticks.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                    ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        };
+        tokio::task::yield_now().await;
+        let started = std::time::Instant::now();
+        let refused = locks.lock("https://p", "A1", "x", "y").await.unwrap_err();
+        let waited = started.elapsed();
+        ticker.abort();
+        assert!(refused.downcast_ref::<Failure>().is_some());
+        assert!(waited >= NOTE_WAIT * (NOTE_TRIES - 1), "{waited:?}");
+        // The ticker ran all along: about one tick every 2 ms of the ~200 ms wait.
+        let ticks = ticks.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(ticks >= 20, "{ticks} ticks in {waited:?}");
         drop(held);
     }
 

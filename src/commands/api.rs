@@ -318,7 +318,9 @@ async fn order(ctx: &Context, call: yeastar_partner::OrderCall) -> Result<ExitSt
     };
     let service = parsed.get("serviceList").and_then(|list| list.get(0));
     let locks = LockDir::locate()?;
-    let lock = locks.lock(&ctx.portal_key(), &sn, "linkus api", &ctx.now_rfc3339())?;
+    let lock = locks
+        .lock(&ctx.portal_key(), &sn, "linkus api", &ctx.now_rfc3339())
+        .await?;
     let ledger = Ledger::new(ctx, Some(&locks), &sn);
     let client = ctx.client()?;
     let mut history = ledger.history(&ctx.portal_label(), &sn)?;

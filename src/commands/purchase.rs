@@ -118,12 +118,16 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     let lock = if args.common.dry_run {
         None
     } else {
-        Some(locks.lock(
-            &ctx.portal_key(),
-            &sn,
-            &command_line(operation),
-            &ctx.now_rfc3339(),
-        )?)
+        Some(
+            locks
+                .lock(
+                    &ctx.portal_key(),
+                    &sn,
+                    &command_line(operation),
+                    &ctx.now_rfc3339(),
+                )
+                .await?,
+        )
     };
     let ledger = Ledger::new(ctx, Some(&locks), &sn);
     let client = ctx.client()?;
