@@ -427,7 +427,7 @@ fn created(
             ctx.out.json(&out)
         }
     } else if ctx.out.is_quiet() {
-        ctx.out.print(&order_no)
+        ctx.out.essential(&order_no)
     } else {
         let rows = [
             ("Order number", Some(order_no.as_str())),
