@@ -2469,3 +2469,51 @@ fn a_journal_that_cannot_be_written_stops_the_order() {
     }
     checks.finish();
 }
+
+/// `ulimit -f 0` (no file may grow): linkus is not killed by SIGXFSZ; the journal's intent
+/// cannot be written, which is said, and nothing is sent (exit 2, as for any journal that
+/// cannot be written). A fresh data folder: the journal is created empty, its first line
+/// fails.
+#[cfg(unix)]
+#[test]
+fn an_order_with_no_room_to_grow_files_says_the_journal_cannot_be_written_and_sends_nothing() {
+    let server = RawServer::start(normal_raw);
+    let env = TestEnv::new();
+    let mut probe = env.portal_cmd(&server.url);
+    probe.args(purchase_args());
+    let mut shell = assert_cmd::Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(r#"ulimit -f 0 && exec "$0" "$@""#)
+        .arg(probe.get_program())
+        .args(probe.get_args());
+    let run = run(&mut env
+        .isolate(shell)
+        .env("LINKUS_BASE_URL", &server.url)
+        .env("LINKUS_CLIENT_ID", CLIENT_ID)
+        .env("LINKUS_CLIENT_SECRET", CLIENT_SECRET));
+    let name = "ulimit -f 0";
+    let mut checks = Checks::default();
+    checks.hygiene(name, &run);
+    checks.outcome(
+        name,
+        &run,
+        2,
+        None,
+        &[
+            "Could not record the order in the journal",
+            "orders.jsonl",
+            "so it was not sent",
+            "File too large",
+            "nothing was bought",
+        ],
+    );
+    let orders = server.count("POST", ORDER_PATH);
+    checks.check(name, orders == 0, || {
+        format!("{orders} order request(s) were sent")
+    });
+    checks.check(name, env.journal_lines().is_empty(), || {
+        format!("the journal holds {:?}", env.journal_lines())
+    });
+    checks.finish();
+}
