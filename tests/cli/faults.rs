@@ -2487,11 +2487,12 @@ fn an_order_with_no_room_to_grow_files_says_the_journal_cannot_be_written_and_se
         .arg(r#"ulimit -f 0 && exec "$0" "$@""#)
         .arg(probe.get_program())
         .args(probe.get_args());
-    let run = run(&mut env
-        .isolate(shell)
+    let mut shell = env.isolate(shell);
+    shell
         .env("LINKUS_BASE_URL", &server.url)
         .env("LINKUS_CLIENT_ID", CLIENT_ID)
-        .env("LINKUS_CLIENT_SECRET", CLIENT_SECRET));
+        .env("LINKUS_CLIENT_SECRET", CLIENT_SECRET);
+    let run = run(&mut shell);
     let name = "ulimit -f 0";
     let mut checks = Checks::default();
     checks.hygiene(name, &run);
