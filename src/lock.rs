@@ -44,10 +44,10 @@ impl LockDir {
     /// The folder the contract names, created (mode 0700) if it does not exist; refused if
     /// another user owns it.
     pub fn locate() -> Result<Self> {
-        let path = match std::env::var_os("LINKUS_LOCK_DIR").filter(|v| !v.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
-            None => default_dir(),
-        };
+        let path = chosen_dir(
+            std::env::var_os("LINKUS_LOCK_DIR"),
+            std::env::var_os("XDG_RUNTIME_DIR"),
+        );
         files::ensure_private_dir(&path).map_err(|error| {
             Failure::new(
                 Kind::Config,
@@ -158,9 +158,21 @@ fn held_by(sn: &str, holder: Option<Holder>) -> Failure {
     failure
 }
 
+/// The lock folder for the values of `LINKUS_LOCK_DIR` and `XDG_RUNTIME_DIR` (an empty one
+/// counts as unset).
+fn chosen_dir(
+    lock_dir: Option<std::ffi::OsString>,
+    runtime: Option<std::ffi::OsString>,
+) -> PathBuf {
+    match lock_dir.filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => default_dir(runtime),
+    }
+}
+
 #[cfg(unix)]
-fn default_dir() -> PathBuf {
-    match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+fn default_dir(runtime: Option<std::ffi::OsString>) -> PathBuf {
+    match runtime.filter(|v| !v.is_empty()) {
         Some(runtime) => PathBuf::from(runtime).join("linkus"),
         None => {
             std::env::temp_dir().join(format!("linkus-{}", rustix::process::geteuid().as_raw()))
@@ -169,7 +181,7 @@ fn default_dir() -> PathBuf {
 }
 
 #[cfg(not(unix))]
-fn default_dir() -> PathBuf {
+fn default_dir(_runtime: Option<std::ffi::OsString>) -> PathBuf {
     // The temporary folder is already per user on Windows.
     std::env::temp_dir().join("linkus")
 }
@@ -294,6 +306,53 @@ mod tests {
         let ticks = ticks.load(std::sync::atomic::Ordering::SeqCst);
         assert!(ticks >= 20, "{ticks} ticks in {waited:?}");
         drop(held);
+    }
+
+    #[test]
+    fn the_lock_folder_is_the_overrides_else_the_runtime_folders_else_a_per_user_temporary_one() {
+        let os = |text: &str| Some(std::ffi::OsString::from(text));
+        assert_eq!(chosen_dir(os("/l"), os("/run/u")), PathBuf::from("/l"));
+        let per_user =
+            std::env::temp_dir().join(format!("linkus-{}", rustix::process::geteuid().as_raw()));
+        #[cfg(unix)]
+        {
+            assert_eq!(
+                chosen_dir(os(""), os("/run/u")),
+                PathBuf::from("/run/u/linkus")
+            );
+            assert_eq!(
+                chosen_dir(None, os("/run/u")),
+                PathBuf::from("/run/u/linkus")
+            );
+            assert_eq!(chosen_dir(None, os("")), per_user);
+            assert_eq!(chosen_dir(os(""), None), per_user);
+        }
+    }
+
+    /// A lock folder that another user owns could be used to trick linkus: refused (exit 2);
+    /// one's own is used.
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_folder_owned_by_another_user_is_refused() {
+        let temp = tempfile::tempdir().unwrap();
+        assert!(check_owner(temp.path()).is_ok());
+        let foreign = if rustix::process::geteuid().is_root() {
+            let foreign = temp.path().join("theirs");
+            std::fs::create_dir(&foreign).unwrap();
+            std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+            foreign
+        } else {
+            // Owned by root.
+            PathBuf::from("/")
+        };
+        let refused = check_owner(&foreign).unwrap_err();
+        let failure = refused.downcast_ref::<Failure>().unwrap();
+        assert_eq!(failure.kind, Kind::Config);
+        assert!(
+            failure.message.contains("belongs to another user"),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]

@@ -280,6 +280,15 @@ mod tests {
         };
         assert_eq!(order.status, None);
         assert_eq!(order.state(), OrderState::Open);
+        // A numeric `code` is the portal's complaint too.
+        let OrderOutcome::Created(order) = decide(
+            402,
+            r#"{"code":40201,"detailMessage":"pay first","result":{"orderNo":"LR3"}}"#,
+        ) else {
+            panic!("created");
+        };
+        assert_eq!(order.code.as_deref(), Some("40201"));
+        assert_eq!(order.message.as_deref(), Some("pay first"));
     }
 
     /// CLI.md section 3: `failed`, `invalid`, `cancelled` or `refunded` is exit 5 with the
