@@ -312,10 +312,10 @@ mod tests {
     fn the_lock_folder_is_the_overrides_else_the_runtime_folders_else_a_per_user_temporary_one() {
         let os = |text: &str| Some(std::ffi::OsString::from(text));
         assert_eq!(chosen_dir(os("/l"), os("/run/u")), PathBuf::from("/l"));
-        let per_user =
-            std::env::temp_dir().join(format!("linkus-{}", rustix::process::geteuid().as_raw()));
         #[cfg(unix)]
         {
+            let per_user = std::env::temp_dir()
+                .join(format!("linkus-{}", rustix::process::geteuid().as_raw()));
             assert_eq!(
                 chosen_dir(os(""), os("/run/u")),
                 PathBuf::from("/run/u/linkus")
