@@ -465,6 +465,9 @@ mod tests {
         assert!(sent_url(&base, "/../order/openapi/order/v1/save").is_err());
         assert!(sent_url(&base, "/x/%09").is_err());
         assert!(sent_url(&base, "/x/%C2%A0").is_err());
+        // `/.//order` is the URL path `//order`, which no path below the base reproduces (the
+        // client drops leading slashes): refused rather than sent elsewhere than decided.
+        assert!(sent_url(&base, "/.//order/openapi/order/v1/save").is_err());
     }
 
     #[test]
