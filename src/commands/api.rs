@@ -265,7 +265,9 @@ fn is_order_url(url: &url::Url) -> bool {
             ".." => {
                 segments.pop();
             }
-            _ => segments.push(segment.to_lowercase()),
+            // Upper then lower case: `ſ` and `ı` match `s` and `i`, as in Java's
+            // equalsIgnoreCase.
+            _ => segments.push(segment.to_uppercase().to_lowercase()),
         }
     }
     let order: Vec<&str> = ORDER_PATH.split('/').filter(|s| !s.is_empty()).collect();
@@ -436,6 +438,8 @@ mod tests {
             "/order//openapi/order/v1//save",
             "/prefix/order/openapi/order/v1/save",
             "/order/openapi/order/v1/save#frag",
+            "/order/openapı/order/v1/ſave",
+            "/order/openap%C4%B1/order/v1/%C5%BFave",
         ] {
             let (url, _) = sent(typed);
             assert!(is_order_url(&url), "{typed:?} as {url}");
