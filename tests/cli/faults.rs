@@ -1397,6 +1397,45 @@ async fn redirected_order_answers_are_unknown_or_created_never_not_sent() {
     run_table("redirected_orders", rows).await;
 }
 
+/// A 3xx whose `Location` points at Get Order Details names the order; the run looks it up
+/// (a read, never the order again) and reports its status: `succeed` exit 0, `pending` 8,
+/// `failed` 5, each with the number and journaled with its status.
+#[tokio::test]
+async fn a_redirect_to_the_new_order_reports_the_status_the_portal_gives_for_it() {
+    for (status, code) in [("succeed", 0), ("pending", 8), ("failed", 5)] {
+        let server = portal().await;
+        respond(
+            &server,
+            "POST",
+            ORDER_PATH,
+            redirect(302, Some(DETAILS_LOCATION)),
+        )
+        .await;
+        respond(
+            &server,
+            "GET",
+            &format!("/order/openapi/order/v1/get/{ORDER_NO}"),
+            ResponseTemplate::new(200).set_body_json(envelope(json!({
+                "basicInformation": {"productId": "9", "productNo": SN},
+                "orderInformation": {"orderNo": ORDER_NO, "orderStatus": status}
+            }))),
+        )
+        .await;
+        let env = TestEnv::new();
+        let run = run(env.portal_cmd(&server.uri()).args(purchase_args()));
+        assert_eq!(run.code, code, "{status}: {}", run.stderr);
+        assert!(
+            run.all_output().contains(ORDER_NO),
+            "{status}: {}",
+            run.stderr
+        );
+        assert_eq!(count(&server, "POST", ORDER_PATH).await, 1, "{status}");
+        let last = env.journal_lines().last().cloned().unwrap_or_default();
+        assert_eq!(last["orderNo"], ORDER_NO, "{status}: {last}");
+        assert_eq!(last["orderStatus"], status, "{status}: {last}");
+    }
+}
+
 /// After a 3xx answer to the order, running the same purchase again is blocked (exit 9)
 /// before anything is sent: the portal receives exactly one order.
 #[tokio::test]

@@ -437,7 +437,30 @@ impl Client {
             }
             other => OrderOutcome::decide(&endpoint, other),
         };
-        (outcome, answer)
+        (self.with_looked_up_status(outcome).await, answer)
+    }
+
+    /// A 3xx that pointed at Get Order Details named the order but not its status: it is
+    /// looked up (a read; the order is never sent again). If the look-up fails, or names
+    /// another order, the status stays unknown (the order is open).
+    async fn with_looked_up_status(&self, outcome: OrderOutcome) -> OrderOutcome {
+        let OrderOutcome::Created(mut order) = outcome else {
+            return outcome;
+        };
+        if order.status.is_some() || !(300..400).contains(&order.http_status) {
+            return OrderOutcome::Created(order);
+        }
+        if let Ok(details) = self.order_details(&order.order_no).await {
+            let same = details
+                .order_no
+                .as_deref()
+                .is_none_or(|no| no.trim().eq_ignore_ascii_case(&order.order_no));
+            if same {
+                order.status = details.status;
+                order.product_no = order.product_no.or(details.product_no);
+            }
+        }
+        OrderOutcome::Created(order)
     }
 
     async fn page<T: DeserializeOwned>(
