@@ -41,6 +41,7 @@ fn run(cli: Cli) -> ExitCode {
         Ok(runtime) => runtime,
         Err(error) => return finish(&out, Err(anyhow::anyhow!("could not start: {error}"))),
     };
+    survive_file_size_limit(&runtime);
     // `sandbox serve` stops on a signal by design, and handles it itself.
     let catch_signals = !matches!(&cli.command, Command::Sandbox(SandboxCommand::Serve(_)));
     let ctx = match Context::new(cli.global, out) {
@@ -64,6 +65,27 @@ fn run(cli: Cli) -> ExitCode {
     runtime.shutdown_background();
     finish(&ctx.out, result)
 }
+
+/// A file size limit (`ulimit -f`) must make a write fail, not kill the run silently: SIGXFSZ,
+/// whose default action is to end the process, gets a handler (tokio's, which only notes the
+/// signal and stays installed for the life of the process), so that a write past the limit
+/// fails with EFBIG instead. A journal that cannot take the order's intent then stops the order
+/// before it is sent, and says why, like any journal that cannot be written. Registered before
+/// anything is written.
+#[cfg(unix)]
+fn survive_file_size_limit(runtime: &tokio::runtime::Runtime) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let _context = runtime.enter();
+    let file_size = SignalKind::from_raw(rustix::process::Signal::XFSZ.as_raw());
+    if let Err(error) = signal(file_size) {
+        output::warn(&format!(
+            "could not catch SIGXFSZ ({error}): a file size limit (ulimit -f) would end linkus without a word."
+        ));
+    }
+}
+
+#[cfg(not(unix))]
+fn survive_file_size_limit(_runtime: &tokio::runtime::Runtime) {}
 
 /// SIGINT, SIGTERM and SIGHUP (Ctrl-C on Windows), caught from the moment they are registered.
 struct Signals {

@@ -343,6 +343,12 @@ pub(crate) fn classify(error: &PortalError) -> (Kind, Vec<String>) {
                 None => format!("The base URL redirects elsewhere. {base_url}"),
             }],
         ),
+        // A renewal refused is about the credentials (4); any other failure of it is the
+        // portal's or the network's (6).
+        PortalError::Renewal { cause, .. } => match classify(cause) {
+            (Kind::Auth, hints) => (Kind::Auth, hints),
+            (_, hints) => (Kind::Network, hints),
+        },
         PortalError::Setup(_) => (Kind::Config, vec![base_url.to_owned()]),
         _ => (Kind::Network, Vec::new()),
     }

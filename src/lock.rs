@@ -44,10 +44,10 @@ impl LockDir {
     /// The folder the contract names, created (mode 0700) if it does not exist; refused if
     /// another user owns it.
     pub fn locate() -> Result<Self> {
-        let path = match std::env::var_os("LINKUS_LOCK_DIR").filter(|v| !v.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
-            None => default_dir(),
-        };
+        let path = chosen_dir(
+            std::env::var_os("LINKUS_LOCK_DIR"),
+            std::env::var_os("XDG_RUNTIME_DIR"),
+        );
         files::ensure_private_dir(&path).map_err(|error| {
             Failure::new(
                 Kind::Config,
@@ -105,8 +105,16 @@ impl LockDir {
         Ok(records)
     }
 
-    /// Takes the SN's lock without waiting. Held by another process: exit 9, naming it.
-    pub fn lock(&self, portal_key: &str, sn: &str, command: &str, now: &str) -> Result<SnLock> {
+    /// Takes the SN's lock without waiting. Held by another process: exit 9, naming it. Async
+    /// only for the refusal, which waits a moment for the holder's note without blocking the
+    /// runtime (a batch's other orders may be in flight on it).
+    pub async fn lock(
+        &self,
+        portal_key: &str,
+        sn: &str,
+        command: &str,
+        now: &str,
+    ) -> Result<SnLock> {
         let mut path = self.stem(portal_key, sn).into_os_string();
         path.push(".lock");
         let path = PathBuf::from(path);
@@ -115,7 +123,7 @@ impl LockDir {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(held_by(sn, read_holder(&mut file)).into());
+                return Err(held_by(sn, read_holder(&mut file).await).into());
             }
             Err(std::fs::TryLockError::Error(error)) => {
                 return Err(error).with_context(|| format!("could not lock {}", path.display()))
@@ -140,7 +148,7 @@ impl LockDir {
 
 /// The holder writes its note just after it takes the lock (and empties the file first): a
 /// run refused in between waits a moment for the note, so that it can name the holder.
-fn read_holder(file: &mut File) -> Option<Holder> {
+async fn read_holder(file: &mut File) -> Option<Holder> {
     for _ in 0..NOTE_TRIES {
         let mut text = String::new();
         if file.rewind().is_ok() && file.read_to_string(&mut text).is_ok() {
@@ -148,7 +156,7 @@ fn read_holder(file: &mut File) -> Option<Holder> {
                 return Some(holder);
             }
         }
-        std::thread::sleep(NOTE_WAIT);
+        tokio::time::sleep(NOTE_WAIT).await;
     }
     None
 }
@@ -174,9 +182,21 @@ fn held_by(sn: &str, holder: Option<Holder>) -> Failure {
     failure
 }
 
+/// The lock folder for the values of `LINKUS_LOCK_DIR` and `XDG_RUNTIME_DIR` (an empty one
+/// counts as unset).
+fn chosen_dir(
+    lock_dir: Option<std::ffi::OsString>,
+    runtime: Option<std::ffi::OsString>,
+) -> PathBuf {
+    match lock_dir.filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => default_dir(runtime),
+    }
+}
+
 #[cfg(unix)]
-fn default_dir() -> PathBuf {
-    match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+fn default_dir(runtime: Option<std::ffi::OsString>) -> PathBuf {
+    match runtime.filter(|v| !v.is_empty()) {
         Some(runtime) => PathBuf::from(runtime).join("linkus"),
         None => {
             std::env::temp_dir().join(format!("linkus-{}", rustix::process::geteuid().as_raw()))
@@ -185,7 +205,7 @@ fn default_dir() -> PathBuf {
 }
 
 #[cfg(not(unix))]
-fn default_dir() -> PathBuf {
+fn default_dir(_runtime: Option<std::ffi::OsString>) -> PathBuf {
     // The temporary folder is already per user on Windows.
     std::env::temp_dir().join("linkus")
 }
@@ -225,15 +245,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_second_lock_on_the_same_sn_is_refused_naming_the_first() {
+    #[tokio::test]
+    async fn a_second_lock_on_the_same_sn_is_refused_naming_the_first() {
         let temp = tempfile::tempdir().unwrap();
         let locks = dir(temp.path());
         let held = locks
             .lock("https://p", "A1", "linkus purchase", "10:00")
+            .await
             .unwrap();
         let refused = locks
             .lock("https://p", "a1", "linkus purchase", "10:01")
+            .await
             .unwrap_err();
         let failure = refused.downcast_ref::<Failure>().unwrap();
         assert_eq!(failure.kind, Kind::Blocked);
@@ -245,14 +267,14 @@ mod tests {
             failure.message
         );
         // Another SN, or another portal, is not blocked.
-        assert!(locks.lock("https://p", "B2", "x", "y").is_ok());
-        assert!(locks.lock("sandbox:/tmp/a", "A1", "x", "y").is_ok());
+        assert!(locks.lock("https://p", "B2", "x", "y").await.is_ok());
+        assert!(locks.lock("sandbox:/tmp/a", "A1", "x", "y").await.is_ok());
         drop(held);
-        assert!(locks.lock("https://p", "A1", "x", "y").is_ok());
+        assert!(locks.lock("https://p", "A1", "x", "y").await.is_ok());
     }
 
-    #[test]
-    fn a_run_refused_before_the_holder_wrote_its_note_still_names_it() {
+    #[tokio::test]
+    async fn a_run_refused_before_the_holder_wrote_its_note_still_names_it() {
         let temp = tempfile::tempdir().unwrap();
         let locks = dir(temp.path());
         // A holder that has the lock but has not written its note yet.
@@ -269,11 +291,92 @@ mod tests {
             )
             .unwrap();
         });
-        let refused = locks.lock("https://p", "A1", "x", "y").unwrap_err();
+        let refused = locks.lock("https://p", "A1", "x", "y").await.unwrap_err();
         writer.join().unwrap();
         let failure = refused.downcast_ref::<Failure>().unwrap();
         assert!(failure.message.contains("pid 4242"), "{}", failure.message);
         drop(held);
+    }
+
+    /// A run refused while the holder has not written its note waits for the note without
+    /// holding up the runtime: on linkus's single-thread runtime, a batch's other rows (orders
+    /// in flight, their answers, the pool's closes) keep going meanwhile.
+    #[tokio::test(flavor = "current_thread")]
+    async fn waiting_for_the_holders_note_does_not_stall_the_runtime() {
+        let temp = tempfile::tempdir().unwrap();
+        let locks = dir(temp.path());
+        let mut path = locks.stem("https://p", "A1").into_os_string();
+        path.push(".lock");
+        let held = files::open_private(&PathBuf::from(path)).unwrap();
+        held.try_lock().unwrap();
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let ticker = {
+            let ticks = ticks.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                    ticks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        };
+        tokio::task::yield_now().await;
+        let started = std::time::Instant::now();
+        let refused = locks.lock("https://p", "A1", "x", "y").await.unwrap_err();
+        let waited = started.elapsed();
+        ticker.abort();
+        assert!(refused.downcast_ref::<Failure>().is_some());
+        assert!(waited >= NOTE_WAIT * (NOTE_TRIES - 1), "{waited:?}");
+        // The ticker ran all along: about one tick every 2 ms of the ~200 ms wait.
+        let ticks = ticks.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(ticks >= 20, "{ticks} ticks in {waited:?}");
+        drop(held);
+    }
+
+    #[test]
+    fn the_lock_folder_is_the_overrides_else_the_runtime_folders_else_a_per_user_temporary_one() {
+        let os = |text: &str| Some(std::ffi::OsString::from(text));
+        assert_eq!(chosen_dir(os("/l"), os("/run/u")), PathBuf::from("/l"));
+        #[cfg(unix)]
+        {
+            let per_user = std::env::temp_dir()
+                .join(format!("linkus-{}", rustix::process::geteuid().as_raw()));
+            assert_eq!(
+                chosen_dir(os(""), os("/run/u")),
+                PathBuf::from("/run/u/linkus")
+            );
+            assert_eq!(
+                chosen_dir(None, os("/run/u")),
+                PathBuf::from("/run/u/linkus")
+            );
+            assert_eq!(chosen_dir(None, os("")), per_user);
+            assert_eq!(chosen_dir(os(""), None), per_user);
+        }
+    }
+
+    /// A lock folder that another user owns could be used to trick linkus: refused (exit 2);
+    /// one's own is used.
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_folder_owned_by_another_user_is_refused() {
+        let temp = tempfile::tempdir().unwrap();
+        assert!(check_owner(temp.path()).is_ok());
+        let foreign = if rustix::process::geteuid().is_root() {
+            let foreign = temp.path().join("theirs");
+            std::fs::create_dir(&foreign).unwrap();
+            std::os::unix::fs::chown(&foreign, Some(65534), Some(65534)).unwrap();
+            foreign
+        } else {
+            // Owned by root.
+            PathBuf::from("/")
+        };
+        let refused = check_owner(&foreign).unwrap_err();
+        let failure = refused.downcast_ref::<Failure>().unwrap();
+        assert_eq!(failure.kind, Kind::Config);
+        assert!(
+            failure.message.contains("belongs to another user"),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]

@@ -265,7 +265,7 @@ pub async fn place(
     _lock: &SnLock,
     ledger: &Ledger,
     intent: Intent,
-    body: Vec<u8>,
+    order: impl Into<yeastar_partner::OrderCall>,
     again: Option<&str>,
 ) -> Result<Placed> {
     let history = ledger.history(&intent.base_url, &intent.sn)?;
@@ -283,7 +283,7 @@ pub async fn place(
         sn: intent.sn.clone(),
         sent_at: intent.time.clone(),
     });
-    let (outcome, response) = client.create_order_exchange(body).await;
+    let (outcome, response) = client.create_order_call(order.into()).await;
     ctx.order_landed(&intent.id);
 
     let (word, order_no, status, request_id) = match &outcome {
@@ -365,10 +365,22 @@ pub fn report(
             "The portal refused the {} for SN {sn}; nothing was bought",
             placed.intent.operation.name()
         ))),
-        OrderOutcome::NotSent(error) => Err(anyhow::Error::from(error).context(format!(
-            "The order for SN {sn} was not sent; nothing was bought"
-        ))),
+        OrderOutcome::NotSent(error) => {
+            let context = not_sent(&sn, &error);
+            Err(anyhow::Error::from(error).context(context))
+        }
         OrderOutcome::Unknown(error) => Err(unknown(&sn, &placed.intent.time, &error).into()),
+    }
+}
+
+/// What an order that took no effect is called: not sent, or refused with its token and not
+/// sent again because renewing the token failed.
+pub fn not_sent(sn: &str, error: &PortalError) -> String {
+    match error {
+        PortalError::Renewal { .. } => format!(
+            "The order for SN {sn} was not processed: the portal refused the access token and renewing the access token failed; nothing was bought"
+        ),
+        _ => format!("The order for SN {sn} was not sent; nothing was bought"),
     }
 }
 
@@ -415,7 +427,7 @@ fn created(
             ctx.out.json(&out)
         }
     } else if ctx.out.is_quiet() {
-        ctx.out.print(&order_no)
+        ctx.out.essential(&order_no)
     } else {
         let rows = [
             ("Order number", Some(order_no.as_str())),

@@ -61,6 +61,9 @@ pub struct Output {
     pub style: Style,
     pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
+    /// stdout goes nowhere: `/dev/null`, or closed (which the Rust runtime reopens as
+    /// `/dev/null` before `main`).
+    pub stdout_discarded: bool,
 }
 
 impl Output {
@@ -74,6 +77,7 @@ impl Output {
             style: Style { color },
             stdout_is_terminal: io::stdout().is_terminal(),
             stderr_is_terminal,
+            stdout_discarded: stdout_discarded(),
         }
     }
 
@@ -102,6 +106,15 @@ impl Output {
             out.write_all(b"\n")?;
         }
         out.flush()
+    }
+
+    /// The one value a run exists for (an order number) on stdout, and on stderr as well when
+    /// stdout goes nowhere, so that it is never lost. A failed write is the caller's to report.
+    pub fn essential(&self, value: &str) -> io::Result<()> {
+        if self.stdout_discarded {
+            stderr_line(&clean(value));
+        }
+        self.print(value)
     }
 
     /// Values one a line (`--quiet` lists); nothing at all for none.
@@ -299,6 +312,30 @@ pub fn ago(then_ms: u64, now_ms: u64) -> String {
         _ if seconds < 30 * 86_400 => format!("{} days ago", seconds / 86_400),
         _ => format_ms(then_ms),
     }
+}
+
+/// Whether stdout is `/dev/null` (a closed stdout is reopened as `/dev/null` by the Rust
+/// runtime, so this covers it too).
+#[cfg(unix)]
+fn stdout_discarded() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let Ok(fd) = io::stdout().as_fd().try_clone_to_owned() else {
+        // Not even a descriptor to copy: nothing can be read from it.
+        return true;
+    };
+    let (Ok(out), Ok(null)) = (
+        std::fs::File::from(fd).metadata(),
+        std::fs::metadata("/dev/null"),
+    ) else {
+        return false;
+    };
+    out.file_type().is_char_device() && out.rdev() == null.rdev()
+}
+
+#[cfg(not(unix))]
+fn stdout_discarded() -> bool {
+    false
 }
 
 /// One line of the `-v` HTTP log, on stderr.

@@ -47,10 +47,13 @@ fn json_body(fields: &[(String, String)]) -> Vec<u8> {
 }
 
 pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
-    let path = args.path.trim();
-    if !path.starts_with('/') || path.contains("://") {
+    let typed = args.path.as_str();
+    if has_blank_or_control(typed) {
+        return Err(blank_or_control(typed).into());
+    }
+    if !typed.starts_with('/') || typed.contains("://") {
         return Err(Failure::usage(format!(
-            "{path:?} is not an API path; it starts with '/', as in /order/openapi/order/v1/page."
+            "{typed:?} is not an API path; it starts with '/', as in /order/openapi/order/v1/page."
         ))
         .into());
     }
@@ -109,12 +112,25 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         (Vec::new(), Body::Json(json_body(&literals)))
     };
 
-    if method != Method::GET && is_order_path(path) {
+    // The URL exactly as it will be sent, and the path that sends it: what is an order is
+    // decided on that, never on the text typed.
+    let (url, path) = sent_url(&ctx.base_url()?, typed)?;
+    let path = path.as_str();
+    let body_names_an_operation = match &body {
+        Body::Json(bytes) => names_an_operation(bytes),
+        _ => false,
+    };
+    if method != Method::GET && (is_order_url(&url) || body_names_an_operation) {
         let bytes = match body {
             Body::Json(bytes) => bytes,
             _ => Vec::new(),
         };
-        return order(ctx, bytes).await;
+        let call = yeastar_partner::OrderCall {
+            method,
+            path: path.to_owned(),
+            body: bytes,
+        };
+        return order(ctx, call).await;
     }
 
     let resend = if method == Method::GET {
@@ -161,8 +177,10 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         Ok(_) => Ok(ExitStatus::Success),
         Err(error) => {
             let (kind, hints) = classify(&error);
-            // A request that may change something and got a 5xx may or may not have taken effect.
-            let kind = if resend == Resend::OnlyIfNotSent && response.status >= 500 {
+            // A request that may change something and got a 5xx or a 3xx (which is not a
+            // refusal) may or may not have taken effect.
+            let processed = response.status >= 500 || (300..400).contains(&response.status);
+            let kind = if resend == Resend::OnlyIfNotSent && processed {
                 Kind::OrderUnknown
             } else {
                 kind
@@ -186,15 +204,91 @@ fn print_body(ctx: &Context, response: &RawResponse) {
     }
 }
 
-fn is_order_path(path: &str) -> bool {
-    let path = path.split(['?', '#']).next().unwrap_or(path);
-    path.trim_end_matches('/').eq_ignore_ascii_case(ORDER_PATH)
+fn has_blank_or_control(text: &str) -> bool {
+    text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn blank_or_control(typed: &str) -> Failure {
+    Failure::usage(format!(
+        "{typed:?} has whitespace or control characters (typed or percent-encoded), which no API path has; nothing was sent."
+    ))
+}
+
+/// The URL a request for the typed path goes to, built by the same function the client
+/// sends with, and the path (below the base URL's) that the client turns into exactly that
+/// URL again. A path that climbs above the base URL's own path, or hides whitespace or control
+/// characters behind `%`, is refused.
+fn sent_url(base: &url::Url, typed: &str) -> Result<(url::Url, String), Failure> {
+    let invalid =
+        |why: String| Failure::usage(format!("{typed:?} is not a usable API path: {why}."));
+    let mut url = yeastar_partner::url_for(base, typed).map_err(|e| invalid(e.to_string()))?;
+    // A fragment never leaves the machine.
+    url.set_fragment(None);
+    if has_blank_or_control(&decoded(url.path())) {
+        return Err(blank_or_control(typed));
+    }
+    let prefix = base.path().trim_end_matches('/');
+    let below = url
+        .path()
+        .strip_prefix(prefix)
+        .filter(|rest| rest.starts_with('/'))
+        .ok_or_else(|| invalid(format!("it leads out of the base URL's path {prefix}")))?;
+    let mut path = below.to_owned();
+    if let Some(query) = url.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    match yeastar_partner::url_for(base, &path) {
+        Ok(again) if again == url => Ok((url, path)),
+        _ => Err(invalid("it does not read the same twice".to_owned())),
+    }
+}
+
+/// Percent-decoded as a server decodes a path (`%2F` included).
+fn decoded(path: &str) -> String {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Whether a URL reaches Create an Order on a server that decodes `%XX` (`%2F` too), takes
+/// `\` for `/`, resolves `.` and `..`, merges `//`, drops `;` parameters and a trailing slash,
+/// and ignores case; below any path prefix. Generous on purpose: a false "order" only adds
+/// the guard.
+fn is_order_url(url: &url::Url) -> bool {
+    let path = decoded(url.path()).replace('\\', "/");
+    let mut segments: Vec<String> = Vec::new();
+    for segment in path.split('/') {
+        let segment = segment.split(';').next().unwrap_or_default();
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            // Upper then lower case: `ſ` and `ı` match `s` and `i`, as in Java's
+            // equalsIgnoreCase.
+            _ => segments.push(segment.to_uppercase().to_lowercase()),
+        }
+    }
+    let order: Vec<&str> = ORDER_PATH.split('/').filter(|s| !s.is_empty()).collect();
+    segments.len() >= order.len()
+        && segments[segments.len() - order.len()..]
+            .iter()
+            .zip(&order)
+            .all(|(segment, expected)| segment == expected)
+}
+
+/// Whether a JSON body has an `operationType`: any request that names one is an order.
+fn names_an_operation(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .is_ok_and(|value| value.get("operationType").is_some())
 }
 
 /// An order sent through `api`: its SN is the body's `productNo`, and it is locked, checked
 /// against the journal and journaled like any other order.
-async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
-    let parsed: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
+async fn order(ctx: &Context, call: yeastar_partner::OrderCall) -> Result<ExitStatus> {
+    let body = &call.body;
+    let parsed: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
         Failure::usage(
             "An order body must be JSON; linkus reads its productNo to guard against paying twice.",
         )
@@ -205,11 +299,16 @@ async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
         .ok_or_else(|| Failure::usage("The order body has no productNo (the PBX SN); linkus needs it to guard against paying twice."))?;
     let sn = crate::cli::parse_sn(sn)
         .map_err(|why| Failure::usage(format!("The body's productNo is not an SN: {why}.")))?;
-    let operation = parsed
+    // An operation linkus does not know (or none) is checked as every operation.
+    let named = parsed
         .get("operationType")
         .and_then(|v| v.as_str())
-        .and_then(Operation::parse)
-        .unwrap_or(Operation::Purchase);
+        .and_then(Operation::parse);
+    let operation = named.unwrap_or(Operation::Purchase);
+    let checked: Vec<Operation> = match named {
+        Some(operation) => vec![operation],
+        None => vec![Operation::Purchase, Operation::Renew, Operation::Switch],
+    };
     let id_of = |value: Option<&serde_json::Value>| {
         value
             .and_then(|v| {
@@ -221,13 +320,19 @@ async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
     };
     let service = parsed.get("serviceList").and_then(|list| list.get(0));
     let locks = LockDir::locate()?;
-    let lock = locks.lock(&ctx.portal_key(), &sn, "linkus api", &ctx.now_rfc3339())?;
+    let lock = locks
+        .lock(&ctx.portal_key(), &sn, "linkus api", &ctx.now_rfc3339())
+        .await?;
     let ledger = Ledger::new(ctx, Some(&locks), &sn);
     let client = ctx.client()?;
     let mut history = ledger.history(&ctx.portal_label(), &sn)?;
-    history.check(operation, ctx.clock.now_ms(), None, None)?;
+    for operation in &checked {
+        history.check(*operation, ctx.clock.now_ms(), None, None)?;
+    }
     let looked_up = order::look_up_open(ctx, &client, &ledger, &mut history).await;
-    history.check(operation, ctx.clock.now_ms(), None, Some(&looked_up))?;
+    for operation in &checked {
+        history.check(*operation, ctx.clock.now_ms(), None, Some(&looked_up))?;
+    }
     let intent = Intent {
         id: journal::new_id(),
         time: ctx.now_rfc3339(),
@@ -250,7 +355,7 @@ async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
         list_total: None,
         pid: Some(std::process::id()),
     };
-    let placed = order::place(ctx, &client, &lock, &ledger, intent, body, None).await?;
+    let placed = order::place(ctx, &client, &lock, &ledger, intent, call, None).await?;
     if let Some(response) = &placed.response {
         print_body(ctx, response);
     }
@@ -266,9 +371,8 @@ async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
         OrderOutcome::Rejected(error) | OrderOutcome::NotSent(error)
             if placed.response.is_none() =>
         {
-            Err(anyhow::Error::from(error).context(format!(
-                "The order for SN {sn} was not sent; nothing was bought"
-            )))
+            let context = order::not_sent(&sn, &error);
+            Err(anyhow::Error::from(error).context(context))
         }
         OrderOutcome::Rejected(error) | OrderOutcome::NotSent(error) => {
             let kind = classify(&error).0;
@@ -308,11 +412,74 @@ mod tests {
         );
     }
 
+    fn sent(typed: &str) -> (url::Url, String) {
+        let base = url::Url::parse("https://portal.example.com").unwrap();
+        sent_url(&base, typed).unwrap_or_else(|e| panic!("{typed:?}: {e}"))
+    }
+
     #[test]
     fn the_order_path_is_recognised_however_written() {
-        assert!(is_order_path("/order/openapi/order/v1/save"));
-        assert!(is_order_path("/order/openapi/order/v1/save/"));
-        assert!(is_order_path("/Order/OpenAPI/order/v1/save?x=1"));
-        assert!(!is_order_path("/order/openapi/order/v1/page"));
+        for typed in [
+            "/order/openapi/order/v1/save",
+            "/order/openapi/order/v1/save/",
+            "/Order/OpenAPI/order/v1/save?x=1",
+            "//order/openapi/order/v1/save",
+            "/order/openapi/order/v1/x/../save",
+            "/order/./openapi/order/v1/save",
+            "/order/openapi/order/v1/x/%2e%2E/save",
+            "/order/openapi/order/v1/x/.%2e/save",
+            "/order/openapi/order/v1/%73ave",
+            "/order%2Fopenapi%2Forder%2Fv1%2Fsave",
+            "/order/openapi/order/v1/x%2F..%2Fsave",
+            "/order/openapi/order/v1/save;jsessionid=1",
+            "/order;a=b/openapi/order/v1/save;",
+            "/order\\openapi\\order\\v1\\save",
+            "/order/openapi/order/v1/save%5C",
+            "/order//openapi/order/v1//save",
+            "/prefix/order/openapi/order/v1/save",
+            "/order/openapi/order/v1/save#frag",
+            "/order/openapı/order/v1/ſave",
+            "/order/openap%C4%B1/order/v1/%C5%BFave",
+        ] {
+            let (url, _) = sent(typed);
+            assert!(is_order_url(&url), "{typed:?} as {url}");
+        }
+        for typed in [
+            "/order/openapi/order/v1/page",
+            "/order/openapi/order/v1/save/x",
+            "/order/openapi/order/v1/save/..",
+            "/order/openapi/order/v1/savex",
+            "/order/openapi/order/v1/save%2Fx",
+            "/order/openapi/order/v1/get/LR1",
+        ] {
+            let (url, _) = sent(typed);
+            assert!(!is_order_url(&url), "{typed:?} as {url}");
+        }
+    }
+
+    #[test]
+    fn the_path_sent_reads_back_as_the_url_decided_on() {
+        let base = url::Url::parse("https://portal.example.com/api/").unwrap();
+        let (url, path) = sent_url(&base, "//x/../order/./save?a=b#f").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://portal.example.com/api/order/save?a=b"
+        );
+        assert_eq!(path, "/order/save?a=b");
+        assert!(sent_url(&base, "/../order/openapi/order/v1/save").is_err());
+        assert!(sent_url(&base, "/x/%09").is_err());
+        assert!(sent_url(&base, "/x/%C2%A0").is_err());
+        // `/.//order` is the URL path `//order`, which no path below the base reproduces (the
+        // client drops leading slashes): refused rather than sent elsewhere than decided.
+        assert!(sent_url(&base, "/.//order/openapi/order/v1/save").is_err());
+    }
+
+    #[test]
+    fn a_body_with_an_operation_type_is_an_order() {
+        assert!(names_an_operation(br#"{"operationType":"renew_plan"}"#));
+        assert!(names_an_operation(br#"{"operationType":null}"#));
+        assert!(!names_an_operation(br#"{"productNo":"1"}"#));
+        assert!(!names_an_operation(b"[1]"));
+        assert!(!names_an_operation(b"not json"));
     }
 }

@@ -200,12 +200,16 @@ async fn prepare(
     let lock = if args.common.dry_run {
         None
     } else {
-        Some(locks.lock(
-            &ctx.portal_key(),
-            &sn,
-            &command_line(operation),
-            &ctx.now_rfc3339(),
-        )?)
+        Some(
+            locks
+                .lock(
+                    &ctx.portal_key(),
+                    &sn,
+                    &command_line(operation),
+                    &ctx.now_rfc3339(),
+                )
+                .await?,
+        )
     };
     let ledger = Ledger::new(ctx, Some(&locks), &sn);
     let client = ctx.client()?;

@@ -157,12 +157,15 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
         };
         for (intent, state) in &mine {
             // A run still waiting on this SN's order holds its lock: leave the entry to it.
-            let lock = match locks.lock(
-                &ctx.portal_key(),
-                &intent.sn,
-                "linkus orders reconcile",
-                &ctx.now_rfc3339(),
-            ) {
+            let lock = match locks
+                .lock(
+                    &ctx.portal_key(),
+                    &intent.sn,
+                    "linkus orders reconcile",
+                    &ctx.now_rfc3339(),
+                )
+                .await
+            {
                 Ok(lock) => lock,
                 Err(_) => {
                     rows.push(row(
@@ -452,12 +455,14 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         }
     }
     let locks = LockDir::locate()?;
-    let _lock = locks.lock(
-        &ctx.portal_key(),
-        &intent.sn,
-        "linkus orders reconcile --not-placed",
-        &ctx.now_rfc3339(),
-    )?;
+    let _lock = locks
+        .lock(
+            &ctx.portal_key(),
+            &intent.sn,
+            "linkus orders reconcile --not-placed",
+            &ctx.now_rfc3339(),
+        )
+        .await?;
     let client = ctx.client()?;
     let since = parse_time_ms(&intent.time)
         .unwrap_or(0)

@@ -302,6 +302,9 @@ enum Target {
     PurchasePlans,
     /// A whole purchase; the fault is on the order request.
     Order,
+    /// `linkus api POST PATH --input ORDER` with the order path spelled this way; the fault is
+    /// on that request, wherever the spelling takes it.
+    Api(&'static str),
 }
 
 impl Target {
@@ -309,7 +312,7 @@ impl Target {
         match self {
             Target::Products | Target::PurchasePlans => ("GET", PLANS_PATH),
             Target::Contacts => ("GET", CONTACTS_PATH),
-            Target::Order => ("POST", ORDER_PATH),
+            Target::Order | Target::Api(_) => ("POST", ORDER_PATH),
         }
     }
 
@@ -318,12 +321,38 @@ impl Target {
             Target::Products => vec!["products", "--sn", SN],
             Target::Contacts => vec!["billing-contacts"],
             Target::PurchasePlans | Target::Order => purchase_args(),
+            Target::Api(spelled) => vec!["api", "POST", spelled],
         }
     }
 
     fn is_purchase(self) -> bool {
-        matches!(self, Target::PurchasePlans | Target::Order)
+        matches!(self, Target::PurchasePlans | Target::Order | Target::Api(_))
     }
+
+    /// Whether a request is the one the row's fault is on.
+    fn is_faulty(self, verb: &str, request_path: &str) -> bool {
+        let (route_verb, route) = self.route();
+        match self {
+            Target::Api(_) => verb == "POST" && is_order_spelling(request_path),
+            _ => verb == route_verb && request_path == route,
+        }
+    }
+}
+
+/// A POST that any spelling of the order path in these tables reaches: its path starts with
+/// `/order`, in any case, after any number of slashes.
+fn is_order_spelling(request_path: &str) -> bool {
+    request_path
+        .trim_start_matches('/')
+        .to_ascii_lowercase()
+        .starts_with("order")
+}
+
+/// The body of an order sent with `linkus api`, as purchase_args would send it.
+fn api_order_body() -> String {
+    format!(
+        r#"{{"operationType":"purchase_plan","productId":9,"productNo":"{SN}","billingId":{CONTACT_ID},"serviceList":[{{"serviceType":"plan","serviceId":{PLAN_ID},"purchaseType":"purchase","billingModel":"recurring","billingCycle":"annually","multiCycle":1}}]}}"#
+    )
 }
 
 enum Fault {
@@ -366,6 +395,24 @@ impl Server {
             Server::Mock(server) => count(server, verb, route).await,
         }
     }
+
+    /// The requests the row's fault was on (for `api` rows, any spelling of the order path).
+    async fn count_faulty(&self, target: Target) -> usize {
+        match self {
+            Server::Raw(server) => server
+                .requests()
+                .iter()
+                .filter(|r| target.is_faulty(&r.method, r.path()))
+                .count(),
+            Server::Mock(server) => server
+                .received_requests()
+                .await
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| target.is_faulty(r.method.as_str(), r.url.path()))
+                .count(),
+        }
+    }
 }
 
 fn normal_raw(request: &RawRequest) -> Reply {
@@ -381,9 +428,10 @@ fn normal_raw(request: &RawRequest) -> Reply {
 
 async fn serve(row: &Row) -> Server {
     let (verb, route) = row.target.route();
+    let target = row.target;
     match row.fault {
         Fault::Raw(fault) => Server::Raw(RawServer::start(move |request| {
-            if request.method == verb && request.path() == route {
+            if target.is_faulty(&request.method, request.path()) {
                 fault()
             } else {
                 normal_raw(request)
@@ -396,8 +444,12 @@ async fn serve(row: &Row) -> Server {
                 .respond_with(order_created("succeed"))
                 .mount(&server)
                 .await;
-            Mock::given(method(verb))
-                .and(path(route))
+            let faulty = Mock::given(method(verb));
+            let faulty = match target {
+                Target::Api(_) => faulty.and(wiremock::matchers::path_regex("(?i)^/+order")),
+                _ => faulty.and(path(route)),
+            };
+            faulty
                 .respond_with(fault())
                 .with_priority(1)
                 .mount(&server)
@@ -421,6 +473,11 @@ async fn run_table(table: &str, rows: Vec<Row>) {
                 cmd.args(["--timeout", timeout]);
             }
             cmd.args(row.target.args()).arg("--json");
+            if let Target::Api(_) = row.target {
+                let body = env.dir.path().join("order.json");
+                std::fs::write(&body, api_order_body()).expect("order body");
+                cmd.arg("--input").arg(body);
+            }
             cmd
         })
         .collect();
@@ -435,16 +492,19 @@ async fn run_table(table: &str, rows: Vec<Row>) {
         checks.check(name, elapsed < ROW_LIMIT, || format!("took {elapsed:?}"));
 
         let (verb, route) = row.target.route();
-        let hits = server.count(verb, route).await;
+        let hits = server.count_faulty(row.target).await;
         checks.check(name, hits == row.hits, || {
             format!(
                 "{verb} {route} received {hits} request(s), expected {}",
                 row.hits
             )
         });
-        let orders = server.count("POST", ORDER_PATH).await;
+        let orders = match row.target {
+            Target::Api(_) => hits,
+            _ => server.count("POST", ORDER_PATH).await,
+        };
         let expected_orders = match row.target {
-            Target::Order => row.hits,
+            Target::Order | Target::Api(_) => row.hits,
             Target::PurchasePlans | Target::Products | Target::Contacts => 0,
         };
         checks.check(name, orders == expected_orders, || {
@@ -474,6 +534,11 @@ async fn run_table(table: &str, rows: Vec<Row>) {
                 });
                 if row.code == 0 || row.code == 8 {
                     let document: Value = serde_json::from_str(&run.stdout).unwrap_or_default();
+                    // `api` prints the portal's own answer.
+                    let document = match row.target {
+                        Target::Api(_) => document["result"].clone(),
+                        _ => document,
+                    };
                     checks.check(name, document["orderNo"] == ORDER_NO, || {
                         format!("stdout is not the order: {}", clip(&run.stdout))
                     });
@@ -505,7 +570,7 @@ async fn run_table(table: &str, rows: Vec<Row>) {
                         run.stderr
                     )
                 });
-                if row.target == Target::Order {
+                if matches!(row.target, Target::Order | Target::Api(_)) {
                     let last = journal.last().map(|l| l["outcome"].clone());
                     checks.check(name, last == Some(json!("not_sent")), || {
                         format!("the journal's last outcome is {last:?}, not \"not_sent\"")
@@ -1046,6 +1111,13 @@ async fn order_answers_with_and_without_an_order_number() {
             &[ORDER_NO, "status cancelled"],
         ),
         row(
+            "an order number with status refunded",
+            || order_answer(200, "success", true, Some("refunded")),
+            5,
+            Some("rejected"),
+            &[ORDER_NO, "status refunded"],
+        ),
+        row(
             "an order number with a status never seen (on_hold)",
             || order_answer(200, "success", true, Some("on_hold")),
             8,
@@ -1082,6 +1154,317 @@ async fn order_answers_with_and_without_an_order_number() {
         ),
     ];
     run_table("order_answers", rows).await;
+}
+
+/// Every spelling of the order path that `linkus api` must take as the order path (CLI.md
+/// section 1): the order through each is journaled and its outcome decided as an order's:
+/// created (0, journal with its number), unknown after a 500 or a reset (7, journal
+/// `unknown`), never sent twice.
+const API_SPELLINGS: [&str; 16] = [
+    "/order/openapi/order/v1/save",
+    "//order/openapi/order/v1/save",
+    "/order/openapi/order/v1/x/../save",
+    "/order/openapi/./order/v1/save",
+    "/order/openapi/order/v1/x/%2e%2e/save",
+    "/order/openapi/%2E/order/v1/save",
+    "/order/openapi/order/v1/%73ave",
+    "/order%2Fopenapi%2Forder%2Fv1%2Fsave",
+    "/order/openapi/order/v1/x%2F..%2Fsave",
+    "/ORDER/OpenAPI/Order/V1/SAVE",
+    "/order/openapi/order/v1/save/",
+    "/order/openapi/order/v1/save;jsessionid=1",
+    "/order\\openapi\\order\\v1\\save",
+    "/order//openapi/order/v1//save",
+    "/order/openapi/order/v1/save?x=1",
+    "/order/openapi/order/v1/save#x",
+];
+
+#[tokio::test]
+async fn api_order_faults_for_every_spelling_of_the_order_path() {
+    // Four spellings (16 rows, 16 processes) at a time: a machine shared with builds copes.
+    for spellings in API_SPELLINGS.chunks(4) {
+        api_order_faults(spellings).await;
+    }
+}
+
+async fn api_order_faults(spellings: &[&'static str]) {
+    let mut rows = Vec::new();
+    for &spelled in spellings {
+        let name = |what: &str| -> &'static str {
+            Box::leak(format!("api POST {spelled}: {what}").into_boxed_str())
+        };
+        rows.push(Row {
+            name: name("created"),
+            target: Target::Api(spelled),
+            fault: Fault::Mock(|| order_answer(200, "success", true, Some("succeed"))),
+            timeout: None,
+            code: 0,
+            kind: None,
+            stderr: &[],
+            hits: 1,
+        });
+        rows.push(Row {
+            name: name("500 envelope"),
+            target: Target::Api(spelled),
+            fault: Fault::Mock(|| {
+                ResponseTemplate::new(500).set_body_raw(server_error_json(), "application/json")
+            }),
+            timeout: None,
+            code: 7,
+            kind: None,
+            stderr: &["HTTP 500"],
+            hits: 1,
+        });
+        rows.push(Row {
+            name: name("connection reset"),
+            target: Target::Api(spelled),
+            fault: Fault::Raw(|| Reply::Reset),
+            timeout: None,
+            code: 7,
+            kind: None,
+            stderr: &[],
+            hits: 1,
+        });
+        rows.push(Row {
+            name: name("302 without Location"),
+            target: Target::Api(spelled),
+            fault: Fault::Mock(|| redirect(302, None)),
+            timeout: None,
+            code: 7,
+            kind: None,
+            stderr: &["redirect"],
+            hits: 1,
+        });
+    }
+    run_table("api_order_spellings", rows).await;
+}
+
+/// A 3xx answer to the order: an empty body, and `Location` as given.
+fn redirect(status: u16, location: Option<&str>) -> ResponseTemplate {
+    let answer = ResponseTemplate::new(status);
+    match location {
+        Some(location) => answer.insert_header("Location", location),
+        None => answer,
+    }
+}
+
+/// Get Order Details for the order number every order answer here carries.
+const DETAILS_LOCATION: &str =
+    "https://openapi.partner.example.com/order/openapi/order/v1/get/LR3206190457467703296";
+/// Somewhere that names no order.
+const LOGIN_LOCATION: &str = "https://partner.example.com/login?next=%2Forder";
+
+/// A redirect is not a refusal (CLI.md section 3): a 3xx answer to the order means it was
+/// processed. Never followed; "unknown" (exit 7, journal `unknown`) unless the answer carries
+/// an order number, in the body or as the last segment of a `Location` that points at Get
+/// Order Details: then the order was created (its status unknown: exit 8, the number shown).
+#[tokio::test]
+async fn redirected_order_answers_are_unknown_or_created_never_not_sent() {
+    let row = |name, fault, code, kind, stderr| Row {
+        name,
+        target: Target::Order,
+        fault: Fault::Mock(fault),
+        timeout: None,
+        code,
+        kind,
+        stderr,
+        hits: 1,
+    };
+    let unknown: &[&str] = &["redirect", "It may or may not have been placed"];
+    let created: &[&str] = &[ORDER_NO, "was created"];
+    let rows = vec![
+        row(
+            "301 without Location",
+            || redirect(301, None),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "302 without Location",
+            || redirect(302, None),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "303 without Location",
+            || redirect(303, None),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "307 without Location",
+            || redirect(307, None),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "308 without Location",
+            || redirect(308, None),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "301 to a login page (no order number)",
+            || redirect(301, Some(LOGIN_LOCATION)),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "302 to a login page (no order number)",
+            || redirect(302, Some(LOGIN_LOCATION)),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "303 to a login page (no order number)",
+            || redirect(303, Some(LOGIN_LOCATION)),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "307 to a login page (no order number)",
+            || redirect(307, Some(LOGIN_LOCATION)),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "308 to a login page (no order number)",
+            || redirect(308, Some(LOGIN_LOCATION)),
+            7,
+            Some("order_unknown"),
+            unknown,
+        ),
+        row(
+            "301 to Get Order Details of the new order",
+            || redirect(301, Some(DETAILS_LOCATION)),
+            8,
+            None,
+            created,
+        ),
+        row(
+            "302 to Get Order Details of the new order",
+            || redirect(302, Some(DETAILS_LOCATION)),
+            8,
+            None,
+            created,
+        ),
+        row(
+            "303 to Get Order Details of the new order",
+            || redirect(303, Some(DETAILS_LOCATION)),
+            8,
+            None,
+            created,
+        ),
+        row(
+            "307 to Get Order Details of the new order (relative Location)",
+            || {
+                redirect(
+                    307,
+                    Some("/order/openapi/order/v1/get/LR3206190457467703296"),
+                )
+            },
+            8,
+            None,
+            created,
+        ),
+        row(
+            "308 to Get Order Details of the new order",
+            || redirect(308, Some(DETAILS_LOCATION)),
+            8,
+            None,
+            created,
+        ),
+        row(
+            "302 with the order number in the body, succeed",
+            || {
+                order_answer(302, "success", true, Some("succeed"))
+                    .insert_header("Location", LOGIN_LOCATION)
+            },
+            0,
+            None,
+            &[ORDER_NO, "Bought"],
+        ),
+    ];
+    run_table("redirected_orders", rows).await;
+}
+
+/// A 3xx whose `Location` points at Get Order Details names the order; the run looks it up
+/// (a read, never the order again) and reports its status: `succeed` exit 0, `pending` 8,
+/// `failed` 5, each with the number and journaled with its status.
+#[tokio::test]
+async fn a_redirect_to_the_new_order_reports_the_status_the_portal_gives_for_it() {
+    for (status, code) in [("succeed", 0), ("pending", 8), ("failed", 5)] {
+        let server = portal().await;
+        respond(
+            &server,
+            "POST",
+            ORDER_PATH,
+            redirect(302, Some(DETAILS_LOCATION)),
+        )
+        .await;
+        respond(
+            &server,
+            "GET",
+            &format!("/order/openapi/order/v1/get/{ORDER_NO}"),
+            ResponseTemplate::new(200).set_body_json(envelope(json!({
+                "basicInformation": {"productId": "9", "productNo": SN},
+                "orderInformation": {"orderNo": ORDER_NO, "orderStatus": status}
+            }))),
+        )
+        .await;
+        let env = TestEnv::new();
+        let run = run(env.portal_cmd(&server.uri()).args(purchase_args()));
+        assert_eq!(run.code, code, "{status}: {}", run.stderr);
+        assert!(
+            run.all_output().contains(ORDER_NO),
+            "{status}: {}",
+            run.stderr
+        );
+        assert_eq!(count(&server, "POST", ORDER_PATH).await, 1, "{status}");
+        let last = env.journal_lines().last().cloned().unwrap_or_default();
+        assert_eq!(last["orderNo"], ORDER_NO, "{status}: {last}");
+        assert_eq!(last["orderStatus"], status, "{status}: {last}");
+    }
+}
+
+/// After a 3xx answer to the order, running the same purchase again is blocked (exit 9)
+/// before anything is sent: the portal receives exactly one order.
+#[tokio::test]
+async fn a_rerun_after_a_redirected_order_is_blocked() {
+    for status in [301, 302, 303, 307, 308] {
+        for location in [None, Some(LOGIN_LOCATION), Some(DETAILS_LOCATION)] {
+            let server = portal().await;
+            respond(&server, "POST", ORDER_PATH, redirect(status, location)).await;
+            let env = TestEnv::new();
+            let first = run(env.portal_cmd(&server.uri()).args(purchase_args()));
+            let expected = if location == Some(DETAILS_LOCATION) {
+                8
+            } else {
+                7
+            };
+            assert_eq!(
+                first.code, expected,
+                "{status} {location:?}: {}",
+                first.stderr
+            );
+            let rerun = run(env.portal_cmd(&server.uri()).args(purchase_args()));
+            assert_eq!(rerun.code, 9, "{status} {location:?}: {}", rerun.stderr);
+            assert_eq!(
+                count(&server, "POST", ORDER_PATH).await,
+                1,
+                "{status} {location:?}"
+            );
+        }
+    }
 }
 
 /// A 5xx with an envelope on the order is "outcome unknown" (exit 7), and still shows the
@@ -1575,6 +1958,110 @@ async fn a_token_that_expires_in_the_middle_of_a_purchase() {
     checks.finish();
 }
 
+/// The order is answered 401 and renewing the token fails: that is what is said ("renewing
+/// the access token failed"), never "the portal refused the purchase"; the order was not
+/// processed (journal `not_sent`, nothing bought, no third order); exit 4 when the credentials
+/// are refused, 6 when the token endpoint fails.
+#[tokio::test]
+async fn an_order_answered_401_whose_token_cannot_be_renewed_says_so() {
+    struct Row {
+        name: &'static str,
+        token_again: fn() -> ResponseTemplate,
+        code: i32,
+        kind: &'static str,
+    }
+    let rows = [
+        Row {
+            name: "credentials refused on renewal",
+            token_again: || rejection(401, "invalid_client", "Invalid credentials", "req-cred"),
+            code: 4,
+            kind: "auth",
+        },
+        Row {
+            name: "token endpoint fails on renewal",
+            token_again: || rejection(503, "service_unavailable", "down", "req-503"),
+            code: 6,
+            kind: "network",
+        },
+        Row {
+            name: "token endpoint answers HTML on renewal",
+            token_again: || ResponseTemplate::new(502).set_body_raw(html_page(502), "text/html"),
+            code: 6,
+            kind: "network",
+        },
+    ];
+    let mut checks = Checks::default();
+    for json in [false, true] {
+        let mut cases = Vec::new();
+        for row in &rows {
+            let server = MockServer::start().await;
+            mount_token(
+                &server,
+                "pp_credentials",
+                token_template(ACCESS_1, REFRESH_1, "1800"),
+                true,
+            )
+            .await;
+            mount_token(&server, "pp_credentials", (row.token_again)(), false).await;
+            mount_token(&server, "refresh_token", (row.token_again)(), false).await;
+            for (route, body) in [
+                (PLANS_PATH, plans_body()),
+                (CONTACTS_PATH, contacts_body()),
+                (INSTANCES_PATH, instances_ok()),
+            ] {
+                Mock::given(method("GET"))
+                    .and(path(route))
+                    .respond_with(json_response(body))
+                    .mount(&server)
+                    .await;
+            }
+            Mock::given(method("POST"))
+                .and(path(ORDER_PATH))
+                .respond_with(rejection(401, "invalid_token", "token expired", "req-401"))
+                .mount(&server)
+                .await;
+            cases.push((server, TestEnv::new()));
+        }
+        let cmds = cases
+            .iter()
+            .map(|(server, env)| {
+                let mut cmd = env.portal_cmd(&server.uri());
+                cmd.args(purchase_args());
+                if json {
+                    cmd.arg("--json");
+                }
+                cmd
+            })
+            .collect();
+        let runs = run_all(cmds).await;
+        for (row, ((server, env), (run, _))) in rows.iter().zip(cases.iter().zip(runs)) {
+            let name = &format!("{} (json: {json})", row.name);
+            checks.hygiene(name, &run);
+            checks.outcome(
+                name,
+                &run,
+                row.code,
+                json.then_some(row.kind),
+                &["renewing the access token failed", "nothing was bought"],
+            );
+            for never in ["refused the purchase", "may or may not"] {
+                checks.check(name, !run.stderr.contains(never), || {
+                    format!("stderr says {never:?}:\n{}", run.stderr)
+                });
+            }
+            let last = env.journal_lines().last().map(|l| l["outcome"].clone());
+            checks.check(name, last == Some(json!("not_sent")), || {
+                format!("the journal's last outcome is {last:?}, not \"not_sent\"")
+            });
+            let orders = count(server, "POST", ORDER_PATH).await;
+            checks.check(name, orders == 1, || {
+                format!("{orders} order requests, expected 1")
+            });
+        }
+    }
+    checks.finish();
+}
+
 /// A cached token that has expired, and a refresh grant that fails: the credentials grant
 /// is used instead, and the read succeeds.
 #[tokio::test]
@@ -2019,5 +2506,54 @@ fn a_journal_that_cannot_be_written_stops_the_order() {
             format!("{orders} order request(s) were sent")
         });
     }
+    checks.finish();
+}
+
+/// `ulimit -f 0` (no file may grow): linkus is not killed by SIGXFSZ; the journal's intent
+/// cannot be written, which is said, and nothing is sent (exit 2, as for any journal that
+/// cannot be written). A fresh data folder: the journal is created empty, its first line
+/// fails.
+#[cfg(unix)]
+#[test]
+fn an_order_with_no_room_to_grow_files_says_the_journal_cannot_be_written_and_sends_nothing() {
+    let server = RawServer::start(normal_raw);
+    let env = TestEnv::new();
+    let mut probe = env.portal_cmd(&server.url);
+    probe.args(purchase_args());
+    let mut shell = assert_cmd::Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(r#"ulimit -f 0 && exec "$0" "$@""#)
+        .arg(probe.get_program())
+        .args(probe.get_args());
+    let mut shell = env.isolate(shell);
+    shell
+        .env("LINKUS_BASE_URL", &server.url)
+        .env("LINKUS_CLIENT_ID", CLIENT_ID)
+        .env("LINKUS_CLIENT_SECRET", CLIENT_SECRET);
+    let run = run(&mut shell);
+    let name = "ulimit -f 0";
+    let mut checks = Checks::default();
+    checks.hygiene(name, &run);
+    checks.outcome(
+        name,
+        &run,
+        2,
+        None,
+        &[
+            "Could not record the order in the journal",
+            "orders.jsonl",
+            "so it was not sent",
+            "File too large",
+            "nothing was bought",
+        ],
+    );
+    let orders = server.count("POST", ORDER_PATH);
+    checks.check(name, orders == 0, || {
+        format!("{orders} order request(s) were sent")
+    });
+    checks.check(name, env.journal_lines().is_empty(), || {
+        format!("the journal holds {:?}", env.journal_lines())
+    });
     checks.finish();
 }

@@ -18,11 +18,11 @@ use crate::model::{
     BillingContact, Offer, Order, OrderDetails, OrderRequest, Page, Plan, PriceList, Subscription,
     SubscriptionCheck,
 };
-use crate::outcome::OrderOutcome;
+use crate::outcome::{OrderCall, OrderOutcome};
 use crate::paths::*;
 use crate::retry::RetryPolicy;
 use crate::token::{Credentials, MemoryTokenStore, Token, TokenManager, TokenStore};
-use crate::transport::{Method, Observer, RawResponse, Request, Transport};
+use crate::transport::{Observer, RawResponse, Request, Transport};
 
 /// The portal's public API host.
 pub const DEFAULT_BASE_URL: &str = "https://openapi.partner.yeastar.com";
@@ -155,6 +155,11 @@ impl Client {
         self.tokens.verify(&self.http).await
     }
 
+    /// The URL a request for `path` is sent to (see [`crate::url_for`]).
+    pub fn url_for(&self, path: &str) -> Result<Url, url::ParseError> {
+        crate::transport::url_for(self.http.base(), path)
+    }
+
     /// Sends an authenticated request and returns the answer whatever its status. A 401
     /// renews the token once and sends once more; other resends follow the request's
     /// [`crate::Resend`] rule.
@@ -164,7 +169,14 @@ impl Client {
         if response.status != 401 {
             return Ok(response);
         }
-        let renewed = self.tokens.renew(&self.http, &token).await?;
+        let renewed = self
+            .tokens
+            .renew(&self.http, &token)
+            .await
+            .map_err(|cause| Error::Renewal {
+                endpoint: request.endpoint(),
+                cause: Box::new(cause),
+            })?;
         self.http.send(request, Some(&renewed.authorization)).await
     }
 
@@ -373,7 +385,7 @@ impl Client {
     /// provably never left.
     pub async fn enable_auto_renew(&self, body: Vec<u8>) -> Result<bool, Error> {
         let reply = self
-            .read(Request::json(Method::POST, AUTO_RENEW_PATH, body))
+            .read(Request::json(reqwest::Method::POST, AUTO_RENEW_PATH, body))
             .await?;
         let result: serde_json::Value =
             serde_json::from_str(reply.result.get()).unwrap_or(serde_json::Value::Null);
@@ -415,7 +427,12 @@ impl Client {
         &self,
         body: Vec<u8>,
     ) -> (OrderOutcome, Option<RawResponse>) {
-        let request = Request::json(Method::POST, ORDER_PATH, body);
+        self.create_order_call(body.into()).await
+    }
+
+    /// Like [`Client::create_order_exchange`], to the method and path of `call`.
+    pub async fn create_order_call(&self, call: OrderCall) -> (OrderOutcome, Option<RawResponse>) {
+        let request = Request::json(call.method, call.path, call.body);
         let endpoint = request.endpoint();
         let token = match self.tokens.token(&self.http).await {
             Ok(token) => token,
@@ -425,10 +442,16 @@ impl Client {
         let mut sent = self.http.send(&request, Some(&token.authorization)).await;
         if matches!(&sent, Ok(response) if response.status == 401) {
             // The portal refused the token, so it did not take the order: renew and send once
-            // more.
+            // more. A renewal that fails leaves the order not processed.
             match self.tokens.renew(&self.http, &token).await {
                 Ok(renewed) => sent = self.http.send(&request, Some(&renewed.authorization)).await,
-                Err(error) => return (OrderOutcome::Rejected(error), None),
+                Err(cause) => {
+                    let error = Error::Renewal {
+                        endpoint,
+                        cause: Box::new(cause),
+                    };
+                    return (OrderOutcome::NotSent(error), None);
+                }
             }
         }
         let answer = sent.as_ref().ok().cloned();
@@ -442,7 +465,30 @@ impl Client {
             }
             other => OrderOutcome::decide(&endpoint, other),
         };
-        (outcome, answer)
+        (self.with_looked_up_status(outcome).await, answer)
+    }
+
+    /// A 3xx that pointed at Get Order Details named the order but not its status: it is
+    /// looked up (a read; the order is never sent again). If the look-up fails, or names
+    /// another order, the status stays unknown (the order is open).
+    async fn with_looked_up_status(&self, outcome: OrderOutcome) -> OrderOutcome {
+        let OrderOutcome::Created(mut order) = outcome else {
+            return outcome;
+        };
+        if order.status.is_some() || !(300..400).contains(&order.http_status) {
+            return OrderOutcome::Created(order);
+        }
+        if let Ok(details) = self.order_details(&order.order_no).await {
+            let same = details
+                .order_no
+                .as_deref()
+                .is_none_or(|no| no.trim().eq_ignore_ascii_case(&order.order_no));
+            if same {
+                order.status = details.status;
+                order.product_no = order.product_no.or(details.product_no);
+            }
+        }
+        OrderOutcome::Created(order)
     }
 
     async fn page<T: DeserializeOwned>(

@@ -88,6 +88,11 @@ pub enum Error {
         location: Option<String>,
     },
 
+    /// The request was answered 401 (the access token was refused, so it was not processed)
+    /// and renewing the token failed; `cause` says how.
+    #[error("{endpoint} was answered HTTP 401 (the access token was refused, so it was not processed), and renewing the access token failed: {cause}")]
+    Renewal { endpoint: String, cause: Box<Error> },
+
     /// The client could not be set up (an unusable base URL, say).
     #[error("{0}")]
     Setup(String),
@@ -123,7 +128,8 @@ impl Error {
             | Error::Transport { endpoint, .. }
             | Error::Certificate { endpoint, .. }
             | Error::RetryLater { endpoint, .. }
-            | Error::Redirect { endpoint, .. } => Some(endpoint),
+            | Error::Redirect { endpoint, .. }
+            | Error::Renewal { endpoint, .. } => Some(endpoint),
             Error::Setup(_) => None,
         }
     }
@@ -137,6 +143,7 @@ impl Error {
             | Error::TooLarge { status, .. }
             | Error::RetryLater { status, .. }
             | Error::Redirect { status, .. } => Some(*status),
+            Error::Renewal { cause, .. } => cause.status(),
             Error::Transport { .. } | Error::Certificate { .. } | Error::Setup(_) => None,
         }
     }
@@ -145,6 +152,7 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Rejected { code, .. } => Some(code),
+            Error::Renewal { cause, .. } => cause.code(),
             _ => None,
         }
     }
@@ -163,6 +171,7 @@ impl Error {
             Error::Rejected { request_id, .. }
             | Error::Shape { request_id, .. }
             | Error::RetryLater { request_id, .. } => request_id.as_deref(),
+            Error::Renewal { cause, .. } => cause.request_id(),
             _ => None,
         }
     }
@@ -178,13 +187,11 @@ impl Error {
 
     /// The token endpoint refused the credentials (or the refresh token).
     pub fn is_credentials(&self) -> bool {
-        matches!(
-            self,
-            Error::Rejected {
-                credentials: true,
-                ..
-            }
-        )
+        match self {
+            Error::Rejected { credentials, .. } => *credentials,
+            Error::Renewal { cause, .. } => cause.is_credentials(),
+            _ => false,
+        }
     }
 
     /// The field an unexpected answer lacks, where it can be named.
@@ -208,9 +215,10 @@ impl Error {
         }
     }
 
-    /// The request provably never reached a live connection.
+    /// The request provably took no effect: it never reached a live connection, or it was
+    /// answered 401 and the token could not be renewed to send it again.
     pub fn never_sent(&self) -> bool {
-        self.phase() == Some(Phase::Connect)
+        self.phase() == Some(Phase::Connect) || matches!(self, Error::Renewal { .. })
     }
 
     pub(crate) fn shape(

@@ -80,11 +80,11 @@ pub use model::{
     Page, Plan, PlanPrice, PriceList, Subscription, SubscriptionCheck, LINKUS_PRODUCT_ID,
 };
 pub use money::{amount_from_json, Amount, AmountError, Money};
-pub use outcome::{CreatedOrder, OrderOutcome};
+pub use outcome::{CreatedOrder, OrderCall, OrderOutcome};
 pub use retry::{parse_retry_after, RetryPolicy};
 pub use secret::{Secret, REDACTED};
 pub use token::{account_from_jwt, Credentials, MemoryTokenStore, Token, TokenStore};
 pub use transport::{
-    is_loopback, Body, Exchange, Method, Observer, RawResponse, Request, Resend, SentRequest,
-    MAX_BODY, POOL_IDLE,
+    is_loopback, url_for, Body, Exchange, Method, Observer, RawResponse, Request, Resend,
+    SentRequest, MAX_BODY, POOL_IDLE,
 };

@@ -3,8 +3,9 @@
 //! The rules (CLI.md section 3): an answer that carries an order number created that order,
 //! whatever its HTTP status or `code`; a 429 without one was not processed; a request that
 //! never reached a live connection was not sent; a definite refusal placed nothing; anything
-//! else after the request may have left the machine (a timeout, a reset, a 5xx, a success
-//! without an order number, an unreadable body) leaves the outcome unknown.
+//! else after the request may have left the machine (a timeout, a reset, a 5xx, a 3xx, a
+//! success without an order number, an unreadable body) leaves the outcome unknown. A 3xx
+//! whose `Location` points at Get Order Details names the order it created.
 
 use serde::Deserialize;
 
@@ -12,6 +13,7 @@ use crate::envelope::{self, request_id_of};
 use crate::error::Error;
 use crate::ids::lenient_opt_string;
 use crate::model::{OrderState, OrderStatus};
+use crate::paths::ORDER_DETAILS_PATH;
 use crate::transport::RawResponse;
 
 /// An order the portal created.
@@ -38,6 +40,25 @@ impl CreatedOrder {
             .as_ref()
             .map(OrderStatus::state)
             .unwrap_or(OrderState::Open)
+    }
+}
+
+/// Where and how an order request goes: `POST` to the order path with a body (what a `Vec<u8>`
+/// becomes), or any method and path that the caller has decided is an order (`linkus api`).
+#[derive(Debug, Clone)]
+pub struct OrderCall {
+    pub method: crate::transport::Method,
+    pub path: String,
+    pub body: Vec<u8>,
+}
+
+impl From<Vec<u8>> for OrderCall {
+    fn from(body: Vec<u8>) -> Self {
+        OrderCall {
+            method: crate::transport::Method::POST,
+            path: crate::paths::ORDER_PATH.to_owned(),
+            body,
+        }
     }
 }
 
@@ -113,6 +134,30 @@ fn created(response: &RawResponse) -> Option<CreatedOrder> {
     })
 }
 
+/// The order number that ends a `Location` pointing at Get Order Details
+/// (`…/order/openapi/order/v1/get/LR…`, absolute or relative, below any path prefix).
+fn order_no_in_location(location: &str) -> Option<String> {
+    let base = url::Url::parse("http://portal.invalid/").ok()?;
+    let url = base.join(location.trim()).ok()?;
+    let mut segments: Vec<&str> = url.path_segments()?.collect();
+    if segments.last() == Some(&"") {
+        segments.pop();
+    }
+    let (order_no, head) = segments.split_last()?;
+    let details: Vec<&str> = ORDER_DETAILS_PATH
+        .trim_start_matches('/')
+        .split('/')
+        .collect();
+    let at_details = head.len() >= details.len()
+        && head[head.len() - details.len()..]
+            .iter()
+            .zip(&details)
+            .all(|(segment, expected)| segment.eq_ignore_ascii_case(expected));
+    let is_number =
+        (1..=64).contains(&order_no.len()) && order_no.bytes().all(|b| b.is_ascii_alphanumeric());
+    (at_details && is_number).then(|| (*order_no).to_owned())
+}
+
 impl OrderOutcome {
     /// Decides what an answer (or a failure to get one) means for an order.
     pub fn decide(endpoint: &str, sent: Result<RawResponse, Error>) -> OrderOutcome {
@@ -125,11 +170,26 @@ impl OrderOutcome {
             return OrderOutcome::Created(order);
         }
         let status = response.status;
+        // A redirect is not a refusal: something processed the request (never followed).
         if (300..400).contains(&status) {
-            return OrderOutcome::NotSent(Error::Redirect {
+            let location = response.location();
+            if let Some(order_no) = location.as_deref().and_then(order_no_in_location) {
+                return OrderOutcome::Created(CreatedOrder {
+                    order_no,
+                    status: None,
+                    instance_id: None,
+                    product_no: None,
+                    transaction_no: None,
+                    request_id: request_id_of(&response.body),
+                    http_status: status,
+                    code: None,
+                    message: None,
+                });
+            }
+            return OrderOutcome::Unknown(Error::Redirect {
                 endpoint: endpoint.to_owned(),
                 status,
-                location: response.location(),
+                location,
             });
         }
         let parsed = envelope::parse(endpoint, status, &response.body);
@@ -220,6 +280,37 @@ mod tests {
         };
         assert_eq!(order.status, None);
         assert_eq!(order.state(), OrderState::Open);
+        // A numeric `code` is the portal's complaint too.
+        let OrderOutcome::Created(order) = decide(
+            402,
+            r#"{"code":40201,"detailMessage":"pay first","result":{"orderNo":"LR3"}}"#,
+        ) else {
+            panic!("created");
+        };
+        assert_eq!(order.code.as_deref(), Some("40201"));
+        assert_eq!(order.message.as_deref(), Some("pay first"));
+    }
+
+    /// CLI.md section 3: `failed`, `invalid`, `cancelled` or `refunded` is exit 5 with the
+    /// number shown; `succeed` 0; anything else (or none) 8.
+    #[test]
+    fn a_refunded_order_is_created_and_failed_not_open() {
+        for (status, state) in [
+            ("succeed", OrderState::Succeeded),
+            ("failed", OrderState::Failed),
+            ("invalid", OrderState::Failed),
+            ("cancelled", OrderState::Failed),
+            ("refunded", OrderState::Failed),
+            ("REFUNDED", OrderState::Failed),
+            ("pending", OrderState::Open),
+            ("on_hold", OrderState::Open),
+        ] {
+            let OrderOutcome::Created(order) = decide(200, &created_body("success", status)) else {
+                panic!("{status}: created");
+            };
+            assert_eq!(order.order_no, "LR1");
+            assert_eq!(order.state(), state, "{status}");
+        }
     }
 
     #[test]
@@ -291,9 +382,80 @@ mod tests {
         assert!(matches!(failure(Phase::Connect), OrderOutcome::NotSent(_)));
         assert!(matches!(failure(Phase::Timeout), OrderOutcome::Unknown(_)));
         assert!(matches!(failure(Phase::Broken), OrderOutcome::Unknown(_)));
-        assert!(matches!(
-            decide(301, ""),
-            OrderOutcome::NotSent(Error::Redirect { .. })
-        ));
+    }
+
+    fn redirected(status: u16, location: Option<&str>, body: &str) -> OrderOutcome {
+        let mut headers = HeaderMap::new();
+        if let Some(location) = location {
+            headers.insert(reqwest::header::LOCATION, location.parse().unwrap());
+        }
+        OrderOutcome::decide(
+            ENDPOINT,
+            Ok(RawResponse {
+                status,
+                headers,
+                body: body.to_owned().into(),
+                retry_after: None,
+            }),
+        )
+    }
+
+    /// CLI.md section 3, "A redirect is not a refusal": never "not sent".
+    #[test]
+    fn a_redirect_is_unknown_unless_it_names_the_order() {
+        for status in [300, 301, 302, 303, 304, 307, 308, 399] {
+            for location in [
+                None,
+                Some("https://partner.example.com/login"),
+                Some("/order/openapi/order/v1/save"),
+                Some("/order/openapi/order/v1/get/"),
+                Some("/order/openapi/order/v1/page/LR1"),
+                Some("/other/v1/get/LR1"),
+                Some("/order/openapi/order/v1/get/LR 1"),
+                Some("/order/openapi/order/v1/get/LR%2F1"),
+                Some("https://x/order/openapi/order/v1/get/../page/LR1"),
+            ] {
+                let OrderOutcome::Unknown(Error::Redirect {
+                    status: said,
+                    location: named,
+                    ..
+                }) = redirected(status, location, "")
+                else {
+                    panic!("{status} {location:?}: not unknown");
+                };
+                assert_eq!(said, status);
+                assert_eq!(named.as_deref(), location);
+            }
+        }
+    }
+
+    #[test]
+    fn a_redirect_to_get_order_details_created_that_order() {
+        for location in [
+            "https://openapi.partner.yeastar.com/order/openapi/order/v1/get/LR3206190457467703296",
+            "/order/openapi/order/v1/get/LR3206190457467703296",
+            "/order/openapi/order/v1/get/LR3206190457467703296/",
+            "/prefix/Order/OpenAPI/order/v1/GET/LR3206190457467703296?x=1",
+        ] {
+            for status in [301, 302, 303, 307, 308] {
+                let OrderOutcome::Created(order) = redirected(status, Some(location), "") else {
+                    panic!("{status} {location}: not created");
+                };
+                assert_eq!(order.order_no, "LR3206190457467703296");
+                assert_eq!(order.status, None);
+                assert_eq!(order.state(), OrderState::Open);
+                assert_eq!(order.http_status, status);
+            }
+        }
+        // An order number in the body wins, whatever the Location.
+        let OrderOutcome::Created(order) = redirected(
+            302,
+            Some("https://partner.example.com/login"),
+            &created_body("success", "succeed"),
+        ) else {
+            panic!("created");
+        };
+        assert_eq!(order.order_no, "LR1");
+        assert_eq!(order.state(), OrderState::Succeeded);
     }
 }

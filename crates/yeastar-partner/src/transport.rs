@@ -197,9 +197,7 @@ impl Transport {
     }
 
     fn url(&self, request: &Request) -> Result<Url, Error> {
-        let base = self.base.as_str().trim_end_matches('/');
-        let path = request.path.trim_start_matches('/');
-        let mut url = Url::parse(&format!("{base}/{path}")).map_err(|error| Error::Transport {
+        let mut url = url_for(&self.base, &request.path).map_err(|error| Error::Transport {
             endpoint: request.endpoint(),
             phase: Phase::Connect,
             message: format!("invalid URL: {error}"),
@@ -384,6 +382,16 @@ impl Transport {
             retry_after,
         })
     }
+}
+
+/// The URL a request for `path` goes to: the base URL, then `path` without its leading
+/// slashes, read as a browser reads a URL (`.` and `..` segments resolved, `%2e` counted as a
+/// dot, `\` as `/`). The one place that builds request URLs, so that a caller can decide on
+/// the URL exactly as it will be sent.
+pub fn url_for(base: &Url, path: &str) -> Result<Url, url::ParseError> {
+    let base = base.as_str().trim_end_matches('/');
+    let path = path.trim_start_matches('/');
+    Url::parse(&format!("{base}/{path}"))
 }
 
 /// Whether a URL points at this machine: `localhost` or a loopback address.

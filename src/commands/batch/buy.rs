@@ -142,12 +142,15 @@ async fn buy_row(
             Some(Kind::Network),
         );
     }
-    let lock = match locks.lock(
-        &ctx.portal_key(),
-        &row.sn,
-        &format!("linkus {} --from", operation.name()),
-        &ctx.now_rfc3339(),
-    ) {
+    let lock = match locks
+        .lock(
+            &ctx.portal_key(),
+            &row.sn,
+            &format!("linkus {} --from", operation.name()),
+            &ctx.now_rfc3339(),
+        )
+        .await
+    {
         Ok(lock) => lock,
         Err(error) => {
             let report = diagnose(&error);
