@@ -92,6 +92,15 @@ pub async fn run(
         ))
         .into());
     }
+    // Opened before anything is sent: outcomes are never bought into a file that cannot hold
+    // them.
+    let results_file = match &args.batch.results {
+        Some(path) => Some(Arc::new(report::ResultsFile::open(
+            path,
+            args.common.dry_run,
+        )?)),
+        None => None,
+    };
     if !ctx.interactive() && !args.common.yes && !args.common.dry_run {
         return Err(Failure::usage(format!(
             "Prompts are off ({}), so a batch needs --yes to order (or --dry-run to look).",
@@ -160,7 +169,7 @@ pub async fn run(
         &checked,
         done.clone(),
         parsed.header.clone(),
-        args.batch.results.clone(),
+        results_file.clone(),
     )));
     buy_all(
         ctx,
@@ -175,7 +184,7 @@ pub async fn run(
     ctx.on_interrupt(None);
     let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
     results.sort_by_key(|r| r.index);
-    report::results(ctx, &parsed.header, &results, args.batch.results.as_deref())?;
+    report::results(ctx, &parsed.header, &results, results_file.as_deref())?;
     Ok(exit_status(&results))
 }
 

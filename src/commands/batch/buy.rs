@@ -1,6 +1,5 @@
 //! The buy phase: the orders, `--jobs` at a time, each under every rule of a single order.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use futures_util::StreamExt;
@@ -27,7 +26,6 @@ pub(super) async fn buy_all(
     jobs: u8,
     done: &Mutex<Vec<RowResult>>,
 ) {
-    let stop = AtomicBool::new(false);
     let to_buy = checked
         .iter()
         .filter(|c| matches!(c.verdict, Verdict::Buy(_)))
@@ -37,7 +35,6 @@ pub(super) async fn buy_all(
         to_buy as u64,
         "ordered",
     );
-    let stop = &stop;
     let progress = &progress;
     // Rows done of the total, and how many of them were bought and failed.
     let tally = &std::sync::Mutex::new((0usize, 0usize));
@@ -46,7 +43,7 @@ pub(super) async fn buy_all(
             let Checked { row, verdict } = checked;
             let result = match verdict {
                 Verdict::Buy(choice) => {
-                    let result = buy_row(ctx, client, locks, operation, &row, *choice, stop).await;
+                    let result = buy_row(ctx, client, locks, operation, &row, *choice).await;
                     let message = match tally.lock() {
                         Ok(mut tally) => {
                             if result.kind.is_none() {
@@ -90,6 +87,18 @@ pub(super) async fn buy_all(
         .await;
 }
 
+/// A row whose order was never sent because the batch stopped.
+fn not_started(row: &Row) -> RowResult {
+    result(
+        row,
+        "not sent",
+        None,
+        None,
+        "not started: an earlier order's outcome is unknown, or the portal failed".to_owned(),
+        Some(Kind::Network),
+    )
+}
+
 pub(crate) fn result(
     row: &Row,
     outcome: &'static str,
@@ -130,17 +139,11 @@ async fn buy_row(
     operation: Operation,
     row: &Row,
     choice: Choice,
-    stop: &AtomicBool,
 ) -> RowResult {
-    if stop.load(Ordering::SeqCst) {
-        return result(
-            row,
-            "not sent",
-            None,
-            None,
-            "not started: an earlier order's outcome is unknown, or the portal failed".to_owned(),
-            Some(Kind::Network),
-        );
+    // Looked at here, before the lock, and by the client again immediately before the order
+    // is written (a row waiting on its way out when another's outcome became unknown).
+    if client.orders_held() {
+        return not_started(row);
     }
     let lock = match locks.lock(
         &ctx.portal_key(),
@@ -211,7 +214,7 @@ async fn buy_row(
         }
         OrderOutcome::Rejected(error) => {
             if portal_failed(&error) {
-                stop.store(true, Ordering::SeqCst);
+                client.hold_orders();
             }
             message.push_str(&error.to_string());
             result(
@@ -223,9 +226,12 @@ async fn buy_row(
                 Some(classify(&error).0),
             )
         }
+        OrderOutcome::NotSent(error) if error.is_held_order() && message.is_empty() => {
+            not_started(row)
+        }
         OrderOutcome::NotSent(error) => {
             if portal_failed(&error) {
-                stop.store(true, Ordering::SeqCst);
+                client.hold_orders();
             }
             message.push_str(&format!("{error}; nothing was bought"));
             result(
@@ -238,7 +244,7 @@ async fn buy_row(
             )
         }
         OrderOutcome::Unknown(error) => {
-            stop.store(true, Ordering::SeqCst);
+            client.hold_orders();
             message.push_str(&format!(
                 "sent, no definitive answer ({error}): check with `linkus orders reconcile` before ordering again"
             ));

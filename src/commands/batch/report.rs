@@ -15,6 +15,7 @@ use super::input::{Invalid, Row};
 use super::{Checked, RowResult, Verdict};
 use crate::commands::purchase::summary::request_json;
 use crate::context::Context;
+use crate::error::Failure;
 use crate::output::clean;
 
 /// Rows listed by name in the summary; the rest are counted.
@@ -177,6 +178,61 @@ fn dry_row(checked: &Checked) -> Result<Value> {
     })
 }
 
+/// The `--results` file, opened before anything is sent (a path that cannot be written is a
+/// usage error) and written at the end; a write that fails then is a warning, never a change
+/// of the exit code or a row's outcome lost.
+pub struct ResultsFile {
+    path: PathBuf,
+    file: Mutex<Option<std::fs::File>>,
+}
+
+impl ResultsFile {
+    /// Opens `path` for writing. A dry run writes no results: the file is only checked, and
+    /// left as it was (removed again if the check created it).
+    pub fn open(path: &Path, dry_run: bool) -> Result<Self, Failure> {
+        let existed = path.exists();
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| {
+                Failure::usage(format!(
+                    "The results file {} cannot be written: {e}; nothing was sent.",
+                    path.display()
+                ))
+                .hint("Give --results a path in a folder that exists and that you can write to.")
+            })?;
+        let file = if dry_run {
+            drop(opened);
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+            None
+        } else {
+            Some(opened)
+        };
+        Ok(ResultsFile {
+            path: path.to_owned(),
+            file: Mutex::new(file),
+        })
+    }
+
+    /// Writes the results; a failure is a warning on stderr.
+    pub fn write(&self, header: &[String], results: &[RowResult]) {
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(file) = file.as_mut() else {
+            return;
+        };
+        if let Err(error) = write_csv(file, header, results) {
+            crate::output::warn(&format!(
+                "the results could not be written to {} ({error:#}); every row's outcome is on stdout above and in the journal.",
+                self.path.display()
+            ));
+        }
+    }
+}
+
 /// Every row of a dry run in line order, each built as it is written: a file of ten thousand
 /// rows is never held as JSON all at once.
 struct DryRows<'a> {
@@ -259,7 +315,7 @@ pub fn interrupted(
     checked: &[Checked],
     done: Arc<Mutex<Vec<RowResult>>>,
     header: Vec<String>,
-    file: Option<PathBuf>,
+    file: Option<Arc<ResultsFile>>,
 ) -> crate::context::InterruptReport {
     let rows: Vec<Row> = checked.iter().map(|c| c.row.clone()).collect();
     Box::new(move |ctx, kind, in_flight| {
@@ -355,11 +411,10 @@ pub fn results(
     ctx: &Context,
     header: &[String],
     results: &[RowResult],
-    file: Option<&Path>,
+    file: Option<&ResultsFile>,
 ) -> Result<()> {
     if let Some(file) = file {
-        write_csv(file, header, results)
-            .with_context(|| format!("could not write the results to {}", file.display()))?;
+        file.write(header, results);
     }
     let printed = if ctx.out.is_json() {
         ctx.out.json(&JsonRows(results))
@@ -407,8 +462,20 @@ pub fn results(
     Ok(())
 }
 
-fn write_csv(file: &Path, header: &[String], results: &[RowResult]) -> Result<()> {
-    let mut writer = csv::Writer::from_path(file)?;
+/// A value a spreadsheet would run as a formula, made text with a leading `'`.
+fn defused(value: String) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value
+    }
+}
+
+fn write_csv(file: &mut std::fs::File, header: &[String], results: &[RowResult]) -> Result<()> {
+    use std::io::{Seek, Write};
+    file.set_len(0)?;
+    file.rewind()?;
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(&mut *file));
     let mut columns: Vec<String> = header.to_vec();
     columns.extend(["outcome", "orderNo", "orderStatus", "message"].map(str::to_owned));
     writer.write_record(&columns)?;
@@ -416,21 +483,25 @@ fn write_csv(file: &Path, header: &[String], results: &[RowResult]) -> Result<()
         let mut record: Vec<String> = header
             .iter()
             .map(|name| {
-                cell(
+                defused(cell(
                     result
                         .columns
                         .iter()
                         .find(|(n, _)| n == name)
                         .map(|(_, v)| v),
-                )
+                ))
             })
             .collect();
         record.push(result.outcome.to_owned());
-        record.push(result.order_no.clone().unwrap_or_default());
-        record.push(result.order_status.clone().unwrap_or_default());
-        record.push(result.message.clone());
+        record.push(defused(result.order_no.clone().unwrap_or_default()));
+        record.push(defused(result.order_status.clone().unwrap_or_default()));
+        record.push(defused(result.message.clone()));
         writer.write_record(&record)?;
     }
-    writer.flush()?;
+    writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("{}", e.error()))?
+        .flush()?;
+    file.sync_all()?;
     Ok(())
 }
