@@ -63,7 +63,7 @@ pub(super) async fn buy_all(
                 }
                 Verdict::Already { order_no } => result(
                     &row,
-                    "already bought",
+                    super::done_words(operation).1,
                     order_no,
                     Some("succeed".to_owned()),
                     "bought by an earlier run".to_owned(),
@@ -117,6 +117,7 @@ pub(crate) fn result(
         order_status,
         message,
         kind,
+        spent: None,
     }
 }
 
@@ -178,6 +179,7 @@ async fn buy_row(
         }
     };
     let intent = choice.intent(ctx);
+    let spent = choice.quote.total();
     let ledger = Ledger::new(ctx, Some(locks), &row.sn);
     let placed = match order::place(ctx, client, &lock, &ledger, intent, body, None).await {
         Ok(placed) => placed,
@@ -200,7 +202,7 @@ async fn buy_row(
         OrderOutcome::Created(created) => {
             let status = created.status.as_ref().map(|s| s.as_str().to_owned());
             let (outcome, kind) = match created.state() {
-                OrderState::Succeeded => ("bought", None),
+                OrderState::Succeeded => (super::done_words(operation).0, None),
                 OrderState::Open => {
                     message.push_str("created, not paid: pay it in the Partner Portal (Orders & Billing > Orders)");
                     ("pending", Some(Kind::OrderIncomplete))
@@ -210,7 +212,11 @@ async fn buy_row(
                     ("failed", Some(Kind::Rejected))
                 }
             };
-            result(row, outcome, Some(created.order_no), status, message, kind)
+            let mut ended = result(row, outcome, Some(created.order_no), status, message, kind);
+            if kind.is_none() {
+                ended.spent = spent;
+            }
+            ended
         }
         OrderOutcome::Rejected(error) => {
             if portal_failed(&error) {

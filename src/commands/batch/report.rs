@@ -47,9 +47,9 @@ pub fn totals(checked: &[Checked]) -> (Vec<Money>, bool) {
 pub fn summary(
     ctx: &Context,
     operation: Operation,
-    file: &Path,
+    source: &str,
     checked: &[Checked],
-    invalid: &[Invalid],
+    skipped: &[Invalid],
 ) {
     if ctx.out.is_quiet() {
         return;
@@ -70,13 +70,6 @@ pub fn summary(
             }
             _ => None,
         })
-        .chain(invalid.iter().map(|i| {
-            (
-                i.line,
-                super::input_sn(&i.columns),
-                format!("invalid: {}", i.reason),
-            )
-        }))
         .collect();
     refused.sort_by_key(|(line, ..)| *line);
     let style = &ctx.out.style;
@@ -84,21 +77,23 @@ pub fn summary(
         "\n{} {} for {} row{} of {}\n",
         style.bold("Batch:"),
         operation.name(),
-        checked.len() + invalid.len(),
-        if checked.len() + invalid.len() == 1 {
+        checked.len() + skipped.len(),
+        if checked.len() + skipped.len() == 1 {
             ""
         } else {
             "s"
         },
-        if file.as_os_str() == "-" {
-            "stdin".to_owned()
-        } else {
-            file.display().to_string()
-        }
+        source
     );
-    text.push_str(&format!("  To order         {}\n", buy.len()));
-    text.push_str(&format!("  Already bought   {already}\n"));
-    text.push_str(&format!("  Refused          {}\n", refused.len()));
+    let (_, already_word) = super::done_words(operation);
+    let mut already_label = already_word.to_owned();
+    already_label[..1].make_ascii_uppercase();
+    text.push_str(&format!("  {:<17}{}\n", "To order", buy.len()));
+    text.push_str(&format!("  {already_label:<17}{already}\n"));
+    text.push_str(&format!("  {:<17}{}\n", "Refused", refused.len()));
+    if !skipped.is_empty() {
+        text.push_str(&format!("  {:<17}{}\n", "Skipped", skipped.len()));
+    }
     if !buy.is_empty() {
         text.push_str("\nTo order:\n");
         for checked in buy.iter().take(LISTED) {
@@ -135,6 +130,20 @@ pub fn summary(
             text.push_str(&format!("  … and {} more\n", refused.len() - LISTED));
         }
     }
+    if !skipped.is_empty() {
+        text.push_str("\nSkipped (--skip-invalid):\n");
+        for invalid in skipped.iter().take(LISTED) {
+            text.push_str(&format!(
+                "  line {:<5} SN {:<16} {}\n",
+                invalid.line,
+                super::input_sn(&invalid.columns),
+                invalid.reason
+            ));
+        }
+        if skipped.len() > LISTED {
+            text.push_str(&format!("  … and {} more\n", skipped.len() - LISTED));
+        }
+    }
     let (sums, unknown) = totals(checked);
     let total = if sums.is_empty() {
         "nothing".to_owned()
@@ -156,7 +165,7 @@ pub fn summary(
 }
 
 /// A dry run's row as JSON: what would be sent, or why not.
-fn dry_row(checked: &Checked) -> Result<Value> {
+fn dry_row(operation: Operation, checked: &Checked) -> Result<Value> {
     let row = &checked.row;
     Ok(match &checked.verdict {
         Verdict::Buy(choice) => {
@@ -170,7 +179,7 @@ fn dry_row(checked: &Checked) -> Result<Value> {
             })
         }
         Verdict::Already { order_no } => serde_json::json!({
-            "line": row.line, "sn": row.sn, "outcome": "already bought", "orderNo": order_no,
+            "line": row.line, "sn": row.sn, "outcome": super::done_words(operation).1, "orderNo": order_no,
         }),
         Verdict::Refused { message, .. } => serde_json::json!({
             "line": row.line, "sn": row.sn, "outcome": "refused", "message": message,
@@ -236,6 +245,7 @@ impl ResultsFile {
 /// Every row of a dry run in line order, each built as it is written: a file of ten thousand
 /// rows is never held as JSON all at once.
 struct DryRows<'a> {
+    operation: Operation,
     checked: &'a [Checked],
     invalid: &'a [Invalid],
 }
@@ -253,12 +263,12 @@ impl DryRows<'_> {
                 (None, None) => return None,
             };
             Some(if take_checked {
-                dry_row(checked.next()?)
+                dry_row(self.operation, checked.next()?)
             } else {
                 let invalid = invalid.next()?;
                 Ok(serde_json::json!({
                     "line": invalid.line, "sn": super::input_sn(&invalid.columns),
-                    "outcome": "invalid", "message": invalid.reason,
+                    "outcome": "skipped", "message": invalid.reason,
                 }))
             })
         })
@@ -276,8 +286,17 @@ impl Serialize for DryRows<'_> {
 }
 
 /// `--dry-run`: every row with the body it would send.
-pub fn dry_run(ctx: &Context, checked: &[Checked], invalid: &[Invalid]) -> Result<()> {
-    let rows = DryRows { checked, invalid };
+pub fn dry_run(
+    ctx: &Context,
+    operation: Operation,
+    checked: &[Checked],
+    invalid: &[Invalid],
+) -> Result<()> {
+    let rows = DryRows {
+        operation,
+        checked,
+        invalid,
+    };
     if ctx.out.is_json() {
         ctx.out.json(&rows)?;
         return Ok(());
@@ -342,6 +361,98 @@ pub fn interrupted(
         let _ = self::results(ctx, &header, &results, file.as_deref());
         true
     })
+}
+
+/// A sum of money with its thousands grouped: `4,800.00 USD`.
+fn grouped(money: &Money) -> String {
+    let text = money.to_string();
+    let (number, currency) = text.split_once(' ').unwrap_or((&text, ""));
+    let (sign, digits) = match number.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", number),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut out = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    let fraction = if fraction.is_empty() {
+        String::new()
+    } else {
+        format!(".{fraction}")
+    };
+    format!("{sign}{out}{fraction} {currency}")
+        .trim_end()
+        .to_owned()
+}
+
+/// The tally that ends a batch, one line on stderr: `40 renewed, 0 failed, 2 skipped: 4,800.00
+/// USD`. "Failed" counts every row that did not end well, by outcome in parentheses.
+pub fn tally_line(operation: Operation, results: &[RowResult]) -> String {
+    let (done, already) = super::done_words(operation);
+    let count = |outcome: &str| results.iter().filter(|r| r.outcome == outcome).count();
+    let mut failed: Vec<(&str, usize)> = Vec::new();
+    for result in results.iter().filter(|r| r.kind.is_some()) {
+        match failed.iter_mut().find(|(o, _)| *o == result.outcome) {
+            Some(entry) => entry.1 += 1,
+            None => failed.push((result.outcome, 1)),
+        }
+    }
+    let failed_count: usize = failed.iter().map(|(_, n)| n).sum();
+    let mut parts = vec![format!("{} {done}", count(done))];
+    if count(already) > 0 {
+        parts.push(format!("{} {already}", count(already)));
+    }
+    parts.push(if failed.is_empty() {
+        "0 failed".to_owned()
+    } else {
+        format!(
+            "{failed_count} failed ({})",
+            failed
+                .iter()
+                .map(|(outcome, n)| format!("{n} {outcome}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    if count("skipped") > 0 {
+        parts.push(format!("{} skipped", count("skipped")));
+    }
+    let mut sums: Vec<Money> = Vec::new();
+    let mut unpriced = 0;
+    for result in results.iter().filter(|r| r.outcome == done) {
+        match &result.spent {
+            Some(spent) => match sums.iter_mut().find(|s| s.currency == spent.currency) {
+                Some(sum) => match sum.checked_add(spent) {
+                    Some(added) => *sum = added,
+                    None => unpriced += 1,
+                },
+                None => sums.push(spent.clone()),
+            },
+            None => unpriced += 1,
+        }
+    }
+    let mut spent: Vec<String> = sums.iter().map(grouped).collect();
+    if unpriced > 0 {
+        spent.push(format!(
+            "{unpriced} order{} at a price not known",
+            if unpriced == 1 { "" } else { "s" }
+        ));
+    }
+    let spent = if spent.is_empty() {
+        "nothing spent".to_owned()
+    } else {
+        spent.join(" + ")
+    };
+    format!("{}: {spent}", parts.join(", "))
+}
+
+/// The tally line on stderr (even with `--quiet`: a CI log's one line to read).
+pub fn tally(operation: Operation, results: &[RowResult]) {
+    crate::output::stderr(&format!("{}\n", tally_line(operation, results)));
 }
 
 /// One line on stderr for a row as it ends, when no progress bar is shown.
