@@ -197,6 +197,7 @@ pub struct ProductsArgs {
 
 /// Everything an order takes; `purchase` has all of it, `renew` and `switch` convert into it.
 #[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("batch_source").args(["from"]))]
 pub struct OrderArgs {
     /// The PBX serial number (asked for when missing)
     #[arg(long, value_name = "SN", value_parser = parse_sn)]
@@ -257,23 +258,37 @@ pub struct BatchArgs {
     pub from: Option<PathBuf>,
 
     /// How many orders are sent at once, 1 to 16
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=16), requires = "from")]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=16), requires = "batch_source")]
     pub jobs: u8,
 
     /// Also write each row's result to this CSV file
-    #[arg(long, value_name = "FILE", requires = "from")]
+    #[arg(long, value_name = "FILE", requires = "batch_source")]
     pub results: Option<PathBuf>,
 
     /// Leave out rows that cannot be used instead of refusing the whole file
-    #[arg(long, requires = "from")]
+    #[arg(long, requires = "batch_source")]
     pub skip_invalid: bool,
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("batch_source").args(["from", "expiring_within"]))]
 pub struct RenewArgs {
     /// The PBX serial number
     #[arg(long, value_name = "SN", value_parser = parse_sn)]
     pub sn: Option<String>,
+
+    /// Renew, as one batch, every PBX of the account whose subscription ends within this many
+    /// days (or ended in the last 30)
+    #[arg(long, value_name = "DAYS", conflicts_with_all = ["sn", "from"], help_heading = "Batch")]
+    pub expiring_within: Option<u32>,
+
+    /// With --expiring-within: also renew subscriptions that ended more than 30 days ago
+    #[arg(long, requires = "expiring_within", help_heading = "Batch")]
+    pub include_expired: bool,
+
+    /// With --expiring-within: also renew subscriptions that renew automatically
+    #[arg(long, requires = "expiring_within", help_heading = "Batch")]
+    pub include_auto_renew: bool,
 
     /// How many more annual billing cycles, 1 to 5 [default: 1]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
@@ -295,6 +310,7 @@ pub struct RenewArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("batch_source").args(["from"]))]
 pub struct SwitchArgs {
     /// The PBX serial number
     #[arg(long, value_name = "SN", value_parser = parse_sn)]

@@ -11,6 +11,7 @@
 
 mod buy;
 mod check;
+pub mod expiring;
 
 use buy::buy_all;
 use check::check_all;
@@ -92,7 +93,7 @@ pub async fn run(
             .into())
         }
     };
-    run_rows(ctx, operation, args, &shown(&file), parsed).await
+    run_rows(ctx, operation, args, &shown(&file), parsed, Vec::new()).await
 }
 
 /// The batch over rows already read: `--from FILE`, or the listing of `renew
@@ -103,12 +104,13 @@ pub async fn run_rows(
     args: OrderArgs,
     source: &str,
     parsed: input::Parsed,
+    preset: Vec<RowResult>,
 ) -> Result<ExitStatus> {
     let skip_invalid = args.batch.skip_invalid;
     if !parsed.invalid.is_empty() && !skip_invalid {
         return Err(invalid_rows(source, "cannot be used", &parsed.invalid).into());
     }
-    if parsed.rows.is_empty() && parsed.invalid.is_empty() {
+    if parsed.rows.is_empty() && parsed.invalid.is_empty() && preset.is_empty() {
         return nothing_to_do(ctx, source, args.batch.results.as_deref());
     }
     // Opened before anything is sent: outcomes are never bought into a file that cannot hold
@@ -175,9 +177,11 @@ pub async fn run_rows(
     let mut skipped = parsed.invalid;
     skipped.extend(unmatched);
     skipped.sort_by_key(|i| i.index);
-    let results: Vec<RowResult> = skipped.iter().map(skipped_result).collect();
+    let automatic = preset.len();
+    let mut results: Vec<RowResult> = skipped.iter().map(skipped_result).collect();
+    results.extend(preset);
 
-    report::summary(ctx, operation, source, &checked, &skipped);
+    report::summary(ctx, operation, source, &checked, &skipped, automatic);
     if let Some(cap) = &args.common.max_total {
         let (totals, unknown) = report::totals(&checked);
         quote::check_cap(cap, &totals, unknown)?;
@@ -234,14 +238,24 @@ pub async fn run_rows(
 
 /// No rows: "nothing to do", exit 0, `[]` with `--json` (and a results file with its header).
 fn nothing_to_do(ctx: &Context, source: &str, results: Option<&Path>) -> Result<ExitStatus> {
-    if let Some(path) = results {
-        report::ResultsFile::open(path, false)?.write(&["sn".to_owned()], &[]);
-    }
     ctx.out
         .status(&format!("{source} has no rows: nothing to do."));
-    if ctx.out.is_json() {
-        ctx.out.json(&[(); 0])?;
-    }
+    ended_without_orders(ctx, results, &["sn".to_owned()], Vec::new())
+}
+
+/// A run with no row to order: the rows decided without the portal (none, or those that renew
+/// automatically) as results, and exit 0.
+pub fn ended_without_orders(
+    ctx: &Context,
+    results_path: Option<&Path>,
+    header: &[String],
+    results: Vec<RowResult>,
+) -> Result<ExitStatus> {
+    let file = match results_path {
+        Some(path) => Some(report::ResultsFile::open(path, false)?),
+        None => None,
+    };
+    report::results(ctx, header, &results, file.as_ref())?;
     Ok(ExitStatus::Success)
 }
 

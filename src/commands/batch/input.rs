@@ -24,6 +24,9 @@ pub struct Row {
     pub po_number: Option<String>,
     /// Every column as given, in order, carried through to the results.
     pub columns: Vec<(String, Value)>,
+    /// The subscription as the account's listing gave it (`renew --expiring-within`): the
+    /// check phase then asks the portal nothing more about the PBX.
+    pub listed: Option<Box<yeastar_partner::Subscription>>,
 }
 
 /// A row that cannot be used, and why.
@@ -179,6 +182,7 @@ fn row(index: usize, line: usize, columns: &[(String, Value)]) -> Result<Row, St
         years,
         po_number,
         columns: columns.to_vec(),
+        listed: None,
     })
 }
 

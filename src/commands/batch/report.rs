@@ -50,6 +50,7 @@ pub fn summary(
     source: &str,
     checked: &[Checked],
     skipped: &[Invalid],
+    automatic: usize,
 ) {
     if ctx.out.is_quiet() {
         return;
@@ -77,8 +78,8 @@ pub fn summary(
         "\n{} {} for {} row{} of {}\n",
         style.bold("Batch:"),
         operation.name(),
-        checked.len() + skipped.len(),
-        if checked.len() + skipped.len() == 1 {
+        checked.len() + skipped.len() + automatic,
+        if checked.len() + skipped.len() + automatic == 1 {
             ""
         } else {
             "s"
@@ -93,6 +94,12 @@ pub fn summary(
     text.push_str(&format!("  {:<17}{}\n", "Refused", refused.len()));
     if !skipped.is_empty() {
         text.push_str(&format!("  {:<17}{}\n", "Skipped", skipped.len()));
+    }
+    if automatic > 0 {
+        text.push_str(&format!(
+            "  {:<17}{automatic} (not renewed; --include-auto-renew renews them)\n",
+            "Renew by itself"
+        ));
     }
     if !buy.is_empty() {
         text.push_str("\nTo order:\n");
@@ -420,6 +427,10 @@ pub fn tally_line(operation: Operation, results: &[RowResult]) -> String {
     });
     if count("skipped") > 0 {
         parts.push(format!("{} skipped", count("skipped")));
+    }
+    let automatic = count(super::expiring::RENEWS_AUTOMATICALLY);
+    if automatic > 0 {
+        parts.push(format!("{automatic} renew automatically"));
     }
     let mut sums: Vec<Money> = Vec::new();
     let mut unpriced = 0;
