@@ -15,8 +15,9 @@ use crate::config::validate_profile;
 mod help;
 mod values;
 use help::*;
-use values::{parse_base_url, parse_max_total, parse_timeout};
+use values::{parse_base_url, parse_limit, parse_max_total, parse_since, parse_timeout};
 pub use values::{parse_order, parse_po_number, parse_sn};
+pub use values::{Limit, Since};
 
 /// Buy Linkus Cloud Service for Yeastar PBXs through the Partner Portal, safely.
 #[derive(Debug, Parser)]
@@ -397,13 +398,25 @@ pub struct ReconcileArgs {
 
 #[derive(Debug, Args)]
 pub struct OrdersListArgs {
-    /// How many orders to show at most
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
-    pub limit: u64,
+    /// How many orders to show at most, or all
+    #[arg(long, value_name = "N|all", default_value = "20", value_parser = parse_limit)]
+    pub limit: Limit,
 
     /// Only orders for this PBX serial number
     #[arg(long, value_name = "SN", value_parser = parse_sn)]
     pub sn: Option<String>,
+
+    /// Only orders with this status (again for more); `open` is every status not final
+    #[arg(long, value_name = "STATUS")]
+    pub status: Vec<String>,
+
+    /// Only orders the portal created since then: an age (7d, 12h) or a date (2026-11-30, UTC)
+    #[arg(long, value_name = "AGE", value_parser = parse_since)]
+    pub since: Option<Since>,
+
+    /// Only orders with exactly this PO number
+    #[arg(long, value_name = "TEXT")]
+    pub po: Option<String>,
 }
 
 #[derive(Debug, Args)]

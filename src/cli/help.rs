@@ -107,7 +107,8 @@ pub(super) const ORDERS_LIST_HELP: &str = "\
 Examples:
   linkus orders list
   linkus orders list --sn 369471667338 --limit 5
-  linkus orders list --json";
+  linkus orders list --status open --since 7d --limit all
+  linkus orders list --po PO-2026-0042 --since 2026-11-01 --json";
 
 pub(super) const ORDERS_SHOW_HELP: &str = "\
 Examples:
