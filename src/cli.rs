@@ -50,6 +50,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Filter the JSON output through a jq expression (implies --json); strings print raw
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
+
     /// Never prompt (also when stdin or stderr is not a terminal, or CI is set)
     #[arg(long, global = true, env = "LINKUS_NO_INPUT", hide_env_values = true, value_parser = FalseyValueParser::new())]
     pub no_input: bool,

@@ -61,6 +61,8 @@ pub struct Output {
     pub style: Style,
     pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
+    /// `--jq EXPR`, compiled when the arguments were read.
+    pub jq: Option<crate::jq::Jq>,
 }
 
 impl Output {
@@ -74,6 +76,7 @@ impl Output {
             style: Style { color },
             stdout_is_terminal: io::stdout().is_terminal(),
             stderr_is_terminal,
+            jq: None,
         }
     }
 
@@ -85,12 +88,53 @@ impl Output {
         self.mode == Mode::Quiet
     }
 
-    /// Exactly one JSON document on stdout.
+    /// Exactly one JSON document on stdout (or what `--jq` makes of it).
     pub fn json(&self, value: &impl Serialize) -> io::Result<()> {
+        if let Some(jq) = &self.jq {
+            let json = serde_json::to_vec(value).map_err(io::Error::other)?;
+            return self.filtered(jq, &json);
+        }
         let mut out = io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, value)?;
         out.write_all(b"\n")?;
         out.flush()
+    }
+
+    /// A JSON document given as text (the portal's own, digit for digit) on stdout, through
+    /// `--jq` when it is set.
+    pub fn json_text(&self, text: &str) -> io::Result<()> {
+        match &self.jq {
+            Some(jq) => self.filtered(jq, text.as_bytes()),
+            None => self.print(text),
+        }
+    }
+
+    /// The results of `--jq` on a document, one a line; a failure while it runs goes to
+    /// stderr (naming the order, for an order's document) and changes no exit code.
+    fn filtered(&self, jq: &crate::jq::Jq, json: &[u8]) -> io::Result<()> {
+        let (lines, error) = jq.run(json);
+        if !lines.is_empty() {
+            let text: String = lines
+                .iter()
+                .map(|line| format!("{}\n", clean(line)))
+                .collect();
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+        if let Some(error) = error {
+            let order = serde_json::from_slice::<serde_json::Value>(json)
+                .ok()
+                .and_then(|v| v.get("orderNo").and_then(|n| n.as_str()).map(str::to_owned))
+                .map(|no| format!(" The order is {no}: `linkus orders show {no}` shows it."))
+                .unwrap_or_default();
+            stderr_line(&format!(
+                "{} --jq failed on the output: {}.{order}",
+                self.style.error("Error:"),
+                clean(&error)
+            ));
+        }
+        Ok(())
     }
 
     /// Text on stdout, with control characters made visible (see [`clean`]).

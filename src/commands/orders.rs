@@ -368,7 +368,7 @@ fn state(details: &OrderDetails) -> OrderState {
 fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
     let json = rawjson::with_ids_as_strings(&details.raw);
     if ctx.out.is_json() {
-        ctx.out.print(&rawjson::pretty(&json))?;
+        ctx.out.json_text(&rawjson::pretty(&json))?;
         return Ok(());
     }
     if ctx.out.is_quiet() {

@@ -10,6 +10,7 @@ mod doctor;
 mod faults;
 mod foundation;
 mod hygiene;
+mod jq;
 mod never_twice;
 mod order_status;
 mod orders;
