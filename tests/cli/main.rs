@@ -18,6 +18,7 @@ mod prices;
 #[cfg(unix)]
 mod prompts;
 mod purchase;
+mod readme;
 mod renew_switch;
 mod sandbox;
 mod shapes;
