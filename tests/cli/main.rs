@@ -7,6 +7,7 @@ mod auth;
 mod batch;
 mod capture;
 mod doctor;
+mod examples;
 mod faults;
 mod foundation;
 mod hygiene;
