@@ -496,6 +496,10 @@ pub struct ServeArgs {
     /// Put this many more PBXs with Linkus Cloud Service in the account (SNs F00000000001…)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fleet: u32,
+
+    /// Of the --fleet PBXs, make exactly this many end within 30 days (the rest later)
+    #[arg(long, value_name = "N", requires = "fleet")]
+    pub fleet_expiring: Option<u32>,
 }
 
 #[derive(Debug, Args)]
