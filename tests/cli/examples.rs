@@ -129,14 +129,21 @@ fn all_examples() -> Vec<(String, String)> {
 
 /// The files and state the examples assume: the files they name, and PBX 369471667338 with
 /// Linkus (for `renew` and `switch`).
-fn prepare(env: &TestEnv, dir: &Path, example: &str) {
-    std::fs::write(dir.join("pbxs.csv"), "sn\n369471668888\n369471669999\n").unwrap();
+pub fn prepare(env: &TestEnv, dir: &Path, example: &str) {
+    std::fs::write(
+        dir.join("pbxs.csv"),
+        "sn,plan,billing_contact,years\n\
+         369471668888,Linkus Cloud Service,billing@example.com,1\n\
+         369471669999,Linkus Cloud Service Pro,billing@example.com,2\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("upgrades.json"),
         r#"[{"sn": "369471660409", "billing_contact": "3197218168379846218"}]"#,
     )
     .unwrap();
     std::fs::write(dir.join("secret.txt"), "any-secret\n").unwrap();
+    std::fs::write(dir.join("acme-secret.txt"), "any-secret\n").unwrap();
     std::fs::write(
         dir.join("user.json"),
         r#"{"userType": "Customer", "yeastarId": "it@customer.example", "firstName": "Ana", "company": "Customer Ltd", "country": "PT"}"#,
@@ -167,52 +174,64 @@ fn prepare(env: &TestEnv, dir: &Path, example: &str) {
     }
 }
 
-#[test]
-fn every_help_example_runs_against_the_sandbox() {
-    let examples = all_examples();
-    assert!(examples.len() > 30, "{examples:?}");
+/// Runs one example in bash against the sandbox, in a folder of its own: `Err` says how it
+/// failed.
+pub fn run_example(example: &str) -> Result<(), String> {
     let bin_dir = assert_cmd::cargo::cargo_bin("linkus")
         .parent()
         .unwrap()
         .to_owned();
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let env = TestEnv::new();
+    let dir = env.dir.path().join("cwd");
+    std::fs::create_dir_all(&dir).unwrap();
+    prepare(&env, &dir, &format!(" {example}"));
+    let mut bash = std::process::Command::new("bash");
+    bash.args(["-o", "pipefail", "-c", example])
+        .current_dir(&dir);
+    for (key, value) in env.sandbox_cmd().get_envs() {
+        match value {
+            Some(value) => bash.env(key, value),
+            None => bash.env_remove(key),
+        };
+    }
+    let out = bash
+        .env(
+            "PATH",
+            format!(
+                "{}:{}:{}",
+                dir.join("bin").display(),
+                bin_dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("LINKUS_SANDBOX", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("bash");
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("")
+    ))
+}
+
+#[test]
+fn every_help_example_runs_against_the_sandbox() {
+    let examples = all_examples();
+    assert!(examples.len() > 30, "{examples:?}");
     let mut failed = Vec::new();
     for (page, example) in &examples {
         if NOT_RUN.iter().any(|(text, _)| text == example) {
             continue;
         }
-        let env = TestEnv::new();
-        let dir = env.dir.path().join("cwd");
-        std::fs::create_dir_all(&dir).unwrap();
-        prepare(&env, &dir, &format!(" {example}"));
-        let mut bash = std::process::Command::new("bash");
-        bash.args(["-o", "pipefail", "-c", example])
-            .current_dir(&dir);
-        for (key, value) in env.sandbox_cmd().get_envs() {
-            match value {
-                Some(value) => bash.env(key, value),
-                None => bash.env_remove(key),
-            };
-        }
-        let out = bash
-            .env("PATH", format!("{}:{path}", dir.join("bin").display()))
-            .env("LINKUS_SANDBOX", "1")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .expect("bash");
-        if !out.status.success() {
-            failed.push(format!(
-                "`linkus {page} --help`: {example}\n  exit {:?}: {}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            ));
+        if let Err(error) = run_example(example) {
+            failed.push(format!("`linkus {page} --help`: {example}\n  {error}"));
         }
     }
     assert!(

@@ -89,3 +89,62 @@ fn the_readme_s_nightly_workflow_parses_and_has_every_step_a_nightly_job_needs()
         );
     }
 }
+
+/// The README's shell examples: each line of a ```sh block (a line ending in `\\` joined with
+/// the next), leaving out the development commands (`cargo ...`, `bash ...`).
+fn readme_examples() -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let mut examples = Vec::new();
+    let mut in_block = false;
+    let mut current = String::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_block = line == "```sh";
+            continue;
+        }
+        if !in_block || line.trim().is_empty() {
+            continue;
+        }
+        match line.trim_end().strip_suffix('\\') {
+            Some(part) => {
+                current.push_str(part.trim());
+                current.push(' ');
+            }
+            None => {
+                current.push_str(line.trim());
+                examples.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    examples.retain(|e| !e.starts_with("cargo ") && !e.starts_with("bash "));
+    examples
+}
+
+/// Marks an example that cannot run in a test, visibly, in its comment.
+const UNTESTED: &str = "[untested:";
+
+#[test]
+fn every_readme_example_runs_against_the_sandbox() {
+    let examples = readme_examples();
+    assert!(examples.len() > 40, "{examples:?}");
+    let untested = examples.iter().filter(|e| e.contains(UNTESTED)).count();
+    assert!(
+        untested <= 10,
+        "{untested} README examples are marked {UNTESTED}"
+    );
+    let failed: Vec<String> = examples
+        .iter()
+        .filter(|e| !e.contains(UNTESTED))
+        .filter_map(|e| {
+            crate::examples::run_example(e)
+                .err()
+                .map(|error| format!("{e}\n  {error}"))
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "README examples that fail:\n{}",
+        failed.join("\n")
+    );
+}
