@@ -59,6 +59,7 @@ fn run(cli: Cli) -> ExitCode {
         Ok(ctx) => ctx,
         Err(error) => return finish(&Output::new(mode), Err(error)),
     };
+    ctx.announce_sandbox();
     let result = runtime.block_on(async {
         if !catch_signals {
             return commands::dispatch(&ctx, cli.command).await;
@@ -198,6 +199,21 @@ fn clap_failure(error: clap::Error) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    // `linkus` alone: a short usage with the commands used most, not the whole help;
+    // `linkus orders` alone: the same page as `linkus orders --help`. Both on stderr, exit 2.
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let wants_json = std::env::args_os().any(|arg| arg == "--json");
+        if output_mode(wants_json, false) == Mode::Json {
+            let report = diagnose(
+                &Failure::usage("A command is missing.")
+                    .hint("`linkus --help` lists the commands.")
+                    .into(),
+            );
+            let _ = Output::new(Mode::Json).json(&report.to_json());
+        }
+        output::stderr(&subcommand_help().unwrap_or_else(short_usage));
+        return ExitCode::from(Kind::Usage.exit_code());
+    }
     if error.kind() == ErrorKind::DisplayVersion {
         let _ = error.print();
         return ExitCode::SUCCESS;
@@ -218,6 +234,26 @@ fn clap_failure(error: clap::Error) -> ExitCode {
     }
     let _ = error.print();
     ExitCode::from(Kind::Usage.exit_code())
+}
+
+/// What `linkus` without a command prints: the five commands used most, and where the rest is.
+fn short_usage() -> String {
+    "\
+linkus buys Linkus Cloud Service for Yeastar PBXs through the Partner Portal, safely.
+
+Usage: linkus [OPTIONS] <COMMAND>
+
+Most used:
+  linkus purchase                buy for a PBX (asks for what is missing)
+  linkus renew --sn SN           add years to a PBX's current plan
+  linkus subscriptions           the account's PBXs with Linkus, soonest expiry first
+  linkus orders list             the orders, newest first
+  linkus products --sn SN        the plans and prices for a PBX
+
+Try it without an account or money: linkus --sandbox purchase
+Every command and option: linkus --help
+"
+    .to_owned()
 }
 
 /// A subcommand's help with the global options named once in a line, as gh shows inherited
@@ -272,6 +308,8 @@ fn subcommand_help() -> Option<String> {
         return None;
     }
     let help = render_without(&mut command, &path, &globals)?;
+    // As wide as clap wraps the page: the terminal (or `COLUMNS`), at most 100.
+    let note_width = output::terminal_width().min(100);
     let mut note = String::from("Global options:");
     let mut width = note.len();
     for (index, name) in names.iter().enumerate() {
@@ -280,7 +318,7 @@ fn subcommand_help() -> Option<String> {
         } else {
             name.clone()
         };
-        if width + 1 + word.len() > 92 {
+        if width + 1 + word.len() > note_width {
             note.push_str("\n ");
             width = 1;
         }

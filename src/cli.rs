@@ -124,9 +124,13 @@ pub enum Command {
     #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
 
-    /// Run or reset the built-in sandbox portal
+    /// Run, reset or settle orders of the built-in sandbox portal
     #[command(subcommand, after_help = SANDBOX_HELP)]
     Sandbox(SandboxCommand),
+
+    /// Switch on automatic renewal of a PBX's Linkus plan (off is done in the portal)
+    #[command(subcommand, after_help = AUTORENEW_HELP)]
+    Autorenew(AutorenewCommand),
 
     /// Print a shell completion script
     #[command(after_help = COMPLETIONS_HELP)]
@@ -478,9 +482,46 @@ pub enum SandboxCommand {
     #[command(after_help = SERVE_HELP)]
     Serve(ServeArgs),
 
-    /// Forget the sandbox's orders and subscriptions
+    /// Forget the sandbox's orders and subscriptions, and its entries in the local journal
     #[command(after_help = RESET_HELP)]
     Reset,
+
+    /// Pay a pending sandbox order, as a person would in the portal's Orders page
+    #[command(after_help = PAY_HELP)]
+    Pay(SandboxOrderArgs),
+
+    /// Cancel a pending sandbox order, as a person would in the portal's Orders page
+    #[command(after_help = CANCEL_HELP)]
+    Cancel(SandboxOrderArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxOrderArgs {
+    /// The sandbox order's number (LR…) or ID
+    #[arg(value_name = "ORDER", value_parser = parse_order)]
+    pub order: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AutorenewCommand {
+    /// Switch on automatic renewal of a PBX's current Linkus plan
+    #[command(after_help = AUTORENEW_ENABLE_HELP)]
+    Enable(AutorenewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AutorenewArgs {
+    /// The PBX serial number
+    #[arg(long, value_name = "SN", value_parser = parse_sn)]
+    pub sn: String,
+
+    /// Switch it on without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Show the request that would be sent, and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -506,7 +547,18 @@ pub struct ServeArgs {
 pub struct CompletionsArgs {
     /// The shell to generate completions for
     #[arg(value_name = "SHELL")]
-    pub shell: clap_complete::Shell,
+    pub shell: CompletionShell,
+}
+
+/// The shells `linkus completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+    Nushell,
 }
 
 #[cfg(test)]

@@ -163,12 +163,17 @@ impl Context {
     /// so that sandboxes of different homes never block each other.
     pub fn portal_key(&self) -> String {
         if self.global.sandbox {
-            let dir = self.dirs.sandbox_dir();
-            let dir = std::path::absolute(&dir).unwrap_or(dir);
-            format!("sandbox:{}", dir.display())
+            self.sandbox_portal_key()
         } else {
             same_portal_key(&self.portal_label())
         }
+    }
+
+    /// The lock key of this data folder's sandbox, with or without `--sandbox`.
+    pub fn sandbox_portal_key(&self) -> String {
+        let dir = self.dirs.sandbox_dir();
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        format!("sandbox:{}", dir.display())
     }
 
     fn configured_base_url(&self) -> Url {
@@ -176,6 +181,15 @@ impl Context {
             Url::parse(DEFAULT_BASE_URL)
                 .unwrap_or_else(|_| Url::parse("https://localhost").expect("a valid URL"))
         })
+    }
+
+    /// With `--sandbox`, one short line before anything else, even with `--quiet`: this run
+    /// spends nothing.
+    pub fn announce_sandbox(&self) {
+        if self.global.sandbox {
+            self.out
+                .notice("Sandbox:", "the built-in portal; no account, no money.");
+        }
     }
 
     /// The URL requests go to; with `--sandbox`, the embedded portal is started first.
@@ -187,14 +201,14 @@ impl Context {
             return Ok(embedded.url.clone());
         }
         let embedded = linkus_sandbox::Embedded::start(&self.dirs.sandbox_dir())?;
-        self.out.notice(
-            "Sandbox:",
-            &format!(
-                "using the built-in sandbox portal at {}: no account, no money (state in {})",
+        // The one-line notice went out first (`announce_sandbox`); where it runs is for -v.
+        if self.global.verbose > 0 {
+            crate::output::log_line(&format!(
+                "sandbox portal at {} (state in {})",
                 embedded.url.as_str().trim_end_matches('/'),
                 self.dirs.sandbox_dir().display()
-            ),
-        );
+            ));
+        }
         if self.global.base_url.is_some() {
             self.out
                 .warn("--base-url (LINKUS_BASE_URL) is ignored with --sandbox.");

@@ -37,6 +37,8 @@ pub(crate) enum Kind {
     Usage,
     Config,
     Cancelled,
+    /// `--max-total` refused the order (exit 3, as a decline, but named apart).
+    OverCap,
     Auth,
     Rejected,
     Network,
@@ -52,7 +54,7 @@ impl Kind {
         match self {
             Kind::Internal => 1,
             Kind::Usage | Kind::Config => 2,
-            Kind::Cancelled => 3,
+            Kind::Cancelled | Kind::OverCap => 3,
             Kind::Auth => 4,
             Kind::Rejected => 5,
             Kind::Network => 6,
@@ -74,7 +76,7 @@ impl Kind {
             Kind::Network => 6,
             Kind::Auth => 5,
             Kind::Rejected => 4,
-            Kind::Cancelled => 3,
+            Kind::Cancelled | Kind::OverCap => 3,
             Kind::Usage | Kind::Config => 2,
             Kind::Internal => 1,
         }
@@ -87,6 +89,7 @@ impl Kind {
             Kind::Usage => "usage",
             Kind::Config => "config",
             Kind::Cancelled => "cancelled",
+            Kind::OverCap => "over_cap",
             Kind::Auth => "auth",
             Kind::Rejected => "rejected",
             Kind::Network => "network",
@@ -287,7 +290,9 @@ pub(crate) fn classify(error: &PortalError) -> (Kind, Vec<String>) {
             Kind::Network,
             hints(&["The portal is having trouble: try again in a few minutes."]),
         ),
-        PortalError::Rejected { code, .. } => (Kind::Rejected, rejection_hints(code)),
+        PortalError::Rejected { code, .. } => {
+            (Kind::Rejected, rejection_hints(code, error.endpoint()))
+        }
         // A proxy or firewall page that denies access (an IP restriction, say) is still about
         // access, not about the network.
         PortalError::NotJson { status: 401 | 403, .. } => (Kind::Auth, hints(&credentials)),
@@ -343,15 +348,28 @@ pub(crate) fn classify(error: &PortalError) -> (Kind, Vec<String>) {
     }
 }
 
-/// Hints for a refusal, by the portal's code where it says something specific.
-fn rejection_hints(code: &str) -> Vec<String> {
+/// Hints for a refusal, by the portal's code where it says something specific, and for "not
+/// found" by what the request was about (`GET /nope` has no SN or order to check).
+fn rejection_hints(code: &str, endpoint: Option<&str>) -> Vec<String> {
     let code = code.to_ascii_lowercase();
-    if code.contains("eligible") {
+    if code.contains("not_in_account") {
+        vec!["Check the SN: that PBX is not in the partner account these credentials belong to (a typo, or another partner manages it).".to_owned()]
+    } else if code.contains("not_found") {
+        let path = endpoint
+            .and_then(|e| e.split_whitespace().nth(1))
+            .unwrap_or("");
+        let hint = if path.starts_with(yeastar_partner::paths::ORDER_DETAILS_PATH) {
+            "Check the order number: `linkus orders list` lists the orders."
+        } else if path.starts_with("/product/") || path.starts_with("/pricing/") {
+            "Check the SN (on the PBX: Resource Monitor > Information > Serial Number)."
+        } else {
+            "Check the method and the path: the portal has no such API (the Partner Portal's API reference lists its paths)."
+        };
+        vec![hint.to_owned()]
+    } else if code.contains("eligible") {
         vec!["Check the SN (on the PBX: Resource Monitor > Information > Serial Number), and that the PBX can have Linkus Cloud Service: Pro needs S-Series firmware 30.15.0.100, 65.16.0.8, 78.16.0.8 or later.".to_owned()]
     } else if code.contains("subscribed") {
         vec!["The PBX already has Linkus Cloud Service: `linkus renew` or `linkus switch` change it.".to_owned()]
-    } else if code.contains("not_found") {
-        vec!["Check the SN or order number.".to_owned()]
     } else {
         vec!["Fix what the portal's message says, then run the command again.".to_owned()]
     }
@@ -417,6 +435,7 @@ mod tests {
             (Kind::Usage, 2),
             (Kind::Config, 2),
             (Kind::Cancelled, 3),
+            (Kind::OverCap, 3),
             (Kind::Auth, 4),
             (Kind::Rejected, 5),
             (Kind::Network, 6),

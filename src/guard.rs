@@ -314,6 +314,11 @@ fn recent_success(
         intent,
         order_no,
     );
+    // The run that succeeded has ended: its pid would name nothing, or another process
+    // (CLI.md section 5: `pid` only for a run that is alive).
+    if let Some(by) = failure.blocked_by.as_mut() {
+        by.pid = None;
+    }
     if let Some(again) = again {
         failure = failure.hint(format!("--again {again} does not name that order."));
     }

@@ -81,6 +81,30 @@ impl LockDir {
         Journal::new(PathBuf::from(path))
     }
 
+    /// The SN records (not the locks) of one portal, every SN: what `sandbox reset` forgets.
+    pub fn records_of_portal(&self, portal_key: &str) -> Result<Vec<PathBuf>> {
+        let prefix = format!("{:016x}-", files::fnv1a(portal_key.as_bytes()));
+        let entries = match std::fs::read_dir(&self.path) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("could not list {}", self.path.display()))
+            }
+        };
+        let mut records = Vec::new();
+        for entry in entries {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(".jsonl") {
+                records.push(entry.path());
+            }
+        }
+        records.sort();
+        Ok(records)
+    }
+
     /// Takes the SN's lock without waiting. Held by another process: exit 9, naming it.
     pub fn lock(&self, portal_key: &str, sn: &str, command: &str, now: &str) -> Result<SnLock> {
         let mut path = self.stem(portal_key, sn).into_os_string();

@@ -192,6 +192,13 @@ impl Output {
 
     /// A table on a terminal; tab-separated rows without a header when piped.
     pub fn table(&self, headers: &[&str], rows: Vec<Vec<String>>) -> String {
+        self.table_fit(headers, rows, &[])
+    }
+
+    /// As [`Output::table`]; on a terminal the table fits its width: columns no row fills
+    /// go first, then the columns of `drop` in that order (the ones a person needs least),
+    /// and what is still too wide wraps inside its cells. Piped, every column stays.
+    pub fn table_fit(&self, headers: &[&str], rows: Vec<Vec<String>>, drop: &[&str]) -> String {
         if !self.stdout_is_terminal {
             let mut text = String::new();
             for row in rows {
@@ -204,17 +211,24 @@ impl Output {
             }
             return text;
         }
+        let width = terminal_width();
         let rows: Vec<Vec<String>> = rows
             .into_iter()
             .map(|row| row.iter().map(|cell| clean(cell)).collect())
             .collect();
+        let keep = fitting_columns(headers, &rows, drop, width);
         let mut table = Table::new();
         table
             .load_preset(presets::NOTHING)
-            .set_content_arrangement(ContentArrangement::Disabled)
-            .set_header(headers.iter().map(|h| h.to_uppercase()));
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            // Two columns more than the screen: the outer padding is trimmed below.
+            .set_width(u16::try_from(width + 1).unwrap_or(u16::MAX))
+            .set_header(keep.iter().map(|&i| headers[i].to_uppercase()));
         for row in rows {
-            table.add_row(row);
+            table.add_row(
+                keep.iter()
+                    .map(|&i| row.get(i).cloned().unwrap_or_default()),
+            );
         }
         // comfy-table pads each cell by one space on both sides; trim the outer edge.
         table
@@ -227,6 +241,107 @@ impl Output {
             })
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// The terminal's width in columns: `COLUMNS` when set, else what the terminal says, else 80.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|columns| columns.trim().parse::<usize>().ok())
+        .filter(|&columns| columns > 0)
+        .or_else(|| {
+            console::Term::stdout()
+                .size_checked()
+                .map(|(_, columns)| usize::from(columns))
+        })
+        .unwrap_or(80)
+        .max(20)
+}
+
+/// The columns a table keeps to fit `width`: empty ones go, then those of `drop` in order,
+/// until the widest row fits (what is still too wide then wraps).
+fn fitting_columns(
+    headers: &[&str],
+    rows: &[Vec<String>],
+    drop: &[&str],
+    width: usize,
+) -> Vec<usize> {
+    let column_width = |i: usize| {
+        rows.iter()
+            .map(|row| {
+                row.get(i)
+                    .map_or(0, |cell| console::measure_text_width(cell))
+            })
+            .chain(std::iter::once(console::measure_text_width(headers[i])))
+            .max()
+            .unwrap_or(0)
+    };
+    let filled = |i: usize| {
+        rows.iter()
+            .any(|row| row.get(i).is_some_and(|c| !c.trim().is_empty()))
+    };
+    let total = |keep: &[usize]| -> usize {
+        keep.iter()
+            .map(|&i| column_width(i) + 2)
+            .sum::<usize>()
+            .saturating_sub(2)
+    };
+    let mut keep: Vec<usize> = (0..headers.len()).collect();
+    if total(&keep) <= width {
+        return keep;
+    }
+    if keep.iter().any(|&i| filled(i)) {
+        keep.retain(|&i| filled(i));
+    }
+    for name in drop {
+        if total(&keep) <= width {
+            break;
+        }
+        if keep.len() > 1 {
+            keep.retain(|&i| headers[i] != *name);
+        }
+    }
+    keep
+}
+
+/// `text` in lines of at most `width` columns, broken between words (a word longer than a
+/// line keeps a line of its own).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let needed = console::measure_text_width(&line)
+            + usize::from(!line.is_empty())
+            + console::measure_text_width(word);
+        if !line.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// How long ago `then_ms` was, for a person: "42 s ago", "5 min ago", "3 h ago", "2 days
+/// ago"; a time in the future or older than 30 days is its date and time.
+pub fn ago(then_ms: u64, now_ms: u64) -> String {
+    if then_ms > now_ms + 60_000 {
+        return format_ms(then_ms);
+    }
+    let seconds = now_ms.saturating_sub(then_ms) / 1000;
+    match seconds {
+        0..=59 => format!("{seconds} s ago"),
+        60..=3599 => format!("{} min ago", seconds / 60),
+        3600..=86_399 => format!("{} h ago", seconds / 3600),
+        86_400..=172_799 => "1 day ago".to_owned(),
+        _ if seconds < 30 * 86_400 => format!("{} days ago", seconds / 86_400),
+        _ => format_ms(then_ms),
     }
 }
 
@@ -363,6 +478,50 @@ mod tests {
         assert_eq!(clip(&many).lines().count(), 6);
         assert!(clip(&"x".repeat(5000)).ends_with('…'));
         assert_eq!(clip("short"), "short");
+    }
+
+    #[test]
+    fn text_wraps_between_words() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            ["averyveryverylongword", "x"]
+        );
+        assert_eq!(wrap("", 5), [""]);
+    }
+
+    #[test]
+    fn times_a_person_reads_are_relative() {
+        let now = 1_780_000_000_000;
+        assert_eq!(ago(now - 42_000, now), "42 s ago");
+        assert_eq!(ago(now - 5 * 60_000, now), "5 min ago");
+        assert_eq!(ago(now - 3 * 3_600_000 - 5, now), "3 h ago");
+        assert_eq!(ago(now - 30 * 3_600_000, now), "1 day ago");
+        assert_eq!(ago(now - 3 * 86_400_000, now), "3 days ago");
+        assert_eq!(
+            ago(now - 40 * 86_400_000, now),
+            format_ms(now - 40 * 86_400_000)
+        );
+        assert_eq!(ago(now + 3_600_000, now), format_ms(now + 3_600_000));
+        assert_eq!(ago(now + 2_000, now), "0 s ago");
+    }
+
+    #[test]
+    fn a_table_drops_empty_then_named_columns_until_it_fits() {
+        let headers = ["A", "B", "C", "D"];
+        let rows = vec![vec![
+            "x".repeat(30),
+            String::new(),
+            "y".repeat(30),
+            "z".repeat(30),
+        ]];
+        assert_eq!(
+            fitting_columns(&headers, &rows, &["D", "C"], 200),
+            [0, 1, 2, 3]
+        );
+        assert_eq!(fitting_columns(&headers, &rows, &["D", "C"], 80), [0, 2]);
+        assert_eq!(fitting_columns(&headers, &rows, &["D", "C"], 50), [0]);
+        assert_eq!(fitting_columns(&headers, &rows, &[], 50), [0, 2, 3]);
     }
 
     #[test]

@@ -111,6 +111,7 @@ pub async fn serial_number() -> Result<String> {
         line::read_line(
             theme().as_ref(),
             "PBX serial number (Resource Monitor > Information)",
+            "",
             false,
             &|value| crate::cli::parse_sn(value).map(drop),
             &|value| value.trim().to_owned(),
@@ -132,6 +133,7 @@ pub async fn text(
         line::read_line(
             theme().as_ref(),
             &prompt,
+            "",
             false,
             &|value| validate(&value.to_owned()),
             &|value| value.trim().to_owned(),
@@ -143,12 +145,37 @@ pub async fn text(
     .await
 }
 
-/// An optional PO number; empty means none, a control character is refused.
-pub async fn po_number() -> Result<Option<String>> {
-    ask(|| {
-        line::read_line(
+/// What a wizard step's prompt gave: an answer, or Esc to go back a step.
+pub enum Step<T> {
+    Given(T),
+    Back,
+}
+
+/// What a step's prompt says while it is up, when Esc goes back.
+fn back_note(back: bool) -> &'static str {
+    if back {
+        " (Esc: back)"
+    } else {
+        ""
+    }
+}
+
+/// Esc as a step's answer: back a step where there is one, else the cancellation.
+fn step<T>(answer: Answer<T>, back: bool) -> Result<Step<T>> {
+    match answer {
+        Answer::Cancelled if back => Ok(Step::Back),
+        answer => answer.into_result(NOTHING_BOUGHT).map(Step::Given),
+    }
+}
+
+/// An optional PO number; empty means none, a control character is refused. Esc goes back
+/// a step when `back`, else cancels.
+pub async fn po_number(back: bool) -> Result<Step<Option<String>>> {
+    ask(move || {
+        let answer = line::read_line(
             theme().as_ref(),
             "PO number (optional)",
+            back_note(back),
             false,
             &|value| crate::cli::parse_po_number(value).map(drop),
             &|value| match value.trim() {
@@ -156,22 +183,51 @@ pub async fn po_number() -> Result<Option<String>> {
                 po => po.to_owned(),
             },
         )
-        .map_err(terminal_error)?
-        .into_result(NOTHING_BOUGHT)
-        .map(|value| Some(value.trim().to_owned()).filter(|v| !v.is_empty()))
+        .map_err(terminal_error)?;
+        Ok(match step(answer, back)? {
+            Step::Given(value) => {
+                Step::Given(Some(value.trim().to_owned()).filter(|v| !v.is_empty()))
+            }
+            Step::Back => Step::Back,
+        })
     })
     .await
 }
 
-/// One of `items`; Esc or `q` cancels. Each item is cut to one row of the terminal while the
-/// list is up (dialoguer clears one row per item, so a wrapped item would leave fragments);
-/// the answer line shows the whole item.
-pub async fn select(prompt: &str, items: &[String], default: usize) -> Result<usize> {
+/// Lists longer than this can be narrowed by typing.
+pub const FILTER_OVER: usize = 7;
+
+/// One of `items`; Esc (or `q` in a short list) goes back a step when `back`, else cancels.
+/// Each item is cut to one row of the terminal while the list is up (dialoguer clears one
+/// row per item, so a wrapped item would leave fragments); the answer line shows the whole
+/// item. A list of more than [`FILTER_OVER`] items is narrowed by typing (partners have
+/// dozens of billing contacts).
+pub async fn select_step(
+    prompt: &str,
+    items: &[String],
+    default: usize,
+    back: bool,
+) -> Result<Step<usize>> {
     let prompt = prompt.to_owned();
     let items: Vec<String> = items
         .iter()
         .map(|item| crate::output::clean(item))
         .collect();
+    if items.len() > FILTER_OVER {
+        return ask(move || {
+            let answer = line::filter_select(
+                theme().as_ref(),
+                &prompt,
+                back,
+                &items,
+                default,
+                FILTER_OVER,
+            )
+            .map_err(terminal_error)?;
+            step(answer, back)
+        })
+        .await;
+    }
     ask(move || {
         let theme = theme();
         let term = console::Term::stderr();
@@ -182,7 +238,8 @@ pub async fn select(prompt: &str, items: &[String], default: usize) -> Result<us
             .iter()
             .map(|item| console::truncate_str(item, room, "…").into_owned())
             .collect();
-        let title = console::truncate_str(&prompt, width.saturating_sub(5).max(10), "…");
+        let live = format!("{prompt}{}", back_note(back));
+        let title = console::truncate_str(&live, width.saturating_sub(5).max(10), "…");
         // console switches to raw mode for each key only: a key pressed between two reads
         // would be echoed into the list.
         let raw = line::RawMode::enter();
@@ -195,12 +252,12 @@ pub async fn select(prompt: &str, items: &[String], default: usize) -> Result<us
             .map_err(prompt_error);
         drop(raw);
         let Some(index) = chosen? else {
-            return Answer::Cancelled.into_result(NOTHING_BOUGHT);
+            return step(Answer::Cancelled, back);
         };
         let mut done = String::new();
         let _ = theme.format_select_prompt_selection(&mut done, &prompt, &items[index]);
         term.write_line(&done).map_err(terminal_error)?;
-        Ok(index)
+        Ok(Step::Given(index))
     })
     .await
 }
@@ -220,7 +277,7 @@ pub async fn confirm(prompt: &str, default: bool) -> Result<bool> {
 pub async fn password(prompt: &str) -> Result<Secret> {
     let prompt = prompt.to_owned();
     ask(move || {
-        line::read_line(theme().as_ref(), &prompt, true, &|_| Ok(()), &|_| {
+        line::read_line(theme().as_ref(), &prompt, "", true, &|_| Ok(()), &|_| {
             String::new()
         })
         .map_err(terminal_error)?

@@ -142,7 +142,7 @@ pub fn check_cap(cap: &MaxTotal, totals: &[Money], unknown: bool) -> Result<(), 
     let shown: Vec<String> = totals.iter().map(Money::to_string).collect();
     let refuse = |why: String| {
         Err(
-            Failure::new(Kind::Cancelled, format!("{why}; nothing was sent."))
+            Failure::new(Kind::OverCap, format!("{why}; nothing was sent."))
                 .hint("--max-total caps the list price; raise it, or leave it out, to order."),
         )
     };
@@ -275,7 +275,7 @@ mod tests {
         assert!(check_cap(&cap, &[money("240.00 USD")], false).is_ok());
         assert!(check_cap(&cap, &[money("500.00 USD")], false).is_ok());
         let above = check_cap(&cap, &[money("500.01 USD")], false).unwrap_err();
-        assert_eq!(above.kind, Kind::Cancelled);
+        assert_eq!(above.kind, Kind::OverCap);
         assert!(
             above.message.contains("500.01 USD") && above.message.contains("500"),
             "{}",

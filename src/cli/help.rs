@@ -153,7 +153,44 @@ Examples:
 pub(super) const SANDBOX_HELP: &str = "\
 Examples:
   linkus sandbox serve --port 8469 --fleet 1000
-  linkus sandbox reset";
+  linkus sandbox reset
+  linkus sandbox pay LR3206190457467703296";
+
+pub(super) const PAY_HELP: &str = "\
+Examples:
+  linkus --sandbox purchase --sn 369471660202 --plan \"Linkus Cloud Service\" \\
+      --billing-contact 3197218168379846218 --years 1 --yes      # exit 8: pending
+  linkus sandbox pay LR3206190457467703296
+  linkus --sandbox orders show LR3206190457467703296 --wait       # exit 0
+
+Automation notes:
+  Only a pending order of the sandbox in this data folder; the real portal is never asked.
+  Paid, the order succeeds and its subscription starts, as on the real portal.";
+
+pub(super) const CANCEL_HELP: &str = "\
+Examples:
+  linkus sandbox cancel LR3206190457467703296
+  linkus --sandbox orders reconcile
+
+Automation notes:
+  Only a pending order of the sandbox in this data folder; the real portal is never asked.
+  Cancelled, the order ends (`orders show --wait` exits 5) and nothing changes.";
+
+pub(super) const AUTORENEW_HELP: &str = "\
+Examples:
+  linkus autorenew enable --sn 369471667338
+  linkus autorenew enable --sn 369471667338 --dry-run";
+
+pub(super) const AUTORENEW_ENABLE_HELP: &str = "\
+Examples:
+  linkus autorenew enable --sn 369471667338
+  linkus autorenew enable --sn 369471667338 --yes
+  linkus autorenew enable --sn 369471667338 --dry-run --json
+
+Automation notes:
+  Needs --yes when prompts are off. Refused (exit 5, nothing sent) for a PBX without Linkus.
+  The portal offers no API to switch it off: that is done in the Partner Portal, on the
+  PBX's Plan Details page (Cancel Auto Renew).";
 
 pub(super) const SERVE_HELP: &str = "\
 Examples:
@@ -168,7 +205,12 @@ Automation notes:
 
 pub(super) const RESET_HELP: &str = "\
 Examples:
-  linkus sandbox reset";
+  linkus sandbox reset
+
+Automation notes:
+  Also forgets the sandbox's entries in the order journal and in the lock folder's SN
+  records, never those of a real portal, so that the same sandbox orders can be placed
+  again.";
 
 pub(super) const SUBSCRIPTIONS_HELP: &str = "\
 Examples:
@@ -208,4 +250,5 @@ Examples:
   linkus completions bash > ~/.local/share/bash-completion/completions/linkus
   linkus completions zsh > \"${fpath[1]}/_linkus\"
   linkus completions fish > ~/.config/fish/completions/linkus.fish
-  linkus completions powershell >> $PROFILE";
+  linkus completions powershell >> $PROFILE
+  linkus completions nushell | save -f ~/.config/nushell/linkus.nu   # then `use` it";

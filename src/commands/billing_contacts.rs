@@ -58,10 +58,11 @@ pub async fn run(ctx: &Context) -> Result<ExitStatus> {
                 ]
             })
             .collect();
-        ctx.out.print(
-            &ctx.out
-                .table(&["Contact ID", "Name", "E-mail", "Company", "Phone"], rows),
-        )?;
+        ctx.out.print(&ctx.out.table_fit(
+            &["Contact ID", "Name", "E-mail", "Company", "Phone"],
+            rows,
+            &["Phone", "Company"],
+        ))?;
     }
     Ok(ExitStatus::Success)
 }

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod autorenew;
 pub mod batch;
 pub mod billing_contacts;
 pub mod completions;
@@ -17,7 +18,7 @@ pub mod subscriptions;
 use anyhow::Result;
 use yeastar_partner::Operation;
 
-use crate::cli::{AuthCommand, Command, OrdersCommand, SandboxCommand};
+use crate::cli::{AuthCommand, AutorenewCommand, Command, OrdersCommand, SandboxCommand};
 use crate::context::Context;
 use crate::error::ExitStatus;
 
@@ -49,6 +50,9 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Doctor(args) => doctor::run(ctx, args).await,
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(ctx, args).await,
         Command::Sandbox(SandboxCommand::Reset) => sandbox::reset(ctx),
+        Command::Sandbox(SandboxCommand::Pay(args)) => sandbox::settle(ctx, args, true),
+        Command::Sandbox(SandboxCommand::Cancel(args)) => sandbox::settle(ctx, args, false),
+        Command::Autorenew(AutorenewCommand::Enable(args)) => autorenew::enable(ctx, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(ctx, args),
     }

@@ -252,8 +252,16 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
                             .and_then(|f| f.list_total.as_ref())
                             .map(|total| format!("{total} (list)"))
                     });
+                // A person reads "3 h ago"; a script reads the time.
+                let created = o.created_ms().map(|ms| {
+                    if ctx.out.stdout_is_terminal {
+                        crate::output::ago(ms, ctx.clock.now_ms())
+                    } else {
+                        format_ms(ms)
+                    }
+                });
                 vec![
-                    o.created_ms().map(format_ms).unwrap_or_default(),
+                    created.unwrap_or_default(),
                     o.order_no.clone().unwrap_or_default(),
                     o.product_no.clone().unwrap_or_default(),
                     o.plan_name
@@ -273,9 +281,9 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
                 ]
             })
             .collect();
-        ctx.out.print(&ctx.out.table(
+        ctx.out.print(&ctx.out.table_fit(
             &[
-                "Date",
+                "Created",
                 "Order number",
                 "SN",
                 "Plan",
@@ -285,6 +293,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
                 "PO number",
             ],
             rows,
+            &["Years", "PO number", "Amount"],
         ))?;
     }
     Ok(ExitStatus::Success)
@@ -383,30 +392,131 @@ fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
     }
     // Read from the text, so that amounts and IDs are shown exactly as the portal wrote them.
     let members = yeastar_partner::object_members(details.raw.get()).unwrap_or_default();
-    let sections = [
-        ("Order", "orderInformation"),
-        ("Product", "basicInformation"),
-        ("Billing", "billingInformation"),
-        ("Summary", "orderSummary"),
-    ];
-    let mut text = String::new();
-    for (title, key) in sections {
-        let Some((_, section)) = members.iter().find(|(name, _)| name == key) else {
-            continue;
-        };
-        let Ok(fields) = yeastar_partner::object_members(section.get()) else {
-            continue;
-        };
-        let body = fields_text(&fields);
-        if !body.is_empty() {
-            text.push_str(&format!("{title}\n{body}\n"));
+    let section = |key: &str| {
+        members
+            .iter()
+            .find(|(name, _)| name == key)
+            .and_then(|(_, section)| yeastar_partner::object_members(section.get()).ok())
+            .unwrap_or_default()
+    };
+    // The order, its product and its summary repeat each other: one section, each fact once.
+    let mut order_fields = section("orderInformation");
+    for key in ["basicInformation", "orderSummary"] {
+        for (name, value) in section(key) {
+            if !order_fields.iter().any(|(known, _)| *known == name) {
+                order_fields.push((name, value));
+            }
         }
+    }
+    let billing = section("billingInformation");
+    let mut text = String::new();
+    if !order_fields.is_empty() {
+        let body = order_text(&order_fields, ctx);
+        if !body.is_empty() {
+            text.push_str(&format!("Order\n{body}\n"));
+        }
+    }
+    let body = fields_text(&billing);
+    if !body.is_empty() {
+        text.push_str(&format!("Billing\n{body}\n"));
     }
     if text.is_empty() {
         text = fields_text(&members);
     }
     ctx.out.print(text.trim_end())?;
     Ok(())
+}
+
+/// What an order's `operationType` means, in words.
+fn operation_words(operation_type: &str) -> Option<&'static str> {
+    Some(match yeastar_partner::Operation::parse(operation_type)? {
+        yeastar_partner::Operation::Purchase => "new subscription (purchase)",
+        yeastar_partner::Operation::Renew => "renewal (renew)",
+        yeastar_partner::Operation::Switch => "plan switch (switch)",
+    })
+}
+
+/// The order's facts in the order a person asks about them: which order and how it stands,
+/// what it bought for which PBX, what it cost, then the references; fields linkus does not
+/// know follow, as the portal named them.
+fn order_text(fields: &[(String, Box<RawValue>)], ctx: &Context) -> String {
+    let get = |key: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| scalar(v))
+    };
+    let with_id = |name: Option<String>, id: Option<String>| match (name, id) {
+        (Some(name), Some(id)) => Some(format!("{name} ({id})")),
+        (name, id) => name.or(id),
+    };
+    let created = get("createTime").map(|time| match time.parse::<u64>() {
+        Ok(t) => {
+            let ms = yeastar_partner::clock::portal_time_ms(t);
+            format!(
+                "{} ({})",
+                format_ms(ms),
+                crate::output::ago(ms, ctx.clock.now_ms())
+            )
+        }
+        Err(_) => time,
+    });
+    let amount = get("amount").map(|amount| match get("currencyCode") {
+        Some(currency) => format!("{amount} {currency}"),
+        None => amount,
+    });
+    let known: Vec<(&str, Option<String>)> = vec![
+        ("Order number", get("orderNo")),
+        ("Status", get("orderStatus")),
+        (
+            "Operation",
+            get("operationType").map(|op| operation_words(&op).map_or(op, str::to_owned)),
+        ),
+        ("PBX SN", get("productNo")),
+        // The product only where the plan's name does not already say it.
+        (
+            "Product",
+            with_id(get("productName"), get("productId"))
+                .filter(|_| get("planName").is_none() || get("productName") != get("planName")),
+        ),
+        ("Plan", with_id(get("planName"), get("planId"))),
+        ("Years", get("multiCycle")),
+        ("Amount", amount),
+        ("PO number", get("poNumber")),
+        ("Created", created),
+        ("Transaction", get("transactionNo")),
+        ("Invoice", get("invoiceNo")),
+        ("Order ID", get("id")),
+    ];
+    let used = [
+        "orderNo",
+        "orderStatus",
+        "operationType",
+        "productNo",
+        "productName",
+        "productId",
+        "planName",
+        "planId",
+        "multiCycle",
+        "amount",
+        "currencyCode",
+        "poNumber",
+        "createTime",
+        "transactionNo",
+        "invoiceNo",
+        "id",
+    ];
+    let mut text: String = known
+        .into_iter()
+        .filter_map(|(label, value)| value.map(|v| format!("  {label:<16}{}\n", clean(&v))))
+        .collect();
+    let rest: Vec<(String, Box<RawValue>)> = fields
+        .iter()
+        .filter(|(key, _)| !used.contains(&key.as_str()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    text.push_str(&fields_text(&rest));
+    text
 }
 
 /// A readable label for a field of the portal's order details.

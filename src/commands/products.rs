@@ -7,6 +7,7 @@ use serde_json::value::RawValue;
 use yeastar_partner::{Client, Id, Plan, PriceList, Subscription, SubscriptionCheck};
 
 use crate::cli::ProductsArgs;
+use crate::commands::autorenew::CANCEL_AUTO_RENEW;
 use crate::commands::purchase::plan_label;
 use crate::context::Context;
 use crate::error::ExitStatus;
@@ -215,12 +216,15 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
                 None => "end date unknown".to_owned(),
             };
             let renews = match current.auto_renew {
-                Some(true) => ", renews automatically",
-                Some(false) => ", does not renew automatically",
-                None => "",
+                Some(true) => format!("Auto-renewal: on (turn off: {CANCEL_AUTO_RENEW}).\n"),
+                Some(false) => format!(
+                    "Auto-renewal: off; `linkus autorenew enable --sn {}` turns it on.\n",
+                    args.sn
+                ),
+                None => String::new(),
             };
             text.push_str(&format!(
-                "PBX {} has {} {expiry}{renews}.\n\n",
+                "PBX {} has {} {expiry}.\n{renews}\n",
                 args.sn,
                 plan_label(current)
             ));
@@ -260,9 +264,10 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
             ]
         })
         .collect();
-    let table = ctx.out.table(
+    let table = ctx.out.table_fit(
         &["Plan ID", "Name", "List price", "Type", "Billing", "Years"],
         rows,
+        &["Type", "Billing"],
     );
     if ctx.out.stdout_is_terminal {
         text.push_str(&table);

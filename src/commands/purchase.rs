@@ -15,7 +15,7 @@ use yeastar_partner::{
 use crate::cli::OrderArgs;
 use crate::commands::products::years_text;
 use crate::context::Context;
-use crate::error::{ExitStatus, Failure, Kind};
+use crate::error::{diagnose, ExitStatus, Failure, Kind};
 use std::collections::HashMap;
 
 use crate::guard::{History, LookedUp};
@@ -109,43 +109,25 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
         return crate::commands::batch::run(ctx, operation, args, file).await;
     }
     choose::check_flags_without_prompts(ctx, operation, &args)?;
-    let sn = match &args.sn {
-        Some(sn) => sn.clone(),
-        None => prompt::serial_number().await?,
+    // The wizard asks for the SN again when the portal says it cannot be used, and when Esc
+    // is pressed at the step after it.
+    let (lock, ledger, client, catalog, choice) = loop {
+        let sn = match &args.sn {
+            Some(sn) => sn.clone(),
+            None => prompt::serial_number().await?,
+        };
+        match prepare(ctx, operation, &args, sn).await {
+            Ok(prepared) => break prepared,
+            Err(error) if args.sn.is_none() && error.is::<choose::BackToSerialNumber>() => {}
+            Err(error) if args.sn.is_none() && another_sn_may_do(&error) => {
+                crate::output::stderr(&diagnose(&error).to_text(&ctx.out.style));
+                crate::output::stderr(
+                    "Type another serial number, or press Esc to stop. Nothing was bought.\n",
+                );
+            }
+            Err(error) => return Err(error),
+        }
     };
-    let locks = LockDir::locate()?;
-    // A dry run sends nothing, so it waits for no one.
-    let lock = if args.common.dry_run {
-        None
-    } else {
-        Some(locks.lock(
-            &ctx.portal_key(),
-            &sn,
-            &command_line(operation),
-            &ctx.now_rfc3339(),
-        )?)
-    };
-    let ledger = Ledger::new(ctx, Some(&locks), &sn);
-    let client = ctx.client()?;
-
-    // The journal's own rules first: they need no network.
-    let mut history = ledger.history(&ctx.portal_label(), &sn)?;
-    history.check(
-        operation,
-        ctx.clock.now_ms(),
-        args.common.again.as_deref(),
-        None,
-    )?;
-    let catalog = look_up(ctx, &client, operation, &sn, &ledger, &mut history).await?;
-    history.check(
-        operation,
-        ctx.clock.now_ms(),
-        args.common.again.as_deref(),
-        Some(&catalog.looked_up),
-    )?;
-    refuse_what_cannot_be_ordered(operation, &sn, &catalog, ctx.clock.now_ms())?;
-
-    let choice = choose::choose(ctx, operation, &args, sn, &catalog).await?;
     let request = choice.request();
     let body = request.body().context("could not write the order body")?;
 
@@ -194,6 +176,59 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     .await;
     drop(spinner);
     order::report(ctx, placed?, &choice.plan.plan_name, Some(&choice.quote))
+}
+
+/// The SN's lock, its records, the client, what the portal says and what was chosen.
+type Prepared = (Option<crate::lock::SnLock>, Ledger, Client, Catalog, Choice);
+
+/// An SN that the wizard can ask again for: the portal refused it (not eligible, already has
+/// Linkus, nothing to renew) or an earlier order blocks it. Nothing was sent for it.
+fn another_sn_may_do(error: &anyhow::Error) -> bool {
+    matches!(diagnose(error).kind, Kind::Rejected | Kind::Blocked)
+}
+
+/// Everything up to the summary: the SN's lock, the journal's rules, the look-ups, what the
+/// portal refuses, and the flags or the wizard's answers.
+async fn prepare(
+    ctx: &Context,
+    operation: Operation,
+    args: &OrderArgs,
+    sn: String,
+) -> Result<Prepared> {
+    let locks = LockDir::locate()?;
+    // A dry run sends nothing, so it waits for no one.
+    let lock = if args.common.dry_run {
+        None
+    } else {
+        Some(locks.lock(
+            &ctx.portal_key(),
+            &sn,
+            &command_line(operation),
+            &ctx.now_rfc3339(),
+        )?)
+    };
+    let ledger = Ledger::new(ctx, Some(&locks), &sn);
+    let client = ctx.client()?;
+
+    // The journal's own rules first: they need no network.
+    let mut history = ledger.history(&ctx.portal_label(), &sn)?;
+    history.check(
+        operation,
+        ctx.clock.now_ms(),
+        args.common.again.as_deref(),
+        None,
+    )?;
+    let catalog = look_up(ctx, &client, operation, &sn, &ledger, &mut history).await?;
+    history.check(
+        operation,
+        ctx.clock.now_ms(),
+        args.common.again.as_deref(),
+        Some(&catalog.looked_up),
+    )?;
+    refuse_what_cannot_be_ordered(operation, &sn, &catalog, ctx.clock.now_ms())?;
+
+    let choice = choose::choose(ctx, operation, args, sn, &catalog).await?;
+    Ok((lock, ledger, client, catalog, choice))
 }
 
 /// `linkus purchase`, for the lock's note about who holds it.

@@ -12,7 +12,7 @@ use yeastar_partner::{
 use crate::cli::ReconcileArgs;
 use crate::commands::orders::collect_orders;
 use crate::context::{same_portal_key, Context};
-use crate::error::{usage, ExitStatus, Failure, Kind};
+use crate::error::{ExitStatus, Failure, Kind};
 use crate::guard::parse_time_ms;
 use crate::journal::{self, Contents, Entry, Intent, Journal, Outcome, State};
 use crate::lock::{LockDir, SnLock};
@@ -366,11 +366,18 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
                     } else {
                         status
                     };
+                    // A person at a terminal reads "3 h ago"; a script, the time.
+                    let time = r.time.as_deref().unwrap_or("");
+                    let sent = match crate::guard::parse_time_ms(time) {
+                        Some(ms) if ctx.out.stdout_is_terminal => {
+                            crate::output::ago(ms, ctx.clock.now_ms())
+                        }
+                        _ => time.to_owned(),
+                    };
                     format!(
-                        "{word:<15}entry {} SN {} sent {}: {found}\n",
+                        "{word:<15}entry {} SN {} sent {sent}: {found}\n",
                         r.entry.as_deref().unwrap_or(""),
                         r.sn.as_deref().unwrap_or(""),
-                        r.time.as_deref().unwrap_or("")
                     )
                 }
             })
@@ -378,6 +385,21 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
         ctx.out.print(&text)?;
     }
     Ok(())
+}
+
+/// Where an entry stands, in words for a person (never the enum's debug text).
+fn state_words(state: &State) -> String {
+    match state {
+        State::Unknown => "its outcome is unknown".to_owned(),
+        State::Open { order_no, status } => {
+            format!("it created order {order_no}, which is still {status}")
+        }
+        State::Succeeded {
+            order_no: Some(order_no),
+        } => format!("it succeeded, order {order_no}"),
+        State::Succeeded { order_no: None } => "it succeeded".to_owned(),
+        State::Closed { outcome } => format!("it ended: {}", outcome.replace('_', " ")),
+    }
 }
 
 /// `--not-placed ENTRY`: the user checked the portal; one more search, then the mark.
@@ -393,9 +415,16 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
             .into());
     };
     if state != State::Unknown {
-        return Err(usage(format!(
-            "Entry {entry} is not unknown ({state:?}); only an unknown entry can be marked as not placed."
-        )));
+        let mut failure = Failure::usage(format!(
+            "Entry {entry} is not unknown: {}. Only an entry whose outcome is unknown can be marked as not placed.",
+            state_words(&state)
+        ));
+        if let State::Open { order_no, .. } = &state {
+            failure = failure.hint(format!(
+                "Pay or cancel order {order_no} in the Partner Portal (Orders & Billing > Orders); `linkus orders show {order_no} --wait` waits for it."
+            ));
+        }
+        return Err(failure.into());
     }
     if !yes {
         if !ctx.interactive() {

@@ -120,9 +120,10 @@ pub async fn run(ctx: &Context, args: SubscriptionsArgs) -> Result<ExitStatus> {
     } else if rows.is_empty() {
         ctx.out.status(&nothing_to_show(&args, listed));
     } else {
-        let table = ctx.out.table(
+        let table = ctx.out.table_fit(
             &["SN", "Plan", "Status", "Expires", "Days left", "Auto-renew"],
             rows.iter().map(table_row).collect(),
+            &["Status"],
         );
         ctx.out.print(&table)?;
         ctx.out.status(&count_line(&args, rows.len(), listed));

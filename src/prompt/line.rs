@@ -194,6 +194,14 @@ impl Block {
         self.done(out)
     }
 
+    /// Clears the block, leaving the cursor where it began: a step gone back over leaves no
+    /// line behind.
+    pub fn erase(&mut self) -> io::Result<()> {
+        let mut out = self.rewind();
+        out.push_str("\x1b[J");
+        self.done(out)
+    }
+
     /// Keeps what the block shows and moves below it, for what is printed next.
     pub fn leave(&mut self) -> io::Result<()> {
         let mut out = String::new();
@@ -262,10 +270,12 @@ impl Drop for RawMode {
 }
 
 /// A line of text, checked by `validate` on Enter; a refusal is shown under the line and
-/// leaves the text as typed. A `secret` shows nothing of what is typed.
+/// leaves the text as typed. A `secret` shows nothing of what is typed. `note` follows the
+/// prompt while it is up; a prompt with a note (Esc goes back a step) is erased on Esc.
 pub(super) fn read_line(
     theme: &dyn Theme,
     prompt: &str,
+    note: &str,
     secret: bool,
     validate: &dyn Fn(&str) -> Result<(), String>,
     shown_answer: &dyn Fn(&str) -> String,
@@ -273,7 +283,7 @@ pub(super) fn read_line(
     let term = Term::stderr();
     let _raw = RawMode::enter();
     let mut head = String::new();
-    let _ = theme.format_input_prompt(&mut head, prompt, None);
+    let _ = theme.format_input_prompt(&mut head, &format!("{prompt}{note}"), None);
     let mut block = Block::new(term.clone());
     let mut line = Line::default();
     let mut refusal: Option<String> = None;
@@ -313,6 +323,11 @@ pub(super) fn read_line(
                 }
                 Err(why) => refusal = Some(why),
             },
+            Step::Cancel if !note.is_empty() => {
+                // Esc goes back a step: this prompt leaves no line behind.
+                block.erase()?;
+                return Ok(Answer::Cancelled);
+            }
             step @ (Step::Cancel | Step::Interrupt) => {
                 block.draw(&format!("{head}{shown}"), 0, &[])?;
                 block.leave()?;
@@ -326,53 +341,214 @@ pub(super) fn read_line(
     }
 }
 
-/// Yes or no: `y` or `n` chooses, Enter confirms (Enter alone takes `default`), and the line
-/// then says which. An order is never one stray keystroke away: `y` alone places nothing.
+/// Whether every word of `filter` is in `item`, without regard to case.
+pub(super) fn matches(item: &str, filter: &str) -> bool {
+    let item = item.to_lowercase();
+    filter
+        .to_lowercase()
+        .split_whitespace()
+        .all(|word| item.contains(word))
+}
+
+/// One of `items`, narrowed by what is typed: an item stays while every typed word is in its
+/// whole text (so an ID or e-mail cut off at the right edge still matches). Each item is cut
+/// to one row; at most `rows` are shown at a time, the list scrolling under the selection.
+/// Up and Down (or Tab) move, Enter chooses, Esc cancels (or, with `back`, erases the list
+/// and goes back a step); the line then shows the choice.
+pub(super) fn filter_select(
+    theme: &dyn Theme,
+    prompt: &str,
+    back: bool,
+    items: &[String],
+    default: usize,
+    rows: usize,
+) -> io::Result<Answer<usize>> {
+    let term = Term::stderr();
+    let _raw = RawMode::enter();
+    let note = if back {
+        " (type to filter, Esc: back)"
+    } else {
+        " (type to filter)"
+    };
+    let mut head = String::new();
+    let _ = theme.format_input_prompt(&mut head, &format!("{prompt}{note}"), None);
+    let mut block = Block::new(term.clone());
+    let mut line = Line::default();
+    let rows = rows.max(1);
+    // The selection as a position in `shown`, and the first shown row.
+    let mut selected = default.min(items.len().saturating_sub(1));
+    let mut top = selected.saturating_sub(rows - 1);
+    let mut filter = String::new();
+    let mut shown: Vec<usize> = (0..items.len()).collect();
+    loop {
+        let width = usize::from(term.size().1).max(1);
+        let room = width.saturating_sub(3).max(10);
+        let mut under: Vec<String> = shown
+            .iter()
+            .enumerate()
+            .skip(top)
+            .take(rows)
+            .map(|(position, &index)| {
+                let text = console::truncate_str(&items[index], room, "…");
+                let mut row = String::new();
+                let _ = theme.format_select_prompt_item(&mut row, &text, position == selected);
+                row
+            })
+            .collect();
+        if shown.is_empty() {
+            under.push("  (nothing matches; Backspace widens the search)".to_owned());
+        } else if shown.len() > rows {
+            under.push(format!(
+                "  ({}-{} of {}; ↑↓ to scroll)",
+                top + 1,
+                (top + rows).min(shown.len()),
+                shown.len()
+            ));
+        }
+        let under: Vec<String> = under
+            .into_iter()
+            .map(|row| console::truncate_str(&row, width - 1, "…").into_owned())
+            .collect();
+        block.draw(
+            &format!("{head}{}", line.text()),
+            measure_text_width(&head) + measure_text_width(&line.before_cursor()),
+            &under,
+        )?;
+        let key = term.read_key_raw()?;
+        match key {
+            Key::ArrowUp | Key::BackTab if !shown.is_empty() => {
+                selected = (selected + shown.len() - 1) % shown.len();
+            }
+            Key::ArrowDown | Key::Tab if !shown.is_empty() => {
+                selected = (selected + 1) % shown.len();
+            }
+            Key::PageUp => selected = selected.saturating_sub(rows),
+            Key::PageDown if !shown.is_empty() => {
+                selected = (selected + rows).min(shown.len() - 1);
+            }
+            key => match line.key(key) {
+                Step::Edited | Step::Unchanged => {}
+                Step::Submit => {
+                    if let Some(&index) = shown.get(selected) {
+                        let mut done = String::new();
+                        let _ =
+                            theme.format_select_prompt_selection(&mut done, prompt, &items[index]);
+                        block.finish(&done)?;
+                        return Ok(Answer::Given(index));
+                    }
+                }
+                Step::Cancel if back => {
+                    block.erase()?;
+                    return Ok(Answer::Cancelled);
+                }
+                step @ (Step::Cancel | Step::Interrupt) => {
+                    block.draw(&format!("{head}{}", line.text()), 0, &[])?;
+                    block.leave()?;
+                    return Ok(if step == Step::Cancel {
+                        Answer::Cancelled
+                    } else {
+                        Answer::Interrupted
+                    });
+                }
+            },
+        }
+        if line.text() != filter {
+            filter = line.text();
+            shown = (0..items.len())
+                .filter(|&index| matches(&items[index], &filter))
+                .collect();
+            selected = 0;
+        }
+        if selected < top {
+            top = selected;
+        } else if selected >= top + rows {
+            top = selected + 1 - rows;
+        }
+    }
+}
+
+/// What a typed answer to a yes/no question means: empty is the default, `y`/`yes` and
+/// `n`/`no` in any case are answers, anything else is not (the question is asked again).
+pub(super) fn yes_no_answer(typed: &str, default: bool) -> Option<bool> {
+    match typed.trim().to_lowercase().as_str() {
+        "" => Some(default),
+        "y" | "yes" => Some(true),
+        "n" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Yes or no, typed and confirmed with Enter (Enter alone takes `default`); the line shows
+/// exactly what was typed, never the default beside it, and an answer that is neither yes
+/// nor no is refused under the line and asked again. An order is never one stray keystroke
+/// away: `y` alone places nothing.
 pub(super) fn yes_no(theme: &dyn Theme, prompt: &str, default: bool) -> io::Result<Answer<bool>> {
     let term = Term::stderr();
     let _raw = RawMode::enter();
-    let mut head = String::new();
-    let _ = theme.format_confirm_prompt(&mut head, prompt, Some(default));
+    // The question without a default, and with it. A theme that shows the default after the
+    // question (ColorfulTheme: `(y/n) › no`) has it as a placeholder while nothing is typed,
+    // gone at the first key; one that shows it in the hint (`[y/N]`) keeps the hint.
+    let mut asked = String::new();
+    let _ = theme.format_confirm_prompt(&mut asked, prompt, None);
+    let mut hinted = String::new();
+    let _ = theme.format_confirm_prompt(&mut hinted, prompt, Some(default));
+    let (head, placeholder) = match hinted.strip_prefix(asked.as_str()) {
+        Some(rest) if !rest.trim().is_empty() => {
+            let head = if asked.ends_with(' ') {
+                asked.clone()
+            } else {
+                format!("{asked} ")
+            };
+            (head, rest.trim_start().to_owned())
+        }
+        _ => (hinted.clone(), String::new()),
+    };
     let mut block = Block::new(term.clone());
-    block.draw(&head, measure_text_width(&head), &[])?;
-    let mut keys = Keys::default();
-    let mut chosen: Option<bool> = None;
+    let mut line = Line::default();
+    let mut refusal: Option<String> = None;
     loop {
-        let Some(key) = keys.pass(term.read_key_raw()?) else {
-            continue;
+        let typed = line.text();
+        let shown = if typed.is_empty() {
+            &placeholder
+        } else {
+            &typed
         };
-        match key {
-            Key::Char('y' | 'Y') => chosen = Some(true),
-            Key::Char('n' | 'N') => chosen = Some(false),
-            Key::Backspace | Key::Del => chosen = None,
-            Key::Enter => {
-                let answer = chosen.unwrap_or(default);
-                let mut done = String::new();
-                let _ = theme.format_confirm_prompt_selection(&mut done, prompt, Some(answer));
-                block.finish(&done)?;
-                return Ok(Answer::Given(answer));
-            }
-            Key::Escape | Key::CtrlC => {
+        let under: Vec<String> = refusal
+            .iter()
+            .map(|why| {
+                let mut text = String::new();
+                let _ = theme.format_error(&mut text, why);
+                text
+            })
+            .collect();
+        block.draw(
+            &format!("{head}{shown}"),
+            measure_text_width(&head) + measure_text_width(&line.before_cursor()),
+            &under,
+        )?;
+        match line.key(term.read_key_raw()?) {
+            Step::Edited => refusal = None,
+            Step::Unchanged => {}
+            Step::Submit => match yes_no_answer(&line.text(), default) {
+                Some(answer) => {
+                    let mut done = String::new();
+                    let _ = theme.format_confirm_prompt_selection(&mut done, prompt, Some(answer));
+                    block.finish(&done)?;
+                    return Ok(Answer::Given(answer));
+                }
+                None => refusal = Some("Type y (yes) or n (no), then Enter.".to_owned()),
+            },
+            step @ (Step::Cancel | Step::Interrupt) => {
                 // Without the default shown after it, which would read as an answer.
-                let mut asked = String::new();
-                let _ = theme.format_confirm_prompt(&mut asked, prompt, None);
                 block.draw(&asked, 0, &[])?;
                 block.leave()?;
-                return Ok(if key == Key::Escape {
+                return Ok(if step == Step::Cancel {
                     Answer::Cancelled
                 } else {
                     Answer::Interrupted
                 });
             }
-            _ => continue,
         }
-        let typed = match chosen {
-            Some(true) => "y",
-            Some(false) => "n",
-            None => "",
-        };
-        let line = format!("{head}{typed}");
-        block.draw(&line, measure_text_width(&line), &[])?;
     }
 }
 
@@ -429,6 +605,29 @@ mod tests {
         keys.extend([Key::UnknownEscSeq(vec!['x']), Key::Char('c')]);
         let (line, _) = typed(keys);
         assert_eq!(line.text(), "abc");
+    }
+
+    #[test]
+    fn a_filter_keeps_items_that_hold_every_word_typed() {
+        let item = "Ana Souza <ana@example.com>  (3197218168379846218)";
+        assert!(matches(item, ""));
+        assert!(matches(item, "ana"));
+        assert!(matches(item, "SOUZA 846218"));
+        assert!(matches(item, "example.com ana"));
+        assert!(!matches(item, "ben"));
+        assert!(!matches(item, "ana ben"));
+    }
+
+    #[test]
+    fn only_yes_and_no_answer_a_question() {
+        assert_eq!(yes_no_answer("", false), Some(false));
+        assert_eq!(yes_no_answer("", true), Some(true));
+        assert_eq!(yes_no_answer(" Y ", false), Some(true));
+        assert_eq!(yes_no_answer("yes", false), Some(true));
+        assert_eq!(yes_no_answer("NO", true), Some(false));
+        for other in ["x", "ye", "yess", "noy", "1", "oui"] {
+            assert_eq!(yes_no_answer(other, false), None, "{other}");
+        }
     }
 
     #[test]

@@ -48,6 +48,26 @@ const NOT_RUN: &[(&str, &str)] = &[
         "linkus completions powershell >> $PROFILE",
         "PowerShell, not bash",
     ),
+    (
+        "linkus completions nushell | save -f ~/.config/nushell/linkus.nu   # then `use` it",
+        "Nushell, not bash",
+    ),
+    (
+        "linkus autorenew enable --sn 369471667338",
+        "asks in a terminal",
+    ),
+    (
+        "linkus sandbox pay LR3206190457467703296",
+        "an order number of a real account",
+    ),
+    (
+        "linkus sandbox cancel LR3206190457467703296",
+        "an order number of a real account",
+    ),
+    (
+        "linkus --sandbox orders show LR3206190457467703296 --wait       # exit 0",
+        "an order number of a real account",
+    ),
     ("linkus sandbox serve", "serves until Ctrl-C"),
     (
         "linkus sandbox serve --port 0 --latency-ms 50",
@@ -164,7 +184,10 @@ pub fn prepare(env: &TestEnv, dir: &Path, example: &str) {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(bin.join("pass"), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    if example.contains(" renew --sn ") || example.contains(" switch --sn ") {
+    if example.contains(" renew --sn ")
+        || example.contains(" switch --sn ")
+        || example.contains(" autorenew enable --sn ")
+    {
         let bought = run(env.sandbox_cmd().args(purchase_args()));
         assert_eq!(
             bought.code, 0,
@@ -174,8 +197,21 @@ pub fn prepare(env: &TestEnv, dir: &Path, example: &str) {
     }
 }
 
+/// The exit code an example's comment promises (`# exit 8: pending`), else 0.
+fn expected_exit(example: &str) -> i32 {
+    example
+        .split_once('#')
+        .and_then(|(_, comment)| comment.trim().strip_prefix("exit "))
+        .and_then(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|code| code.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// Runs one example in bash against the sandbox, in a folder of its own: `Err` says how it
-/// failed.
+/// failed (an exit code other than the one its comment promises, `# exit N`, else 0).
 pub fn run_example(example: &str) -> Result<(), String> {
     let bin_dir = assert_cmd::cargo::cargo_bin("linkus")
         .parent()
@@ -208,12 +244,13 @@ pub fn run_example(example: &str) -> Result<(), String> {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("bash");
-    if out.status.success() {
+    if out.status.code() == Some(expected_exit(example)) {
         return Ok(());
     }
     Err(format!(
-        "exit {:?}: {}",
+        "exit {:?}, not {}: {}",
         out.status.code(),
+        expected_exit(example),
         String::from_utf8_lossy(&out.stderr)
             .lines()
             .last()
@@ -241,7 +278,7 @@ fn every_help_example_runs_against_the_sandbox() {
     );
     // The list of examples not run stays short and current.
     assert!(
-        NOT_RUN.len() <= 13,
+        NOT_RUN.len() <= 18,
         "more examples skipped than run in a terminal deserves"
     );
     for (text, why) in NOT_RUN {
@@ -250,4 +287,12 @@ fn every_help_example_runs_against_the_sandbox() {
             "NOT_RUN lists an example no help page shows any more: {text} ({why})"
         );
     }
+}
+
+#[test]
+fn an_example_s_comment_says_the_exit_code_it_expects() {
+    assert_eq!(expected_exit("linkus x --yes      # exit 8: pending"), 8);
+    assert_eq!(expected_exit("order=$(linkus -q x)   # exit 8"), 8);
+    assert_eq!(expected_exit("linkus x   # waits, then exits"), 0);
+    assert_eq!(expected_exit("linkus x"), 0);
 }

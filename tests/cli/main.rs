@@ -4,12 +4,14 @@
 mod common;
 
 mod auth;
+mod autorenew;
 mod batch;
 mod capture;
 mod doctor;
 mod examples;
 mod faults;
 mod foundation;
+mod help_pages;
 mod hygiene;
 mod jq;
 mod never_twice;
@@ -22,6 +24,7 @@ mod purchase;
 mod readme;
 mod renew_switch;
 mod sandbox;
+mod sandbox_steps;
 mod shapes;
 mod snapshots;
 mod subscriptions;

@@ -184,7 +184,10 @@ async fn max_total_below_the_total_refuses_with_exit_3_and_sends_nothing() {
     assert_eq!(json.code, 3);
     let error = &json.json()["error"];
     assert_eq!(error["exitCode"], 3);
-    assert_eq!(error["kind"], "cancelled");
+    assert_eq!(
+        error["kind"], "over_cap",
+        "not `cancelled`: nobody declined"
+    );
     assert!(error["message"].as_str().unwrap().contains("600.00 USD"));
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
 }

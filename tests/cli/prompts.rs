@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::common::keepalive::KeepAliveServer;
-use crate::common::pty::{command, Pty};
+use crate::common::pty::{command, command_in_colour, Pty};
 use crate::common::raw::RawRequest;
 use crate::common::*;
 
@@ -46,7 +46,7 @@ async fn esc_at_the_serial_number_prompt_cancels_with_exit_3() {
 }
 
 #[tokio::test]
-async fn esc_at_the_po_number_prompt_cancels_with_exit_3() {
+async fn esc_at_the_po_number_prompt_goes_back_and_esc_at_the_first_step_cancels_with_exit_3() {
     let server = portal().await;
     let env = TestEnv::new();
     let mut p = Pty::linkus(
@@ -67,6 +67,9 @@ async fn esc_at_the_po_number_prompt_cancels_with_exit_3() {
     p.key("\r");
     p.expect("PO number");
     p.key("PO-1");
+    // Esc at the PO number goes back to the years; Esc at the first step asked cancels.
+    p.key(ESC);
+    p.expect("5 years");
     p.key(ESC);
     let end = p.finish();
     assert_eq!(end.code, 3, "{}", end.contents());
@@ -136,7 +139,6 @@ async fn y_then_enter_places_the_order_and_says_what_was_chosen() {
     let env = TestEnv::new();
     let mut p = Pty::linkus(&env, &server.uri(), 80, &confirm_args());
     p.expect("Place this order? [y/N]");
-    p.key("x"); // not an answer: ignored
     p.key("y");
     // A stray `y` alone places nothing: the order waits for Enter.
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -148,6 +150,123 @@ async fn y_then_enter_places_the_order_and_says_what_was_chosen() {
     end.assert_on_its_own_row("Place this order? yes");
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
     end.assert_terminal_restored();
+}
+
+/// The question as a person's terminal shows it, in colour (ColorfulTheme writes the default
+/// after the question: `(y/n) › no`), `cols` wide: the answer row shows what was typed.
+async fn typed_y_is_what_the_screen_shows(cols: u16) {
+    let server = portal().await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+    let env = TestEnv::new();
+    let mut command = command_in_colour(&env, cols);
+    command
+        .env("LINKUS_BASE_URL", server.uri())
+        .env("LINKUS_CLIENT_ID", CLIENT_ID)
+        .env("LINKUS_CLIENT_SECRET", CLIENT_SECRET)
+        .args(confirm_args());
+    let mut p = Pty::spawn(command, cols);
+    p.expect("order?");
+    let before = p.settled();
+    assert!(
+        p.row_with("(y/n)").trim_end().ends_with("› no"),
+        "the default is shown before a key:\n{before}"
+    );
+    p.key("y");
+    let screen = p.settled();
+    let row = p.row_with("(y/n)");
+    assert!(
+        row.trim_end().ends_with("› y"),
+        "the row shows more than the key typed: {row:?}\n{screen}"
+    );
+    assert!(!screen.contains("noy"), "{screen}");
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+    p.key("\r");
+    p.expect("LR3206190457467703296");
+    let end = p.finish();
+    assert_eq!(end.code, 0, "{}", end.contents());
+    assert!(
+        end.contents().contains("Place this order? · yes"),
+        "{}",
+        end.contents()
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
+    end.assert_terminal_restored();
+}
+
+#[tokio::test]
+async fn typing_y_shows_y_alone_not_the_default_beside_it_at_80_columns() {
+    typed_y_is_what_the_screen_shows(80).await;
+}
+
+#[tokio::test]
+async fn typing_y_shows_y_alone_not_the_default_beside_it_at_40_columns() {
+    typed_y_is_what_the_screen_shows(40).await;
+}
+
+async fn an_answer_neither_yes_nor_no_is_asked_again(cols: u16) {
+    let server = portal().await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+    let env = TestEnv::new();
+    let mut p = Pty::linkus(&env, &server.uri(), cols, &confirm_args());
+    p.expect("Place this order? [y/N]");
+    p.line("x");
+    p.expect("Type y (yes) or n (no)");
+    let screen = p.settled();
+    assert!(
+        p.row_with("[y/N]").trim_end().ends_with("[y/N] x"),
+        "what was typed stays, to be corrected:\n{screen}"
+    );
+    assert!(!screen.contains("Declined"), "{screen}");
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+    p.key(BACKSPACE);
+    p.line("yes");
+    p.expect("LR3206190457467703296");
+    let end = p.finish();
+    assert_eq!(end.code, 0, "{}", end.contents());
+    end.assert_on_its_own_row("Place this order? yes");
+    assert!(
+        !end.contents().contains("Type y (yes)"),
+        "the refusal stays after the answer:\n{}",
+        end.contents()
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
+    end.assert_terminal_restored();
+}
+
+#[tokio::test]
+async fn x_then_enter_asks_again_instead_of_counting_as_no_at_80_columns() {
+    an_answer_neither_yes_nor_no_is_asked_again(80).await;
+}
+
+#[tokio::test]
+async fn x_then_enter_asks_again_instead_of_counting_as_no_at_40_columns() {
+    an_answer_neither_yes_nor_no_is_asked_again(40).await;
+}
+
+async fn enter_alone_is_the_default_no(cols: u16) {
+    let server = portal().await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+    let env = TestEnv::new();
+    let mut p = Pty::linkus(&env, &server.uri(), cols, &confirm_args());
+    p.expect("Place this order? [y/N]");
+    p.key("\r");
+    let end = p.finish();
+    assert_eq!(end.code, 3, "{}", end.contents());
+    end.assert_on_its_own_row("Place this order? no");
+    end.assert_on_its_own_row("Declined; nothing was bought.");
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+    assert!(env.journal_lines().is_empty());
+    end.assert_terminal_restored();
+}
+
+#[tokio::test]
+async fn enter_alone_declines_and_sends_no_order_at_80_columns() {
+    enter_alone_is_the_default_no(80).await;
+}
+
+#[tokio::test]
+async fn enter_alone_declines_and_sends_no_order_at_40_columns() {
+    enter_alone_is_the_default_no(40).await;
 }
 
 #[tokio::test]
@@ -355,6 +474,9 @@ async fn an_invalid_sn_is_shown_under_the_line_and_what_was_typed_stays() {
     p.key(BACKSPACE);
     p.key("\r");
     p.expect("Linkus Cloud Service Pro");
+    // Esc at the plan goes back to the serial number; Esc there cancels.
+    p.key(ESC);
+    p.expect("PBX serial number");
     p.key(ESC);
     let end = p.finish();
     let screen = end.contents();
@@ -364,7 +486,7 @@ async fn an_invalid_sn_is_shown_under_the_line_and_what_was_typed_stays() {
         "{screen}"
     );
     assert!(!screen.contains("error:"), "the refusal stayed:\n{screen}");
-    assert_eq!(screen.matches("PBX serial number (").count(), 1, "{screen}");
+    assert_eq!(screen.matches("PBX serial number (").count(), 2, "{screen}");
     let plans = received(&server, "GET", PLANS_PATH).await;
     assert!(plans[0].url.query().unwrap_or("").contains("36947166"));
 }
@@ -382,11 +504,15 @@ async fn a_line_that_fills_its_last_row_exactly_is_redrawn_in_place() {
     p.key(BACKSPACE);
     p.key("B\r");
     p.expect("Linkus Cloud Service Pro");
+    // Esc at the plan goes back to the serial number; Esc there cancels.
+    p.key(ESC);
+    p.expect("PBX serial number");
     p.key(ESC);
     let end = p.finish();
     let screen = end.contents();
     assert_eq!(end.code, 3, "{screen}");
-    assert_eq!(screen.matches("PBX serial number (").count(), 1, "{screen}");
+    // Once for the SN typed, once asked again: a wrapped prompt is never drawn twice.
+    assert_eq!(screen.matches("PBX serial number (").count(), 2, "{screen}");
     assert!(
         screen.contains(&format!("Information): {}B\n", "A".repeat(26))),
         "{screen}"
@@ -456,5 +582,32 @@ fn an_order_confirmed_after_the_portal_closed_the_idle_connection_is_placed_once
         assert!(end.contents().contains("LR3206190457467703296"));
         let journal = env.journal_lines();
         assert_eq!(journal.len(), 2, "run {run}: intent and outcome");
+    }
+}
+
+/// The summary a person confirms fits the terminal: a long value wraps under itself.
+#[tokio::test]
+async fn at_80_columns_a_long_summary_value_wraps_under_itself() {
+    let server = portal().await;
+    let env = TestEnv::new();
+    let mut p = Pty::linkus(&env, &server.uri(), 80, &confirm_args());
+    p.expect("Place this order?");
+    p.line("n");
+    let end = p.finish();
+    let rows = end.rows();
+    let screen = end.contents();
+    let at = rows
+        .iter()
+        .position(|row| row.starts_with("  Billing contact  "))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        rows[at + 1].starts_with(&" ".repeat(21)) && !rows[at + 1].trim().is_empty(),
+        "the contact's value goes on under itself:\n{screen}"
+    );
+    for row in end.wrapped_rows() {
+        assert!(
+            !row.starts_with("  ") || row.starts_with("  linkus "),
+            "a summary row wider than the terminal: {row:?}\n{screen}"
+        );
     }
 }

@@ -42,7 +42,7 @@ fn the_sandbox_lists_its_plans_and_contacts() {
     let contacts = run(env.sandbox_cmd().args(["billing-contacts", "--json"]));
     assert_eq!(contacts.code, 0);
     let list = contacts.json();
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list.as_array().unwrap().len(), 10);
     assert_eq!(list[0]["billingContactId"], CONTACT_ID);
 }
 

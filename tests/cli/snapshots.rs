@@ -362,6 +362,44 @@ fn tables_on_a_terminal() {
     }
 }
 
+/// On an 80-column terminal every table fits: columns that matter least are left out and
+/// long cells wrap inside their column, so the terminal itself never wraps a row.
+#[cfg(unix)]
+#[test]
+fn tables_fit_80_columns() {
+    use crate::common::pty::{command, Pty};
+    let env = TestEnv::new();
+    let order = shop(&env);
+    for (name, args) in table_commands(&order) {
+        if name == "orders_show" || name == "orders_reconcile" {
+            continue;
+        }
+        let mut cmd = command(&env, 80);
+        cmd.arg("--sandbox").args(&args);
+        let ended = Pty::spawn(cmd, 80).finish();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let stdout_rows: Vec<String> = ended
+            .wrapped_rows()
+            .into_iter()
+            .filter(|row| !row.starts_with("pgid="))
+            .collect();
+        assert!(
+            stdout_rows.is_empty(),
+            "linkus --sandbox {}: rows wider than 80 columns: {stdout_rows:#?}\n{}",
+            args.join(" "),
+            ended.contents()
+        );
+        let screen: Vec<String> = ended.rows().into_iter().skip(1).collect();
+        let screen = screen.join("\n").trim_end().to_owned();
+        let text = format!(
+            "$ linkus --sandbox {}  (on a terminal 80 columns wide)\n[exit {}]\n{screen}\n",
+            args.join(" "),
+            ended.code
+        );
+        snapshot(&format!("table__{name}_80_columns"), &text);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Each error kind: the text on stderr, then the `--json` error object
 
@@ -430,8 +468,8 @@ fn config_error_for_an_unreadable_config_file() {
 }
 
 #[test]
-fn cancelled_by_max_total() {
-    error_kind("cancelled_max_total", 3, |json| {
+fn over_cap_by_max_total() {
+    error_kind("over_cap_max_total", 3, |json| {
         let mut args = with_plan("Linkus Cloud Service Pro");
         args.extend(["--max-total", "150USD"]);
         sandbox(&TestEnv::new(), &[json, &args].concat())

@@ -537,7 +537,14 @@ fn products_shows_the_subscription_and_each_plan_s_price() {
         .unwrap_or_else(|| panic!("no subscription line: {}", text.stderr));
     assert!(line.contains("has Linkus Cloud Service until 20"), "{line}");
     assert!(line.contains("(20 days left)"), "{line}");
-    assert!(line.ends_with("does not renew automatically."), "{line}");
+    assert!(line.ends_with("(20 days left)."), "{line}");
+    assert!(
+        text.stderr.contains(&format!(
+            "Auto-renewal: off; `linkus autorenew enable --sn {EXPIRING_SN}` turns it on."
+        )),
+        "{}",
+        text.stderr
+    );
     let rows: Vec<Vec<&str>> = text
         .stdout
         .lines()
@@ -582,7 +589,9 @@ fn products_says_when_a_subscription_renews_automatically() {
     let run = run(served.cmd(&env).args(["products", "--sn", "F00000000003"]));
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr.contains(", renews automatically."),
+        run.stderr.contains(
+            "Auto-renewal: on (turn off: Partner Portal > Plan Details > Cancel Auto Renew)."
+        ),
         "{}",
         run.stderr
     );

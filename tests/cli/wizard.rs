@@ -269,3 +269,203 @@ async fn auth_login_asks_for_the_secret_without_echoing_it() {
     let tokens = received(&server, "POST", TOKEN_PATH).await;
     assert!(body_text(&tokens[0]).contains(&format!("client_secret={CLIENT_SECRET}")));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Asking again, going back, narrowing a long list (real pty, vt100 screen, 80 and 40 columns).
+
+mod steps {
+    use crate::common::pty::{command, Pty};
+    use crate::common::*;
+
+    const DOWN: &str = "\x1b[B";
+    const ESC: &str = "\x1b";
+    const GOOD_SN: &str = "369471667338";
+    const HAS_LINKUS: &str = "369471660409";
+    const NOT_ELIGIBLE: &str = "369471660402";
+    const JONAS: &str = "3204118927560851463";
+
+    /// `linkus --sandbox purchase`, nothing given, on a terminal `cols` wide.
+    fn sandbox_wizard(env: &TestEnv, cols: u16) -> Pty {
+        let mut command = command(env, cols);
+        command.args(["--sandbox", "purchase"]);
+        Pty::spawn(command, cols)
+    }
+
+    /// The sandbox's own record of its orders, as `orders list --json` reads it back.
+    fn sandbox_orders(env: &TestEnv) -> Vec<serde_json::Value> {
+        let listed = run(env.sandbox_cmd().args(["orders", "list", "--json"]));
+        assert_eq!(listed.code, 0, "{}", listed.stderr);
+        listed.json().as_array().unwrap().clone()
+    }
+
+    async fn an_sn_it_cannot_use_is_asked_again(cols: u16) {
+        let env = TestEnv::new();
+        let mut p = sandbox_wizard(&env, cols);
+        p.expect("PBX serial number");
+        p.line(HAS_LINKUS);
+        p.expect("Type another serial number");
+        p.expect("PBX serial number");
+        p.line(NOT_ELIGIBLE);
+        p.expect("not eligible");
+        p.expect("PBX serial number");
+        p.line(GOOD_SN);
+        p.expect("Linkus Cloud Service Pro");
+        p.key("\r");
+        p.expect("Billing contact");
+        p.key("\r");
+        p.expect("5 years");
+        p.key("\r");
+        p.expect("PO number");
+        p.line("");
+        p.expect("Place this order?");
+        p.line("y");
+        p.expect("succeed");
+        let end = p.finish();
+        let screen = end.contents();
+        assert_eq!(end.code, 0, "{screen}");
+        assert!(screen.contains("already has"), "{screen}");
+        assert_eq!(screen.matches("Type another serial number").count(), 2);
+        let orders = sandbox_orders(&env);
+        assert_eq!(orders.len(), 1, "{orders:?}");
+        assert_eq!(orders[0]["productNo"], GOOD_SN);
+    }
+
+    #[tokio::test]
+    async fn an_sn_that_has_linkus_or_is_not_eligible_is_asked_again_at_80_columns() {
+        an_sn_it_cannot_use_is_asked_again(80).await;
+    }
+
+    #[tokio::test]
+    async fn an_sn_that_has_linkus_or_is_not_eligible_is_asked_again_at_40_columns() {
+        an_sn_it_cannot_use_is_asked_again(40).await;
+    }
+
+    async fn esc_goes_back_one_step(cols: u16) {
+        let server = portal().await;
+        respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+        let env = TestEnv::new();
+        let mut p = Pty::linkus(&env, &server.uri(), cols, &["purchase"]);
+        p.expect("PBX serial number");
+        p.line("123456789012");
+        p.expect("(Esc: back)");
+        p.expect("Linkus Cloud Service Pro");
+        // Esc at the plan: the serial number again, to correct it.
+        p.key(ESC);
+        p.expect("PBX serial number");
+        p.line(SN);
+        p.expect("Linkus Cloud Service Pro");
+        p.key(DOWN);
+        p.key("\r");
+        p.expect("Ben Okafor");
+        // Esc at the contact: the plan again; this time the first one.
+        p.key(ESC);
+        p.expect("Linkus Cloud Service Pro");
+        p.key("\r");
+        p.expect("Ben Okafor");
+        p.key(DOWN);
+        p.key("\r");
+        p.expect("5 years");
+        p.key(DOWN);
+        p.key("\r");
+        p.expect("PO number");
+        p.key("PO-1");
+        // Esc at the PO number: the years again.
+        p.key(ESC);
+        p.expect("5 years");
+        p.key("\r");
+        p.expect("PO number");
+        p.line("PO-2");
+        p.expect("Place this order?");
+        p.line("y");
+        p.expect("LR3206190457467703296");
+        let end = p.finish();
+        assert_eq!(end.code, 0, "{}", end.contents());
+        let orders = received(&server, "POST", ORDER_PATH).await;
+        assert_eq!(orders.len(), 1);
+        assert_eq!(
+            body_text(&orders[0]),
+            format!(
+                r#"{{"operationType":"purchase_plan","productId":9,"productNo":"{SN}","billingId":{OTHER_CONTACT_ID},"poNumber":"PO-2","serviceList":[{{"serviceType":"plan","serviceId":{PLAN_ID},"purchaseType":"purchase","billingModel":"recurring","billingCycle":"annually","multiCycle":1}}]}}"#
+            )
+        );
+        let screen = end.contents();
+        assert!(screen.contains(&format!("purchase --sn {SN} --plan {PLAN_ID}")));
+        // Each step gone back over leaves nothing of its list or its line behind.
+        for row in end.rows() {
+            assert!(
+                !["> ", "  Linkus", "  Ana ", "  Ben ", "  2 years"]
+                    .iter()
+                    .any(|start| row.starts_with(start)),
+                "a row of a list was left behind: {row:?}\n{screen}"
+            );
+        }
+        assert!(
+            !screen.contains("PO number (optional) (Esc: back): PO-1"),
+            "{screen}"
+        );
+    }
+
+    #[tokio::test]
+    async fn esc_goes_back_one_step_to_the_serial_number_plan_and_years_at_80_columns() {
+        esc_goes_back_one_step(80).await;
+    }
+
+    #[tokio::test]
+    async fn esc_goes_back_one_step_to_the_serial_number_plan_and_years_at_40_columns() {
+        esc_goes_back_one_step(40).await;
+    }
+
+    async fn a_long_list_is_narrowed_by_typing(cols: u16) {
+        let env = TestEnv::new();
+        let mut p = sandbox_wizard(&env, cols);
+        p.expect("PBX serial number");
+        p.line(GOOD_SN);
+        p.expect("Linkus Cloud Service Pro");
+        p.key("\r");
+        p.expect("type to filter");
+        let screen = p.settled();
+        assert!(
+            screen.contains("of 10"),
+            "the list says how long it is:\n{screen}"
+        );
+        // By company: one contact left, chosen with Enter.
+        p.key("fjord");
+        let screen = p.settled();
+        assert!(screen.contains("Jonas Berg"), "{screen}");
+        assert!(!screen.contains("Ana Silva"), "{screen}");
+        p.key("\r");
+        p.expect("5 years");
+        p.key("\r");
+        p.expect("PO number");
+        p.line("");
+        p.expect("Place this order?");
+        p.line("y");
+        p.expect("succeed");
+        let end = p.finish();
+        let screen = end.contents();
+        assert_eq!(end.code, 0, "{screen}");
+        assert!(
+            screen.contains(&format!("--billing-contact {JONAS}")),
+            "{screen}"
+        );
+        for row in end.rows() {
+            assert!(
+                !row.starts_with("  Ana Silva") && !row.starts_with("> "),
+                "a row of the list was left behind: {row:?}\n{screen}"
+            );
+        }
+        let journal = env.journal_lines();
+        assert_eq!(journal[0]["billingContactId"], JONAS, "{journal:?}");
+        assert_eq!(sandbox_orders(&env).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_list_of_ten_contacts_is_narrowed_by_typing_at_80_columns() {
+        a_long_list_is_narrowed_by_typing(80).await;
+    }
+
+    #[tokio::test]
+    async fn a_list_of_ten_contacts_is_narrowed_by_typing_at_40_columns() {
+        a_long_list_is_narrowed_by_typing(40).await;
+    }
+}

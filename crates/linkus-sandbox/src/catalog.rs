@@ -1,5 +1,5 @@
 //! What the sandbox sells and to whom it bills: the two Linkus plans, their list prices, and
-//! the account's two billing contacts.
+//! the account's ten billing contacts.
 
 use serde_json::{json, Value};
 
@@ -62,7 +62,8 @@ fn cents(price: &str) -> Option<u64> {
     Some(units.parse::<u64>().ok()? * 100 + fraction)
 }
 
-/// The two billing contacts; the first has the tutorial's ID.
+/// The account's billing contacts: the tutorial's ID first, then enough more (ten in all)
+/// that the wizard's list can be narrowed by typing, as a partner's dozens would be.
 pub(crate) fn contacts() -> Value {
     json!([
         {
@@ -78,6 +79,62 @@ pub(crate) fn contacts() -> Value {
             "emailAddress": "accounts@northwind.example", "phoneNumber": "+442071234567",
             "country": "United Kingdom", "stateProvince": "London", "city": "London",
             "street": "1 Example Street", "zipCode": "EC1A 1AA", "taxNum": "GB999999973", "remark": ""
+        },
+        {
+            "billingContactId": "3204118927560851456",
+            "firstName": "Carla", "lastName": "Mendes", "company": "Iberia Voice",
+            "emailAddress": "carla.mendes@iberiavoice.example", "phoneNumber": "+34910000001",
+            "country": "Spain", "stateProvince": "Madrid", "city": "Madrid",
+            "street": "2 Example Avenue", "zipCode": "1002", "taxNum": "", "remark": ""
+        },
+        {
+            "billingContactId": "3204118927560851457",
+            "firstName": "Dmitri", "lastName": "Ivanov", "company": "Baltic PBX",
+            "emailAddress": "billing@balticpbx.example", "phoneNumber": "+37120000002",
+            "country": "Latvia", "stateProvince": "Riga", "city": "Riga",
+            "street": "3 Example Avenue", "zipCode": "1003", "taxNum": "", "remark": ""
+        },
+        {
+            "billingContactId": "3204118927560851458",
+            "firstName": "Emma", "lastName": "Schulz", "company": "Alpen Telefon",
+            "emailAddress": "e.schulz@alpentelefon.example", "phoneNumber": "+43100000003",
+            "country": "Austria", "stateProvince": "Wien", "city": "Wien",
+            "street": "4 Example Avenue", "zipCode": "1004", "taxNum": "", "remark": ""
+        },
+        {
+            "billingContactId": "3204118927560851459",
+            "firstName": "Farid", "lastName": "Haddad", "company": "Cedar Comms",
+            "emailAddress": "accounts@cedarcomms.example", "phoneNumber": "+96110000004",
+            "country": "Lebanon", "stateProvince": "Beirut", "city": "Beirut",
+            "street": "5 Example Avenue", "zipCode": "1005", "taxNum": "", "remark": ""
+        },
+        {
+            "billingContactId": "3204118927560851460",
+            "firstName": "Grace", "lastName": "Lee", "company": "Harbour IT",
+            "emailAddress": "grace.lee@harbourit.example", "phoneNumber": "+85220000005",
+            "country": "Hong Kong", "stateProvince": "Hong Kong", "city": "Hong Kong",
+            "street": "6 Example Avenue", "zipCode": "1006", "taxNum": "", "remark": ""
+        },
+        {
+            "billingContactId": "3204118927560851461",
+            "firstName": "Hugo", "lastName": "Martin", "company": "Lumière Réseaux",
+            "emailAddress": "compta@lumiere-reseaux.example", "phoneNumber": "+33100000006",
+            "country": "France", "stateProvince": "Île-de-France", "city": "Paris",
+            "street": "7 Example Avenue", "zipCode": "1007", "taxNum": "", "remark": ""
+        },
+        {
+            "billingContactId": "3204118927560851462",
+            "firstName": "Ines", "lastName": "Costa", "company": "Example Telecom",
+            "emailAddress": "finance@example.com", "phoneNumber": "+351220000007",
+            "country": "Portugal", "stateProvince": "Porto", "city": "Porto",
+            "street": "8 Example Avenue", "zipCode": "1008", "taxNum": "", "remark": ""
+        },
+        {
+            "billingContactId": "3204118927560851463",
+            "firstName": "Jonas", "lastName": "Berg", "company": "Fjord Networks",
+            "emailAddress": "jonas.berg@fjordnet.example", "phoneNumber": "+4722000008",
+            "country": "Norway", "stateProvince": "Oslo", "city": "Oslo",
+            "street": "9 Example Avenue", "zipCode": "1009", "taxNum": "", "remark": ""
         }
     ])
 }

@@ -37,6 +37,16 @@ pub struct Answer {
     pub delay: Duration,
 }
 
+impl Answer {
+    /// The `detailMessage` of a refusal.
+    pub fn detail(&self) -> String {
+        self.body["detailMessage"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
 pub(crate) fn answer(status: u16, code: &str, detail: &str, result: Value) -> Answer {
     Answer {
         status,

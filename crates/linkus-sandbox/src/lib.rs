@@ -13,6 +13,10 @@
 //! | `0504` | creates and applies the order, then holds the answer for 600 s |
 //! | `0503` | answers each GET path for it with 503 twice, then normally |
 //! | `0409` | already has Linkus (basic plan, one year) expiring 20 days from now: a purchase is refused, renew and switch work |
+//! | `0404` | is not a PBX of this partner account (`product_not_in_account`) |
+//!
+//! A `0202` order stays `pending` until [`SandboxPortal::settle`] pays or cancels it, as a
+//! person would in the portal's Orders page (`linkus sandbox pay | cancel`).
 //!
 //! The account's product list holds the stored subscriptions (newest first), then the fleet
 //! of [`SandboxPortal::with_fleet`] (`F00000000001` and on, generated, never stored), then
@@ -28,6 +32,7 @@ mod files;
 mod fleet;
 mod orders;
 mod portal;
+mod settle;
 mod state;
 mod time;
 mod users;
@@ -50,6 +55,7 @@ pub use auth::ACCOUNT;
 pub use catalog::{CURRENCY, OFFERING_ID, PLANS, PRICES};
 pub use envelope::{Answer, Call};
 pub use portal::{SandboxPortal, EXPIRING_SN};
+pub use settle::Settled;
 pub use state::{Operation, SandboxOrder, State, Store, Subscription};
 
 /// The sandbox accepts any credentials; these are the ones `--sandbox` uses.
@@ -77,6 +83,8 @@ pub const PRODUCT_DETAILS_PATH: &str = "/product/openapi/instance_product/v1/det
 pub const PRICE_PATH: &str = "/pricing/openapi/purchase/v1/my_price_info";
 /// Query Available Subscription Products.
 pub const PRODUCT_LIST_PATH: &str = "/pricing/openapi/purchase/v1/product_list";
+/// Enable Auto-renewal (POST, JSON; partner-api.md 10.10).
+pub const AUTO_RENEW_PATH: &str = "/product/openapi/instance_subscription/v1/active";
 /// Create a Subordinate User (POST, JSON).
 pub const SAVE_USER_PATH: &str = "/user/openapi/user/v1/client/save_user";
 

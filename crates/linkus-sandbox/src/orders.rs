@@ -36,6 +36,9 @@ impl SandboxPortal {
         if special == Special::NotEligible {
             return not_eligible(&request.sn);
         }
+        if special == Special::NotInAccount {
+            return crate::portal::not_in_account(&request.sn);
+        }
         let now = now_ms();
         let placed = self.store.update(|state: &mut State| {
             let current = self.subscription(state, &request.sn, now);
@@ -89,7 +92,7 @@ impl SandboxPortal {
 }
 
 /// The subscription the order leaves the PBX with, or why it is refused.
-fn apply(
+pub(crate) fn apply(
     request: &CheckedOrder,
     current: Option<Subscription>,
     now: u64,

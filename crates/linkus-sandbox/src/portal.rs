@@ -16,6 +16,7 @@ use crate::fleet::Fleet;
 use crate::state::{SandboxOrder, State, Store, Subscription};
 use crate::time::{date_time, now_ms, DAY_MS, YEAR_MS};
 use crate::users::save_user;
+use crate::AUTO_RENEW_PATH;
 use crate::{
     CONTACTS_PATH, INSTANCES_PATH, ORDERS_PATH, ORDER_DETAILS_PATH, ORDER_PATH, PLANS_PATH,
     PRICE_PATH, PRODUCT_DETAILS_PATH, PRODUCT_LIST_PATH, SAVE_USER_PATH, TOKEN_PATH,
@@ -44,6 +45,8 @@ pub(crate) enum Special {
     Unavailable,
     /// `0409`: already has Linkus, expiring in 20 days.
     Expiring,
+    /// `0404`: not a PBX of this partner account.
+    NotInAccount,
 }
 
 /// The sandbox portal: its store, its fleet, and the per-serial-number failure counters.
@@ -127,6 +130,7 @@ impl SandboxPortal {
                 self.order_details(&path[ORDER_DETAILS_PATH.len() + 1..])
             }
             ("POST", ORDER_PATH) => self.create_order(call),
+            ("POST", AUTO_RENEW_PATH) => self.enable_auto_renew(call.body),
             ("POST", SAVE_USER_PATH) => save_user(call.body),
             _ => answer(404, "not_found", "No such API.", Value::Null),
         }
@@ -143,6 +147,7 @@ impl SandboxPortal {
             Some("0504") => Special::Hang,
             Some("0503") => Special::Unavailable,
             Some("0409") => Special::Expiring,
+            Some("0404") => Special::NotInAccount,
             _ => Special::Normal,
         }
     }
@@ -184,8 +189,10 @@ impl SandboxPortal {
                 "productNo must not be blank for Linkus Cloud Service.",
             );
         }
-        if self.special(sn) == Special::NotEligible {
-            return not_eligible(sn);
+        match self.special(sn) {
+            Special::NotEligible => return not_eligible(sn),
+            Special::NotInAccount => return not_in_account(sn),
+            _ => {}
         }
         let plans: Vec<Value> = PLANS
             .iter()
@@ -214,6 +221,9 @@ impl SandboxPortal {
                 "productId",
                 "productId is required; the sandbox knows Linkus Cloud Service only (productId 9).",
             );
+        }
+        if self.special(sn) == Special::NotInAccount {
+            return not_in_account(sn);
         }
         let now = now_ms();
         let state = self.store.load();
@@ -372,6 +382,17 @@ fn status(subscription: &Subscription, now: u64) -> &'static str {
     } else {
         "expired"
     }
+}
+
+/// The `0404` serial numbers: a PBX that is not in the partner's account (a typo in the SN, or
+/// a PBX another partner manages).
+pub(crate) fn not_in_account(sn: &str) -> Answer {
+    answer(
+        400,
+        "product_not_in_account",
+        &format!("The PBX {sn} is not in this partner account."),
+        Value::Null,
+    )
 }
 
 pub(crate) fn not_eligible(sn: &str) -> Answer {

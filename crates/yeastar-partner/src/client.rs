@@ -373,6 +373,34 @@ impl Client {
         self.page(request, page_no).await
     }
 
+    /// The body of Enable Auto-renewal (partner-api.md 10.10): `productId` a string, as the
+    /// developer guide types it, and the plan ID a number, digit for digit.
+    pub fn auto_renew_body(product_id: u64, sn: &str, plan_id: crate::Id) -> Vec<u8> {
+        let sn = serde_json::Value::String(sn.to_owned());
+        format!(
+            r#"{{"productNo":{sn},"productId":"{product_id}","planOrServiceId":{}}}"#,
+            plan_id.0
+        )
+        .into_bytes()
+    }
+
+    /// Enable Auto-renewal (partner-api.md 10.10) with a body from [`Client::auto_renew_body`]:
+    /// whether the portal says it is now on (`true`, `"true"` or `1`). Sent again only when it
+    /// provably never left.
+    pub async fn enable_auto_renew(&self, body: Vec<u8>) -> Result<bool, Error> {
+        let reply = self
+            .read(Request::json(Method::POST, AUTO_RENEW_PATH, body))
+            .await?;
+        let result: serde_json::Value =
+            serde_json::from_str(reply.result.get()).unwrap_or(serde_json::Value::Null);
+        Ok(match result {
+            serde_json::Value::Bool(on) => on,
+            serde_json::Value::String(text) => text.trim().eq_ignore_ascii_case("true"),
+            serde_json::Value::Number(number) => number.as_u64() == Some(1),
+            _ => false,
+        })
+    }
+
     /// Get Order Details by order number or order ID (partner-api.md 6.2).
     pub async fn order_details(&self, order: &str) -> Result<OrderDetails, Error> {
         let path = format!("{ORDER_DETAILS_PATH}/{}", path_segment(order));

@@ -9,3 +9,5 @@ pub const ORDERS_PATH: &str = "/order/openapi/order/v1/page";
 pub const ORDER_DETAILS_PATH: &str = "/order/openapi/order/v1/get";
 pub const PRODUCTS_PATH: &str = "/product/openapi/instance_product/v1/client/instance_product_list";
 pub const PRODUCT_DETAILS_PATH: &str = "/product/openapi/instance_product/v1/detail";
+/// Enable Auto-renewal (partner-api.md 10.10). There is no path to switch it off.
+pub const AUTO_RENEW_PATH: &str = "/product/openapi/instance_subscription/v1/active";

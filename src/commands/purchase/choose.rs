@@ -8,7 +8,7 @@ use super::{allowed_years, current_plan, Catalog, Choice};
 use crate::cli::OrderArgs;
 use crate::context::Context;
 use crate::error::Failure;
-use crate::prompt;
+use crate::prompt::{self, Step};
 
 /// Without prompts, every missing value is named at once, before anything is sent.
 pub fn check_flags_without_prompts(
@@ -58,7 +58,24 @@ pub fn check_flags_without_prompts(
     Err(failure.into())
 }
 
-/// Resolves each flag against the catalog, and asks the wizard for what is missing.
+/// Esc at the wizard's first step after the serial number: the SN is asked again.
+#[derive(Debug, thiserror::Error)]
+#[error("back to the serial number")]
+pub struct BackToSerialNumber;
+
+/// The wizard's steps after the SN, in order. Each one a flag does not answer is asked;
+/// Esc at one goes back to the one asked before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    Plan,
+    Contact,
+    Years,
+    PoNumber,
+}
+
+/// Resolves each flag against the catalog, and asks the wizard for what is missing. Esc goes
+/// back one step; at the first step asked it gives [`BackToSerialNumber`] when `sn_asked`
+/// (the SN was typed in the wizard), else cancels.
 pub async fn choose(
     ctx: &Context,
     operation: Operation,
@@ -66,75 +83,82 @@ pub async fn choose(
     sn: String,
     catalog: &Catalog,
 ) -> Result<Choice> {
-    let mut asked = args.sn.is_none();
+    let sn_asked = args.sn.is_none();
     let current = catalog.current();
-    let plan = match operation {
-        Operation::Renew => current
-            .and_then(|subscription| current_plan(catalog, subscription))
-            .ok_or_else(|| {
-                Failure::usage(format!("The portal does not say which plan PBX {sn} has."))
-            })?,
-        Operation::Purchase | Operation::Switch => {
-            let plans: Vec<&Plan> = catalog
-                .plans
-                .iter()
-                .filter(|plan| {
-                    operation != Operation::Switch
-                        || current.and_then(|s| s.plan_id) != Some(plan.plan_id)
-                })
-                .collect();
-            let plan = match &args.plan {
-                Some(value) => resolve_plan(&catalog.plans.iter().collect::<Vec<_>>(), value, &sn)?,
-                None => {
-                    asked = true;
-                    if plans.is_empty() {
-                        return Err(Failure::usage(format!(
-                            "There is no other plan to switch PBX {sn} to."
-                        ))
-                        .into());
+    let mut plan: Option<Plan> = None;
+    let mut contact: Option<BillingContact> = None;
+    let mut years_chosen: Option<u8> = None;
+    // The steps asked so far, for going back.
+    let mut asked_steps: Vec<Ask> = Vec::new();
+    let mut step = Ask::Plan;
+    let po_number: Option<String> = loop {
+        let back = sn_asked || !asked_steps.is_empty();
+        let answer: Step<()> = match step {
+            Ask::Plan => match choose_plan(operation, args, &sn, catalog, current, back).await? {
+                Step::Given((chosen, asked)) => {
+                    plan = Some(chosen);
+                    if asked {
+                        asked_steps.push(Ask::Plan);
                     }
-                    let items: Vec<String> = plans
-                        .iter()
-                        .map(|p| {
-                            let price = catalog
-                                .quote(p, 1)
-                                .per_year
-                                .map(|m| format!(", {m} a year"))
-                                .unwrap_or_default();
-                            // The price before the ID: a narrow terminal cuts the end.
-                            format!("{}{price}  ({})", p.plan_name, p.plan_id)
-                        })
-                        .collect();
-                    plans[prompt::select("Plan", &items, 0).await?]
+                    step = Ask::Contact;
+                    Step::Given(())
                 }
-            };
-            if operation == Operation::Switch
-                && current.and_then(|s| s.plan_id) == Some(plan.plan_id)
-            {
-                return Err(Failure::new(
-                    crate::error::Kind::Rejected,
-                    format!("PBX {sn} already has {}; nothing was sent.", plan.plan_name),
-                )
-                .hint("Choose another --plan.")
-                .into());
+                Step::Back => Step::Back,
+            },
+            Ask::Contact => match &args.billing_contact {
+                Some(value) => {
+                    contact = Some(resolve_contact(&catalog.contacts, value)?.clone());
+                    step = Ask::Years;
+                    Step::Given(())
+                }
+                None => {
+                    let items: Vec<String> = catalog.contacts.iter().map(contact_label).collect();
+                    match prompt::select_step("Billing contact", &items, 0, back).await? {
+                        Step::Given(index) => {
+                            contact = Some(catalog.contacts[index].clone());
+                            asked_steps.push(Ask::Contact);
+                            step = Ask::Years;
+                            Step::Given(())
+                        }
+                        Step::Back => Step::Back,
+                    }
+                }
+            },
+            Ask::Years => {
+                let Some(plan) = &plan else {
+                    step = Ask::Plan;
+                    continue;
+                };
+                match years(ctx, operation, args, plan, catalog, back).await? {
+                    Step::Given((chosen, asked)) => {
+                        years_chosen = Some(chosen);
+                        if asked {
+                            asked_steps.push(Ask::Years);
+                        }
+                        step = Ask::PoNumber;
+                        Step::Given(())
+                    }
+                    Step::Back => Step::Back,
+                }
             }
-            plan.clone()
+            Ask::PoNumber => {
+                let asked = sn_asked || !asked_steps.is_empty();
+                match &args.po_number {
+                    Some(po) => break Some(po.trim().to_owned()).filter(|po| !po.is_empty()),
+                    None if asked && ctx.interactive() => match prompt::po_number(back).await? {
+                        Step::Given(po) => break po,
+                        Step::Back => Step::Back,
+                    },
+                    None => break None,
+                }
+            }
+        };
+        if let Step::Back = answer {
+            step = go_back(&mut asked_steps, sn_asked)?;
         }
     };
-    let contacts = &catalog.contacts;
-    let contact = match &args.billing_contact {
-        Some(value) => resolve_contact(contacts, value)?.clone(),
-        None => {
-            asked = true;
-            let items: Vec<String> = contacts.iter().map(contact_label).collect();
-            contacts[prompt::select("Billing contact", &items, 0).await?].clone()
-        }
-    };
-    let years = years(ctx, operation, args, &plan, catalog, &mut asked).await?;
-    let po_number = match &args.po_number {
-        Some(po) => Some(po.trim().to_owned()).filter(|po| !po.is_empty()),
-        None if asked && ctx.interactive() => prompt::po_number().await?,
-        None => None,
+    let (Some(plan), Some(contact), Some(years)) = (plan, contact, years_chosen) else {
+        anyhow::bail!("the wizard ended without every answer");
     };
     Ok(Choice {
         operation,
@@ -147,14 +171,96 @@ pub async fn choose(
     })
 }
 
+/// The step before the one a person pressed Esc at: the last one asked, or the serial number.
+fn go_back(asked_steps: &mut Vec<Ask>, sn_asked: bool) -> Result<Ask> {
+    match asked_steps.pop() {
+        Some(step) => Ok(step),
+        None if sn_asked => Err(BackToSerialNumber.into()),
+        // Unreachable: with nothing to go back to, Esc cancels in the prompt itself.
+        None => Err(Failure::new(
+            crate::error::Kind::Cancelled,
+            "Cancelled; nothing was bought.",
+        )
+        .plain()
+        .into()),
+    }
+}
+
+/// The plan from `--plan`, or asked (`true` beside it when it was asked).
+async fn choose_plan(
+    operation: Operation,
+    args: &OrderArgs,
+    sn: &str,
+    catalog: &Catalog,
+    current: Option<&yeastar_partner::Subscription>,
+    back: bool,
+) -> Result<Step<(Plan, bool)>> {
+    if operation == Operation::Renew {
+        let plan = current
+            .and_then(|subscription| current_plan(catalog, subscription))
+            .ok_or_else(|| {
+                Failure::usage(format!("The portal does not say which plan PBX {sn} has."))
+            })?;
+        return Ok(Step::Given((plan, false)));
+    }
+    let plans: Vec<&Plan> = catalog
+        .plans
+        .iter()
+        .filter(|plan| {
+            operation != Operation::Switch || current.and_then(|s| s.plan_id) != Some(plan.plan_id)
+        })
+        .collect();
+    let (plan, asked) = match &args.plan {
+        Some(value) => (
+            resolve_plan(&catalog.plans.iter().collect::<Vec<_>>(), value, sn)?,
+            false,
+        ),
+        None => {
+            if plans.is_empty() {
+                return Err(Failure::usage(format!(
+                    "There is no other plan to switch PBX {sn} to."
+                ))
+                .into());
+            }
+            let items: Vec<String> = plans
+                .iter()
+                .map(|p| {
+                    let price = catalog
+                        .quote(p, 1)
+                        .per_year
+                        .map(|m| format!(", {m} a year"))
+                        .unwrap_or_default();
+                    // The price before the ID: a narrow terminal cuts the end.
+                    format!("{}{price}  ({})", p.plan_name, p.plan_id)
+                })
+                .collect();
+            match prompt::select_step("Plan", &items, 0, back).await? {
+                Step::Given(index) => (plans[index], true),
+                Step::Back => return Ok(Step::Back),
+            }
+        }
+    };
+    if operation == Operation::Switch && current.and_then(|s| s.plan_id) == Some(plan.plan_id) {
+        return Err(Failure::new(
+            crate::error::Kind::Rejected,
+            format!("PBX {sn} already has {}; nothing was sent.", plan.plan_name),
+        )
+        .hint("Choose another --plan.")
+        .into());
+    }
+    Ok(Step::Given((plan.clone(), asked)))
+}
+
+/// The years from `--years`, the switch's current cycles, or asked (`true` beside it when
+/// it was asked).
 async fn years(
     ctx: &Context,
     operation: Operation,
     args: &OrderArgs,
     plan: &Plan,
     catalog: &Catalog,
-    asked: &mut bool,
-) -> Result<u8> {
+    back: bool,
+) -> Result<Step<(u8, bool)>> {
     let allowed = plan.years();
     if operation == Operation::Switch {
         // A switch keeps the billing cycles (the portal's switch tutorial).
@@ -165,8 +271,8 @@ async fn years(
             ))
             .hint("Leave --years out.")
             .into()),
-            (Some(current), _) => Ok(current),
-            (None, Some(given)) => Ok(given),
+            (Some(current), _) => Ok(Step::Given((current, false))),
+            (None, Some(given)) => Ok(Step::Given((given, false))),
             (None, None) => Err(Failure::usage(
                 "The portal does not say how many billing cycles the subscription has, and a switch must keep them: give --years.",
             )
@@ -174,16 +280,15 @@ async fn years(
         };
     }
     match args.years {
-        Some(years) if allowed.contains(&years) => Ok(years),
+        Some(years) if allowed.contains(&years) => Ok(Step::Given((years, false))),
         Some(years) => Err(Failure::usage(format!(
             "{} cannot be ordered for {years} years.",
             plan.plan_name
         ))
         .hint(format!("Choose --years {}.", allowed_years(plan)))
         .into()),
-        None if operation == Operation::Renew && !ctx.interactive() => Ok(1),
+        None if operation == Operation::Renew && !ctx.interactive() => Ok(Step::Given((1, false))),
         None => {
-            *asked = true;
             let items: Vec<String> = allowed
                 .iter()
                 .map(|y| {
@@ -200,7 +305,10 @@ async fn years(
             } else {
                 "Years (billed annually)"
             };
-            Ok(allowed[prompt::select(label, &items, 0).await?])
+            Ok(match prompt::select_step(label, &items, 0, back).await? {
+                Step::Given(index) => Step::Given((allowed[index], true)),
+                Step::Back => Step::Back,
+            })
         }
     }
 }

@@ -70,8 +70,25 @@ pub fn text(
         ),
     ]);
     let mut text = format!("\n{}\n", style.bold("Order summary"));
+    // On a terminal, a long value wraps under itself, not under the labels.
+    let room = if ctx.out.stderr_is_terminal {
+        console::Term::stderr()
+            .size_checked()
+            .map(|(_, columns)| usize::from(columns).saturating_sub(22))
+            .filter(|room| *room >= 10)
+    } else {
+        None
+    };
     for (label, value) in rows {
-        text.push_str(&format!("  {label:<19}{}\n", clean(&value)));
+        let value = clean(&value);
+        let lines = match room {
+            Some(room) => crate::output::wrap(&value, room),
+            None => vec![value],
+        };
+        for (index, line) in lines.iter().enumerate() {
+            let label = if index == 0 { label } else { "" };
+            text.push_str(&format!("  {label:<19}{line}\n"));
+        }
     }
     if let Some(current) =
         current.filter(|s| s.auto_renew == Some(true) && choice.operation != Operation::Purchase)

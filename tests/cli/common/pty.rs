@@ -98,6 +98,28 @@ impl Pty {
         screen(&self.seen, self.cols).screen().contents()
     }
 
+    /// What the screen shows once the program has drawn what the last key made it draw.
+    pub fn settled(&mut self) -> String {
+        std::thread::sleep(Duration::from_millis(400));
+        while let Some(c) = self.session.try_read() {
+            self.seen.push(c);
+        }
+        self.contents()
+    }
+
+    /// The screen's row that holds `needle` (the last such row).
+    pub fn row_with(&mut self, needle: &str) -> String {
+        let screen = screen(&self.seen, self.cols);
+        let rows: Vec<String> = screen
+            .screen()
+            .rows(0, screen.screen().size().1.get())
+            .collect();
+        rows.into_iter()
+            .rev()
+            .find(|row| row.contains(needle))
+            .unwrap_or_else(|| panic!("no row with {needle:?}:\n{}", self.contents()))
+    }
+
     pub fn finish(mut self) -> Ended {
         let rest = self.session.exp_eof().expect("the shell ends");
         self.seen.push_str(&rest);
@@ -139,6 +161,16 @@ impl Ended {
             .collect()
     }
 
+    /// The rows the terminal wrapped because a line was wider than the screen.
+    pub fn wrapped_rows(&self) -> Vec<String> {
+        let screen = self.screen.screen();
+        let rows = self.rows();
+        (0..screen.size().1.get())
+            .filter(|&row| screen.row_wrapped(row))
+            .map(|row| rows[usize::from(row)].clone())
+            .collect()
+    }
+
     /// Echo and line mode on, the cursor shown: the shell after linkus is usable.
     pub fn assert_terminal_restored(&self) {
         let has = |flag: &str| self.stty.iter().any(|word| word == flag);
@@ -167,6 +199,13 @@ impl Ended {
             self.contents()
         );
     }
+}
+
+/// As `command`, with colour on as a person's terminal has it (the themes differ).
+pub fn command_in_colour(env: &TestEnv, cols: u16) -> Command {
+    let mut command = command(env, cols);
+    command.env_remove("NO_COLOR").env_remove("CLICOLOR");
+    command
 }
 
 /// `sh -c SCRIPT linkus` in an isolated home, prompts on, no colour.

@@ -209,7 +209,7 @@ fn subscriptions_json_piped_into_renew_from_stdin_renews_each_pbx() {
     // anything is asked of the portal.
     let unpaid = run(env
         .sandbox_cmd()
-        .args(["renew", "--from", "-", "--yes", "--json"])
+        .args(["-v", "renew", "--from", "-", "--yes", "--json"])
         .write_stdin(listing.clone()));
     assert_eq!(unpaid.code, 2, "{}", unpaid.stderr);
     let error = &unpaid.json()["error"];
@@ -222,7 +222,7 @@ fn subscriptions_json_piped_into_renew_from_stdin_renews_each_pbx() {
         "{error}"
     );
     assert!(
-        !unpaid.stderr.contains("Sandbox:"),
+        !unpaid.stderr.contains("sandbox portal at"),
         "the portal was not started: {}",
         unpaid.stderr
     );

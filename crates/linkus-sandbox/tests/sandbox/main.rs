@@ -5,6 +5,7 @@ mod http;
 mod orders;
 mod products;
 mod reads;
+mod settle;
 
 use linkus_sandbox::{Answer, Call, SandboxPortal, ORDER_PATH, PLANS, TOKEN_PATH};
 use serde_json::{json, Value};
