@@ -123,11 +123,26 @@ impl Output {
             out.flush()?;
         }
         if let Some(error) = error {
-            let order = serde_json::from_slice::<serde_json::Value>(json)
-                .ok()
-                .and_then(|v| v.get("orderNo").and_then(|n| n.as_str()).map(str::to_owned))
-                .map(|no| format!(" The order is {no}: `linkus orders show {no}` shows it."))
-                .unwrap_or_default();
+            // The orders of the document (one order, or a batch's rows) must reach the user
+            // even when the expression fails on them.
+            let orders: Vec<String> = match serde_json::from_slice::<serde_json::Value>(json) {
+                Ok(serde_json::Value::Array(rows)) => rows
+                    .iter()
+                    .filter_map(|row| row.get("orderNo").and_then(|n| n.as_str()))
+                    .map(str::to_owned)
+                    .collect(),
+                Ok(value) => value
+                    .get("orderNo")
+                    .and_then(|n| n.as_str())
+                    .map(|n| vec![n.to_owned()])
+                    .unwrap_or_default(),
+                Err(_) => Vec::new(),
+            };
+            let order = match orders.as_slice() {
+                [] => String::new(),
+                [no] => format!(" The order is {no}: `linkus orders show {no}` shows it."),
+                many => format!(" The orders are {}.", many.join(", ")),
+            };
             stderr_line(&format!(
                 "{} --jq failed on the output: {}.{order}",
                 self.style.error("Error:"),

@@ -127,3 +127,39 @@ async fn jq_filters_the_error_object_of_a_failed_command() {
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert_eq!(run.stdout, "rejected\nreq-9\n");
 }
+
+#[tokio::test]
+async fn a_jq_failure_on_a_batch_s_results_still_names_every_order() {
+    let server = portal().await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+    let env = TestEnv::new();
+    let from = env.dir.path().join("rows.csv");
+    std::fs::write(&from, "sn\n511111111177\n511111111277\n").unwrap();
+    let run = run(env.portal_cmd(&server.uri()).args([
+        "purchase",
+        "--from",
+        &from.display().to_string(),
+        "--plan",
+        "Linkus Cloud Service",
+        "--billing-contact",
+        CONTACT_ID,
+        "--years",
+        "1",
+        "--yes",
+        "--jq",
+        ".[] | .orderNo.x",
+    ]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--jq failed on the output"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("The orders are LR3206190457467703296, LR3206190457467703296."),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 2);
+}
