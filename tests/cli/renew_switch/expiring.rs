@@ -178,3 +178,33 @@ fn count_renewed(run: &Run) -> usize {
         .filter(|r| r["outcome"] == "renewed")
         .count()
 }
+
+#[test]
+fn max_total_caps_the_nightly_batch_and_results_keep_each_row() {
+    let env = TestEnv::new();
+    // One PBX due (120.00 USD a year): a cap of 100 USD refuses the whole batch.
+    let capped = run(env
+        .sandbox_cmd()
+        .args(expiring_args("30"))
+        .args(["--max-total", "100USD"]));
+    assert_eq!(capped.code, 3, "{}", capped.stderr);
+    assert!(store(&env).load().orders.is_empty(), "nothing sent");
+
+    let results = env.dir.path().join("renewals.csv");
+    let renewed = run(env
+        .sandbox_cmd()
+        .args(expiring_args("30"))
+        .args(["--max-total", "500USD", "--results"])
+        .arg(&results));
+    assert_eq!(renewed.code, 0, "{}", renewed.stderr);
+    let written = std::fs::read_to_string(&results).unwrap();
+    let mut lines = written.lines();
+    assert_eq!(
+        lines.next(),
+        Some("productNo,planId,planName,status,expires,daysLeft,autoRenew,outcome,orderNo,orderStatus,message")
+    );
+    let row = lines.next().unwrap();
+    assert!(row.starts_with(&format!("{EXPIRING},{PLAN_ID},")), "{row}");
+    assert!(row.contains(",renewed,LR"), "{row}");
+    assert_eq!(lines.next(), None);
+}
