@@ -27,8 +27,20 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> ExitCode {
-    let mode = output_mode(cli.global.json, cli.global.quiet);
-    let out = Output::new(mode);
+    let mode = output_mode(cli.global.json || cli.global.jq.is_some(), cli.global.quiet);
+    let mut out = Output::new(mode);
+    // Compiled before anything is sent: an expression that does not compile costs nothing.
+    if let Some(expr) = &cli.global.jq {
+        match crate::jq::Jq::new(expr) {
+            Ok(jq) => out.jq = Some(jq),
+            Err(error) => {
+                return finish(
+                    &out,
+                    Err(crate::error::Failure::usage(format!("{error}; nothing was sent.")).into()),
+                )
+            }
+        }
+    }
     let terminal = Terminal::save();
     // One thread drives every connection: prompts wait on threads of their own, so the
     // connections keep being served while a person reads; and before an order the client

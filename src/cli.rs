@@ -15,8 +15,9 @@ use crate::config::validate_profile;
 mod help;
 mod values;
 use help::*;
-use values::{parse_base_url, parse_max_total, parse_timeout};
+use values::{parse_base_url, parse_limit, parse_max_total, parse_since, parse_timeout};
 pub use values::{parse_order, parse_po_number, parse_sn};
+pub use values::{Limit, Since};
 
 /// Buy Linkus Cloud Service for Yeastar PBXs through the Partner Portal, safely.
 #[derive(Debug, Parser)]
@@ -48,6 +49,10 @@ pub struct GlobalArgs {
     /// Print machine-readable JSON on stdout [env: LINKUS_OUTPUT=json]
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Filter the JSON output through a jq expression (implies --json); strings print raw
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
 
     /// Never prompt (also when stdin or stderr is not a terminal, or CI is set)
     #[arg(long, global = true, env = "LINKUS_NO_INPUT", hide_env_values = true, value_parser = FalseyValueParser::new())]
@@ -201,6 +206,7 @@ pub struct ProductsArgs {
 
 /// Everything an order takes; `purchase` has all of it, `renew` and `switch` convert into it.
 #[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("batch_source").args(["from"]))]
 pub struct OrderArgs {
     /// The PBX serial number (asked for when missing)
     #[arg(long, value_name = "SN", value_parser = parse_sn)]
@@ -261,23 +267,37 @@ pub struct BatchArgs {
     pub from: Option<PathBuf>,
 
     /// How many orders are sent at once, 1 to 16
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=16), requires = "from")]
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=16), requires = "batch_source")]
     pub jobs: u8,
 
     /// Also write each row's result to this CSV file
-    #[arg(long, value_name = "FILE", requires = "from")]
+    #[arg(long, value_name = "FILE", requires = "batch_source")]
     pub results: Option<PathBuf>,
 
     /// Leave out rows that cannot be used instead of refusing the whole file
-    #[arg(long, requires = "from")]
+    #[arg(long, requires = "batch_source")]
     pub skip_invalid: bool,
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("batch_source").args(["from", "expiring_within"]))]
 pub struct RenewArgs {
     /// The PBX serial number
     #[arg(long, value_name = "SN", value_parser = parse_sn)]
     pub sn: Option<String>,
+
+    /// Renew, as one batch, every PBX of the account whose subscription ends within this many
+    /// days (or ended in the last 30)
+    #[arg(long, value_name = "DAYS", conflicts_with_all = ["sn", "from"], help_heading = "Batch")]
+    pub expiring_within: Option<u32>,
+
+    /// With --expiring-within: also renew subscriptions that ended more than 30 days ago
+    #[arg(long, requires = "expiring_within", help_heading = "Batch")]
+    pub include_expired: bool,
+
+    /// With --expiring-within: also renew subscriptions that renew automatically
+    #[arg(long, requires = "expiring_within", help_heading = "Batch")]
+    pub include_auto_renew: bool,
 
     /// How many more annual billing cycles, 1 to 5 [default: 1]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
@@ -299,6 +319,7 @@ pub struct RenewArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group = clap::ArgGroup::new("batch_source").args(["from"]))]
 pub struct SwitchArgs {
     /// The PBX serial number
     #[arg(long, value_name = "SN", value_parser = parse_sn)]
@@ -385,13 +406,25 @@ pub struct ReconcileArgs {
 
 #[derive(Debug, Args)]
 pub struct OrdersListArgs {
-    /// How many orders to show at most
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
-    pub limit: u64,
+    /// How many orders to show at most, or all
+    #[arg(long, value_name = "N|all", default_value = "20", value_parser = parse_limit)]
+    pub limit: Limit,
 
     /// Only orders for this PBX serial number
     #[arg(long, value_name = "SN", value_parser = parse_sn)]
     pub sn: Option<String>,
+
+    /// Only orders with this status (again for more); `open` is every status not final
+    #[arg(long, value_name = "STATUS")]
+    pub status: Vec<String>,
+
+    /// Only orders the portal created since then: an age (7d, 12h) or a date (2026-11-30, UTC)
+    #[arg(long, value_name = "AGE", value_parser = parse_since)]
+    pub since: Option<Since>,
+
+    /// Only orders with exactly this PO number
+    #[arg(long, value_name = "TEXT")]
+    pub po: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -504,6 +537,10 @@ pub struct ServeArgs {
     /// Put this many more PBXs with Linkus Cloud Service in the account (SNs F00000000001…)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fleet: u32,
+
+    /// Of the --fleet PBXs, make exactly this many end within 30 days (the rest later)
+    #[arg(long, value_name = "N", requires = "fleet")]
+    pub fleet_expiring: Option<u32>,
 }
 
 #[derive(Debug, Args)]

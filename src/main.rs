@@ -21,6 +21,7 @@ mod files;
 mod guard;
 mod http_log;
 mod journal;
+mod jq;
 mod lock;
 mod order;
 mod output;

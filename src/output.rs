@@ -64,6 +64,8 @@ pub struct Output {
     /// stdout goes nowhere: `/dev/null`, or closed (which the Rust runtime reopens as
     /// `/dev/null` before `main`).
     pub stdout_discarded: bool,
+    /// `--jq EXPR`, compiled when the arguments were read.
+    pub jq: Option<crate::jq::Jq>,
 }
 
 impl Output {
@@ -78,6 +80,7 @@ impl Output {
             stdout_is_terminal: io::stdout().is_terminal(),
             stderr_is_terminal,
             stdout_discarded: stdout_discarded(),
+            jq: None,
         }
     }
 
@@ -89,12 +92,68 @@ impl Output {
         self.mode == Mode::Quiet
     }
 
-    /// Exactly one JSON document on stdout.
+    /// Exactly one JSON document on stdout (or what `--jq` makes of it).
     pub fn json(&self, value: &impl Serialize) -> io::Result<()> {
+        if let Some(jq) = &self.jq {
+            let json = serde_json::to_vec(value).map_err(io::Error::other)?;
+            return self.filtered(jq, &json);
+        }
         let mut out = io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, value)?;
         out.write_all(b"\n")?;
         out.flush()
+    }
+
+    /// A JSON document given as text (the portal's own, digit for digit) on stdout, through
+    /// `--jq` when it is set.
+    pub fn json_text(&self, text: &str) -> io::Result<()> {
+        match &self.jq {
+            Some(jq) => self.filtered(jq, text.as_bytes()),
+            None => self.print(text),
+        }
+    }
+
+    /// The results of `--jq` on a document, one a line; a failure while it runs goes to
+    /// stderr (naming the order, for an order's document) and changes no exit code.
+    fn filtered(&self, jq: &crate::jq::Jq, json: &[u8]) -> io::Result<()> {
+        let (lines, error) = jq.run(json);
+        if !lines.is_empty() {
+            let text: String = lines
+                .iter()
+                .map(|line| format!("{}\n", clean(line)))
+                .collect();
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+        if let Some(error) = error {
+            // The orders of the document (one order, or a batch's rows) must reach the user
+            // even when the expression fails on them.
+            let orders: Vec<String> = match serde_json::from_slice::<serde_json::Value>(json) {
+                Ok(serde_json::Value::Array(rows)) => rows
+                    .iter()
+                    .filter_map(|row| row.get("orderNo").and_then(|n| n.as_str()))
+                    .map(str::to_owned)
+                    .collect(),
+                Ok(value) => value
+                    .get("orderNo")
+                    .and_then(|n| n.as_str())
+                    .map(|n| vec![n.to_owned()])
+                    .unwrap_or_default(),
+                Err(_) => Vec::new(),
+            };
+            let order = match orders.as_slice() {
+                [] => String::new(),
+                [no] => format!(" The order is {no}: `linkus orders show {no}` shows it."),
+                many => format!(" The orders are {}.", many.join(", ")),
+            };
+            stderr_line(&format!(
+                "{} --jq failed on the output: {}.{order}",
+                self.style.error("Error:"),
+                clean(&error)
+            ));
+        }
+        Ok(())
     }
 
     /// Text on stdout, with control characters made visible (see [`clean`]).

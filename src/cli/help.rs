@@ -9,7 +9,7 @@ Examples:
       --billing-contact billing@example.com --years 1 --yes
   linkus --sandbox purchase --sn 369471667338 --plan \"Linkus Cloud Service\" \\
       --billing-contact 3197218168379846218 --years 1 --yes
-  linkus subscriptions --expiring-within 30 --json | linkus renew --from - --yes
+  linkus renew --expiring-within 30 --billing-contact billing@example.com --yes
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 declined, 4 authentication, 5 refused by the
 portal, 6 network or server failure (nothing bought), 7 order outcome unknown (run
@@ -61,9 +61,16 @@ pub(super) const RENEW_HELP: &str = "\
 Examples:
   linkus renew --sn 369471667338 --billing-contact billing@example.com --years 1 --yes
   linkus renew --sn 369471667338 --dry-run
-  linkus subscriptions --expiring-within 30 --json | linkus renew --from - --yes
+  linkus renew --expiring-within 30 --billing-contact billing@example.com \\
+      --max-total 5000USD --results renewed.csv --yes
+  linkus subscriptions --expiring-within 30 --json |
+      linkus renew --from - --billing-contact billing@example.com --yes
 
 Automation notes:
+  --expiring-within DAYS lists the account's subscriptions and renews each as a batch row:
+  nothing expiring is \"nothing to renew\", exit 0; subscriptions that renew automatically
+  are reported, not renewed (--include-auto-renew), and those that ended more than 30 days
+  ago are left out (--include-expired).
   Renews the SN's current plan (the order body is inferred from the portal's other renewal
   tutorials; --dry-run shows it). Refused (exit 5) for a PBX without Linkus. Nothing
   protects a renewal across machines that share no journal: a renewal ordered elsewhere is
@@ -100,7 +107,8 @@ pub(super) const ORDERS_LIST_HELP: &str = "\
 Examples:
   linkus orders list
   linkus orders list --sn 369471667338 --limit 5
-  linkus orders list --json";
+  linkus orders list --status open --since 7d --limit all
+  linkus orders list --po PO-2026-0042 --since 2026-11-01 --json";
 
 pub(super) const ORDERS_SHOW_HELP: &str = "\
 Examples:
@@ -208,7 +216,8 @@ pub(super) const SUBSCRIPTIONS_HELP: &str = "\
 Examples:
   linkus subscriptions
   linkus subscriptions --expiring-within 30
-  linkus subscriptions --expiring-within 30 --json | linkus renew --from - --yes
+  linkus subscriptions --expiring-within 30 --json |
+      linkus renew --from - --billing-contact billing@example.com --yes
   linkus subscriptions --quiet                    # SNs, one a line
 
 Automation notes:

@@ -70,3 +70,85 @@ pub fn parse_sn(text: &str) -> Result<String, String> {
     }
     Ok(sn.to_owned())
 }
+
+/// `--since`: an age (`7d`, `12h`) or a date (`YYYY-MM-DD`, from its start, UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    Ago(Duration),
+    /// Epoch milliseconds.
+    At(u64),
+}
+
+impl Since {
+    /// The earliest creation time kept, in epoch milliseconds.
+    pub fn cutoff_ms(self, now_ms: u64) -> u64 {
+        match self {
+            Since::Ago(age) => {
+                now_ms.saturating_sub(u64::try_from(age.as_millis()).unwrap_or(u64::MAX))
+            }
+            Since::At(ms) => ms,
+        }
+    }
+}
+
+pub fn parse_since(text: &str) -> Result<Since, String> {
+    let text = text.trim();
+    let bad = || format!("'{text}' is not an age such as 7d or 12h, or a date such as 2026-11-30");
+    if text.len() == 10 && text.as_bytes()[4] == b'-' {
+        let at = humantime::parse_rfc3339(&format!("{text}T00:00:00Z")).map_err(|_| bad())?;
+        let ms = at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|_| bad())?
+            .as_millis();
+        return Ok(Since::At(u64::try_from(ms).map_err(|_| bad())?));
+    }
+    if !text.ends_with(['d', 'h', 'w', 'm']) || !text.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    humantime::parse_duration(text)
+        .map(Since::Ago)
+        .map_err(|_| bad())
+}
+
+/// `--limit`: a number of orders, or `all` (`None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit(pub Option<u64>);
+
+pub fn parse_limit(text: &str) -> Result<Limit, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("all") {
+        return Ok(Limit(None));
+    }
+    match text.parse::<u64>() {
+        Ok(n) if (1..=100_000).contains(&n) => Ok(Limit(Some(n))),
+        _ => Err(format!("'{text}' is not a number from 1 to 100000, or all")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_ages_and_dates() {
+        assert_eq!(
+            parse_since("7d"),
+            Ok(Since::Ago(Duration::from_secs(7 * 86_400)))
+        );
+        assert_eq!(
+            parse_since("12h"),
+            Ok(Since::Ago(Duration::from_secs(12 * 3600)))
+        );
+        assert_eq!(parse_since("2026-11-30"), Ok(Since::At(1_795_996_800_000)));
+        for bad in ["", "7", "d", "yesterday", "2026-13-01", "-7d"] {
+            assert!(parse_since(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Since::Ago(Duration::from_secs(3600)).cutoff_ms(7_200_000),
+            3_600_000
+        );
+        assert_eq!(parse_limit("all"), Ok(Limit(None)));
+        assert_eq!(parse_limit("20"), Ok(Limit(Some(20))));
+        assert!(parse_limit("0").is_err());
+    }
+}

@@ -199,7 +199,12 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
 /// echoes the Authorization header must not print the token).
 fn print_body(ctx: &Context, response: &RawResponse) {
     let text = redact::scrub(&pretty(&String::from_utf8_lossy(&response.body)));
-    if let Err(error) = ctx.out.print(&text) {
+    let printed = if ctx.out.jq.is_some() {
+        ctx.out.json_text(&text)
+    } else {
+        ctx.out.print(&text)
+    };
+    if let Err(error) = printed {
         crate::output::warn(&format!("could not write the answer to stdout: {error}"));
     }
 }

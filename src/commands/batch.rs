@@ -11,6 +11,7 @@
 
 mod buy;
 mod check;
+pub mod expiring;
 
 use buy::buy_all;
 use check::check_all;
@@ -30,7 +31,7 @@ use crate::error::{ExitStatus, Failure, Kind};
 use crate::lock::LockDir;
 use crate::prompt;
 use crate::quote;
-use input::{Invalid, Row};
+use input::{FileError, Invalid, Row};
 
 /// What the check phase decided for a row.
 pub enum Verdict {
@@ -59,14 +60,16 @@ pub struct RowResult {
     pub line: usize,
     pub columns: Vec<(String, serde_json::Value)>,
     pub sn: String,
-    /// `bought`, `already bought`, `pending`, `failed`, `refused`, `blocked`, `not sent`,
-    /// `unknown` or `invalid`.
+    /// `bought` (`renewed`, `switched`), `already bought` (...), `pending`, `failed`,
+    /// `refused`, `blocked`, `not sent`, `unknown` or `skipped`.
     pub outcome: &'static str,
     pub order_no: Option<String>,
     pub order_status: Option<String>,
     pub message: String,
-    /// `None` for a row that ended well (bought or already bought).
+    /// `None` for a row that ended well (bought or already bought) or was skipped.
     pub kind: Option<Kind>,
+    /// The list price of a row bought, for the tally.
+    pub spent: Option<yeastar_partner::Money>,
 }
 
 pub async fn run(
@@ -76,22 +79,49 @@ pub async fn run(
     file: PathBuf,
 ) -> Result<ExitStatus> {
     let text = read(&file)?;
-    let parsed = input::parse(&text).map_err(|error| {
-        Failure::usage(format!(
-            "{} cannot be used: {error}; nothing was sent.",
-            shown(&file)
-        ))
-    })?;
-    if !parsed.invalid.is_empty() && !args.batch.skip_invalid {
-        return Err(invalid_rows(&file, &parsed.invalid).into());
+    let parsed = match input::parse(&text) {
+        Ok(parsed) => parsed,
+        // A night with nothing to renew is not an error.
+        Err(FileError::Empty | FileError::NoRows) => {
+            return nothing_to_do(ctx, &shown(&file), args.batch.results.as_deref())
+        }
+        Err(error) => {
+            return Err(Failure::usage(format!(
+                "{} cannot be used: {error}; nothing was sent.",
+                shown(&file)
+            ))
+            .into())
+        }
+    };
+    run_rows(ctx, operation, args, &shown(&file), parsed, Vec::new()).await
+}
+
+/// The batch over rows already read: `--from FILE`, or the listing of `renew
+/// --expiring-within`.
+pub async fn run_rows(
+    ctx: &Context,
+    operation: Operation,
+    args: OrderArgs,
+    source: &str,
+    parsed: input::Parsed,
+    preset: Vec<RowResult>,
+) -> Result<ExitStatus> {
+    let skip_invalid = args.batch.skip_invalid;
+    if !parsed.invalid.is_empty() && !skip_invalid {
+        return Err(invalid_rows(source, "cannot be used", &parsed.invalid).into());
     }
-    if parsed.rows.is_empty() {
-        return Err(Failure::usage(format!(
-            "{} has no usable rows; nothing was sent.",
-            shown(&file)
-        ))
-        .into());
+    if parsed.rows.is_empty() && parsed.invalid.is_empty() && preset.is_empty() {
+        return nothing_to_do(ctx, source, args.batch.results.as_deref());
     }
+    // Opened before anything is sent: outcomes are never bought into a file that cannot hold
+    // them.
+    let results_file = match &args.batch.results {
+        Some(path) => Some(Arc::new(report::ResultsFile::open(
+            path,
+            args.common.dry_run,
+        )?)),
+        None => None,
+    };
     if !ctx.interactive() && !args.common.yes && !args.common.dry_run {
         return Err(Failure::usage(format!(
             "Prompts are off ({}), so a batch needs --yes to order (or --dry-run to look).",
@@ -114,10 +144,9 @@ pub async fn run(
     {
         missing.push("--years (or a `years` column)");
     }
-    if !missing.is_empty() {
+    if !missing.is_empty() && !parsed.rows.is_empty() {
         return Err(Failure::usage(format!(
-            "No row of {} says it, so the batch needs {}; nothing was sent.",
-            shown(&file),
+            "No row of {source} says it, so the batch needs {}; nothing was sent.",
             missing.join(" and ")
         ))
         .hint(
@@ -129,16 +158,43 @@ pub async fn run(
     let client = ctx.client()?;
     let locks = LockDir::locate()?;
     let checked = check_all(ctx, &client, &locks, operation, &args, parsed.rows).await?;
-    let results: Vec<RowResult> = parsed.invalid.iter().map(invalid_result).collect();
+    // A value that matches nothing (a plan name with a typo, an unknown contact, years the
+    // plan does not allow) makes its row invalid, as a bad value in the file does: a usage
+    // error for the whole file, never a refusal after other rows were bought.
+    let (checked, unmatched): (Vec<Checked>, Vec<Checked>) = checked.into_iter().partition(|c| {
+        !matches!(
+            c.verdict,
+            Verdict::Refused {
+                kind: Kind::Usage,
+                ..
+            }
+        )
+    });
+    let unmatched: Vec<Invalid> = unmatched.into_iter().map(unmatched_row).collect();
+    if !unmatched.is_empty() && !skip_invalid {
+        return Err(invalid_rows(source, "match nothing", &unmatched).into());
+    }
+    let mut skipped = parsed.invalid;
+    skipped.extend(unmatched);
+    skipped.sort_by_key(|i| i.index);
+    let automatic = preset.len();
+    let mut results: Vec<RowResult> = skipped.iter().map(skipped_result).collect();
+    results.extend(preset);
 
-    report::summary(ctx, operation, &file, &checked, &parsed.invalid);
+    report::summary(ctx, operation, source, &checked, &skipped, automatic);
     if let Some(cap) = &args.common.max_total {
         let (totals, unknown) = report::totals(&checked);
         quote::check_cap(cap, &totals, unknown)?;
     }
     if args.common.dry_run {
-        report::dry_run(ctx, &checked, &parsed.invalid)?;
-        return Ok(ExitStatus::Success);
+        report::dry_run(ctx, operation, &checked, &skipped)?;
+        // As the real run would end if every order it would send succeeded.
+        return Ok(exit_status(checked.iter().filter_map(
+            |c| match c.verdict {
+                Verdict::Refused { kind, .. } => Some(kind),
+                _ => None,
+            },
+        )));
     }
     let to_buy = checked
         .iter()
@@ -160,7 +216,7 @@ pub async fn run(
         &checked,
         done.clone(),
         parsed.header.clone(),
-        args.batch.results.clone(),
+        results_file.clone(),
     )));
     buy_all(
         ctx,
@@ -175,8 +231,32 @@ pub async fn run(
     ctx.on_interrupt(None);
     let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
     results.sort_by_key(|r| r.index);
-    report::results(ctx, &parsed.header, &results, args.batch.results.as_deref())?;
-    Ok(exit_status(&results))
+    report::results(ctx, &parsed.header, &results, results_file.as_deref())?;
+    report::tally(operation, &results);
+    Ok(exit_status(results.iter().filter_map(|r| r.kind)))
+}
+
+/// No rows: "nothing to do", exit 0, `[]` with `--json` (and a results file with its header).
+fn nothing_to_do(ctx: &Context, source: &str, results: Option<&Path>) -> Result<ExitStatus> {
+    ctx.out
+        .status(&format!("{source} has no rows: nothing to do."));
+    ended_without_orders(ctx, results, &["sn".to_owned()], Vec::new())
+}
+
+/// A run with no row to order: the rows decided without the portal (none, or those that renew
+/// automatically) as results, and exit 0.
+pub fn ended_without_orders(
+    ctx: &Context,
+    results_path: Option<&Path>,
+    header: &[String],
+    results: Vec<RowResult>,
+) -> Result<ExitStatus> {
+    let file = match results_path {
+        Some(path) => Some(report::ResultsFile::open(path, false)?),
+        None => None,
+    };
+    report::results(ctx, header, &results, file.as_ref())?;
+    Ok(ExitStatus::Success)
 }
 
 /// The file's text, or stdin's for `-`.
@@ -202,32 +282,60 @@ fn shown(file: &Path) -> String {
     }
 }
 
-fn invalid_rows(file: &Path, invalid: &[Invalid]) -> Failure {
+fn invalid_rows(source: &str, what: &str, invalid: &[Invalid]) -> Failure {
     let lines: Vec<String> = invalid
         .iter()
         .map(|i| format!("line {}: {}", i.line, i.reason))
         .collect();
+    let (rows, verb) = if invalid.len() == 1 {
+        ("row", what.replacen("match ", "matches ", 1))
+    } else {
+        ("rows", what.to_owned())
+    };
     Failure::usage(format!(
-        "{} has {} row{} that cannot be used; nothing was sent.\n{}",
-        shown(file),
+        "{source} has {} {rows} that {verb}; nothing was sent.\n{}",
         invalid.len(),
-        if invalid.len() == 1 { "" } else { "s" },
         lines.join("\n")
     ))
     .hint("Fix them, or add --skip-invalid to order for the other rows and leave these out.")
 }
 
-fn invalid_result(invalid: &Invalid) -> RowResult {
+/// A row whose value matched nothing in the check phase, as an invalid row of the file.
+fn unmatched_row(checked: Checked) -> Invalid {
+    let reason = match checked.verdict {
+        Verdict::Refused { message, .. } => message,
+        _ => String::new(),
+    };
+    Invalid {
+        index: checked.row.index,
+        line: checked.row.line,
+        reason: format!("SN {}: {reason}", checked.row.sn),
+        columns: checked.row.columns,
+    }
+}
+
+/// A row `--skip-invalid` left out: reported, and no change to the exit code.
+fn skipped_result(invalid: &Invalid) -> RowResult {
     RowResult {
         index: invalid.index,
         line: invalid.line,
         sn: input_sn(&invalid.columns),
         columns: invalid.columns.clone(),
-        outcome: "invalid",
+        outcome: "skipped",
         order_no: None,
         order_status: None,
         message: invalid.reason.clone(),
-        kind: Some(Kind::Usage),
+        kind: None,
+        spent: None,
+    }
+}
+
+/// The words of a row that ended well, for the operation: `renewed`, `already renewed`.
+pub fn done_words(operation: Operation) -> (&'static str, &'static str) {
+    match operation {
+        Operation::Purchase => ("bought", "already bought"),
+        Operation::Renew => ("renewed", "already renewed"),
+        Operation::Switch => ("switched", "already switched"),
     }
 }
 
@@ -244,10 +352,8 @@ fn input_sn(columns: &[(String, serde_json::Value)]) -> String {
 }
 
 /// 0 when every row ended bought or already bought; else the most serious row's code.
-fn exit_status(results: &[RowResult]) -> ExitStatus {
-    results
-        .iter()
-        .filter_map(|r| r.kind)
+fn exit_status(kinds: impl Iterator<Item = Kind>) -> ExitStatus {
+    kinds
         .max_by_key(|kind| kind.severity())
         .map(ExitStatus::Failed)
         .unwrap_or(ExitStatus::Success)

@@ -31,7 +31,17 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::BillingContacts => billing_contacts::run(ctx).await,
         Command::Subscriptions(args) => subscriptions::run(ctx, args).await,
         Command::Purchase(args) => purchase::run(ctx, Operation::Purchase, args).await,
-        Command::Renew(args) => purchase::run(ctx, Operation::Renew, args.into()).await,
+        Command::Renew(args) => match args.expiring_within {
+            Some(within) => {
+                let expiring = batch::expiring::Expiring {
+                    within,
+                    include_expired: args.include_expired,
+                    include_auto_renew: args.include_auto_renew,
+                };
+                batch::expiring::run(ctx, args.into(), expiring).await
+            }
+            None => purchase::run(ctx, Operation::Renew, args.into()).await,
+        },
         Command::Switch(args) => purchase::run(ctx, Operation::Switch, args.into()).await,
         Command::Orders(OrdersCommand::List(args)) => orders::list(ctx, args).await,
         Command::Orders(OrdersCommand::Show(args)) => orders::show(ctx, args).await,

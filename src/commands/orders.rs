@@ -131,28 +131,81 @@ fn journal_facts(contents: &Contents, order_no: &str) -> Option<Intent> {
     })
 }
 
+/// The filters of `orders list`, applied on our side: the portal's list takes none.
+struct Filters<'a> {
+    sn: Option<&'a str>,
+    /// Lower-case statuses; `open` is every status that is not final.
+    statuses: Vec<String>,
+    /// The earliest creation time kept, epoch milliseconds.
+    since_ms: Option<u64>,
+    po: Option<&'a str>,
+}
+
+impl Filters<'_> {
+    fn keep(&self, order: &Order) -> bool {
+        self.sn.is_none_or(|sn| order.is_for(sn))
+            && self
+                .po
+                .is_none_or(|po| order.po_number.as_deref().map(str::trim) == Some(po.trim()))
+            && self
+                .since_ms
+                .is_none_or(|since| order.created_ms().is_some_and(|ms| ms >= since))
+            && (self.statuses.is_empty()
+                || order.status().is_some_and(|status| {
+                    self.statuses.iter().any(|wanted| {
+                        (wanted == "open" && status.state() == OrderState::Open)
+                            || status.as_str().trim().eq_ignore_ascii_case(wanted)
+                    })
+                }))
+    }
+
+    fn any(&self) -> bool {
+        self.sn.is_some()
+            || !self.statuses.is_empty()
+            || self.since_ms.is_some()
+            || self.po.is_some()
+    }
+}
+
 pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
     let client = ctx.client()?;
-    let limit = usize::try_from(args.limit).unwrap_or(usize::MAX);
-    let sn = args.sn.as_deref();
-    let page_size = if sn.is_some() {
-        100
-    } else {
-        args.limit.min(100)
-    };
-    let listing = collect_orders(&client, page_size, |orders| {
-        orders
+    let limit = args
+        .limit
+        .0
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        .unwrap_or(usize::MAX);
+    let filters = Filters {
+        sn: args.sn.as_deref(),
+        statuses: args
+            .status
             .iter()
-            .filter(|o| sn.is_none_or(|sn| o.is_for(sn)))
-            .count()
-            >= limit
+            .map(|s| s.trim().to_ascii_lowercase())
+            .collect(),
+        since_ms: args.since.map(|since| since.cutoff_ms(ctx.clock.now_ms())),
+        po: args.po.as_deref(),
+    };
+    let page_size = match args.limit.0 {
+        Some(n) if !filters.any() => n.min(100),
+        _ => 100,
+    };
+    // Newest first: paging stops once enough orders match, or once a page reaches back past
+    // --since (every later page is older still).
+    let listing = collect_orders(&client, page_size, |orders| {
+        orders.iter().filter(|o| filters.keep(o)).count() >= limit
+            || filters.since_ms.is_some_and(|since| {
+                orders
+                    .iter()
+                    .filter_map(Order::created_ms)
+                    .min()
+                    .is_some_and(|oldest| oldest < since)
+            })
     })
     .await?;
     warn_missing_fields(ctx, &listing.orders);
     let shown: Vec<&Order> = listing
         .orders
         .iter()
-        .filter(|o| sn.is_none_or(|sn| o.is_for(sn)))
+        .filter(|o| filters.keep(o))
         .take(limit)
         .collect();
     if !listing.complete && shown.len() < limit {
@@ -167,9 +220,13 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
         ctx.out
             .lines(shown.iter().filter_map(|o| o.order_no.as_deref()))?;
     } else if shown.is_empty() {
-        ctx.out.status(&match sn {
-            Some(sn) => format!("No orders for SN {sn}."),
-            None => "No orders.".to_owned(),
+        let others =
+            !filters.statuses.is_empty() || filters.since_ms.is_some() || filters.po.is_some();
+        ctx.out.status(&match (filters.sn, others) {
+            (Some(sn), true) => format!("No orders for SN {sn} match."),
+            (Some(sn), false) => format!("No orders for SN {sn}."),
+            (None, true) => "No orders match.".to_owned(),
+            (None, false) => "No orders.".to_owned(),
         });
     } else {
         let journal = Journal::new(ctx.dirs.journal_file())
@@ -320,7 +377,7 @@ fn state(details: &OrderDetails) -> OrderState {
 fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
     let json = rawjson::with_ids_as_strings(&details.raw);
     if ctx.out.is_json() {
-        ctx.out.print(&rawjson::pretty(&json))?;
+        ctx.out.json_text(&rawjson::pretty(&json))?;
         return Ok(());
     }
     if ctx.out.is_quiet() {

@@ -34,7 +34,11 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitStatus> {
         }
     };
     let address = listener.local_addr()?;
-    let portal = Arc::new(SandboxPortal::new(&dir).with_fleet(args.fleet));
+    let mut portal = SandboxPortal::new(&dir).with_fleet(args.fleet);
+    if let Some(expiring) = args.fleet_expiring {
+        portal = portal.with_fleet_expiring(expiring);
+    }
+    let portal = Arc::new(portal);
     let options = Options {
         latency: Duration::from_millis(args.latency_ms),
         log: true,

@@ -33,17 +33,20 @@ const QUIET_PAGES: u64 = 6;
 /// `linkus renew --from -` reads.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Row {
-    product_no: String,
-    plan_id: Option<Id>,
-    plan_name: String,
-    status: Option<String>,
+pub(crate) struct Row {
+    pub product_no: String,
+    pub plan_id: Option<Id>,
+    pub plan_name: String,
+    pub status: Option<String>,
     /// `YYYY-MM-DD` (UTC).
-    expires: Option<String>,
-    days_left: Option<i64>,
-    auto_renew: Option<bool>,
+    pub expires: Option<String>,
+    pub days_left: Option<i64>,
+    pub auto_renew: Option<bool>,
     #[serde(skip)]
     expires_ms: Option<u64>,
+    /// The portal's item, for `renew --expiring-within` (whose check phase needs no other).
+    #[serde(skip)]
+    pub subscription: Subscription,
 }
 
 impl Row {
@@ -60,19 +63,20 @@ impl Row {
             days_left: subscription.expires_ms.map(|ms| days_left(ms, now_ms)),
             auto_renew: subscription.auto_renew,
             expires_ms: subscription.expires_ms,
+            subscription: subscription.clone(),
         }
     }
 }
 
 /// What was read, and what a reader must be told about it.
-struct Listing {
-    rows: Vec<Row>,
+pub(crate) struct Listing {
+    pub rows: Vec<Row>,
     /// Pages the portal said there were, when more than [`MAX_PAGES`].
-    cut_at: Option<u64>,
+    pub cut_at: Option<u64>,
     /// The portal's own count of PBXs, when it gave one.
-    total: Option<u64>,
+    pub total: Option<u64>,
     /// Items of the list without an SN: they cannot be shown or renewed.
-    without_sn: usize,
+    pub without_sn: usize,
 }
 
 pub async fn run(ctx: &Context, args: SubscriptionsArgs) -> Result<ExitStatus> {
@@ -101,14 +105,7 @@ pub async fn run(ctx: &Context, args: SubscriptionsArgs) -> Result<ExitStatus> {
     };
 
     let mut rows = listing.rows;
-    // Soonest end first; an unknown end last; then by SN, so that the order is stable.
-    rows.sort_by(|a, b| {
-        (a.expires_ms.is_none(), a.expires_ms, &a.product_no).cmp(&(
-            b.expires_ms.is_none(),
-            b.expires_ms,
-            &b.product_no,
-        ))
-    });
+    sort(&mut rows);
     let listed = rows.len();
     let mut end_unknown = 0;
     if let Some(within) = args.expiring_within {
@@ -175,8 +172,23 @@ pub async fn run(ctx: &Context, args: SubscriptionsArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+/// Soonest end first; an unknown end last; then by SN, so that the order is stable.
+pub(crate) fn sort(rows: &mut [Row]) {
+    rows.sort_by(|a, b| {
+        (a.expires_ms.is_none(), a.expires_ms, &a.product_no).cmp(&(
+            b.expires_ms.is_none(),
+            b.expires_ms,
+            &b.product_no,
+        ))
+    });
+}
+
 /// Every page of the product list, [`MAX_PAGES`] at most, with a progress line on a terminal.
-async fn read_all(ctx: &Context, client: &yeastar_partner::Client, now_ms: u64) -> Result<Listing> {
+pub(crate) async fn read_all(
+    ctx: &Context,
+    client: &yeastar_partner::Client,
+    now_ms: u64,
+) -> Result<Listing> {
     let progress = PageProgress::new(
         spinner_allowed(ctx),
         QUIET_PAGES,

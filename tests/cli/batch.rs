@@ -3,6 +3,7 @@
 //! what they see, the exit code, and what the portal received.
 
 mod doubt;
+mod files;
 mod input;
 mod phases;
 mod portal;

@@ -465,3 +465,129 @@ async fn the_subscription_check_reads_every_page_of_the_product_list() {
     assert_eq!(pages, ["1", "2", "3"]);
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
 }
+
+/// Five pages of two orders, newest first, an hour apart: statuses and PO numbers mixed.
+async fn five_pages(server: &MockServer) -> u64 {
+    let t = now_ms();
+    let hour = 3_600_000;
+    let statuses = ["succeed", "pending", "failed", "paying", "cancelled"];
+    let mut pages = Vec::new();
+    for page in 0..5u64 {
+        let mut items = Vec::new();
+        for i in 0..2u64 {
+            let n = page * 2 + i;
+            let mut item = order(
+                100 + n,
+                &format!("LR{n}"),
+                SN,
+                statuses[(n % 5) as usize],
+                t - n * 10 * hour,
+            );
+            if n % 3 == 0 {
+                item["poNumber"] = json!(format!("PO-{}", n % 2));
+            }
+            items.push(item);
+        }
+        pages.push(items);
+    }
+    mount_orders(server, pages).await;
+    t
+}
+
+async fn pages_asked(server: &MockServer) -> Vec<String> {
+    received(server, "GET", ORDERS_PATH)
+        .await
+        .iter()
+        .map(|r| query(r).into_iter().find(|(k, _)| k == "pageNo").unwrap().1)
+        .collect()
+}
+
+fn numbers(run: &Run) -> Vec<String> {
+    run.json()
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", run.stdout))
+        .iter()
+        .map(|o| o["orderNo"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn orders_list_since_stops_paging_at_the_first_page_older_than_it() {
+    let server = portal().await;
+    five_pages(&server).await;
+    let env = TestEnv::new();
+    // Orders are 10 hours apart: 25h keeps LR0, LR1, LR2 (0, 10 and 20 hours old).
+    let run = run(env.portal_cmd(&server.uri()).args([
+        "orders", "list", "--since", "25h", "--limit", "all", "--json",
+    ]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(numbers(&run), ["LR0", "LR1", "LR2"]);
+    // Page 2 holds LR3 (30 hours old): every later page is older, so it is the last asked.
+    assert_eq!(pages_asked(&server).await, ["1", "2"]);
+}
+
+#[tokio::test]
+async fn orders_list_status_open_is_every_status_not_final_and_status_repeats() {
+    let server = portal().await;
+    five_pages(&server).await;
+    let env = TestEnv::new();
+    let open = run(env.portal_cmd(&server.uri()).args([
+        "orders", "list", "--status", "open", "--limit", "all", "--json",
+    ]));
+    assert_eq!(open.code, 0, "{}", open.stderr);
+    // pending (LR1, LR6) and paying (LR3, LR8): not succeed, failed or cancelled.
+    assert_eq!(numbers(&open), ["LR1", "LR3", "LR6", "LR8"]);
+    assert_eq!(pages_asked(&server).await, ["1", "2", "3", "4", "5"]);
+
+    let two = run(env.portal_cmd(&server.uri()).args([
+        "orders",
+        "list",
+        "--status",
+        "FAILED",
+        "--status",
+        "cancelled",
+        "--limit",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(two.code, 0, "{}", two.stderr);
+    assert_eq!(numbers(&two), ["LR2", "LR4"]);
+    // Two matches by page 3: the pages after it were not asked for.
+    assert_eq!(
+        pages_asked(&server).await,
+        ["1", "2", "3", "4", "5", "1", "2", "3"]
+    );
+}
+
+#[tokio::test]
+async fn orders_list_po_and_since_a_date_combine_with_the_other_filters() {
+    let server = portal().await;
+    five_pages(&server).await;
+    let env = TestEnv::new();
+    // PO-0 is on LR0 and LR6 (n % 3 == 0, n even); PO-1 on LR3 and LR9.
+    let po = run(env
+        .portal_cmd(&server.uri())
+        .args(["orders", "list", "--po", "PO-1", "--json"]));
+    assert_eq!(po.code, 0, "{}", po.stderr);
+    assert_eq!(numbers(&po), ["LR3", "LR9"]);
+
+    let none = run(env.portal_cmd(&server.uri()).args([
+        "orders",
+        "list",
+        "--po",
+        "PO-1",
+        "--since",
+        "2000-01-01",
+        "--status",
+        "succeed",
+    ]));
+    assert_eq!(none.code, 0, "{}", none.stderr);
+    assert_eq!(none.stdout, "");
+    assert!(none.stderr.contains("No orders match."), "{}", none.stderr);
+
+    let bad = run(env
+        .portal_cmd(&server.uri())
+        .args(["orders", "list", "--since", "yesterday"]));
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("7d or 12h"), "{}", bad.stderr);
+}

@@ -2,6 +2,7 @@
 //! what is refused before sending, and the same rules as `purchase` (summary, replay line,
 //! `--again`, journal, lock, exit codes).
 
+mod expiring;
 mod orders;
 mod rules;
 

@@ -9,11 +9,26 @@ use crate::time::{DAY_MS, YEAR_MS};
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Fleet {
     size: u32,
+    /// With a value, exactly this many PBXs (the first ones) end within 30 days, none of them
+    /// renewing automatically, and every other one ends 31 to 400 days ahead: a nightly
+    /// renewal of a known size.
+    expiring: Option<u32>,
 }
 
 impl Fleet {
     pub fn new(size: u32) -> Self {
-        Fleet { size }
+        Fleet {
+            size,
+            expiring: None,
+        }
+    }
+
+    /// The same fleet, of which exactly `expiring` PBXs end within 30 days.
+    pub fn with_expiring(self, expiring: u32) -> Self {
+        Fleet {
+            expiring: Some(expiring.min(self.size)),
+            ..self
+        }
     }
 
     pub fn size(self) -> u64 {
@@ -38,11 +53,17 @@ impl Fleet {
     /// The subscription of PBX `index`, relative to the start of today (UTC) so that it stays
     /// the same all day: plans alternate, 1 to 3 years, expiry spread from 30 days ago to 400
     /// days ahead, auto-renew on for every third PBX.
-    pub fn subscription(index: u64, now_ms: u64) -> Subscription {
+    pub fn subscription(self, index: u64, now_ms: u64) -> Subscription {
         let (plan_id, plan_name) = PLANS[usize::from(index.is_multiple_of(2))];
         let multi_cycle = 1 + (index / 2 % 3) as u8;
-        // 431 is prime, so stepping by 89 visits every day of -30..=400.
-        let days = (index * 89 % 431) as i64 - 30;
+        let (days, auto_renew) = match self.expiring {
+            // 1 to 30 days ahead, never renewing by itself.
+            Some(expiring) if index <= u64::from(expiring) => ((index % 30) as i64 + 1, false),
+            // 31 to 400 days ahead (370 is 2 × 5 × 37, 89 is prime: every day is visited).
+            Some(_) => ((index * 89 % 370) as i64 + 31, index.is_multiple_of(3)),
+            // 431 is prime, so stepping by 89 visits every day of -30..=400.
+            None => ((index * 89 % 431) as i64 - 30, index.is_multiple_of(3)),
+        };
         let today = now_ms - now_ms % DAY_MS;
         let expire_time = today.saturating_add_signed(days * DAY_MS as i64);
         Subscription {
@@ -50,7 +71,7 @@ impl Fleet {
             plan_name: plan_name.to_owned(),
             multi_cycle,
             expire_time,
-            auto_renew: index.is_multiple_of(3),
+            auto_renew,
             since: expire_time.saturating_sub(u64::from(multi_cycle) * YEAR_MS),
         }
     }
@@ -74,7 +95,7 @@ mod tests {
         assert_eq!(Fleet::default().index("F00000000001"), None);
 
         let now = now_ms();
-        let subs: Vec<Subscription> = (1..=431).map(|i| Fleet::subscription(i, now)).collect();
+        let subs: Vec<Subscription> = (1..=431).map(|i| fleet.subscription(i, now)).collect();
         assert_eq!(subs[0].plan_id, PLANS[0].0);
         assert_eq!(subs[1].plan_id, PLANS[1].0);
         assert!(subs.iter().all(|s| (1..=3).contains(&s.multi_cycle)));
@@ -87,6 +108,20 @@ mod tests {
         assert_eq!(latest, today + 400 * DAY_MS);
         let expired = subs.iter().filter(|s| !s.is_live(now)).count();
         assert_eq!(expired, 31);
-        assert_eq!(Fleet::subscription(7, now), Fleet::subscription(7, now));
+        assert_eq!(fleet.subscription(7, now), fleet.subscription(7, now));
+    }
+
+    #[test]
+    fn a_fleet_can_have_a_known_number_expiring_within_30_days() {
+        let now = now_ms();
+        let fleet = Fleet::new(10_000).with_expiring(2_000);
+        let today = now - now % DAY_MS;
+        let days =
+            |i: u64| (fleet.subscription(i, now).expire_time as i64 - today as i64) / DAY_MS as i64;
+        let soon: Vec<u64> = (1..=10_000).filter(|i| days(*i) <= 30).collect();
+        assert_eq!(soon.len(), 2_000);
+        assert_eq!(soon.last(), Some(&2_000));
+        assert!((1..=2_000).all(|i| days(i) >= 1 && !fleet.subscription(i, now).auto_renew));
+        assert!((2_001..=10_000).all(|i| (31..=400).contains(&days(i))));
     }
 }

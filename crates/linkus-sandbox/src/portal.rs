@@ -78,6 +78,14 @@ impl SandboxPortal {
         self
     }
 
+    /// Makes exactly `pbxs` PBXs of the fleet (the first ones) end within 30 days, none of
+    /// them renewing automatically, and the others 31 to 400 days ahead (for benchmarks of
+    /// `renew --expiring-within 30`).
+    pub fn with_fleet_expiring(mut self, pbxs: u32) -> Self {
+        self.fleet = self.fleet.with_expiring(pbxs);
+        self
+    }
+
     /// The state file this portal keeps.
     pub fn store(&self) -> &Store {
         &self.store
@@ -151,7 +159,7 @@ impl SandboxPortal {
             return Some(stored.clone());
         }
         if let Some(index) = self.fleet.index(sn) {
-            return Some(Fleet::subscription(index, now));
+            return Some(self.fleet.subscription(index, now));
         }
         (self.special(sn) == Special::Expiring).then(|| expiring(now))
     }
@@ -278,7 +286,7 @@ impl SandboxPortal {
             let mut wanted = fleet_to - fleet_from;
             while wanted > 0 {
                 if overridden.binary_search(&index).is_err() {
-                    let subscription = Fleet::subscription(index, now);
+                    let subscription = self.fleet.subscription(index, now);
                     results.push(product_item(&Fleet::sn(index), &subscription, now));
                     wanted -= 1;
                 }

@@ -1,6 +1,7 @@
 //! [`Client`]: every endpoint this crate knows, authenticated, with the retry and resend rules
 //! of a client that spends money.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use url::Url;
 
 use crate::clock::{Clock, SystemClock};
 use crate::envelope::{self, Reply};
-use crate::error::Error;
+use crate::error::{Error, Phase};
 use crate::model::orders::PageResult;
 use crate::model::plans::OfferResult;
 use crate::model::prices::{PriceItem, PriceResult};
@@ -94,6 +95,7 @@ impl ClientBuilder {
             http,
             tokens: TokenManager::new(self.credentials, self.store, self.clock.clone()),
             clock: self.clock,
+            orders_held: Arc::new(AtomicBool::new(false)),
         })
     }
 }
@@ -120,6 +122,8 @@ pub struct Client {
     http: Transport,
     tokens: TokenManager,
     clock: Arc<dyn Clock>,
+    /// Set by [`Client::hold_orders`]: no order is sent any more.
+    orders_held: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -138,6 +142,18 @@ impl Client {
 
     pub fn base_url(&self) -> &Url {
         self.http.base()
+    }
+
+    /// From now on no order is sent (a batch after an order whose outcome is unknown, or a
+    /// failing portal): each is answered "not sent" at the last moment before it would be
+    /// written, so an order already waiting on its way out stays unsent too.
+    pub fn hold_orders(&self) {
+        self.orders_held.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`Client::hold_orders`] was called.
+    pub fn orders_held(&self) -> bool {
+        self.orders_held.load(Ordering::SeqCst)
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -439,6 +455,10 @@ impl Client {
             Err(error) => return (OrderOutcome::NotSent(error), None),
         };
         settle_connections().await;
+        // Looked at after every pause, immediately before the order is written.
+        if self.orders_held() {
+            return (OrderOutcome::NotSent(held(&endpoint)), None);
+        }
         let mut sent = self.http.send(&request, Some(&token.authorization)).await;
         if matches!(&sent, Ok(response) if response.status == 401) {
             // The portal refused the token, so it did not take the order: renew and send once
@@ -508,6 +528,25 @@ impl Client {
             total_pages: page.total_page.unwrap_or(1).max(1),
             total: page.total,
         })
+    }
+}
+
+const HELD: &str =
+    "not sent: orders were stopped (an earlier order's outcome is unknown, or the portal failed)";
+
+/// The error of an order held by [`Client::hold_orders`].
+fn held(endpoint: &str) -> Error {
+    Error::Transport {
+        endpoint: endpoint.to_owned(),
+        phase: Phase::Connect,
+        message: HELD.to_owned(),
+    }
+}
+
+impl Error {
+    /// An order that [`Client::hold_orders`] kept from being sent.
+    pub fn is_held_order(&self) -> bool {
+        matches!(self, Error::Transport { phase: Phase::Connect, message, .. } if message == HELD)
     }
 }
 

@@ -251,3 +251,39 @@ async fn reads_retry_a_busy_portal() {
     assert!(!offer.plans.is_empty());
     assert_eq!(retries.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn an_order_held_while_it_waits_to_be_sent_is_not_sent() {
+    let sandbox = sandbox();
+    let counter = Arc::new(Counter::default());
+    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
+        .observer(counter.clone())
+        .build()
+        .unwrap();
+    // A token first: the order's first pause is then the settle just before it is sent.
+    client.billing_contacts().await.unwrap();
+    let body = OrderRequest::linkus(Operation::Purchase, "1000001", BASIC, CONTACT, 1, None)
+        .body()
+        .unwrap();
+    assert!(!client.orders_held());
+    // Another row's order ends in doubt while this one is on its way out.
+    let (outcome, held) = tokio::join!(client.create_order_exchange(body.clone()), async {
+        client.hold_orders();
+    });
+    let () = held;
+    assert!(
+        matches!(outcome.0, OrderOutcome::NotSent(_)),
+        "an order held before it was written must not be sent"
+    );
+    assert_eq!(
+        counter.count("POST /order"),
+        0,
+        "nothing reached the portal"
+    );
+    // Held for the rest of the client's life.
+    assert!(matches!(
+        client.create_order_exchange(body).await.0,
+        OrderOutcome::NotSent(_)
+    ));
+    assert_eq!(counter.count("POST /order"), 0);
+}

@@ -1,6 +1,5 @@
 //! The buy phase: the orders, `--jobs` at a time, each under every rule of a single order.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use futures_util::StreamExt;
@@ -27,7 +26,6 @@ pub(super) async fn buy_all(
     jobs: u8,
     done: &Mutex<Vec<RowResult>>,
 ) {
-    let stop = AtomicBool::new(false);
     let to_buy = checked
         .iter()
         .filter(|c| matches!(c.verdict, Verdict::Buy(_)))
@@ -37,7 +35,6 @@ pub(super) async fn buy_all(
         to_buy as u64,
         "ordered",
     );
-    let stop = &stop;
     let progress = &progress;
     // Rows done of the total, and how many of them were bought and failed.
     let tally = &std::sync::Mutex::new((0usize, 0usize));
@@ -46,7 +43,7 @@ pub(super) async fn buy_all(
             let Checked { row, verdict } = checked;
             let result = match verdict {
                 Verdict::Buy(choice) => {
-                    let result = buy_row(ctx, client, locks, operation, &row, *choice, stop).await;
+                    let result = buy_row(ctx, client, locks, operation, &row, *choice).await;
                     let message = match tally.lock() {
                         Ok(mut tally) => {
                             if result.kind.is_none() {
@@ -66,7 +63,7 @@ pub(super) async fn buy_all(
                 }
                 Verdict::Already { order_no } => result(
                     &row,
-                    "already bought",
+                    super::done_words(operation).1,
                     order_no,
                     Some("succeed".to_owned()),
                     "bought by an earlier run".to_owned(),
@@ -90,6 +87,18 @@ pub(super) async fn buy_all(
         .await;
 }
 
+/// A row whose order was never sent because the batch stopped.
+fn not_started(row: &Row) -> RowResult {
+    result(
+        row,
+        "not sent",
+        None,
+        None,
+        "not started: an earlier order's outcome is unknown, or the portal failed".to_owned(),
+        Some(Kind::Network),
+    )
+}
+
 pub(crate) fn result(
     row: &Row,
     outcome: &'static str,
@@ -108,6 +117,7 @@ pub(crate) fn result(
         order_status,
         message,
         kind,
+        spent: None,
     }
 }
 
@@ -130,17 +140,11 @@ async fn buy_row(
     operation: Operation,
     row: &Row,
     choice: Choice,
-    stop: &AtomicBool,
 ) -> RowResult {
-    if stop.load(Ordering::SeqCst) {
-        return result(
-            row,
-            "not sent",
-            None,
-            None,
-            "not started: an earlier order's outcome is unknown, or the portal failed".to_owned(),
-            Some(Kind::Network),
-        );
+    // Looked at here, before the lock, and by the client again immediately before the order
+    // is written (a row waiting on its way out when another's outcome became unknown).
+    if client.orders_held() {
+        return not_started(row);
     }
     let lock = match locks
         .lock(
@@ -178,6 +182,7 @@ async fn buy_row(
         }
     };
     let intent = choice.intent(ctx);
+    let spent = choice.quote.total();
     let ledger = Ledger::new(ctx, Some(locks), &row.sn);
     let placed = match order::place(ctx, client, &lock, &ledger, intent, body, None).await {
         Ok(placed) => placed,
@@ -200,7 +205,7 @@ async fn buy_row(
         OrderOutcome::Created(created) => {
             let status = created.status.as_ref().map(|s| s.as_str().to_owned());
             let (outcome, kind) = match created.state() {
-                OrderState::Succeeded => ("bought", None),
+                OrderState::Succeeded => (super::done_words(operation).0, None),
                 OrderState::Open => {
                     message.push_str("created, not paid: pay it in the Partner Portal (Orders & Billing > Orders)");
                     ("pending", Some(Kind::OrderIncomplete))
@@ -210,11 +215,15 @@ async fn buy_row(
                     ("failed", Some(Kind::Rejected))
                 }
             };
-            result(row, outcome, Some(created.order_no), status, message, kind)
+            let mut ended = result(row, outcome, Some(created.order_no), status, message, kind);
+            if kind.is_none() {
+                ended.spent = spent;
+            }
+            ended
         }
         OrderOutcome::Rejected(error) => {
             if portal_failed(&error) {
-                stop.store(true, Ordering::SeqCst);
+                client.hold_orders();
             }
             message.push_str(&error.to_string());
             result(
@@ -226,9 +235,12 @@ async fn buy_row(
                 Some(classify(&error).0),
             )
         }
+        OrderOutcome::NotSent(error) if error.is_held_order() && message.is_empty() => {
+            not_started(row)
+        }
         OrderOutcome::NotSent(error) => {
             if portal_failed(&error) {
-                stop.store(true, Ordering::SeqCst);
+                client.hold_orders();
             }
             message.push_str(&format!("{error}; nothing was bought"));
             result(
@@ -241,7 +253,7 @@ async fn buy_row(
             )
         }
         OrderOutcome::Unknown(error) => {
-            stop.store(true, Ordering::SeqCst);
+            client.hold_orders();
             message.push_str(&format!(
                 "sent, no definitive answer ({error}): check with `linkus orders reconcile` before ordering again"
             ));

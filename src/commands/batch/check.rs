@@ -7,7 +7,8 @@ use anyhow::{Context as _, Result};
 use futures_util::{FutureExt, StreamExt};
 use tokio::sync::OnceCell;
 use yeastar_partner::{
-    BillingContact, Client, Error as PortalError, Operation, PriceList, LINKUS_PRODUCT_ID,
+    BillingContact, Client, Error as PortalError, Operation, PriceList, SubscriptionCheck,
+    LINKUS_PRODUCT_ID,
 };
 
 use super::input::Row;
@@ -94,6 +95,29 @@ pub(super) async fn check_all(
     Ok(checked)
 }
 
+/// The price list for rows that need no plan list of their own: by the remembered offering,
+/// else by the offering of one PBX's plan list (asked once for the whole batch).
+async fn prices_for_listed(
+    ctx: &Context,
+    client: &Client,
+    offerings: &Offerings,
+    sn: &str,
+) -> Option<PriceList> {
+    let offering = match offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID) {
+        Some(offering) => offering,
+        None => {
+            let offering = client
+                .offer(LINKUS_PRODUCT_ID, sn)
+                .await
+                .ok()?
+                .offering_id?;
+            offerings.remember(&ctx.portal_label(), LINKUS_PRODUCT_ID, &offering);
+            offering
+        }
+    };
+    fetch_prices(client, &offering).await
+}
+
 async fn fetch_prices(client: &Client, offering: &str) -> Option<PriceList> {
     client
         .prices(LINKUS_PRODUCT_ID, offering, "annually")
@@ -156,9 +180,32 @@ async fn check_row(
     if let Some(block) = history.block(operation, now, None, None) {
         return blocked(block);
     }
+    // A row from the account's listing (`renew --expiring-within`) already has its plan and
+    // end: nothing more is asked per PBX, only the price list, once for the batch.
+    let listed = row
+        .listed
+        .as_deref()
+        .filter(|_| operation == Operation::Renew);
+    let offer = async {
+        match listed {
+            Some(_) => {
+                let _ = prices
+                    .get_or_init(|| prices_for_listed(ctx, client, offerings, sn))
+                    .await;
+                None
+            }
+            None => Some(client.offer(LINKUS_PRODUCT_ID, sn).await),
+        }
+    };
+    let subscription = async {
+        match listed {
+            Some(listed) => Ok(SubscriptionCheck::Subscribed(listed.clone())),
+            None => client.subscription(LINKUS_PRODUCT_ID, sn).await,
+        }
+    };
     let (offer, subscription, looked_up, contacts) = tokio::join!(
-        client.offer(LINKUS_PRODUCT_ID, sn),
-        client.subscription(LINKUS_PRODUCT_ID, sn),
+        offer,
+        subscription,
         order::look_up_open(ctx, client, &ledger, &mut history),
         contacts,
     );
@@ -169,9 +216,10 @@ async fn check_row(
         return blocked(block);
     }
     let offer = match offer {
-        Ok(offer) => Some(offer),
-        Err(_) if operation == Operation::Renew => None,
-        Err(error) => {
+        None => None,
+        Some(Ok(offer)) => Some(offer),
+        Some(Err(_)) if operation == Operation::Renew => None,
+        Some(Err(error)) => {
             return refused_by(
                 &anyhow::Error::from(error)
                     .context(format!("Could not list the plans for SN {sn}")),

@@ -24,6 +24,9 @@ pub struct Row {
     pub po_number: Option<String>,
     /// Every column as given, in order, carried through to the results.
     pub columns: Vec<(String, Value)>,
+    /// The subscription as the account's listing gave it (`renew --expiring-within`): the
+    /// check phase then asks the portal nothing more about the PBX.
+    pub listed: Option<Box<yeastar_partner::Subscription>>,
 }
 
 /// A row that cannot be used, and why.
@@ -57,6 +60,8 @@ pub enum FileError {
     Syntax { line: usize, reason: String },
     #[error("there is no `sn` column (or `productNo`)")]
     NoSnColumn,
+    #[error("there is no `sn` column: its first line ({first}) looks like a row, not a header; add the header line `sn` at the top")]
+    Headerless { first: String },
 }
 
 const SN_NAMES: [&str; 2] = ["sn", "productNo"];
@@ -110,6 +115,14 @@ pub fn parse(text: &str) -> Result<Parsed, FileError> {
         .iter()
         .any(|h| SN_NAMES.iter().any(|n| n.eq_ignore_ascii_case(h)))
     {
+        // A bare list of SNs: the first one was taken for the header.
+        if let Some(first) = parsed.header.first() {
+            if first.bytes().any(|b| b.is_ascii_digit()) && parse_sn(first).is_ok() {
+                return Err(FileError::Headerless {
+                    first: first.clone(),
+                });
+            }
+        }
         return Err(FileError::NoSnColumn);
     }
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -169,6 +182,7 @@ fn row(index: usize, line: usize, columns: &[(String, Value)]) -> Result<Row, St
         years,
         po_number,
         columns: columns.to_vec(),
+        listed: None,
     })
 }
 
@@ -251,8 +265,70 @@ fn json_lines(text: &str) -> Result<Records, FileError> {
     Ok(records)
 }
 
+/// The separator of a CSV file, told from its header line: the one of `,` `;` and tab it
+/// holds most of, outside quotes (a comma when it holds none: a single column).
+fn delimiter(text: &str) -> u8 {
+    let header = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("");
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for byte in header.bytes() {
+        if byte == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            if let Some(count) = counts.iter_mut().find(|(d, _)| *d == byte) {
+                count.1 += 1;
+            }
+        }
+    }
+    counts
+        .iter()
+        .rev()
+        .max_by_key(|(_, count)| *count)
+        .filter(|(_, count)| *count > 0)
+        .map_or(b',', |(d, _)| *d)
+}
+
+/// The line of a quote that opens a field and is never closed: the CSV reader would take the
+/// rest of the file as one value.
+fn unclosed_quote(text: &str, delimiter: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at_field_start = true;
+    let mut opened: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        match opened {
+            Some(_) if byte == b'"' => {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1;
+                } else {
+                    opened = None;
+                    at_field_start = false;
+                }
+            }
+            Some(_) => {}
+            None if byte == b'"' && at_field_start => opened = Some(i),
+            None => at_field_start = byte == delimiter || byte == b'\n' || byte == b'\r',
+        }
+        i += 1;
+    }
+    opened.map(|offset| line_of(text, offset))
+}
+
 fn csv_records(text: &str) -> Result<Records, FileError> {
+    let delimiter = delimiter(text);
+    if let Some(line) = unclosed_quote(text, delimiter) {
+        return Err(FileError::Syntax {
+            line,
+            reason: "a quote is opened and never closed".to_owned(),
+        });
+    }
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .trim(csv::Trim::All)
         .flexible(false)
         .from_reader(text.as_bytes());
@@ -315,6 +391,18 @@ mod tests {
     }
 
     #[test]
+    fn the_separator_is_told_from_the_header_line() {
+        assert_eq!(delimiter("sn;plan;note\nA1;x;\"a, b\"\n"), b';');
+        assert_eq!(delimiter("sn\tplan\nA1\tx\n"), b'\t');
+        assert_eq!(delimiter("sn,plan\nA1;B;C,x\n"), b',');
+        assert_eq!(delimiter("sn\nA1\n"), b',');
+        assert_eq!(delimiter("\"s;n\",plan\n"), b',');
+        let parsed = parse("sn;note\nA1;\"x; \"\"y\"\"\"\n").unwrap();
+        assert_eq!(parsed.rows[0].columns[1].1, Value::from("x; \"y\""));
+        assert_eq!(unclosed_quote("sn,note\nA1,ab\"c\n", b','), None);
+    }
+
+    #[test]
     fn json_arrays_and_lines_with_product_no_for_sn() {
         let array = "[\n  {\"productNo\": \"369471667338\", \"daysLeft\": 12},\n  {\"productNo\": 1234560202}\n]";
         let parsed = parse(array).unwrap();
@@ -340,6 +428,16 @@ mod tests {
             parse("serial,plan\nA1,x\n").unwrap_err(),
             FileError::NoSnColumn
         );
+        assert_eq!(
+            parse("369471667338\n369471667339\n").unwrap_err(),
+            FileError::Headerless {
+                first: "369471667338".to_owned()
+            }
+        );
+        assert!(matches!(
+            parse("sn,note\nA1,\"open\nB2,x\n").unwrap_err(),
+            FileError::Syntax { line: 2, .. }
+        ));
         assert!(matches!(
             parse("[{\"sn\": 1},\n{oops}]").unwrap_err(),
             FileError::Syntax { line: 2, .. }

@@ -15,6 +15,7 @@ use super::input::{Invalid, Row};
 use super::{Checked, RowResult, Verdict};
 use crate::commands::purchase::summary::request_json;
 use crate::context::Context;
+use crate::error::Failure;
 use crate::output::clean;
 
 /// Rows listed by name in the summary; the rest are counted.
@@ -46,9 +47,10 @@ pub fn totals(checked: &[Checked]) -> (Vec<Money>, bool) {
 pub fn summary(
     ctx: &Context,
     operation: Operation,
-    file: &Path,
+    source: &str,
     checked: &[Checked],
-    invalid: &[Invalid],
+    skipped: &[Invalid],
+    automatic: usize,
 ) {
     if ctx.out.is_quiet() {
         return;
@@ -69,13 +71,6 @@ pub fn summary(
             }
             _ => None,
         })
-        .chain(invalid.iter().map(|i| {
-            (
-                i.line,
-                super::input_sn(&i.columns),
-                format!("invalid: {}", i.reason),
-            )
-        }))
         .collect();
     refused.sort_by_key(|(line, ..)| *line);
     let style = &ctx.out.style;
@@ -83,21 +78,29 @@ pub fn summary(
         "\n{} {} for {} row{} of {}\n",
         style.bold("Batch:"),
         operation.name(),
-        checked.len() + invalid.len(),
-        if checked.len() + invalid.len() == 1 {
+        checked.len() + skipped.len() + automatic,
+        if checked.len() + skipped.len() + automatic == 1 {
             ""
         } else {
             "s"
         },
-        if file.as_os_str() == "-" {
-            "stdin".to_owned()
-        } else {
-            file.display().to_string()
-        }
+        source
     );
-    text.push_str(&format!("  To order         {}\n", buy.len()));
-    text.push_str(&format!("  Already bought   {already}\n"));
-    text.push_str(&format!("  Refused          {}\n", refused.len()));
+    let (_, already_word) = super::done_words(operation);
+    let mut already_label = already_word.to_owned();
+    already_label[..1].make_ascii_uppercase();
+    text.push_str(&format!("  {:<17}{}\n", "To order", buy.len()));
+    text.push_str(&format!("  {already_label:<17}{already}\n"));
+    text.push_str(&format!("  {:<17}{}\n", "Refused", refused.len()));
+    if !skipped.is_empty() {
+        text.push_str(&format!("  {:<17}{}\n", "Skipped", skipped.len()));
+    }
+    if automatic > 0 {
+        text.push_str(&format!(
+            "  {:<17}{automatic} (not renewed; --include-auto-renew renews them)\n",
+            "Renew by itself"
+        ));
+    }
     if !buy.is_empty() {
         text.push_str("\nTo order:\n");
         for checked in buy.iter().take(LISTED) {
@@ -134,6 +137,20 @@ pub fn summary(
             text.push_str(&format!("  … and {} more\n", refused.len() - LISTED));
         }
     }
+    if !skipped.is_empty() {
+        text.push_str("\nSkipped (--skip-invalid):\n");
+        for invalid in skipped.iter().take(LISTED) {
+            text.push_str(&format!(
+                "  line {:<5} SN {:<16} {}\n",
+                invalid.line,
+                super::input_sn(&invalid.columns),
+                invalid.reason
+            ));
+        }
+        if skipped.len() > LISTED {
+            text.push_str(&format!("  … and {} more\n", skipped.len() - LISTED));
+        }
+    }
     let (sums, unknown) = totals(checked);
     let total = if sums.is_empty() {
         "nothing".to_owned()
@@ -155,7 +172,7 @@ pub fn summary(
 }
 
 /// A dry run's row as JSON: what would be sent, or why not.
-fn dry_row(checked: &Checked) -> Result<Value> {
+fn dry_row(operation: Operation, checked: &Checked) -> Result<Value> {
     let row = &checked.row;
     Ok(match &checked.verdict {
         Verdict::Buy(choice) => {
@@ -169,7 +186,7 @@ fn dry_row(checked: &Checked) -> Result<Value> {
             })
         }
         Verdict::Already { order_no } => serde_json::json!({
-            "line": row.line, "sn": row.sn, "outcome": "already bought", "orderNo": order_no,
+            "line": row.line, "sn": row.sn, "outcome": super::done_words(operation).1, "orderNo": order_no,
         }),
         Verdict::Refused { message, .. } => serde_json::json!({
             "line": row.line, "sn": row.sn, "outcome": "refused", "message": message,
@@ -177,9 +194,65 @@ fn dry_row(checked: &Checked) -> Result<Value> {
     })
 }
 
+/// The `--results` file, opened before anything is sent (a path that cannot be written is a
+/// usage error) and written at the end; a write that fails then is a warning, never a change
+/// of the exit code or a row's outcome lost.
+pub struct ResultsFile {
+    path: PathBuf,
+    file: Mutex<Option<std::fs::File>>,
+}
+
+impl ResultsFile {
+    /// Opens `path` for writing. A dry run writes no results: the file is only checked, and
+    /// left as it was (removed again if the check created it).
+    pub fn open(path: &Path, dry_run: bool) -> Result<Self, Failure> {
+        let existed = path.exists();
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| {
+                Failure::usage(format!(
+                    "The results file {} cannot be written: {e}; nothing was sent.",
+                    path.display()
+                ))
+                .hint("Give --results a path in a folder that exists and that you can write to.")
+            })?;
+        let file = if dry_run {
+            drop(opened);
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+            None
+        } else {
+            Some(opened)
+        };
+        Ok(ResultsFile {
+            path: path.to_owned(),
+            file: Mutex::new(file),
+        })
+    }
+
+    /// Writes the results; a failure is a warning on stderr.
+    pub fn write(&self, header: &[String], results: &[RowResult]) {
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(file) = file.as_mut() else {
+            return;
+        };
+        if let Err(error) = write_csv(file, header, results) {
+            crate::output::warn(&format!(
+                "the results could not be written to {} ({error:#}); every row's outcome is on stdout above and in the journal.",
+                self.path.display()
+            ));
+        }
+    }
+}
+
 /// Every row of a dry run in line order, each built as it is written: a file of ten thousand
 /// rows is never held as JSON all at once.
 struct DryRows<'a> {
+    operation: Operation,
     checked: &'a [Checked],
     invalid: &'a [Invalid],
 }
@@ -197,12 +270,12 @@ impl DryRows<'_> {
                 (None, None) => return None,
             };
             Some(if take_checked {
-                dry_row(checked.next()?)
+                dry_row(self.operation, checked.next()?)
             } else {
                 let invalid = invalid.next()?;
                 Ok(serde_json::json!({
                     "line": invalid.line, "sn": super::input_sn(&invalid.columns),
-                    "outcome": "invalid", "message": invalid.reason,
+                    "outcome": "skipped", "message": invalid.reason,
                 }))
             })
         })
@@ -220,8 +293,17 @@ impl Serialize for DryRows<'_> {
 }
 
 /// `--dry-run`: every row with the body it would send.
-pub fn dry_run(ctx: &Context, checked: &[Checked], invalid: &[Invalid]) -> Result<()> {
-    let rows = DryRows { checked, invalid };
+pub fn dry_run(
+    ctx: &Context,
+    operation: Operation,
+    checked: &[Checked],
+    invalid: &[Invalid],
+) -> Result<()> {
+    let rows = DryRows {
+        operation,
+        checked,
+        invalid,
+    };
     if ctx.out.is_json() {
         ctx.out.json(&rows)?;
         return Ok(());
@@ -259,7 +341,7 @@ pub fn interrupted(
     checked: &[Checked],
     done: Arc<Mutex<Vec<RowResult>>>,
     header: Vec<String>,
-    file: Option<PathBuf>,
+    file: Option<Arc<ResultsFile>>,
 ) -> crate::context::InterruptReport {
     let rows: Vec<Row> = checked.iter().map(|c| c.row.clone()).collect();
     Box::new(move |ctx, kind, in_flight| {
@@ -286,6 +368,102 @@ pub fn interrupted(
         let _ = self::results(ctx, &header, &results, file.as_deref());
         true
     })
+}
+
+/// A sum of money with its thousands grouped: `4,800.00 USD`.
+fn grouped(money: &Money) -> String {
+    let text = money.to_string();
+    let (number, currency) = text.split_once(' ').unwrap_or((&text, ""));
+    let (sign, digits) = match number.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", number),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut out = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    let fraction = if fraction.is_empty() {
+        String::new()
+    } else {
+        format!(".{fraction}")
+    };
+    format!("{sign}{out}{fraction} {currency}")
+        .trim_end()
+        .to_owned()
+}
+
+/// The tally that ends a batch, one line on stderr: `40 renewed, 0 failed, 2 skipped: 4,800.00
+/// USD`. "Failed" counts every row that did not end well, by outcome in parentheses.
+pub fn tally_line(operation: Operation, results: &[RowResult]) -> String {
+    let (done, already) = super::done_words(operation);
+    let count = |outcome: &str| results.iter().filter(|r| r.outcome == outcome).count();
+    let mut failed: Vec<(&str, usize)> = Vec::new();
+    for result in results.iter().filter(|r| r.kind.is_some()) {
+        match failed.iter_mut().find(|(o, _)| *o == result.outcome) {
+            Some(entry) => entry.1 += 1,
+            None => failed.push((result.outcome, 1)),
+        }
+    }
+    let failed_count: usize = failed.iter().map(|(_, n)| n).sum();
+    let mut parts = vec![format!("{} {done}", count(done))];
+    if count(already) > 0 {
+        parts.push(format!("{} {already}", count(already)));
+    }
+    parts.push(if failed.is_empty() {
+        "0 failed".to_owned()
+    } else {
+        format!(
+            "{failed_count} failed ({})",
+            failed
+                .iter()
+                .map(|(outcome, n)| format!("{n} {outcome}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    if count("skipped") > 0 {
+        parts.push(format!("{} skipped", count("skipped")));
+    }
+    let automatic = count(super::expiring::RENEWS_AUTOMATICALLY);
+    if automatic > 0 {
+        parts.push(format!("{automatic} renew automatically"));
+    }
+    let mut sums: Vec<Money> = Vec::new();
+    let mut unpriced = 0;
+    for result in results.iter().filter(|r| r.outcome == done) {
+        match &result.spent {
+            Some(spent) => match sums.iter_mut().find(|s| s.currency == spent.currency) {
+                Some(sum) => match sum.checked_add(spent) {
+                    Some(added) => *sum = added,
+                    None => unpriced += 1,
+                },
+                None => sums.push(spent.clone()),
+            },
+            None => unpriced += 1,
+        }
+    }
+    let mut spent: Vec<String> = sums.iter().map(grouped).collect();
+    if unpriced > 0 {
+        spent.push(format!(
+            "{unpriced} order{} at a price not known",
+            if unpriced == 1 { "" } else { "s" }
+        ));
+    }
+    let spent = if spent.is_empty() {
+        "nothing spent".to_owned()
+    } else {
+        spent.join(" + ")
+    };
+    format!("{}: {spent}", parts.join(", "))
+}
+
+/// The tally line on stderr (even with `--quiet`: a CI log's one line to read).
+pub fn tally(operation: Operation, results: &[RowResult]) {
+    crate::output::stderr(&format!("{}\n", tally_line(operation, results)));
 }
 
 /// One line on stderr for a row as it ends, when no progress bar is shown.
@@ -355,11 +533,10 @@ pub fn results(
     ctx: &Context,
     header: &[String],
     results: &[RowResult],
-    file: Option<&Path>,
+    file: Option<&ResultsFile>,
 ) -> Result<()> {
     if let Some(file) = file {
-        write_csv(file, header, results)
-            .with_context(|| format!("could not write the results to {}", file.display()))?;
+        file.write(header, results);
     }
     let printed = if ctx.out.is_json() {
         ctx.out.json(&JsonRows(results))
@@ -407,8 +584,20 @@ pub fn results(
     Ok(())
 }
 
-fn write_csv(file: &Path, header: &[String], results: &[RowResult]) -> Result<()> {
-    let mut writer = csv::Writer::from_path(file)?;
+/// A value a spreadsheet would run as a formula, made text with a leading `'`.
+fn defused(value: String) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value
+    }
+}
+
+fn write_csv(file: &mut std::fs::File, header: &[String], results: &[RowResult]) -> Result<()> {
+    use std::io::{Seek, Write};
+    file.set_len(0)?;
+    file.rewind()?;
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(&mut *file));
     let mut columns: Vec<String> = header.to_vec();
     columns.extend(["outcome", "orderNo", "orderStatus", "message"].map(str::to_owned));
     writer.write_record(&columns)?;
@@ -416,21 +605,25 @@ fn write_csv(file: &Path, header: &[String], results: &[RowResult]) -> Result<()
         let mut record: Vec<String> = header
             .iter()
             .map(|name| {
-                cell(
+                defused(cell(
                     result
                         .columns
                         .iter()
                         .find(|(n, _)| n == name)
                         .map(|(_, v)| v),
-                )
+                ))
             })
             .collect();
         record.push(result.outcome.to_owned());
-        record.push(result.order_no.clone().unwrap_or_default());
-        record.push(result.order_status.clone().unwrap_or_default());
-        record.push(result.message.clone());
+        record.push(defused(result.order_no.clone().unwrap_or_default()));
+        record.push(defused(result.order_status.clone().unwrap_or_default()));
+        record.push(defused(result.message.clone()));
         writer.write_record(&record)?;
     }
-    writer.flush()?;
+    writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("{}", e.error()))?
+        .flush()?;
+    file.sync_all()?;
     Ok(())
 }

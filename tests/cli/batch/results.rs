@@ -352,3 +352,47 @@ async fn a_rerun_reports_bought_rows_as_already_bought_and_exits_0() {
         "no order twice"
     );
 }
+
+#[tokio::test]
+async fn a_results_file_that_cannot_be_written_is_a_usage_error_and_nothing_is_bought() {
+    let server = portal_taking_orders().await;
+    let env = TestEnv::new();
+    let from = file(&env, "rows.csv", &format!("sn\n{A}\n{B}\n"));
+    let results = env.dir.path().join("no such folder/results.csv");
+    let run = run(env
+        .portal_cmd(&server.uri())
+        .args(batch_args(&from))
+        .args(["--results", &results.display().to_string()]));
+
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("results.csv"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was sent"), "{}", run.stderr);
+    assert_eq!(
+        count(&server, "POST", ORDER_PATH).await,
+        0,
+        "nothing bought"
+    );
+}
+
+#[tokio::test]
+async fn a_results_file_that_fails_while_written_is_a_warning_and_keeps_the_exit_code() {
+    let server = portal_taking_orders().await;
+    let env = TestEnv::new();
+    let from = file(&env, "rows.csv", &format!("sn\n{A}\n{B}\n"));
+    // Opens, but every write fails (no space left on the device).
+    let run = run(env.portal_cmd(&server.uri()).args(batch_args(&from)).args([
+        "--results",
+        "/dev/full",
+        "--json",
+    ]));
+
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(count_outcome(&run, "bought"), 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("Warning: the results could not be written to /dev/full"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 2);
+}

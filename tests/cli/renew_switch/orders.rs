@@ -245,7 +245,7 @@ fn subscriptions_json_piped_into_renew_from_stdin_renews_each_pbx() {
     let rows = renewed.json();
     for (i, sn) in [EXPIRING, second].iter().enumerate() {
         assert_eq!(rows[i]["productNo"], *sn);
-        assert_eq!(rows[i]["outcome"], "bought");
+        assert_eq!(rows[i]["outcome"], "renewed");
         assert_eq!(rows[i]["daysLeft"], 20);
         let after = expires_in_sandbox(&env, sn);
         assert_eq!(days_between(&before[i], &after), 365, "{sn}");
@@ -288,10 +288,11 @@ fn renew_and_switch_from_a_file_use_each_pbxs_plan_and_cycles() {
         .all(|o| o.operation_type == linkus_sandbox::Operation::Renew
             && o.plan_id.to_string() == PLAN_ID));
 
-    // A switch keeps each subscription's cycles: a row asking for others is refused (2).
+    // A switch keeps each subscription's cycles: a row asking for others matches nothing, a
+    // usage error for the whole file (2) and nothing is sent...
     let switches = env.dir.path().join("switch.csv");
     std::fs::write(&switches, format!("sn,years\n{a},\n{c},2\n")).unwrap();
-    let switched = run(env.sandbox_cmd().args([
+    let switch_args = [
         "switch",
         "--from",
         &switches.display().to_string(),
@@ -301,18 +302,25 @@ fn renew_and_switch_from_a_file_use_each_pbxs_plan_and_cycles() {
         CONTACT_ID,
         "--yes",
         "--json",
-    ]));
-    assert_eq!(switched.code, 2, "{}", switched.stderr);
-    let rows = switched.json();
-    assert_eq!(rows[0]["outcome"], "bought", "{rows}");
-    assert_eq!(rows[1]["outcome"], "refused", "{rows}");
+    ];
+    let refused = run(env.sandbox_cmd().args(switch_args));
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    let message = refused.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(
-        rows[1]["message"]
-            .as_str()
-            .unwrap()
-            .contains("keeps the subscription's 1 billing cycle"),
-        "{rows}"
+        message.contains("line 3: ")
+            && message.contains("keeps the subscription's 1 billing cycle"),
+        "{message}"
     );
+    assert_eq!(store.load().orders.len(), 2, "no switch was sent");
+    // ...unless --skip-invalid leaves that row out: it is `skipped`, exit 0.
+    let switched = run(env.sandbox_cmd().args(switch_args).arg("--skip-invalid"));
+    assert_eq!(switched.code, 0, "{}", switched.stderr);
+    let rows = switched.json();
+    assert_eq!(rows[0]["outcome"], "switched", "{rows}");
+    assert_eq!(rows[1]["outcome"], "skipped", "{rows}");
     let orders = store.load().orders;
     let switch: Vec<_> = orders
         .iter()
