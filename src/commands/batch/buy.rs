@@ -12,7 +12,7 @@ use crate::commands::purchase::Choice;
 use crate::context::Context;
 use crate::error::{classify, diagnose, Kind};
 use crate::lock::LockDir;
-use crate::order::{self, Ledger};
+use crate::order;
 use crate::prompt::Progress;
 
 /// The buy phase: `jobs` orders at a time, each under every rule of a single order; no new
@@ -25,6 +25,7 @@ pub(super) async fn buy_all(
     operation: Operation,
     checked: Vec<Checked>,
     jobs: u8,
+    again: &[String],
     done: &Mutex<Vec<RowResult>>,
 ) {
     let stop = AtomicBool::new(false);
@@ -46,7 +47,8 @@ pub(super) async fn buy_all(
             let Checked { row, verdict } = checked;
             let result = match verdict {
                 Verdict::Buy(choice) => {
-                    let result = buy_row(ctx, client, locks, operation, &row, *choice, stop).await;
+                    let result =
+                        buy_row(ctx, client, locks, operation, &row, *choice, again, stop).await;
                     let message = match tally.lock() {
                         Ok(mut tally) => {
                             if result.kind.is_none() {
@@ -123,6 +125,7 @@ fn portal_failed(error: &PortalError) -> bool {
         )
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn buy_row(
     ctx: &Context,
     client: &Client,
@@ -130,6 +133,7 @@ async fn buy_row(
     operation: Operation,
     row: &Row,
     choice: Choice,
+    again: &[String],
     stop: &AtomicBool,
 ) -> RowResult {
     if stop.load(Ordering::SeqCst) {
@@ -175,8 +179,8 @@ async fn buy_row(
         }
     };
     let intent = choice.intent(ctx);
-    let ledger = Ledger::new(ctx, Some(locks), &row.sn);
-    let placed = match order::place(ctx, client, &lock, &ledger, intent, body, None).await {
+    let records = order::records(ctx, Some(locks), &row.sn);
+    let placed = match order::place(ctx, client, &lock, &records, intent, body, again).await {
         Ok(placed) => placed,
         Err(error) => {
             let report = diagnose(&error);
