@@ -339,7 +339,18 @@ impl Records {
                 }
                 Ok(Claim::Checked) => None,
                 Ok(Claim::Refused(failure)) => Some(anyhow::Error::from(*failure)),
-                Err(error) if store.required() => Some(error),
+                Err(error) if store.required() => Some(match error.downcast::<Failure>() {
+                    Ok(failure) => failure.into(),
+                    Err(error) => Failure::new(
+                        Kind::Config,
+                        format!(
+                            "Could not record the order in {}, so it was not sent: {error:#}",
+                            store.source().name()
+                        ),
+                    )
+                    .hint("Make the data folder writable (or set LINKUS_DATA_DIR), then run the command again; nothing was bought.")
+                    .into(),
+                }),
                 Err(error) => {
                     warn(format!(
                         "could not note the order in {}: {error:#}",
