@@ -125,7 +125,14 @@ impl ExitStatus {
 pub(crate) struct BlockedBy {
     pub entry: Option<String>,
     pub order_no: Option<String>,
+    /// `journal`, `lock`, `team` or `portal`.
+    pub source: Option<&'static str>,
+    pub host: Option<String>,
+    pub user: Option<String>,
+    /// Only for a run that is alive.
     pub pid: Option<u32>,
+    /// Seconds since the earlier order, by its record's clock, where that is a possible age.
+    pub age: Option<u64>,
 }
 
 /// An error raised by `linkus` itself whose kind decides the exit code.

@@ -12,9 +12,10 @@ use yeastar_partner::{
 use crate::cli::{ApiArgs, HttpMethod};
 use crate::context::Context;
 use crate::error::{classify, ExitStatus, Failure, Kind};
+use crate::guard::Pass;
 use crate::journal::{self, Intent};
 use crate::lock::LockDir;
-use crate::order::{self, Ledger};
+use crate::order;
 use crate::rawjson::pretty;
 use crate::redact;
 
@@ -328,15 +329,22 @@ async fn order(ctx: &Context, call: yeastar_partner::OrderCall) -> Result<ExitSt
     let lock = locks
         .lock(&ctx.portal_key(), &sn, "linkus api", &ctx.now_rfc3339())
         .await?;
-    let ledger = Ledger::new(ctx, Some(&locks), &sn);
+    let records = order::records(ctx, Some(&locks), &sn);
     let client = ctx.client()?;
-    let mut history = ledger.history(&ctx.portal_label(), &sn)?;
+    let again: &[String] = &[];
+    let mut earlier = records.read().await?;
     for operation in &checked {
-        history.check(*operation, ctx.clock.now_ms(), None, None)?;
+        order::check(
+            &earlier,
+            &order::ask(ctx, &sn, *operation, again, Pass::BeforeLookUps),
+        )?;
     }
-    let looked_up = order::look_up_open(ctx, &client, &ledger, &mut history).await;
+    order::look_up_open(ctx, &client, &records, &mut earlier).await;
     for operation in &checked {
-        history.check(*operation, ctx.clock.now_ms(), None, Some(&looked_up))?;
+        order::check(
+            &earlier,
+            &order::ask(ctx, &sn, *operation, again, Pass::Final),
+        )?;
     }
     let intent = Intent {
         id: journal::new_id(),
@@ -358,9 +366,12 @@ async fn order(ctx: &Context, call: yeastar_partner::OrderCall) -> Result<ExitSt
             .and_then(|v| v.as_str())
             .map(str::to_owned),
         list_total: None,
+        portal_time: None,
         pid: Some(std::process::id()),
+        host: None,
+        user: None,
     };
-    let placed = order::place(ctx, &client, &lock, &ledger, intent, call, None).await?;
+    let placed = order::place(ctx, &client, &lock, &records, intent, call, again).await?;
     if let Some(response) = &placed.response {
         print_body(ctx, response);
     }

@@ -225,6 +225,7 @@ pub async fn run_rows(
         operation,
         checked,
         args.batch.jobs,
+        &args.common.again,
         &done,
     )
     .await;

@@ -11,13 +11,15 @@ use yeastar_partner::{
 
 use crate::cli::ReconcileArgs;
 use crate::commands::orders::collect_orders;
-use crate::context::{same_portal_key, Context};
+use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
-use crate::guard::parse_time_ms;
-use crate::journal::{self, Contents, Entry, Intent, Journal, Outcome, State};
+use crate::guard::{parse_time_ms, Stamp, FUTURE_MS};
+use crate::journal::{Contents, Entry, Intent, Outcome, Recorded, State, Word};
 use crate::lock::{LockDir, SnLock};
-use crate::order::Ledger;
+use crate::order;
+use crate::portal_key;
 use crate::prompt;
+use crate::records::{self, Records, Source};
 
 /// Orders are matched to an intent when placed for its SN no earlier than this before it.
 const CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
@@ -45,13 +47,16 @@ struct Search {
     complete: bool,
 }
 
-async fn search(ctx: &Context, client: &Client, since_ms: u64) -> Result<Search> {
+/// The orders listed back to the earliest of `intents` (by the portal's clock, known once
+/// the first page has answered).
+async fn search(ctx: &Context, client: &Client, intents: &[&Intent]) -> Result<Search> {
     let listing = collect_orders(client, 100, |orders| {
+        let since = intents.iter().map(|i| since_ms(ctx, i)).min().unwrap_or(0);
         orders
             .iter()
             .filter_map(Order::created_ms)
             .min()
-            .is_some_and(|oldest| oldest < since_ms)
+            .is_some_and(|oldest| oldest < since)
     })
     .await?;
     crate::commands::orders::warn_missing_fields(ctx, &listing.orders);
@@ -61,16 +66,30 @@ async fn search(ctx: &Context, client: &Client, since_ms: u64) -> Result<Search>
     })
 }
 
+/// Orders placed from this moment on, by the portal's clock, may be the intent's: its time by
+/// the portal's clock (recorded with it, or its local time moved by the difference between
+/// the clocks now), whichever is earlier, less 5 minutes. A time that cannot be read
+/// searches everything (fail closed).
+fn since_ms(ctx: &Context, intent: &Intent) -> u64 {
+    let recorded = intent.portal_time.as_deref().and_then(parse_time_ms);
+    let moved =
+        parse_time_ms(&intent.time).map(|local| ctx.portal_clock.portal_ms(local).unwrap_or(local));
+    let at = match (recorded, moved) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => 0,
+    };
+    at.saturating_sub(CLOCK_SKEW_MS)
+}
+
 /// The earliest order for the intent's SN (and operation, where the list says) placed after
-/// it and not already attributed to another entry.
+/// `since` (by the portal's clock) and not already attributed to another entry.
 fn match_order<'a>(
     orders: &'a [Order],
     intent: &Intent,
+    since: u64,
     taken: &HashSet<String>,
 ) -> Option<&'a Order> {
-    let since = parse_time_ms(&intent.time)
-        .unwrap_or(0)
-        .saturating_sub(CLOCK_SKEW_MS);
     orders
         .iter()
         .rev()
@@ -99,7 +118,7 @@ fn taken_orders(contents: &Contents) -> HashSet<String> {
 fn reconciled(
     intent: &Intent,
     now: String,
-    outcome: String,
+    outcome: Word,
     order_no: Option<String>,
     status: Option<String>,
 ) -> Entry {
@@ -117,15 +136,12 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
     if let Some(entry) = &args.not_placed {
         return not_placed(ctx, entry, args.yes).await;
     }
-    let contents = Journal::new(ctx.dirs.journal_file()).read()?;
-    let portal = ctx.portal_label();
-    let pending: Vec<(Intent, State)> = contents
-        .intents()
-        .into_iter()
-        .filter(|(_, state)| matches!(state, State::Unknown | State::Open { .. }))
-        .collect();
-    let (mine, others): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(i, _)| {
-        same_portal_key(&i.base_url) == same_portal_key(&portal) && i.profile == ctx.profile()
+    let contents = order::read_journal(ctx)?;
+    let portal = portal_key::normalise(&ctx.portal_label());
+    let recorded = contents.intents();
+    let pending: Vec<&Recorded> = recorded.iter().filter(|r| r.state.unsettled()).collect();
+    let (mine, others): (Vec<&Recorded>, Vec<&Recorded>) = pending.into_iter().partition(|r| {
+        portal_key::normalise(&r.intent.base_url) == portal && r.intent.profile == ctx.profile()
     });
     if !others.is_empty() {
         ctx.out.status(&format!(
@@ -141,21 +157,16 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
         let mut taken = taken_orders(&contents);
         let unknown: Vec<&Intent> = mine
             .iter()
-            .filter(|(_, s)| *s == State::Unknown)
-            .map(|(i, _)| i)
+            .filter(|r| matches!(r.state, State::Unknown | State::InFlight))
+            .map(|r| &r.intent)
             .collect();
-        let oldest = unknown
-            .iter()
-            .filter_map(|i| parse_time_ms(&i.time))
-            .min()
-            .unwrap_or(u64::MAX)
-            .saturating_sub(CLOCK_SKEW_MS);
         let found = if unknown.is_empty() {
             None
         } else {
-            Some(search(ctx, &client, oldest).await)
+            Some(search(ctx, &client, &unknown).await)
         };
-        for (intent, state) in &mine {
+        for r in &mine {
+            let intent = &r.intent;
             // A run still waiting on this SN's order holds its lock: leave the entry to it.
             let lock = match locks
                 .lock(
@@ -179,13 +190,15 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
                     continue;
                 }
             };
-            let ledger = Ledger::new(ctx, Some(&locks), &intent.sn);
-            rows.push(match state {
+            let records = order::records(ctx, Some(&locks), &intent.sn);
+            rows.push(match &r.state {
                 State::Open { order_no, status } => {
-                    look_again(ctx, &client, &ledger, intent, order_no, status).await
+                    look_again(ctx, &client, &records, intent, order_no, status).await
                 }
                 _ => match &found {
-                    Some(Ok(search)) => settle_unknown(ctx, &ledger, intent, search, &mut taken),
+                    Some(Ok(search)) => {
+                        settle_unknown(ctx, &records, intent, search, &mut taken).await
+                    }
                     Some(Err(error)) => row(
                         intent,
                         "unknown",
@@ -197,6 +210,37 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
                 },
             });
             drop::<SnLock>(lock);
+        }
+    }
+    // Entries whose time cannot be read, or lies in the future, block their SN: named here.
+    let now = ctx.clock.now_ms();
+    for r in recorded.iter().filter(|r| {
+        portal_key::normalise(&r.intent.base_url) == portal && r.intent.profile == ctx.profile()
+    }) {
+        if let Some(problem) = time_problem(&r.intent, now) {
+            let release = match &r.state {
+                State::Succeeded { order_no } => format!(
+                    "`--again {}` orders again on purpose",
+                    order_no.as_deref().unwrap_or(&r.intent.id)
+                ),
+                _ => format!(
+                    "`linkus orders reconcile --not-placed {}` releases it once the portal shows no such order",
+                    r.intent.id
+                ),
+            };
+            rows.push(Row {
+                entry: Some(r.intent.id.clone()),
+                sn: Some(r.intent.sn.clone()),
+                time: Some(r.intent.time.clone()),
+                status: "damaged",
+                order_no: None,
+                order_status: None,
+                line: None,
+                note: format!(
+                    "entry {} for SN {}: {problem}, so it blocks the SN; {release}",
+                    r.intent.id, r.intent.sn
+                ),
+            });
         }
     }
     for damaged in &contents.damaged {
@@ -254,10 +298,30 @@ fn row(
     }
 }
 
+/// What is wrong with an intent's time, if anything: it cannot be read, or lies more than 5
+/// minutes in the future.
+fn time_problem(intent: &Intent, now: u64) -> Option<String> {
+    match records::earlier_of(
+        Source::Journal,
+        &Recorded {
+            intent: intent.clone(),
+            state: State::Unknown,
+        },
+    )
+    .at
+    {
+        Stamp::Unreadable => Some(format!("its time {:?} cannot be read", intent.time)),
+        Stamp::At { ms, .. } if ms > now.saturating_add(FUTURE_MS) => {
+            Some(format!("its time {:?} lies in the future", intent.time))
+        }
+        Stamp::At { .. } => None,
+    }
+}
+
 /// The status an order's state gives a report row.
 fn status_word(status: &OrderStatus) -> &'static str {
     match status.state() {
-        OrderState::Open if !status.as_str().eq_ignore_ascii_case("refunded") => "open",
+        OrderState::Open => "open",
         _ => "settled",
     }
 }
@@ -265,7 +329,7 @@ fn status_word(status: &OrderStatus) -> &'static str {
 async fn look_again(
     ctx: &Context,
     client: &Client,
-    ledger: &Ledger,
+    records: &Records,
     intent: &Intent,
     order_no: &str,
     was: &str,
@@ -274,7 +338,7 @@ async fn look_again(
         Ok(details) => match details.status {
             Some(status) => {
                 if !status.as_str().eq_ignore_ascii_case(was) {
-                    ledger.settle(intent, &status, &ctx.now_rfc3339(), order_no);
+                    order::settle_looked_up(ctx, records, &intent.id, &status, order_no).await;
                 }
                 row(
                     intent,
@@ -302,27 +366,32 @@ async fn look_again(
     }
 }
 
-fn settle_unknown(
+async fn settle_unknown(
     ctx: &Context,
-    ledger: &Ledger,
+    records: &Records,
     intent: &Intent,
     search: &Search,
     taken: &mut HashSet<String>,
 ) -> Row {
-    match match_order(&search.orders, intent, taken) {
+    match match_order(&search.orders, intent, since_ms(ctx, intent), taken) {
         Some(order) => {
             let order_no = order.order_no.clone().unwrap_or_default();
             taken.insert(order_no.clone());
             let status = order
                 .status()
                 .unwrap_or_else(|| OrderStatus::new("unknown"));
-            let _ = ledger.write(&reconciled(
-                intent,
-                ctx.now_rfc3339(),
-                journal::outcome_of(&status),
-                Some(order_no.clone()),
-                Some(status.as_str().to_owned()),
-            ));
+            if let Err(unrecorded) = records
+                .settle(&reconciled(
+                    intent,
+                    ctx.now_rfc3339(),
+                    Word::of(&status),
+                    Some(order_no.clone()),
+                    Some(status.as_str().to_owned()),
+                ))
+                .await
+            {
+                ctx.out.warn(&unrecorded.warning(&intent.sn));
+            }
             row(
                 intent,
                 status_word(&status),
@@ -390,45 +459,17 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
     Ok(())
 }
 
-/// Where an entry stands, in words for a person (never the enum's debug text).
-fn state_words(state: &State) -> String {
-    match state {
-        State::Unknown => "its outcome is unknown".to_owned(),
-        State::Open { order_no, status } => {
-            format!("it created order {order_no}, which is still {status}")
-        }
-        State::Succeeded {
-            order_no: Some(order_no),
-        } => format!("it succeeded, order {order_no}"),
-        State::Succeeded { order_no: None } => "it succeeded".to_owned(),
-        State::Closed { outcome } => format!("it ended: {}", outcome.replace('_', " ")),
-    }
-}
-
-/// `--not-placed ENTRY`: the user checked the portal; one more search, then the mark.
+/// `--not-placed ENTRY`: the user checked the portal; under the SN's lock, the records read
+/// again and one more search (by the portal's clock), then the mark.
 async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus> {
-    let contents = Journal::new(ctx.dirs.journal_file()).read()?;
-    let Some((intent, state)) = contents
-        .intents()
-        .into_iter()
-        .find(|(i, _)| i.id == entry.trim())
-    else {
+    let contents = order::read_journal(ctx)?;
+    let Some(first) = find(&contents, entry) else {
         return Err(Failure::usage(format!("The journal has no entry {entry:?}."))
             .hint("`linkus orders reconcile` lists the entries whose outcome is unknown, with their IDs.")
             .into());
     };
-    if state != State::Unknown {
-        let mut failure = Failure::usage(format!(
-            "Entry {entry} is not unknown: {}. Only an entry whose outcome is unknown can be marked as not placed.",
-            state_words(&state)
-        ));
-        if let State::Open { order_no, .. } = &state {
-            failure = failure.hint(format!(
-                "Pay or cancel order {order_no} in the Partner Portal (Orders & Billing > Orders); `linkus orders show {order_no} --wait` waits for it."
-            ));
-        }
-        return Err(failure.into());
-    }
+    unknown_or_refuse(entry, &first.state)?;
+    let intent = first.intent;
     if !yes {
         if !ctx.interactive() {
             return Err(Failure::usage(format!(
@@ -463,15 +504,11 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
             &ctx.now_rfc3339(),
         )
         .await?;
-    let client = ctx.client()?;
-    let since = parse_time_ms(&intent.time)
-        .unwrap_or(0)
-        .saturating_sub(CLOCK_SKEW_MS);
-    let (found, subscription) = tokio::join!(
-        search(ctx, &client, since),
-        client.subscription(LINKUS_PRODUCT_ID, &intent.sn)
-    );
-    let found = found?;
+    // Under the lock, both records again: a run may have settled the entry since.
+    let mut contents = order::read_journal(ctx)?;
+    if let Ok(record) = locks.record(&ctx.portal_key(), &intent.sn).read() {
+        contents.merge(record);
+    }
     let refuse = |why: String| -> Result<ExitStatus> {
         Err(Failure::new(
             Kind::Blocked,
@@ -480,7 +517,25 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         .hint("`linkus orders reconcile` records what the portal shows.")
         .into())
     };
-    if let Some(order) = match_order(&found.orders, &intent, &taken_orders(&contents)) {
+    let Some(now) = find(&contents, &intent.id) else {
+        return refuse("it is no longer in the journal".to_owned());
+    };
+    unknown_or_refuse(entry, &now.state)?;
+    if let Some(pid) = records::earlier_of(Source::Journal, &now).pid {
+        return refuse(format!(
+            "its run (pid {pid}) is still going and may be waiting for the portal's answer"
+        ));
+    }
+    let client = ctx.client()?;
+    let searched = [&intent];
+    let (found, subscription) = tokio::join!(
+        search(ctx, &client, &searched),
+        client.subscription(LINKUS_PRODUCT_ID, &intent.sn)
+    );
+    let found = found?;
+    // The portal's clock is known now: the search's answers carried it.
+    let since = since_ms(ctx, &intent);
+    if let Some(order) = match_order(&found.orders, &intent, since, &taken_orders(&contents)) {
         return refuse(format!(
             "the portal has order {} for SN {} since then",
             order.order_no.as_deref().unwrap_or("(no number)"),
@@ -506,15 +561,15 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
             _ => {}
         }
     }
-    let ledger = Ledger::new(ctx, Some(&locks), &intent.sn);
-    ledger
-        .write(&reconciled(
+    order::records(ctx, Some(&locks), &intent.sn)
+        .settle(&reconciled(
             &intent,
             ctx.now_rfc3339(),
-            journal::NOT_PLACED.to_owned(),
+            Word::NotPlaced,
             None,
             None,
         ))
+        .await
         .map_err(|unrecorded| {
             anyhow::anyhow!("could not write the journal: {}", unrecorded.problem)
         })?;
@@ -534,4 +589,47 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         ));
     }
     Ok(ExitStatus::Success)
+}
+
+fn find(contents: &Contents, entry: &str) -> Option<Recorded> {
+    contents
+        .intents()
+        .into_iter()
+        .find(|r| r.intent.id == entry.trim())
+}
+
+/// Only an entry without a known outcome (unknown, or an intent with no outcome at all) can
+/// be marked as never placed.
+fn unknown_or_refuse(entry: &str, state: &State) -> Result<()> {
+    match state {
+        State::Unknown | State::InFlight => Ok(()),
+        other => {
+            let mut failure = Failure::usage(format!(
+                "Entry {entry} is not unknown: {}. Only an entry whose outcome is unknown can be marked as not placed.",
+                describe(other)
+            ));
+            if let State::Open { order_no, .. } = other {
+                failure = failure.hint(format!(
+                    "Pay or cancel order {order_no} in the Partner Portal (Orders & Billing > Orders); `linkus orders show {order_no} --wait` waits for it."
+                ));
+            }
+            Err(failure.into())
+        }
+    }
+}
+
+/// Where an entry stands, in words for a person (never the enum's debug text).
+fn describe(state: &State) -> String {
+    match state {
+        State::InFlight => "its run wrote no outcome yet".to_owned(),
+        State::Unknown => "its outcome is unknown".to_owned(),
+        State::Open { order_no, status } => {
+            format!("it created order {order_no}, which is still {status}")
+        }
+        State::Succeeded {
+            order_no: Some(order_no),
+        } => format!("it succeeded, order {order_no}"),
+        State::Succeeded { order_no: None } => "it succeeded".to_owned(),
+        State::Closed { outcome } => format!("it ended: {}", outcome.as_str().replace('_', " ")),
+    }
 }

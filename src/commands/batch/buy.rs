@@ -11,12 +11,13 @@ use crate::commands::purchase::Choice;
 use crate::context::Context;
 use crate::error::{classify, diagnose, Kind};
 use crate::lock::LockDir;
-use crate::order::{self, Ledger};
+use crate::order;
 use crate::prompt::Progress;
 
 /// The buy phase: `jobs` orders at a time, each under every rule of a single order; no new
 /// order once one's outcome is unknown or the portal fails. Each row's result goes to `done`
 /// as it ends.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn buy_all(
     ctx: &Context,
     client: &Client,
@@ -24,6 +25,7 @@ pub(super) async fn buy_all(
     operation: Operation,
     checked: Vec<Checked>,
     jobs: u8,
+    again: &[String],
     done: &Mutex<Vec<RowResult>>,
 ) {
     let to_buy = checked
@@ -43,7 +45,7 @@ pub(super) async fn buy_all(
             let Checked { row, verdict } = checked;
             let result = match verdict {
                 Verdict::Buy(choice) => {
-                    let result = buy_row(ctx, client, locks, operation, &row, *choice).await;
+                    let result = buy_row(ctx, client, locks, operation, &row, *choice, again).await;
                     let message = match tally.lock() {
                         Ok(mut tally) => {
                             if result.kind.is_none() {
@@ -133,6 +135,7 @@ fn portal_failed(error: &PortalError) -> bool {
         )
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn buy_row(
     ctx: &Context,
     client: &Client,
@@ -140,6 +143,7 @@ async fn buy_row(
     operation: Operation,
     row: &Row,
     choice: Choice,
+    again: &[String],
 ) -> RowResult {
     // Looked at here, before the lock, and by the client again immediately before the order
     // is written (a row waiting on its way out when another's outcome became unknown).
@@ -183,8 +187,8 @@ async fn buy_row(
     };
     let intent = choice.intent(ctx);
     let spent = choice.quote.total();
-    let ledger = Ledger::new(ctx, Some(locks), &row.sn);
-    let placed = match order::place(ctx, client, &lock, &ledger, intent, body, None).await {
+    let records = order::records(ctx, Some(locks), &row.sn);
+    let placed = match order::place(ctx, client, &lock, &records, intent, body, again).await {
         Ok(placed) => placed,
         Err(error) => {
             let report = diagnose(&error);

@@ -189,8 +189,9 @@ mod tests {
         assert_eq!(state("succeed"), OrderState::Succeeded);
         assert_eq!(state("pending"), OrderState::Open);
         assert_eq!(state("confirming"), OrderState::Open);
+        // Money went back: final, without service (exit 5), never "pending".
         assert_eq!(state("refunded"), OrderState::Failed);
-        assert_eq!(state("Refunded "), OrderState::Failed);
+        assert_eq!(state(" Refunded "), OrderState::Failed);
         assert_eq!(state("failed"), OrderState::Failed);
         assert_eq!(state("INVALID"), OrderState::Failed);
         assert_eq!(state("cancelled"), OrderState::Failed);
