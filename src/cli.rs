@@ -72,6 +72,11 @@ pub struct GlobalArgs {
     )]
     pub capture: Option<PathBuf>,
 
+    /// The team journal: a postgres:// URL shared by every machine that orders, or `off` for
+    /// this run (never with a password here) [env: LINKUS_TEAM_JOURNAL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub team_journal: Option<String>,
+
     /// Time limit for one HTTP request, in seconds
     #[arg(long, global = true, value_name = "SECS", env = "LINKUS_TIMEOUT", hide_env_values = true, default_value = "30", value_parser = parse_timeout)]
     pub timeout: Duration,

@@ -122,7 +122,17 @@ impl ExitStatus {
 pub(crate) struct BlockedBy {
     pub entry: Option<String>,
     pub order_no: Option<String>,
+    /// `journal`, `lock`, `team` or `portal`, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     pub pid: Option<u32>,
+    /// How old the earlier order is (`42 s`, `3 h`), where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age: Option<String>,
 }
 
 /// An error raised by `linkus` itself whose kind decides the exit code.

@@ -240,6 +240,7 @@ fn blocked(message: String, entry: &Intent, order_no: Option<&str>) -> Failure {
         entry: Some(entry.id.clone()),
         order_no: order_no.map(str::to_owned),
         pid: entry.pid,
+        ..Default::default()
     });
     failure
 }

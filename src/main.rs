@@ -28,6 +28,7 @@ mod prompt;
 mod quote;
 mod rawjson;
 mod redact;
+mod team;
 mod tokens;
 
 fn main() -> std::process::ExitCode {

@@ -18,6 +18,7 @@ use crate::guard::{History, LookedUp};
 use crate::journal::{self, Contents, Entry, Intent, Journal, Outcome};
 use crate::lock::{LockDir, SnLock};
 use crate::quote::Quote;
+use crate::team;
 
 /// Where an SN's orders are written: the journal in the data folder and the SN's record
 /// beside the locks.
@@ -254,6 +255,8 @@ pub struct Placed {
     pub response: Option<yeastar_partner::RawResponse>,
     /// Why the outcome could not be journaled, if it could not.
     pub unrecorded: Option<Unrecorded>,
+    /// Why the team journal missed the outcome, if it did.
+    pub team_missed: Option<String>,
 }
 
 /// Sends one order: reads the ledger once more (another run may have ordered for the SN
@@ -275,7 +278,27 @@ pub async fn place(
         again,
         Some(&HashMap::new()),
     )?;
-    ledger.write_intent(ctx, &intent)?;
+    // The team journal's claim comes first: if it cannot be made, nothing local is left
+    // behind, and nothing is sent.
+    let again_list: Vec<String> = again.map(|a| vec![a.to_owned()]).unwrap_or_default();
+    let team = ctx.team_journal()?;
+    if let Some(team) = &team {
+        claim_team(ctx, team, &intent, &again_list).await?;
+    }
+    if let Err(error) = ledger.write_intent(ctx, &intent) {
+        if let Some(team) = &team {
+            let _ = team
+                .settle(&team::Settle {
+                    id: &intent.id,
+                    outcome: journal::NOT_SENT,
+                    order_no: None,
+                    order_status: None,
+                    request_id: None,
+                })
+                .await;
+        }
+        return Err(error);
+    }
 
     ctx.order_sent(InFlight {
         ledger: ledger.clone(),
@@ -286,7 +309,36 @@ pub async fn place(
     let (outcome, response) = client.create_order_exchange(body).await;
     ctx.order_landed(&intent.id);
 
-    let (word, order_no, status, request_id) = match &outcome {
+    let (word, order_no, status, request_id) = journal_words(&outcome);
+    let unrecorded = ledger
+        .write(&Entry::Outcome(Outcome {
+            id: intent.id.clone(),
+            time: ctx.now_rfc3339(),
+            outcome: word,
+            order_no,
+            order_status: status,
+            request_id,
+        }))
+        .err();
+    let team_missed = match &team {
+        Some(team) => settle_team(team, &intent, &outcome).await,
+        None => None,
+    };
+    Ok(Placed {
+        intent,
+        outcome,
+        response,
+        unrecorded,
+        team_missed,
+    })
+}
+
+/// What the journals record for an order's outcome: the word, order number, status and
+/// requestId.
+fn journal_words(
+    outcome: &OrderOutcome,
+) -> (String, Option<String>, Option<String>, Option<String>) {
+    match outcome {
         OrderOutcome::Created(order) => (
             order
                 .status
@@ -315,23 +367,76 @@ pub async fn place(
             None,
             error.request_id().map(str::to_owned),
         ),
+    }
+}
+
+/// The claim in the team journal: the intent written there, or a block (9), or the team
+/// journal named as the reason nothing was sent (6).
+async fn claim_team(
+    ctx: &Context,
+    team: &team::TeamJournal,
+    intent: &Intent,
+    again: &[String],
+) -> Result<()> {
+    let plan_id = intent.plan_id.to_string();
+    let contact = intent.billing_contact_id.to_string();
+    let command = team::command_line();
+    let request = team::ClaimRequest {
+        id: &intent.id,
+        portal: &intent.base_url,
+        sn: &intent.sn,
+        operation: intent.operation.name(),
+        again,
+        plan_id: Some(&plan_id),
+        plan_name: Some(&intent.plan_name),
+        years: Some(intent.years),
+        billing_contact_id: Some(&contact),
+        po_number: intent.po_number.as_deref(),
+        profile: &intent.profile,
+        command: &command,
+        local_time: &intent.time,
     };
-    let unrecorded = ledger
-        .write(&Entry::Outcome(Outcome {
-            id: intent.id.clone(),
-            time: ctx.now_rfc3339(),
-            outcome: word,
-            order_no,
-            order_status: status,
-            request_id,
-        }))
-        .err();
-    Ok(Placed {
-        intent,
-        outcome,
-        response,
-        unrecorded,
-    })
+    let statements = team.statements();
+    let started = std::time::Instant::now();
+    let claimed = team.claim(&request).await;
+    if ctx.global.verbose > 0 {
+        ctx.out.warn(&format!(
+            "team journal: {} statement(s) before the order for SN {}, {} ms",
+            team.statements() - statements,
+            intent.sn,
+            started.elapsed().as_millis()
+        ));
+    }
+    match claimed {
+        Ok(team::Claim::Claimed(_)) => Ok(()),
+        Ok(team::Claim::Blocked(entry)) => {
+            Err(team::blocked(&entry, intent.operation.name(), again).into())
+        }
+        Err(error) => Err(team::unusable(team, &intent.sn, error).into()),
+    }
+}
+
+/// Writes the outcome to the team journal; why it could not, if it could not.
+async fn settle_team(
+    team: &team::TeamJournal,
+    intent: &Intent,
+    outcome: &OrderOutcome,
+) -> Option<String> {
+    let (word, order_no, status, request_id) = journal_words(outcome);
+    let result = team
+        .settle(&team::Settle {
+            id: &intent.id,
+            outcome: &word,
+            order_no: order_no.as_deref(),
+            order_status: status.as_deref(),
+            request_id: request_id.as_deref(),
+        })
+        .await;
+    match result {
+        Ok(true) => None,
+        Ok(false) => Some("its entry was not found there".to_owned()),
+        Err(error) => Some(error.to_string()),
+    }
 }
 
 /// The order result on stdout (CLI.md section 5).
@@ -358,6 +463,11 @@ pub fn report(
     let sn = placed.intent.sn.clone();
     if let Some(unrecorded) = &placed.unrecorded {
         ctx.out.warn(&unrecorded.warning(&sn));
+    }
+    if let Some(why) = &placed.team_missed {
+        ctx.out.warn(&format!(
+            "the team journal missed the outcome of the order for SN {sn} ({why}); it is kept in this machine's journal. Run `linkus team sync` once the database is back: until then other machines stay blocked on this SN."
+        ));
     }
     match placed.outcome {
         OrderOutcome::Created(order) => created(ctx, &sn, &placed.intent, order, plan_name, quote),

@@ -22,6 +22,7 @@ mod sandbox;
 mod shapes;
 mod snapshots;
 mod subscriptions;
+mod team;
 mod tls;
 #[cfg(unix)]
 mod wizard;

@@ -1,0 +1,3 @@
+//! `team init`, `team status`, `team sync`, and secrets.
+
+use super::*;

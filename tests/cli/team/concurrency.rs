@@ -1,0 +1,46 @@
+//! Machines ordering at once for the same SN: exactly one order each time.
+
+use super::*;
+
+/// 2 machines x 4 runs at once for one SN, 20 times (a new SN each time): exactly one order
+/// reaches the portal each time, one run exits 0, every other exits 9, and the team journal
+/// holds exactly one entry for the SN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_machines_four_runs_each_at_once_place_exactly_one_order_twenty_times() {
+    let Some(db) = pg::database() else { return };
+    let server = team_portal(Duration::from_millis(200)).await;
+    let machines = [Machine::new("laptop-ana"), Machine::new("ci-runner-7")];
+    for repetition in 0..20 {
+        let sn = format!("3694716{repetition:05}");
+        let children: Vec<_> = (0..8)
+            .map(|i| {
+                let mut cmd = machines[i % 2].cmd(&server, &db.url);
+                cmd.args(purchase_args_for(&sn)).arg("--json");
+                spawn(&cmd)
+            })
+            .collect();
+        let runs: Vec<Run> = children.into_iter().map(finish).collect();
+        let summary: String = runs
+            .iter()
+            .map(|run| format!("exit {}: {}\n", run.code, run.stderr))
+            .collect();
+        assert_eq!(
+            orders_for(&server, &sn).await,
+            1,
+            "repetition {repetition}: not exactly one order\n{summary}"
+        );
+        assert_eq!(
+            runs.iter().filter(|run| run.code == 0).count(),
+            1,
+            "repetition {repetition}\n{summary}"
+        );
+        assert!(
+            runs.iter().all(|run| run.code == 0 || run.code == 9),
+            "repetition {repetition}\n{summary}"
+        );
+        let rows = team_rows(&db.url, &sn);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0][2].as_deref(), Some("succeed"), "{rows:?}");
+        assert_eq!(rows[0][3].as_deref(), Some(ORDER_NO), "{rows:?}");
+    }
+}
