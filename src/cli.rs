@@ -128,6 +128,10 @@ pub enum Command {
     #[command(subcommand, after_help = SANDBOX_HELP)]
     Sandbox(SandboxCommand),
 
+    /// Set up and look at the team journal shared by every machine that orders
+    #[command(subcommand, after_help = TEAM_HELP)]
+    Team(TeamCommand),
+
     /// Print a shell completion script
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
@@ -453,6 +457,22 @@ pub enum SandboxCommand {
     /// Forget the sandbox's orders and subscriptions
     #[command(after_help = RESET_HELP)]
     Reset,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create or upgrade the team journal's schema (safe to run again, and from two machines
+    /// at once)
+    #[command(after_help = TEAM_INIT_HELP)]
+    Init,
+
+    /// Show the server, the schema version, TLS, and the entries in flight, unknown or open
+    #[command(after_help = TEAM_STATUS_HELP)]
+    Status,
+
+    /// Write the outcomes this machine's journal holds that the team journal missed
+    #[command(after_help = TEAM_SYNC_HELP)]
+    Sync,
 }
 
 #[derive(Debug, Args)]

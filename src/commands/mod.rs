@@ -13,11 +13,12 @@ pub mod purchase;
 pub mod reconcile;
 pub mod sandbox;
 pub mod subscriptions;
+pub mod team;
 
 use anyhow::Result;
 use yeastar_partner::Operation;
 
-use crate::cli::{AuthCommand, Command, OrdersCommand, SandboxCommand};
+use crate::cli::{AuthCommand, Command, OrdersCommand, SandboxCommand, TeamCommand};
 use crate::context::Context;
 use crate::error::ExitStatus;
 
@@ -39,6 +40,9 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Doctor(args) => doctor::run(ctx, args).await,
         Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(ctx, args).await,
         Command::Sandbox(SandboxCommand::Reset) => sandbox::reset(ctx),
+        Command::Team(TeamCommand::Init) => team::init(ctx).await,
+        Command::Team(TeamCommand::Status) => team::status(ctx).await,
+        Command::Team(TeamCommand::Sync) => team::sync(ctx).await,
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(ctx, args),
     }

@@ -358,7 +358,7 @@ impl TeamJournal {
         let mut info = self.hello(&client).await?;
         if info.schema_version < SCHEMA_VERSION && self.auto_migrate {
             match self.migrate_on(&client).await {
-                Ok(version) => info.schema_version = version,
+                Ok((_, version)) => info.schema_version = version,
                 Err(TeamError::Refused(why)) => {
                     return Err(TeamError::Schema(
                         Failure::new(
@@ -397,12 +397,13 @@ impl TeamJournal {
     }
 
     /// Applies the missing migrations under an advisory lock, in one transaction; the schema
-    /// version afterwards.
-    async fn migrate_on(&self, client: &Client) -> Result<i64, TeamError> {
+    /// version found under the lock and the one afterwards.
+    async fn migrate_on(&self, client: &Client) -> Result<(i64, i64), TeamError> {
         let mut sql = format!(
             "BEGIN; {MIGRATION_LOCK}; \
              CREATE TABLE IF NOT EXISTS linkus_schema (version integer PRIMARY KEY, \
-             applied_at timestamptz NOT NULL DEFAULT now(), applied_by text); "
+             applied_at timestamptz NOT NULL DEFAULT now(), applied_by text); \
+             SELECT 'before', coalesce(max(version), 0) FROM linkus_schema; "
         );
         // Each migration runs only if its version is missing, decided inside the transaction
         // under the lock, so that a second machine waiting on the lock applies nothing.
@@ -421,7 +422,7 @@ impl TeamJournal {
                 ))),
             ));
         }
-        sql.push_str("COMMIT; SELECT coalesce(max(version), 0) FROM linkus_schema;");
+        sql.push_str("COMMIT; SELECT 'after', coalesce(max(version), 0) FROM linkus_schema;");
         let messages = match self.send(client, &sql).await {
             Ok(messages) => messages,
             Err(error) => {
@@ -429,12 +430,18 @@ impl TeamJournal {
                 return Err(error);
             }
         };
-        Ok(Self::first_row(&messages)
-            .first()
-            .cloned()
-            .flatten()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
+        let version = |tag: &str| {
+            messages
+                .iter()
+                .find_map(|message| match message {
+                    SimpleQueryMessage::Row(row) if row.get(0) == Some(tag) => {
+                        row.get(1).and_then(|v| v.parse().ok())
+                    }
+                    _ => None,
+                })
+                .unwrap_or(0)
+        };
+        Ok((version("before"), version("after")))
     }
 
     /// A connection from the pool (live and not idle for long), else a new one; and whether
@@ -635,19 +642,19 @@ impl TeamJournal {
     pub async fn init(&self) -> Result<(ServerInfo, i64), TeamError> {
         let client = self.open().await?;
         let mut info = self.hello(&client).await?;
-        let before = info.schema_version;
-        if before > SCHEMA_VERSION {
+        if info.schema_version > SCHEMA_VERSION {
             return Err(TeamError::Schema(
                 Failure::new(
                     Kind::Network,
                     format!(
-                        "The team journal's schema is version {before}, newer than this linkus knows ({SCHEMA_VERSION})."
+                        "The team journal's schema is version {}, newer than this linkus knows ({SCHEMA_VERSION}).", info.schema_version
                     ),
                 )
                 .hint("Upgrade linkus on this machine."),
             ));
         }
-        info.schema_version = self.migrate_on(&client).await?;
+        let (before, after) = self.migrate_on(&client).await?;
+        info.schema_version = after;
         if let Ok(mut last) = self.last_info.lock() {
             *last = Some(info.clone());
         }

@@ -2,3 +2,137 @@
 //! after it.
 
 use super::*;
+
+use std::time::Instant;
+
+/// Waits (at most 20 s) until the team journal holds an entry in flight for `sn`.
+pub fn wait_for_intent(database: &str, sn: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let rows = pg::sql(
+            database,
+            &format!("SELECT 1 FROM linkus_entries WHERE sn = '{sn}' AND outcome IS NULL"),
+        )
+        .map(|messages| {
+            messages
+                .iter()
+                .any(|m| matches!(m, tokio_postgres::SimpleQueryMessage::Row(_)))
+        })
+        .unwrap_or(false);
+        if rows {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no intent for {sn} in the team journal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test]
+async fn the_database_stopped_before_the_order_exits_6_naming_the_team_journal_and_sends_nothing() {
+    let Some((server, url)) = pg::private() else {
+        return;
+    };
+    let portal = team_portal(Duration::ZERO).await;
+    let machine = Machine::new("laptop-ana");
+    server.stop();
+    let run = run_async({
+        let mut cmd = machine.cmd(&portal, &url);
+        cmd.args(purchase_args()).args(["--timeout", "5"]);
+        cmd
+    })
+    .await;
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("team journal"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was bought"), "{}", run.stderr);
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
+    // Nothing was left behind in the local journal either.
+    assert!(machine.env.journal_lines().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_lost_while_the_order_is_on_the_wire_the_order_decides_and_team_sync_catches_up(
+) {
+    let Some((mut server, url)) = pg::private() else {
+        return;
+    };
+    let portal = team_portal(Duration::from_millis(2500)).await;
+    let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
+    let mut cmd = ana.cmd(&portal, &url);
+    cmd.args(purchase_args());
+    let child = spawn(&cmd);
+    wait_for_intent(&url, SN);
+    server.stop();
+    let first = finish(child);
+    // The order succeeded: that is the exit code, with a warning about the team journal.
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("team journal missed"),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first.stderr.contains("linkus team sync"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(ana.env.journal_lines()[1]["outcome"], "succeed");
+
+    server.start();
+    // The other machine stays blocked: the entry is still in flight.
+    let mut blocked = ci.cmd(&portal, &url);
+    blocked.args(purchase_args()).arg("--json");
+    let blocked = run_async(blocked).await;
+    assert_eq!(blocked.code, 9, "{}", blocked.stderr);
+    assert!(blocked.stderr.contains("laptop-ana"), "{}", blocked.stderr);
+    assert_eq!(blocked.json()["error"]["blockedBy"]["source"], "team");
+    assert_eq!(blocked.json()["error"]["blockedBy"]["host"], "laptop-ana");
+
+    // `team sync` on the first machine writes the outcome...
+    let mut sync = ana.cmd(&portal, &url);
+    sync.args(["team", "sync", "--json"]);
+    let sync = run_async(sync).await;
+    assert_eq!(sync.code, 0, "{}", sync.stderr);
+    assert_eq!(sync.json()["written"], 1, "{}", sync.stdout);
+    // ...and then the 24-hour rule applies on the other machine.
+    let mut again = ci.cmd(&portal, &url);
+    again.args(purchase_args());
+    let again = run_async(again).await;
+    assert_eq!(again.code, 9, "{}", again.stderr);
+    assert!(
+        again.stderr.contains(&format!("--again {ORDER_NO}")),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_killed_between_intent_and_outcome_still_gets_the_outcome_written() {
+    let Some(db) = pg::database() else { return };
+    let portal = team_portal(Duration::from_millis(1500)).await;
+    let ana = Machine::new("laptop-ana");
+    let mut cmd = ana.cmd(&portal, &db.url);
+    cmd.args(purchase_args());
+    let child = spawn(&cmd);
+    wait_for_intent(&db.url, SN);
+    let killed = pg::rows(
+        &db.url,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND application_name LIKE 'linkus/%'",
+            db.name
+        ),
+    );
+    assert!(!killed.is_empty(), "no linkus connection to kill");
+    let run = finish(child);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("team journal missed"),
+        "{}",
+        run.stderr
+    );
+    let rows = team_rows(&db.url, SN);
+    assert_eq!(rows[0][2].as_deref(), Some("succeed"), "{rows:?}");
+}
