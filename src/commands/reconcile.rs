@@ -18,6 +18,9 @@ use crate::journal::{self, Contents, Entry, Intent, Journal, Outcome, State};
 use crate::lock::{LockDir, SnLock};
 use crate::order::Ledger;
 use crate::prompt;
+use crate::team::{self, TeamEntry, TeamJournal};
+use std::sync::Arc;
+use yeastar_partner::Id;
 
 /// Orders are matched to an intent when placed for its SN no earlier than this before it.
 const CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
@@ -113,17 +116,106 @@ fn reconciled(
     })
 }
 
+/// An entry of the team journal as an intent of the local journal's shape, and its state.
+fn team_intent(entry: &TeamEntry, base_url: &str) -> (Intent, State) {
+    let id = |text: &Option<String>| Id(text.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0));
+    let state = match entry.state.as_str() {
+        "open" => State::Open {
+            order_no: entry.order_no.clone().unwrap_or_default(),
+            status: entry.outcome.clone().unwrap_or_default(),
+        },
+        _ => State::Unknown,
+    };
+    (
+        Intent {
+            id: entry.id.clone(),
+            time: entry.created_at.clone(),
+            profile: entry.profile.clone().unwrap_or_default(),
+            base_url: base_url.to_owned(),
+            sn: entry.sn.clone(),
+            operation: yeastar_partner::Operation::parse(&entry.operation)
+                .unwrap_or(yeastar_partner::Operation::Purchase),
+            plan_id: id(&entry.plan_id),
+            plan_name: entry.plan_name.clone().unwrap_or_default(),
+            billing_contact_id: Id(0),
+            years: entry.years.and_then(|y| u8::try_from(y).ok()).unwrap_or(1),
+            po_number: entry.po_number.clone(),
+            list_total: None,
+            pid: entry.pid.and_then(|pid| u32::try_from(pid).ok()),
+        },
+        state,
+    )
+}
+
+/// The team journal's unsettled entries for this portal, when one is set; a database that
+/// cannot be reached is a warning (the local journal is still reconciled).
+async fn team_entries(ctx: &Context) -> Result<(Option<Arc<TeamJournal>>, Vec<TeamEntry>)> {
+    let Some(team) = ctx.team_journal()? else {
+        return Ok((None, Vec::new()));
+    };
+    match team.unsettled(Some(&ctx.portal_label())).await {
+        Ok(entries) => Ok((Some(team), entries)),
+        Err(error) => {
+            ctx.out.warn(&format!(
+                "could not read the team journal ({}): {error}; only this machine's journal is reconciled.",
+                crate::redact::scrub(team.shown())
+            ));
+            Ok((None, Vec::new()))
+        }
+    }
+}
+
+/// Writes what reconcile found to the team journal too; a failure is a warning.
+async fn settle_in_team(ctx: &Context, team: &TeamJournal, rows: &[Row]) {
+    for row in rows {
+        let (Some(entry), Some(status)) = (&row.entry, &row.order_status) else {
+            continue;
+        };
+        if !matches!(row.status, "settled" | "open") {
+            continue;
+        }
+        let outcome = journal::outcome_of(&OrderStatus::new(status));
+        let result = team
+            .settle(&team::Settle {
+                id: entry,
+                outcome: &outcome,
+                order_no: row.order_no.as_deref(),
+                order_status: Some(status),
+                request_id: None,
+            })
+            .await;
+        if let Err(error) = result {
+            ctx.out.warn(&format!(
+                "could not write entry {entry}'s outcome to the team journal ({error}); `linkus team sync` writes it later."
+            ));
+        }
+    }
+}
+
 pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
     if let Some(entry) = &args.not_placed {
         return not_placed(ctx, entry, args.yes).await;
     }
     let contents = Journal::new(ctx.dirs.journal_file()).read()?;
     let portal = ctx.portal_label();
-    let pending: Vec<(Intent, State)> = contents
+    let (team, team_entries) = team_entries(ctx).await?;
+    let mut pending: Vec<(Intent, State)> = contents
         .intents()
         .into_iter()
         .filter(|(_, state)| matches!(state, State::Unknown | State::Open { .. }))
         .collect();
+    // Entries of other machines (or of this one, whose outcome only the team journal lacks).
+    let mut made_by: std::collections::HashMap<String, String> = Default::default();
+    for entry in &team_entries {
+        made_by.insert(entry.id.clone(), entry.who());
+        if !pending.iter().any(|(intent, _)| intent.id == entry.id)
+            && !contents.intents().iter().any(|(intent, _)| intent.id == entry.id)
+        {
+            let mut found = team_intent(entry, &portal);
+            found.0.profile = ctx.profile().to_owned();
+            pending.push(found);
+        }
+    }
     let (mine, others): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(i, _)| {
         same_portal_key(&i.base_url) == same_portal_key(&portal) && i.profile == ctx.profile()
     });
@@ -207,6 +299,18 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
             line: Some(damaged.line),
             note: format!("line {} cannot be read: {}", damaged.line, damaged.text),
         });
+    }
+    if let Some(team) = &team {
+        settle_in_team(ctx, team, &rows).await;
+    }
+    for row in &mut rows {
+        if let Some(who) = row.entry.as_ref().and_then(|id| made_by.get(id)) {
+            row.note = if row.note.is_empty() {
+                format!("team journal entry made by {who}")
+            } else {
+                format!("{} (team journal entry made by {who})", row.note)
+            };
+        }
     }
     print(ctx, &rows)?;
     let unknown = rows.iter().filter(|r| r.status == "unknown").count();
@@ -358,7 +462,8 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
                 "damaged" => format!("damaged        {}\n", r.note),
                 status => {
                     let found = match (&r.order_no, &r.order_status) {
-                        (Some(no), Some(s)) => format!("order {no}, {s}"),
+                        (Some(no), Some(s)) if r.note.is_empty() => format!("order {no}, {s}"),
+                        (Some(no), Some(s)) => format!("order {no}, {s}; {}", r.note),
                         _ => r.note.clone(),
                     };
                     let word = if status == "unknown" {
@@ -383,14 +488,44 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
 /// `--not-placed ENTRY`: the user checked the portal; one more search, then the mark.
 async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus> {
     let contents = Journal::new(ctx.dirs.journal_file()).read()?;
-    let Some((intent, state)) = contents
+    let local = contents
         .intents()
         .into_iter()
-        .find(|(i, _)| i.id == entry.trim())
-    else {
-        return Err(Failure::usage(format!("The journal has no entry {entry:?}."))
-            .hint("`linkus orders reconcile` lists the entries whose outcome is unknown, with their IDs.")
-            .into());
+        .find(|(i, _)| i.id == entry.trim());
+    // The team journal's entry of that ID, from any machine.
+    let team = ctx.team_journal()?;
+    let mut team_entry: Option<TeamEntry> = None;
+    if let Some(team) = &team {
+        match team.entry(entry.trim()).await {
+            Ok(found) => team_entry = found,
+            Err(error) if local.is_some() => ctx.out.warn(&format!(
+                "could not read the team journal ({error}); the entry is marked in this machine's journal only, and `linkus team sync` writes it there later."
+            )),
+            Err(error) => return Err(crate::commands::team::failed(team, error)),
+        }
+    }
+    let made_by = team_entry
+        .as_ref()
+        .map(|e| format!(", made by {}", e.who()))
+        .unwrap_or_default();
+    let (intent, state) = match (local, &team_entry) {
+        (Some(found), _) => found,
+        (None, Some(found)) if found.is_unsettled() => {
+            let mut intent = team_intent(found, &ctx.portal_label());
+            intent.0.profile = ctx.profile().to_owned();
+            intent
+        }
+        (None, Some(found)) => {
+            return Err(usage(format!(
+                "Team journal entry {entry} is not unknown (it is {}); only an unknown entry can be marked as not placed.",
+                found.state.replace('_', " ")
+            )))
+        }
+        (None, None) => {
+            return Err(Failure::usage(format!("The journal has no entry {entry:?}."))
+                .hint("`linkus orders reconcile` lists the entries whose outcome is unknown, with their IDs.")
+                .into())
+        }
     };
     if state != State::Unknown {
         return Err(usage(format!(
@@ -406,7 +541,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
             .into());
         }
         ctx.out.status(&format!(
-            "Entry {} ({} for SN {}, sent {}) will be recorded as never placed, which allows a new order for the SN.",
+            "Entry {} ({} for SN {}, sent {}{made_by}) will be recorded as never placed, which allows a new order for the SN.",
             intent.id,
             intent.operation.name(),
             intent.sn,
@@ -484,6 +619,23 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         .map_err(|unrecorded| {
             anyhow::anyhow!("could not write the journal: {}", unrecorded.problem)
         })?;
+    if let (Some(team), Some(_)) = (&team, &team_entry) {
+        let written = team
+            .settle(&team::Settle {
+                id: &intent.id,
+                outcome: journal::NOT_PLACED,
+                order_no: None,
+                order_status: None,
+                request_id: None,
+            })
+            .await;
+        if let Err(error) = written {
+            ctx.out.warn(&format!(
+                "could not mark the entry in the team journal ({error}): other machines stay blocked on SN {} until `linkus team sync` writes it.",
+                intent.sn
+            ));
+        }
+    }
     let row = row(
         &intent,
         "not_placed",
@@ -495,7 +647,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         ctx.out.json(&[row])?;
     } else {
         ctx.out.status(&format!(
-            "Entry {} for SN {} is recorded as never placed; the SN can be ordered for again.",
+            "Entry {} for SN {}{made_by} is recorded as never placed; the SN can be ordered for again.",
             intent.id, intent.sn
         ));
     }

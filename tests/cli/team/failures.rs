@@ -136,3 +136,99 @@ async fn a_connection_killed_between_intent_and_outcome_still_gets_the_outcome_w
     let rows = team_rows(&db.url, SN);
     assert_eq!(rows[0][2].as_deref(), Some("succeed"), "{rows:?}");
 }
+
+/// Starts a purchase on `machine` and kills it with SIGKILL once its intent is in the team
+/// journal and its order is on the wire.
+async fn killed_while_ordering(machine: &Machine, portal: &MockServer, database: &str) {
+    let mut cmd = machine.cmd(portal, database);
+    cmd.args(purchase_args());
+    let mut child = spawn(&cmd);
+    wait_for_intent(database, SN);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(portal, "POST", ORDER_PATH).await == 0 {
+        assert!(Instant::now() < deadline, "the order never reached the portal");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_while_its_order_is_on_the_wire_blocks_the_other_machine_until_reconcile_settles_it(
+) {
+    let Some(db) = pg::database() else { return };
+    let portal = team_portal(Duration::from_secs(30)).await;
+    let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
+    killed_while_ordering(&ana, &portal, &db.url).await;
+
+    let mut cmd = ci.cmd(&portal, &db.url);
+    cmd.args(purchase_args()).arg("--json");
+    let blocked = run_async(cmd).await;
+    assert_eq!(blocked.code, 9, "{}", blocked.stderr);
+    assert!(blocked.stderr.contains("laptop-ana"), "{}", blocked.stderr);
+    assert!(blocked.stderr.contains(" s ago"), "{}", blocked.stderr);
+    let by = &blocked.json()["error"]["blockedBy"];
+    assert_eq!(by["source"], "team", "{by}");
+    assert_eq!(by["host"], "laptop-ana", "{by}");
+    assert!(by["age"].as_str().unwrap().ends_with(" s"), "{by}");
+
+    // The portal lists the order the killed run placed: reconcile on the other machine
+    // settles the entry, naming who made it.
+    let _listed = crate::never_twice::list_orders(
+        &portal,
+        vec![crate::never_twice::listed(ORDER_NO, SN, "succeed", 1000)],
+    )
+    .await;
+    let mut reconcile = ci.cmd(&portal, &db.url);
+    reconcile.args(["orders", "reconcile"]);
+    let reconciled = run_async(reconcile).await;
+    assert_eq!(reconciled.code, 0, "{}", reconciled.stderr);
+    assert!(reconciled.stdout.contains(ORDER_NO), "{}", reconciled.stdout);
+    assert!(reconciled.stdout.contains("laptop-ana"), "{}", reconciled.stdout);
+    let rows = team_rows(&db.url, SN);
+    assert_eq!(rows[0][2].as_deref(), Some("succeed"), "{rows:?}");
+
+    // Settled: now the 24-hour rule speaks, on either machine.
+    let mut cmd = ci.cmd(&portal, &db.url);
+    cmd.args(purchase_args());
+    let again = run_async(cmd).await;
+    assert_eq!(again.code, 9, "{}", again.stderr);
+    assert!(again.stderr.contains(&format!("--again {ORDER_NO}")), "{}", again.stderr);
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_left_by_a_dead_machine_is_released_by_not_placed_on_another_machine() {
+    let Some(db) = pg::database() else { return };
+    let portal = team_portal(Duration::from_secs(30)).await;
+    let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
+    killed_while_ordering(&ana, &portal, &db.url).await;
+    let entry = team_rows(&db.url, SN)[0][0].clone().unwrap();
+
+    // The portal shows no order: reconcile says so, naming the machine, and exits 7.
+    let mut reconcile = ci.cmd(&portal, &db.url);
+    reconcile.args(["orders", "reconcile"]);
+    let still = run_async(reconcile).await;
+    assert_eq!(still.code, 7, "{}\n{}", still.stdout, still.stderr);
+    assert!(still.stdout.contains(&entry), "{}", still.stdout);
+    assert!(still.stdout.contains("laptop-ana"), "{}", still.stdout);
+
+    let mut mark = ci.cmd(&portal, &db.url);
+    mark.args(["orders", "reconcile", "--not-placed", &entry, "--yes"]);
+    let marked = run_async(mark).await;
+    assert_eq!(marked.code, 0, "{}", marked.stderr);
+    assert!(marked.stderr.contains("laptop-ana"), "{}", marked.stderr);
+    assert_eq!(team_rows(&db.url, SN)[0][2].as_deref(), Some("not_placed"));
+
+    // The SN is free again for the team (the portal now answers orders at once).
+    Mock::given(method("POST"))
+        .and(path(ORDER_PATH))
+        .respond_with(order_created("succeed"))
+        .with_priority(1)
+        .mount(&portal)
+        .await;
+    let mut cmd = ci.cmd(&portal, &db.url);
+    cmd.args(purchase_args());
+    let bought = run_async(cmd).await;
+    assert_eq!(bought.code, 0, "{}", bought.stderr);
+}
