@@ -22,6 +22,7 @@ mod sandbox;
 mod shapes;
 mod snapshots;
 mod subscriptions;
+#[cfg(unix)]
 mod team;
 mod tls;
 #[cfg(unix)]

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod keepalive;
+#[cfg(unix)]
 pub mod pg;
 #[cfg(unix)]
 pub mod pty;

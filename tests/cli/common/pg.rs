@@ -41,7 +41,22 @@ fn bin_dir() -> Option<PathBuf> {
     if let Some(bin) = found.pop() {
         return Some(bin);
     }
-    // Elsewhere (Homebrew, a source build) initdb is on PATH.
+    // Homebrew keeps versioned formulae off PATH too.
+    for prefix in ["/opt/homebrew/opt", "/usr/local/opt"] {
+        if let Ok(entries) = std::fs::read_dir(prefix) {
+            let mut found: Vec<PathBuf> = entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("postgresql"))
+                .map(|e| e.path().join("bin"))
+                .filter(|bin| bin.join("initdb").exists())
+                .collect();
+            found.sort();
+            if let Some(bin) = found.pop() {
+                return Some(bin);
+            }
+        }
+    }
+    // Elsewhere (a source build) initdb is on PATH.
     std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).find(|dir| dir.join("initdb").exists()))
 }
