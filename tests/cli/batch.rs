@@ -5,7 +5,7 @@
 mod doubt;
 mod input;
 mod phases;
-mod portal;
+pub mod portal;
 mod results;
 
 use std::path::PathBuf;

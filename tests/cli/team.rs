@@ -34,7 +34,12 @@ impl Machine {
 
     /// `linkus` on this machine, with the team journal at `database`.
     pub fn cmd(&self, portal: &MockServer, database: &str) -> Command {
-        let mut cmd = self.env.portal_cmd(&portal.uri());
+        self.cmd_at(&portal.uri(), database)
+    }
+
+    /// The same for a portal at `url`.
+    pub fn cmd_at(&self, url: &str, database: &str) -> Command {
+        let mut cmd = self.env.portal_cmd(url);
         cmd.env("LINKUS_TEAM_JOURNAL", database)
             .env("LINKUS_HOST_NAME", &self.host)
             .env_remove("PGPASSWORD")

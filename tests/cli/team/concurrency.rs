@@ -44,3 +44,41 @@ async fn two_machines_four_runs_each_at_once_place_exactly_one_order_twenty_time
         assert_eq!(rows[0][3].as_deref(), Some(ORDER_NO), "{rows:?}");
     }
 }
+
+/// A batch of the same 100 rows on each of two machines at once: each SN bought exactly once.
+#[test]
+fn a_batch_of_100_rows_on_each_of_two_machines_at_once_buys_each_sn_exactly_once() {
+    use crate::batch::portal::{Faults, FakePortal};
+    use crate::batch::{batch_args, csv_of, file, fleet};
+    let Some(db) = pg::database() else { return };
+    let (portal, server) = FakePortal::start(Faults {
+        read_delay: Duration::from_millis(20),
+        ..Faults::default()
+    });
+    let machines = [Machine::new("laptop-ana"), Machine::new("ci-runner-7")];
+    let sns = fleet(100);
+    let children: Vec<_> = machines
+        .iter()
+        .map(|machine| {
+            let from = file(&machine.env, "fleet.csv", &csv_of(&sns));
+            let mut cmd = machine.cmd_at(&server.url, &db.url);
+            cmd.args(batch_args(&from)).arg("--json");
+            spawn(&cmd)
+        })
+        .collect();
+    let runs: Vec<Run> = children.into_iter().map(finish).collect();
+    let per_sn = portal.orders_per_sn();
+    assert_eq!(per_sn.len(), 100, "{per_sn:?}\n{}\n{}", runs[0].stderr, runs[1].stderr);
+    assert!(
+        per_sn.values().all(|n| *n == 1),
+        "an SN bought twice: {per_sn:?}"
+    );
+    let settled = pg::rows(
+        &db.url,
+        "SELECT count(*) FROM linkus_entries WHERE outcome = 'succeed'",
+    );
+    assert_eq!(settled[0][0].as_deref(), Some("100"));
+    for run in &runs {
+        assert!(matches!(run.code, 0 | 9 | 5), "exit {}: {}", run.code, run.stderr);
+    }
+}
