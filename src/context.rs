@@ -181,7 +181,7 @@ impl Context {
                 team::Setting::Unset => None,
                 team::Setting::Off(source) => {
                     self.out.warn(&format!(
-                        "the team journal is off for this run ({}): other machines cannot see this run's orders, nor this run theirs.",
+                        "the team journal is off for this run ({}): linkus cannot check whether it holds orders of other machines for this SN that are unknown, in flight or open, and other machines will not see this run's orders.",
                         source.name()
                     ));
                     None

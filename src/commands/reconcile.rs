@@ -209,7 +209,10 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
     for entry in &team_entries {
         made_by.insert(entry.id.clone(), entry.who());
         if !pending.iter().any(|(intent, _)| intent.id == entry.id)
-            && !contents.intents().iter().any(|(intent, _)| intent.id == entry.id)
+            && !contents
+                .intents()
+                .iter()
+                .any(|(intent, _)| intent.id == entry.id)
         {
             let mut found = team_intent(entry, &portal);
             found.0.profile = ctx.profile().to_owned();

@@ -33,3 +33,134 @@ async fn two_machines_running_team_init_at_once_create_the_schema_once() {
     let versions = pg::rows(&db.url, "SELECT version FROM linkus_schema");
     assert_eq!(versions, vec![vec![Some("1".to_owned())]]);
 }
+
+const DB_PASSWORD: &str = "Tj-secret-pw-31337";
+
+/// The URL with a password in it (the test server trusts 127.0.0.1, so it is not checked;
+/// linkus still sends it and must never show it).
+fn with_password(url: &str) -> String {
+    let mut parsed = url::Url::parse(url).unwrap();
+    parsed.set_password(Some(DB_PASSWORD)).unwrap();
+    parsed.to_string()
+}
+
+fn assert_no_secret(what: &str, run: &Run) {
+    assert!(
+        !run.all_output().contains(DB_PASSWORD),
+        "{what} shows the database password:\n{}",
+        run.all_output()
+    );
+}
+
+#[tokio::test]
+async fn a_password_on_the_command_line_is_refused_with_exit_2_and_never_shown() {
+    let portal = team_portal(Duration::ZERO).await;
+    let machine = Machine::new("laptop-ana");
+    let url = format!("postgresql://linkus:{DB_PASSWORD}@127.0.0.1:1/team");
+    for json in [false, true] {
+        let mut cmd = machine.cmd(&portal, "off");
+        cmd.args(["--team-journal", &url]).args(purchase_args());
+        if json {
+            cmd.arg("--json");
+        }
+        let run = run_async(cmd).await;
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("password"), "{}", run.stderr);
+        assert_no_secret("the refusal", &run);
+    }
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_password_never_shows_in_output_logs_captures_errors_or_the_journal() {
+    let Some(db) = pg::database() else { return };
+    let portal = team_portal(Duration::ZERO).await;
+    let machine = Machine::new("laptop-ana");
+    let url = with_password(&db.url);
+    let capture = machine.env.dir.path().join("capture");
+
+    let mut cmd = machine.cmd(&portal, &url);
+    cmd.args(purchase_args())
+        .args(["-vv", "--capture"])
+        .arg(&capture);
+    let bought = run_async(cmd).await;
+    assert_eq!(bought.code, 0, "{}", bought.stderr);
+    assert_no_secret("a purchase with -vv", &bought);
+    for path in all_files_under(&capture).into_iter().chain(all_files_under(
+        machine.env.dir.path().join("data").as_path(),
+    )) {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            !text.contains(DB_PASSWORD),
+            "{} holds the password",
+            path.display()
+        );
+    }
+    let stored = pg::rows(&db.url, "SELECT command FROM linkus_entries");
+    assert!(!format!("{stored:?}").contains(DB_PASSWORD), "{stored:?}");
+
+    for args in [
+        vec!["team", "status"],
+        vec!["team", "status", "--json"],
+        vec!["team", "sync"],
+    ] {
+        let mut cmd = machine.cmd(&portal, &url);
+        cmd.args(&args);
+        let run = run_async(cmd).await;
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert_no_secret(&args.join(" "), &run);
+    }
+
+    // Errors: a database that does not answer, with the password in the URL, then in
+    // PGPASSWORD.
+    let dead = format!("postgresql://linkus:{DB_PASSWORD}@127.0.0.1:1/team?sslmode=disable");
+    let mut cmd = machine.cmd(&portal, &dead);
+    cmd.args(purchase_args_for("369471667339")).arg("--json");
+    let failed = run_async(cmd).await;
+    assert_eq!(failed.code, 6, "{}", failed.stderr);
+    assert_no_secret("a failure to connect", &failed);
+    let mut cmd = machine.cmd(
+        &portal,
+        "postgresql://linkus@127.0.0.1:1/team?sslmode=disable",
+    );
+    cmd.env("PGPASSWORD", DB_PASSWORD)
+        .args(["team", "status", "-v"]);
+    let failed = run_async(cmd).await;
+    assert_eq!(failed.code, 6, "{}", failed.stderr);
+    assert_no_secret("team status with PGPASSWORD", &failed);
+}
+
+#[tokio::test]
+async fn the_sandbox_never_uses_the_team_journal() {
+    let machine = Machine::new("laptop-ana");
+    let mut cmd = machine.env.sandbox_cmd();
+    cmd.env(
+        "LINKUS_TEAM_JOURNAL",
+        "postgresql://linkus@127.0.0.1:1/team?sslmode=disable",
+    )
+    .args(purchase_args());
+    let run = run_async(cmd).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("team journal"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn team_journal_off_runs_without_it_and_says_so_once() {
+    let portal = team_portal(Duration::ZERO).await;
+    let machine = Machine::new("laptop-ana");
+    let mut cmd = machine.cmd(
+        &portal,
+        "postgresql://linkus@127.0.0.1:1/team?sslmode=disable",
+    );
+    cmd.args(["--team-journal", "off"]).args(purchase_args());
+    let run = run_async(cmd).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("team journal is off").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("cannot check"), "{}", run.stderr);
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
+}

@@ -48,7 +48,7 @@ async fn two_machines_four_runs_each_at_once_place_exactly_one_order_twenty_time
 /// A batch of the same 100 rows on each of two machines at once: each SN bought exactly once.
 #[test]
 fn a_batch_of_100_rows_on_each_of_two_machines_at_once_buys_each_sn_exactly_once() {
-    use crate::batch::portal::{Faults, FakePortal};
+    use crate::batch::portal::{FakePortal, Faults};
     use crate::batch::{batch_args, csv_of, file, fleet};
     let Some(db) = pg::database() else { return };
     let (portal, server) = FakePortal::start(Faults {
@@ -68,7 +68,13 @@ fn a_batch_of_100_rows_on_each_of_two_machines_at_once_buys_each_sn_exactly_once
         .collect();
     let runs: Vec<Run> = children.into_iter().map(finish).collect();
     let per_sn = portal.orders_per_sn();
-    assert_eq!(per_sn.len(), 100, "{per_sn:?}\n{}\n{}", runs[0].stderr, runs[1].stderr);
+    assert_eq!(
+        per_sn.len(),
+        100,
+        "{per_sn:?}\n{}\n{}",
+        runs[0].stderr,
+        runs[1].stderr
+    );
     assert!(
         per_sn.values().all(|n| *n == 1),
         "an SN bought twice: {per_sn:?}"
@@ -79,6 +85,11 @@ fn a_batch_of_100_rows_on_each_of_two_machines_at_once_buys_each_sn_exactly_once
     );
     assert_eq!(settled[0][0].as_deref(), Some("100"));
     for run in &runs {
-        assert!(matches!(run.code, 0 | 9 | 5), "exit {}: {}", run.code, run.stderr);
+        assert!(
+            matches!(run.code, 0 | 9 | 5),
+            "exit {}: {}",
+            run.code,
+            run.stderr
+        );
     }
 }

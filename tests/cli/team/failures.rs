@@ -146,7 +146,10 @@ async fn killed_while_ordering(machine: &Machine, portal: &MockServer, database:
     wait_for_intent(database, SN);
     let deadline = Instant::now() + Duration::from_secs(20);
     while count(portal, "POST", ORDER_PATH).await == 0 {
-        assert!(Instant::now() < deadline, "the order never reached the portal");
+        assert!(
+            Instant::now() < deadline,
+            "the order never reached the portal"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     child.kill().expect("SIGKILL");
@@ -183,8 +186,16 @@ async fn a_run_killed_while_its_order_is_on_the_wire_blocks_the_other_machine_un
     reconcile.args(["orders", "reconcile"]);
     let reconciled = run_async(reconcile).await;
     assert_eq!(reconciled.code, 0, "{}", reconciled.stderr);
-    assert!(reconciled.stdout.contains(ORDER_NO), "{}", reconciled.stdout);
-    assert!(reconciled.stdout.contains("laptop-ana"), "{}", reconciled.stdout);
+    assert!(
+        reconciled.stdout.contains(ORDER_NO),
+        "{}",
+        reconciled.stdout
+    );
+    assert!(
+        reconciled.stdout.contains("laptop-ana"),
+        "{}",
+        reconciled.stdout
+    );
     let rows = team_rows(&db.url, SN);
     assert_eq!(rows[0][2].as_deref(), Some("succeed"), "{rows:?}");
 
@@ -193,7 +204,11 @@ async fn a_run_killed_while_its_order_is_on_the_wire_blocks_the_other_machine_un
     cmd.args(purchase_args());
     let again = run_async(cmd).await;
     assert_eq!(again.code, 9, "{}", again.stderr);
-    assert!(again.stderr.contains(&format!("--again {ORDER_NO}")), "{}", again.stderr);
+    assert!(
+        again.stderr.contains(&format!("--again {ORDER_NO}")),
+        "{}",
+        again.stderr
+    );
     assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
 }
 
