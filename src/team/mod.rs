@@ -609,6 +609,23 @@ impl TeamJournal {
             .next())
     }
 
+    /// The entries of one portal with these order numbers.
+    pub async fn by_order_numbers(
+        &self,
+        portal: &str,
+        numbers: &[String],
+    ) -> Result<Vec<TeamEntry>, TeamError> {
+        if numbers.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.entries(&format!(
+            "e.portal = linkus_portal_key({}) AND e.order_no = ANY ({})",
+            lit(Some(portal)),
+            lit_array(numbers)
+        ))
+        .await
+    }
+
     /// The entries of one portal made since `since_hours` ago, newest first.
     pub async fn recent(
         &self,
@@ -667,6 +684,12 @@ impl TeamJournal {
         let info = conn.info.clone();
         self.give_back(conn).await;
         Ok(info)
+    }
+
+    /// Connects and asks the server about itself, changing nothing (`doctor`).
+    pub async fn probe(&self) -> Result<ServerInfo, TeamError> {
+        let client = self.open().await?;
+        self.hello(&client).await
     }
 
     /// Opens the pool's first connection now (a batch does, before its rows).

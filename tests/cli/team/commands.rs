@@ -164,3 +164,108 @@ async fn team_journal_off_runs_without_it_and_says_so_once() {
     assert!(run.stderr.contains("cannot check"), "{}", run.stderr);
     assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_the_team_journal_connection_tls_schema_and_clock_without_changing_it() {
+    let Some(db) = pg::database() else { return };
+    let portal = portal().await;
+    let machine = Machine::new("laptop-ana");
+    let doctor = |extra: &[&str]| {
+        let mut cmd = machine.cmd(&portal, &db.url);
+        cmd.arg("doctor").args(extra);
+        run_async(cmd)
+    };
+    // No schema yet: doctor says so and creates nothing.
+    let before = doctor(&["--json"]).await;
+    let checks = before.json()["checks"].clone();
+    let check = |name: &str| {
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} check: {checks}"))
+            .clone()
+    };
+    assert_eq!(check("team journal")["ok"], true, "{checks}");
+    assert_eq!(check("team schema")["ok"], false, "{checks}");
+    assert!(check("team schema")["hint"]
+        .as_str()
+        .unwrap()
+        .contains("team init"));
+    // TLS off on a loopback address: a warning, not a failure.
+    assert_eq!(check("team TLS")["ok"], true, "{checks}");
+    assert!(check("team TLS")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("not in use"));
+    assert_eq!(check("team clock")["ok"], true, "{checks}");
+    assert!(
+        pg::rows(&db.url, "SELECT to_regclass('linkus_schema') IS NULL")[0][0]
+            == Some("t".to_owned())
+    );
+
+    let mut init = machine.cmd(&portal, &db.url);
+    init.args(["team", "init"]);
+    assert_eq!(run_async(init).await.code, 0);
+    let after = doctor(&[]).await;
+    assert!(after.stdout.contains("team schema"), "{}", after.stdout);
+    assert!(after.stdout.contains("version 1"), "{}", after.stdout);
+    assert!(after.stdout.contains("warn team TLS"), "{}", after.stdout);
+}
+
+#[tokio::test]
+async fn doctor_fails_when_the_team_journal_cannot_be_reached() {
+    let portal = portal().await;
+    let machine = Machine::new("laptop-ana");
+    let mut cmd = machine.cmd(
+        &portal,
+        "postgresql://linkus:Tj-secret-pw-31337@127.0.0.1:1/team?sslmode=disable",
+    );
+    cmd.arg("doctor");
+    let run = run_async(cmd).await;
+    assert_eq!(run.code, 6, "{}", run.stdout);
+    assert!(run.stdout.contains("FAIL team journal"), "{}", run.stdout);
+    assert!(run.stdout.contains("skip team schema"), "{}", run.stdout);
+    assert_no_secret("doctor", &run);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_list_shows_who_placed_each_order_and_only_warns_when_the_database_is_down() {
+    let Some((server, url)) = pg::private() else {
+        return;
+    };
+    let portal = team_portal(Duration::ZERO).await;
+    let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
+    let mut buy = ana.cmd(&portal, &url);
+    buy.args(purchase_args());
+    assert_eq!(run_async(buy).await.code, 0);
+    let _listed = crate::never_twice::list_orders(
+        &portal,
+        vec![crate::never_twice::listed(ORDER_NO, SN, "succeed", 1000)],
+    )
+    .await;
+
+    let mut list = ci.cmd(&portal, &url);
+    list.args(["orders", "list", "--json"]);
+    let listed = run_async(list).await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let by = listed.json()[0]["orderedBy"].as_str().unwrap().to_owned();
+    assert!(by.ends_with("@laptop-ana"), "{by}");
+    let mut list = ci.cmd(&portal, &url);
+    list.args(["orders", "list"]);
+    let text = run_async(list).await;
+    assert!(text.stdout.contains("laptop-ana"), "{}", text.stdout);
+
+    server.stop();
+    let mut list = ci.cmd(&portal, &url);
+    list.args(["orders", "list", "--json"]);
+    let down = run_async(list).await;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    assert!(
+        down.stderr.contains("could not read the team journal"),
+        "{}",
+        down.stderr
+    );
+    assert_eq!(down.json()[0]["orderNo"], ORDER_NO);
+}
