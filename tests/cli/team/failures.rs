@@ -247,3 +247,87 @@ async fn an_entry_left_by_a_dead_machine_is_released_by_not_placed_on_another_ma
     let bought = run_async(cmd).await;
     assert_eq!(bought.code, 0, "{}", bought.stderr);
 }
+
+#[tokio::test]
+async fn a_database_that_never_answers_is_given_up_within_the_timeout_and_nothing_is_sent() {
+    // Accepts connections and says nothing.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let portal = team_portal(Duration::ZERO).await;
+    let machine = Machine::new("laptop-ana");
+    let mut cmd = machine.cmd(
+        &portal,
+        &format!("postgresql://linkus@127.0.0.1:{port}/team?sslmode=disable"),
+    );
+    cmd.args(purchase_args()).args(["--timeout", "2"]);
+    let started = Instant::now();
+    let run = run_async(cmd).await;
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("team journal"), "{}", run.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
+}
+
+#[tokio::test]
+async fn a_schema_newer_than_this_linkus_knows_is_exit_6_upgrade_linkus() {
+    let Some(db) = pg::database() else { return };
+    let portal = team_portal(Duration::ZERO).await;
+    let machine = Machine::new("laptop-ana");
+    let mut init = machine.cmd(&portal, &db.url);
+    init.args(["team", "init"]);
+    assert_eq!(run_async(init).await.code, 0);
+    pg::sql(&db.url, "INSERT INTO linkus_schema (version) VALUES (99)").unwrap();
+    let mut cmd = machine.cmd(&portal, &db.url);
+    cmd.args(purchase_args());
+    let run = run_async(cmd).await;
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("Upgrade linkus"), "{}", run.stderr);
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
+}
+
+#[tokio::test]
+async fn a_role_that_may_not_create_the_schema_is_told_to_run_team_init_and_then_orders() {
+    let Some(db) = pg::database() else { return };
+    let portal = team_portal(Duration::ZERO).await;
+    let machine = Machine::new("laptop-ana");
+    let role = format!("clerk_{}", db.name);
+    pg::sql(
+        &db.url,
+        &format!(
+            "CREATE ROLE {role} LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC; REVOKE CREATE ON SCHEMA public FROM {role}"
+        ),
+    )
+    .unwrap();
+    let clerk_url = db.url.replacen("postgres@", &format!("{role}@"), 1);
+    let mut cmd = machine.cmd(&portal, &clerk_url);
+    cmd.args(purchase_args());
+    let run = run_async(cmd).await;
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("linkus team init"), "{}", run.stderr);
+    assert!(run.stderr.contains(&role), "{}", run.stderr);
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
+
+    // The owner runs `team init` once and grants what orders need.
+    let mut init = machine.cmd(&portal, &db.url);
+    init.args(["team", "init"]);
+    assert_eq!(run_async(init).await.code, 0);
+    pg::sql(
+        &db.url,
+        &format!("GRANT SELECT, INSERT, UPDATE ON linkus_entries, linkus_schema TO {role}"),
+    )
+    .unwrap();
+    let mut cmd = machine.cmd(&portal, &clerk_url);
+    cmd.args(purchase_args());
+    let run = run_async(cmd).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
