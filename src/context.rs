@@ -194,11 +194,6 @@ impl Context {
         Ok(self.team.get_or_init(|| team).clone())
     }
 
-    /// Whether the team journal was turned off for this run (`--team-journal off`).
-    pub fn team_journal_off(&self) -> bool {
-        matches!(self.team_setting(), Ok(team::Setting::Off(_)))
-    }
-
     /// Prompts are allowed: a terminal on stdin and stderr, no `--no-input`, no `CI`.
     pub fn interactive(&self) -> bool {
         self.prompts_off.is_none()

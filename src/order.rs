@@ -321,7 +321,18 @@ pub async fn place(
         }))
         .err();
     let team_missed = match &team {
-        Some(team) => settle_team(team, &intent, &outcome).await,
+        Some(team) => {
+            let statements = team.statements();
+            let missed = settle_team(team, &intent, &outcome).await;
+            if ctx.global.verbose > 0 {
+                crate::output::log_line(&format!(
+                    "team journal: {} statement(s) after the order for SN {}",
+                    team.statements() - statements,
+                    intent.sn
+                ));
+            }
+            missed
+        }
         None => None,
     };
     Ok(Placed {
@@ -400,7 +411,7 @@ async fn claim_team(
     let started = std::time::Instant::now();
     let claimed = team.claim(&request).await;
     if ctx.global.verbose > 0 {
-        ctx.out.warn(&format!(
+        crate::output::log_line(&format!(
             "team journal: {} statement(s) before the order for SN {}, {} ms",
             team.statements() - statements,
             intent.sn,
@@ -408,7 +419,7 @@ async fn claim_team(
         ));
     }
     match claimed {
-        Ok(team::Claim::Claimed(_)) => Ok(()),
+        Ok(team::Claim::Claimed) => Ok(()),
         Ok(team::Claim::Blocked(entry)) => {
             Err(team::blocked(&entry, intent.operation.name(), again).into())
         }

@@ -30,7 +30,7 @@ fn configured(ctx: &Context) -> Result<Arc<TeamJournal>> {
 /// A team journal failure outside an order: exit 6, the journal named.
 pub fn failed(team: &TeamJournal, error: TeamError) -> anyhow::Error {
     match error {
-        TeamError::Schema(failure) => failure.into(),
+        TeamError::Schema(failure) => (*failure).into(),
         other => Failure::new(
             Kind::Network,
             format!(

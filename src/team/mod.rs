@@ -125,9 +125,9 @@ pub fn age_text(seconds: i64) -> String {
 #[derive(Debug)]
 pub enum Claim {
     /// The intent is in the team journal: the order may be sent.
-    Claimed(TeamEntry),
+    Claimed,
     /// An earlier entry blocks the order.
-    Blocked(TeamEntry),
+    Blocked(Box<TeamEntry>),
 }
 
 /// What the server said about itself when a connection was opened.
@@ -154,7 +154,7 @@ pub enum TeamError {
     /// The statement was sent and no answer came: it may or may not have committed.
     InDoubt(String),
     /// The schema is missing and this role may not create it, or it is newer than known.
-    Schema(Failure),
+    Schema(Box<Failure>),
 }
 
 impl std::fmt::Display for TeamError {
@@ -197,7 +197,6 @@ pub struct TeamJournal {
     pool: tokio::sync::Mutex<Vec<Conn>>,
     /// Statements sent, for `-v` and the benchmark.
     statements: AtomicUsize,
-    last_info: std::sync::Mutex<Option<ServerInfo>>,
     /// Whether to apply missing migrations on first use.
     auto_migrate: bool,
 }
@@ -217,7 +216,6 @@ impl TeamJournal {
             timeout,
             pool: tokio::sync::Mutex::new(Vec::new()),
             statements: AtomicUsize::new(0),
-            last_info: std::sync::Mutex::new(None),
             auto_migrate: true,
         })
     }
@@ -230,10 +228,6 @@ impl TeamJournal {
     /// How many statements were sent so far.
     pub fn statements(&self) -> usize {
         self.statements.load(Ordering::SeqCst)
-    }
-
-    pub fn server_info(&self) -> Option<ServerInfo> {
-        self.last_info.lock().ok().and_then(|info| info.clone())
     }
 
     async fn open(&self) -> Result<Client, TeamError> {
@@ -360,7 +354,7 @@ impl TeamJournal {
             match self.migrate_on(&client).await {
                 Ok((_, version)) => info.schema_version = version,
                 Err(TeamError::Refused(why)) => {
-                    return Err(TeamError::Schema(
+                    return Err(TeamError::Schema(Box::new(
                         Failure::new(
                             Kind::Network,
                             format!(
@@ -369,13 +363,13 @@ impl TeamJournal {
                             ),
                         )
                         .hint("Run `linkus team init` once as a role that may create tables and functions in that database (its owner), then run this again."),
-                    ))
+                    )))
                 }
                 Err(other) => return Err(other),
             }
         }
         if info.schema_version > SCHEMA_VERSION {
-            return Err(TeamError::Schema(
+            return Err(TeamError::Schema(Box::new(
                 Failure::new(
                     Kind::Network,
                     format!(
@@ -384,10 +378,7 @@ impl TeamJournal {
                     ),
                 )
                 .hint("Upgrade linkus on this machine, then run the command again."),
-            ));
-        }
-        if let Ok(mut last) = self.last_info.lock() {
-            *last = Some(info.clone());
+            )));
         }
         Ok(Conn {
             client,
@@ -532,9 +523,9 @@ impl TeamJournal {
             TeamError::Refused(format!("the team journal's answer was not read: {error}"))
         })?;
         Ok(if value["claimed"] == serde_json::Value::Bool(true) {
-            Claim::Claimed(entry)
+            Claim::Claimed
         } else {
-            Claim::Blocked(entry)
+            Claim::Blocked(Box::new(entry))
         })
     }
 
@@ -626,23 +617,6 @@ impl TeamJournal {
         .await
     }
 
-    /// The entries of one portal made since `since_hours` ago, newest first.
-    pub async fn recent(
-        &self,
-        portal: &str,
-        since_hours: u64,
-    ) -> Result<Vec<TeamEntry>, TeamError> {
-        let mut entries = self
-            .entries(&format!(
-                "e.portal = linkus_portal_key({}) AND e.created_at > now() - interval '{} hours'",
-                lit(Some(portal)),
-                since_hours
-            ))
-            .await?;
-        entries.reverse();
-        Ok(entries)
-    }
-
     async fn entries(&self, condition: &str) -> Result<Vec<TeamEntry>, TeamError> {
         let sql = format!(
             "SELECT coalesce(json_agg(linkus_entry_json(e) ORDER BY e.created_at), '[]'::json) \
@@ -660,7 +634,7 @@ impl TeamJournal {
         let client = self.open().await?;
         let mut info = self.hello(&client).await?;
         if info.schema_version > SCHEMA_VERSION {
-            return Err(TeamError::Schema(
+            return Err(TeamError::Schema(Box::new(
                 Failure::new(
                     Kind::Network,
                     format!(
@@ -668,13 +642,10 @@ impl TeamJournal {
                     ),
                 )
                 .hint("Upgrade linkus on this machine."),
-            ));
+            )));
         }
         let (before, after) = self.migrate_on(&client).await?;
         info.schema_version = after;
-        if let Ok(mut last) = self.last_info.lock() {
-            *last = Some(info.clone());
-        }
         Ok((info, before))
     }
 
@@ -690,13 +661,6 @@ impl TeamJournal {
     pub async fn probe(&self) -> Result<ServerInfo, TeamError> {
         let client = self.open().await?;
         self.hello(&client).await
-    }
-
-    /// Opens the pool's first connection now (a batch does, before its rows).
-    pub async fn warm(&self) -> Result<(), TeamError> {
-        let (conn, _) = self.take().await?;
-        self.give_back(conn).await;
-        Ok(())
     }
 }
 
@@ -762,7 +726,7 @@ pub fn command_line() -> String {
 pub fn unusable(team: &TeamJournal, sn: &str, error: TeamError) -> Failure {
     let shown = redact::scrub(team.shown());
     match error {
-        TeamError::Schema(failure) => failure,
+        TeamError::Schema(failure) => *failure,
         TeamError::InDoubt(why) => Failure::new(
             Kind::Network,
             format!(

@@ -4,6 +4,7 @@
 use super::Checks;
 use crate::context::Context;
 use crate::error::Kind;
+use crate::team::settings::PasswordSource;
 use crate::team::{Setting, TeamError, SCHEMA_VERSION};
 
 /// A clock difference above this is named.
@@ -58,11 +59,19 @@ pub async fn run(ctx: &Context, checks: &mut Checks) {
             return;
         }
     };
+    let password = match team.settings.password_source {
+        PasswordSource::None => "no password",
+        PasswordSource::Url => "password from the URL",
+        PasswordSource::PgPassword => "password from PGPASSWORD",
+        PasswordSource::PgPass => "password from ~/.pgpass",
+    };
     checks.pass(
         "team journal",
         format!(
-            "{shown}: PostgreSQL {} as {}",
-            info.server_version, info.user
+            "{shown} (from {}): PostgreSQL {} as {} ({password})",
+            team.settings.source.name(),
+            info.server_version,
+            info.user
         ),
     );
     let mode = team.settings.sslmode.name();

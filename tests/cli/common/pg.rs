@@ -79,6 +79,7 @@ fn postgres_ids() -> Option<(u32, u32)> {
 }
 
 /// Says why there is no server: a failure under CI, a one-line skip elsewhere.
+#[allow(clippy::print_stderr)] // the one line saying why a test was skipped
 pub fn unavailable(why: &str) {
     let ci = std::env::var("CI").is_ok_and(|v| {
         !matches!(
