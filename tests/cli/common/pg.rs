@@ -238,6 +238,26 @@ impl PgServer {
             .expect("watchdog")
     }
 
+    /// Serves TLS with the test certificate (tests/cli/fixtures/tls: 127.0.0.1 and
+    /// localhost, from a private CA); takes effect at the next start.
+    pub fn enable_tls(&self) {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/fixtures/tls");
+        for (from, to) in [("server.pem", "server.crt"), ("server.key", "server.key")] {
+            let target = self.dir.join(to);
+            std::fs::copy(fixtures.join(from), &target).expect("copy the certificate");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if self.as_postgres {
+                let (uid, gid) = postgres_ids().expect("postgres user");
+                std::os::unix::fs::chown(&target, Some(uid), Some(gid)).unwrap();
+            }
+        }
+        let conf = self.dir.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).unwrap_or_default();
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text).unwrap();
+    }
+
     /// The URL of a database on this server (no password: trust auth).
     pub fn url(&self, database: &str) -> String {
         format!(
@@ -404,6 +424,15 @@ pub fn database() -> Option<TestDb> {
 /// A server of the test's own, running, with one database `linkus`; `None` (after
 /// [`unavailable`]) without the installed binaries.
 pub fn private() -> Option<(PgServer, String)> {
+    private_with(false)
+}
+
+/// The same, serving TLS with the test certificate.
+pub fn private_tls() -> Option<(PgServer, String)> {
+    private_with(true)
+}
+
+fn private_with(tls: bool) -> Option<(PgServer, String)> {
     let template = match template() {
         Ok(template) => template,
         Err(why) => {
@@ -418,6 +447,9 @@ pub fn private() -> Option<(PgServer, String)> {
             return None;
         }
     };
+    if tls {
+        server.enable_tls();
+    }
     server.start();
     sql(&server.url("postgres"), "CREATE DATABASE linkus").expect("CREATE DATABASE");
     let url = server.url("linkus");

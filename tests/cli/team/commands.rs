@@ -269,3 +269,62 @@ async fn orders_list_shows_who_placed_each_order_and_only_warns_when_the_databas
     );
     assert_eq!(down.json()[0]["orderNo"], ORDER_NO);
 }
+
+/// The private CA of the test certificates.
+fn ca_pem() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cli/fixtures/tls/ca.pem")
+        .display()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sslmode_works_as_in_libpq_over_rustls() {
+    let Some((_server, url)) = pg::private_tls() else {
+        return;
+    };
+    let portal = team_portal(Duration::ZERO).await;
+    let machine = Machine::new("laptop-ana");
+    let with_mode = |mode: &str, root: Option<&str>| {
+        let mut parsed = url::Url::parse(&url).unwrap();
+        let pairs: Vec<(String, String)> = std::iter::once(("sslmode".to_owned(), mode.to_owned()))
+            .chain(root.map(|r| ("sslrootcert".to_owned(), r.to_owned())))
+            .collect();
+        parsed.set_query(None);
+        parsed.query_pairs_mut().extend_pairs(pairs);
+        parsed.to_string()
+    };
+    let status = |database: String| {
+        let mut cmd = machine.cmd(&portal, &database);
+        cmd.args(["team", "status", "--json"]);
+        run_async(cmd)
+    };
+    // verify-full against the private CA: TLS in use, the certificate and name checked.
+    let full = status(with_mode("verify-full", Some(&ca_pem()))).await;
+    assert_eq!(full.code, 0, "{}", full.stderr);
+    assert_eq!(full.json()["tls"], true, "{}", full.stdout);
+    // prefer (the default) and require: TLS when offered, the certificate not checked.
+    for mode in ["prefer", "require"] {
+        let run = status(with_mode(mode, None)).await;
+        assert_eq!(run.code, 0, "{mode}: {}", run.stderr);
+        assert_eq!(run.json()["tls"], true, "{mode}: {}", run.stdout);
+    }
+    let plain = status(with_mode("disable", None)).await;
+    assert_eq!(plain.json()["tls"], false, "{}", plain.stdout);
+    // verify-full without that CA (the system's roots): refused, and an order sends nothing.
+    let mut cmd = machine.cmd(&portal, &with_mode("verify-full", None));
+    cmd.args(purchase_args());
+    let refused = run_async(cmd).await;
+    assert_eq!(refused.code, 6, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("team journal"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
+    // And with it, the order goes through the team journal over TLS.
+    let mut cmd = machine.cmd(&portal, &with_mode("verify-full", Some(&ca_pem())));
+    cmd.args(purchase_args());
+    let bought = run_async(cmd).await;
+    assert_eq!(bought.code, 0, "{}", bought.stderr);
+}
