@@ -283,6 +283,7 @@ pub async fn place(
     let again_list: Vec<String> = again.map(|a| vec![a.to_owned()]).unwrap_or_default();
     let team = ctx.team_journal()?;
     if let Some(team) = &team {
+        catch_up(ctx, team).await;
         claim_team(ctx, team, &intent, &again_list).await?;
     }
     if let Err(error) = ledger.write_intent(ctx, &intent) {
@@ -324,6 +325,11 @@ pub async fn place(
         Some(team) => {
             let statements = team.statements();
             let missed = settle_team(team, &intent, &outcome).await;
+            if missed.is_some() {
+                // The next order from this machine writes it, if `team sync` has not.
+                let _ = std::fs::create_dir_all(&ctx.dirs.data);
+                let _ = std::fs::write(missed_marker(ctx), b"");
+            }
             if ctx.global.verbose > 0 {
                 crate::output::log_line(&format!(
                     "team journal: {} statement(s) after the order for SN {}",
@@ -427,6 +433,29 @@ async fn claim_team(
     }
 }
 
+/// The file that says an earlier run could not write an outcome to the team journal.
+fn missed_marker(ctx: &Context) -> std::path::PathBuf {
+    ctx.dirs.data.join("team-journal-missed")
+}
+
+/// Writes the outcomes an earlier run of this machine could not (once a run, and only when
+/// one was missed); a failure leaves it for later.
+async fn catch_up(ctx: &Context, team: &team::TeamJournal) {
+    let marker = missed_marker(ctx);
+    if !team.first_catch_up() || !marker.exists() {
+        return;
+    }
+    if let Ok((_, written)) = crate::commands::team::push_outcomes(ctx, team).await {
+        let _ = std::fs::remove_file(&marker);
+        if written > 0 {
+            ctx.out.status(&format!(
+                "Wrote {written} outcome{} that the team journal had missed.",
+                if written == 1 { "" } else { "s" }
+            ));
+        }
+    }
+}
+
 /// Writes the outcome to the team journal; why it could not, if it could not.
 async fn settle_team(
     team: &team::TeamJournal,
@@ -477,7 +506,7 @@ pub fn report(
     }
     if let Some(why) = &placed.team_missed {
         ctx.out.warn(&format!(
-            "the team journal missed the outcome of the order for SN {sn} ({why}); it is kept in this machine's journal. Run `linkus team sync` once the database is back: until then other machines stay blocked on this SN."
+            "the team journal missed the outcome of the order for SN {sn} ({why}); it is kept in this machine's journal. Run `linkus team sync` once the database is back (the next order from this machine writes it too): until then other machines stay blocked on this SN."
         ));
     }
     match placed.outcome {

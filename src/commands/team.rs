@@ -203,6 +203,7 @@ struct SyncOut {
 pub async fn sync(ctx: &Context) -> Result<ExitStatus> {
     let team = configured(ctx)?;
     let (checked, written) = push_outcomes(ctx, &team).await?;
+    let _ = std::fs::remove_file(ctx.dirs.data.join("team-journal-missed"));
     if ctx.out.is_json() {
         ctx.out.json(&SyncOut { checked, written })?;
     } else {

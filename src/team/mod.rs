@@ -199,6 +199,8 @@ pub struct TeamJournal {
     statements: AtomicUsize,
     /// Whether to apply missing migrations on first use.
     auto_migrate: bool,
+    /// Whether this run has looked for outcomes the team journal missed.
+    caught_up: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for TeamJournal {
@@ -217,12 +219,19 @@ impl TeamJournal {
             pool: tokio::sync::Mutex::new(Vec::new()),
             statements: AtomicUsize::new(0),
             auto_migrate: true,
+            caught_up: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
     /// The URL without its password, for messages.
     pub fn shown(&self) -> &str {
         &self.settings.shown
+    }
+
+    /// True the first time it is asked in a run: the time to write outcomes an earlier run
+    /// could not.
+    pub fn first_catch_up(&self) -> bool {
+        !self.caught_up.swap(true, Ordering::SeqCst)
     }
 
     /// How many statements were sent so far.

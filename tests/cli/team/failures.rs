@@ -331,3 +331,42 @@ async fn a_role_that_may_not_create_the_schema_is_told_to_run_team_init_and_then
     let run = run_async(cmd).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_order_from_the_machine_writes_the_outcome_the_team_journal_missed() {
+    let Some((mut server, url)) = pg::private() else {
+        return;
+    };
+    let portal = team_portal(Duration::from_millis(1500)).await;
+    let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
+    let mut cmd = ana.cmd(&portal, &url);
+    cmd.args(purchase_args());
+    let child = spawn(&cmd);
+    wait_for_intent(&url, SN);
+    server.stop();
+    let first = finish(child);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("next order from this machine"),
+        "{}",
+        first.stderr
+    );
+    server.start();
+
+    // Another order from the same machine, for another PBX, writes the missed outcome first.
+    let mut next = ana.cmd(&portal, &url);
+    next.args(purchase_args_for("369471667339"));
+    let next = run_async(next).await;
+    assert_eq!(next.code, 0, "{}", next.stderr);
+    assert!(next.stderr.contains("had missed"), "{}", next.stderr);
+    assert_eq!(team_rows(&url, SN)[0][2].as_deref(), Some("succeed"));
+    let mut other = ci.cmd(&portal, &url);
+    other.args(purchase_args());
+    let other = run_async(other).await;
+    assert_eq!(other.code, 9, "{}", other.stderr);
+    assert!(
+        other.stderr.contains(&format!("--again {ORDER_NO}")),
+        "{}",
+        other.stderr
+    );
+}
