@@ -7,6 +7,7 @@
 mod commands;
 mod concurrency;
 mod failures;
+mod schema;
 
 use std::time::Duration;
 
