@@ -295,7 +295,14 @@ impl TeamJournal {
         self.statements.fetch_add(1, Ordering::SeqCst);
         match tokio::time::timeout(self.timeout, client.simple_query(sql)).await {
             Ok(Ok(messages)) => Ok(messages),
-            Ok(Err(error)) if error.as_db_error().is_some() => {
+            // An error the server raised inside the statement: its transaction rolled back.
+            // A FATAL one (the session ended: an administrator's command, a shutdown) may come
+            // after the commit, so it leaves the outcome in doubt.
+            Ok(Err(error))
+                if error
+                    .as_db_error()
+                    .is_some_and(|db| !matches!(db.severity(), "FATAL" | "PANIC")) =>
+            {
                 Err(TeamError::Refused(describe(&error)))
             }
             Ok(Err(error)) => Err(TeamError::InDoubt(describe(&error))),

@@ -370,3 +370,67 @@ async fn the_next_order_from_the_machine_writes_the_outcome_the_team_journal_mis
         other.stderr
     );
 }
+
+/// The pooled connections of a batch are killed by the server while idle between rows: each
+/// row's claim finds its connection stale and goes on a new one; every row is bought once.
+#[test]
+fn stale_pooled_connections_are_replaced_before_the_intent_and_every_row_is_bought_once() {
+    use crate::batch::portal::{FakePortal, Faults};
+    use crate::batch::{batch_args, csv_of, file, fleet};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let Some(db) = pg::database() else { return };
+    let (portal, server) = FakePortal::start(Faults {
+        read_delay: Duration::from_millis(30),
+        ..Faults::default()
+    });
+    let machine = Machine::new("laptop-ana");
+    let sns = fleet(40);
+    let from = file(&machine.env, "fleet.csv", &csv_of(&sns));
+    let mut cmd = machine.cmd_at(&server.url, &db.url);
+    cmd.args(batch_args(&from)).args(["--jobs", "2", "--json"]);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let killed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let killer = {
+        let (stop, killed, url, name) = (
+            stop.clone(),
+            killed.clone(),
+            db.url.clone(),
+            db.name.clone(),
+        );
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                let rows = pg::rows(
+                    &url,
+                    &format!(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' \
+                         AND application_name LIKE 'linkus/%' AND state = 'idle' \
+                         AND backend_start < now() - interval '300 milliseconds'"
+                    ),
+                );
+                killed.fetch_add(rows.len(), Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let run = run(&mut cmd);
+    stop.store(true, Ordering::SeqCst);
+    killer.join().unwrap();
+    let not_bought: Vec<String> = run
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row["outcome"] != "bought")
+        .map(|row| format!("{}: {}", row["outcome"], row["message"]))
+        .collect();
+    assert_eq!(run.code, 0, "{not_bought:#?}");
+    assert!(
+        killed.load(Ordering::SeqCst) > 0,
+        "no pooled connection was killed"
+    );
+    let per_sn = portal.orders_per_sn();
+    assert_eq!(per_sn.len(), 40, "{per_sn:?}");
+    assert!(per_sn.values().all(|n| *n == 1), "{per_sn:?}");
+}
