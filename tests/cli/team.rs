@@ -6,7 +6,7 @@
 
 mod commands;
 mod concurrency;
-mod failures;
+pub mod failures;
 mod schema;
 
 use std::time::Duration;

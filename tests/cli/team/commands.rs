@@ -328,3 +328,58 @@ async fn sslmode_works_as_in_libpq_over_rustls() {
     let bought = run_async(cmd).await;
     assert_eq!(bought.code, 0, "{}", bought.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn team_status_shows_the_server_schema_tls_and_entries_in_flight_with_host_user_and_age() {
+    let Some(db) = pg::database() else { return };
+    let portal = team_portal(Duration::from_secs(30)).await;
+    let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
+    let mut cmd = ana.cmd(&portal, &db.url);
+    cmd.args(purchase_args());
+    let mut child = spawn(&cmd);
+    crate::team::failures::wait_for_intent(&db.url, SN);
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    let mut status = ci.cmd(&portal, &db.url);
+    status.args(["team", "status", "--json"]);
+    let json = run_async(status).await;
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let out = json.json();
+    assert_eq!(out["schemaVersion"], 1);
+    assert_eq!(out["tls"], false);
+    assert!(
+        out["serverVersion"]
+            .as_str()
+            .unwrap()
+            .starts_with(char::is_numeric),
+        "{out}"
+    );
+    let entry = &out["entries"][0];
+    assert_eq!(entry["sn"], SN, "{out}");
+    assert_eq!(entry["state"], "in_flight", "{out}");
+    assert_eq!(entry["host"], "laptop-ana", "{out}");
+    assert!(entry["user"].is_string(), "{out}");
+    assert!(entry["age"].as_str().unwrap().ends_with(" s"), "{out}");
+
+    let mut status = ci.cmd(&portal, &db.url);
+    status.args(["team", "status"]);
+    let text = run_async(status).await;
+    assert!(
+        text.stdout.contains("Schema        version 1"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("TLS           not in use"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("1 entry in flight, unknown or open"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("laptop-ana"), "{}", text.stdout);
+    assert!(text.stdout.contains("in flight"), "{}", text.stdout);
+}
