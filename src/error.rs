@@ -133,6 +133,9 @@ pub(crate) struct BlockedBy {
     /// How old the earlier order is (`42 s`, `3 h`), where known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age: Option<String>,
+    /// The earlier order is a success of the same operation: for a batch row, "already done".
+    #[serde(skip)]
+    pub done: bool,
 }
 
 /// An error raised by `linkus` itself whose kind decides the exit code.

@@ -117,7 +117,7 @@ fn reconciled(
 }
 
 /// An entry of the team journal as an intent of the local journal's shape, and its state.
-fn team_intent(entry: &TeamEntry, base_url: &str) -> (Intent, State) {
+pub fn team_intent(entry: &TeamEntry, base_url: &str) -> (Intent, State) {
     let id = |text: &Option<String>| Id(text.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0));
     let state = match entry.state.as_str() {
         "open" => State::Open {

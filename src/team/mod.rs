@@ -616,6 +616,17 @@ impl TeamJournal {
             .next())
     }
 
+    /// The successes of one portal in the last 24 hours by the database's clock (a batch's
+    /// check phase reads them once, so that rows another machine bought are "already bought").
+    pub async fn recent_successes(&self, portal: &str) -> Result<Vec<TeamEntry>, TeamError> {
+        self.entries(&format!(
+            "e.portal = linkus_portal_key({}) AND linkus_state(e.outcome, e.order_no) = 'succeeded' \
+             AND e.created_at > now() - interval '24 hours'",
+            lit(Some(portal))
+        ))
+        .await
+    }
+
     /// The entries of one portal with these order numbers.
     pub async fn by_order_numbers(
         &self,
@@ -831,6 +842,7 @@ pub fn blocked(entry: &TeamEntry, operation: &str, again: &[String]) -> Failure 
         user: entry.user.clone(),
         pid: entry.pid.and_then(|pid| u32::try_from(pid).ok()),
         age: Some(age),
+        done: entry.state == "succeeded",
     });
     failure
 }

@@ -180,6 +180,22 @@ async fn buy_row(
         Ok(placed) => placed,
         Err(error) => {
             let report = diagnose(&error);
+            // Another machine bought it meanwhile (the team journal): the row is done.
+            if let Some(by) = report.blocked_by.as_ref().filter(|by| by.done) {
+                return result(
+                    row,
+                    "already bought",
+                    by.order_no.clone(),
+                    Some("succeed".to_owned()),
+                    format!(
+                        "bought by {}@{} {} ago (team journal)",
+                        by.user.as_deref().unwrap_or("?"),
+                        by.host.as_deref().unwrap_or("?"),
+                        by.age.as_deref().unwrap_or("?")
+                    ),
+                    None,
+                );
+            }
             let outcome = if report.kind == Kind::Blocked {
                 "blocked"
             } else {

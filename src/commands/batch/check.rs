@@ -32,6 +32,50 @@ type Contacts<'a> = futures_util::future::Shared<
 const CHECKS_AT_ONCE: usize = 16;
 
 /// The check phase: every row resolved and checked like a single order, 16 at a time.
+/// Adds the team journal's successes of the last 24 hours for this portal (one statement),
+/// so that a row another machine bought is "already bought" here too. A database that cannot
+/// be read is left to each row's claim, which fails closed.
+async fn team_successes(ctx: &Context, journal: &mut Contents) -> Result<()> {
+    let Some(team) = ctx.team_journal()? else {
+        return Ok(());
+    };
+    let portal = ctx.portal_label();
+    let entries = match team.recent_successes(&portal).await {
+        Ok(entries) => entries,
+        Err(error) => {
+            ctx.out.warn(&format!(
+                "could not read the team journal's recent orders ({error}); each row's order will need it."
+            ));
+            return Ok(());
+        }
+    };
+    let known: std::collections::HashSet<String> =
+        journal.intents().into_iter().map(|(i, _)| i.id).collect();
+    for entry in entries.iter().filter(|e| !known.contains(&e.id)) {
+        let (intent, _) = crate::commands::reconcile::team_intent(entry, &portal);
+        let intent = crate::journal::Intent {
+            profile: ctx.profile().to_owned(),
+            ..intent
+        };
+        journal
+            .entries
+            .push(crate::journal::Entry::Outcome(crate::journal::Outcome {
+                id: intent.id.clone(),
+                time: entry.created_at.clone(),
+                outcome: crate::journal::SUCCEED.to_owned(),
+                order_no: entry.order_no.clone(),
+                order_status: entry.order_status.clone(),
+                request_id: None,
+            }));
+        // The intent first: an outcome counts only after its intent.
+        let at = journal.entries.len() - 1;
+        journal
+            .entries
+            .insert(at, crate::journal::Entry::Intent(intent));
+    }
+    Ok(())
+}
+
 pub(super) async fn check_all(
     ctx: &Context,
     client: &Client,
@@ -44,7 +88,9 @@ pub(super) async fn check_all(
     let remembered = offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID);
     let prices: OnceCell<Option<PriceList>> = OnceCell::new();
     // The journal once for the whole batch, by SN: not once per row.
-    let journal = Ledger::new(ctx, None, "").read_journal()?.by_sn();
+    let mut journal = Ledger::new(ctx, None, "").read_journal()?;
+    team_successes(ctx, &mut journal).await?;
+    let journal = journal.by_sn();
     // Contacts and (with a remembered offering) the price are asked for alongside the first
     // rows, not before them: no round trip of their own. Shared, so that they are asked once.
     let contacts = client

@@ -93,3 +93,33 @@ fn a_batch_of_100_rows_on_each_of_two_machines_at_once_buys_each_sn_exactly_once
         );
     }
 }
+
+/// A batch that ran on one machine, run again on another (a CI runner with empty folders):
+/// every row is "already bought" from the team journal, exit 0, nothing ordered again.
+#[test]
+fn a_batch_run_again_on_another_machine_reports_the_rows_already_bought() {
+    use crate::batch::portal::{FakePortal, Faults};
+    use crate::batch::{batch_args, csv_of, file, fleet};
+    let Some(db) = pg::database() else { return };
+    let (portal, server) = FakePortal::start(Faults::default());
+    let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
+    let sns = fleet(10);
+    let batch = |machine: &Machine| {
+        let from = file(&machine.env, "fleet.csv", &csv_of(&sns));
+        let mut cmd = machine.cmd_at(&server.url, &db.url);
+        cmd.args(batch_args(&from)).arg("--json");
+        run(&mut cmd)
+    };
+    let first = batch(&ana);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(crate::batch::count_outcome(&first, "bought"), 10);
+    let again = batch(&ci);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert_eq!(
+        crate::batch::count_outcome(&again, "already bought"),
+        10,
+        "{}",
+        again.stdout
+    );
+    assert_eq!(portal.orders().len(), 10);
+}
