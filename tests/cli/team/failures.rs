@@ -434,3 +434,54 @@ fn stale_pooled_connections_are_replaced_before_the_intent_and_every_row_is_boug
     assert_eq!(per_sn.len(), 40, "{per_sn:?}");
     assert!(per_sn.values().all(|n| *n == 1), "{per_sn:?}");
 }
+
+/// The claim waits on the SN's lock (held here, as a run of another machine would for a
+/// moment), and its session is terminated before it answers: the intent's commit is in doubt,
+/// so nothing is sent, exit 6.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_whose_commit_is_in_doubt_sends_nothing() {
+    let Some(db) = pg::database() else { return };
+    let portal = team_portal(Duration::ZERO).await;
+    let ana = Machine::new("laptop-ana");
+    let mut init = ana.cmd(&portal, &db.url);
+    init.args(["team", "init"]);
+    assert_eq!(run_async(init).await.code, 0);
+
+    let config: tokio_postgres::Config = db.url.replace("?sslmode=disable", "").parse().unwrap();
+    let (holder, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let portal_label = format!("{}/", portal.uri());
+    holder
+        .simple_query(&format!(
+            "SELECT pg_advisory_lock(linkus_lock_key('{portal_label}', '{SN}'))"
+        ))
+        .await
+        .unwrap();
+
+    let mut cmd = ana.cmd(&portal, &db.url);
+    cmd.args(purchase_args());
+    let child = spawn(&cmd);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let waiting = pg::rows(
+            &db.url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name LIKE 'linkus/%' AND wait_event_type = 'Lock'",
+        );
+        if !waiting.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the claim never waited on the lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let run = finish(child);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("did not confirm"), "{}", run.stderr);
+    assert!(run.stderr.contains("nothing was bought"), "{}", run.stderr);
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
+    assert!(ana.env.journal_lines().is_empty());
+    drop(holder);
+}
