@@ -429,7 +429,22 @@ async fn claim_team(
         Ok(team::Claim::Blocked(entry)) => {
             Err(team::blocked(&entry, intent.operation.name(), again).into())
         }
-        Err(error) => Err(team::unusable(team, &intent.sn, error).into()),
+        Err(error) => {
+            if matches!(error, team::TeamError::InDoubt(_)) {
+                // Whether or not the intent was written, the order certainly was not sent:
+                // say so there if the database answers now, so that it blocks nobody.
+                let _ = team
+                    .settle(&team::Settle {
+                        id: &intent.id,
+                        outcome: journal::NOT_SENT,
+                        order_no: None,
+                        order_status: None,
+                        request_id: None,
+                    })
+                    .await;
+            }
+            Err(team::unusable(team, &intent.sn, error).into())
+        }
     }
 }
 
