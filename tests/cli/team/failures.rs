@@ -58,7 +58,7 @@ async fn the_database_lost_while_the_order_is_on_the_wire_the_order_decides_and_
     let Some((mut server, url)) = pg::private() else {
         return;
     };
-    let portal = team_portal(Duration::from_millis(2500)).await;
+    let portal = team_portal(Duration::from_millis(5000)).await;
     let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
     let mut cmd = ana.cmd(&portal, &url);
     cmd.args(purchase_args());
@@ -112,7 +112,7 @@ async fn the_database_lost_while_the_order_is_on_the_wire_the_order_decides_and_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_killed_between_intent_and_outcome_still_gets_the_outcome_written() {
     let Some(db) = pg::database() else { return };
-    let portal = team_portal(Duration::from_millis(1500)).await;
+    let portal = team_portal(Duration::from_millis(3000)).await;
     let ana = Machine::new("laptop-ana");
     let mut cmd = ana.cmd(&portal, &db.url);
     cmd.args(purchase_args());
@@ -337,7 +337,7 @@ async fn the_next_order_from_the_machine_writes_the_outcome_the_team_journal_mis
     let Some((mut server, url)) = pg::private() else {
         return;
     };
-    let portal = team_portal(Duration::from_millis(1500)).await;
+    let portal = team_portal(Duration::from_millis(5000)).await;
     let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
     let mut cmd = ana.cmd(&portal, &url);
     cmd.args(purchase_args());
