@@ -840,7 +840,11 @@ pub fn blocked(entry: &TeamEntry, operation: &str, again: &[String]) -> Failure 
         source: Some("team"),
         host: entry.host.clone(),
         user: entry.user.clone(),
-        pid: entry.pid.and_then(|pid| u32::try_from(pid).ok()),
+        // Only a run that may still be alive (its entry in flight) is named by its pid.
+        pid: entry
+            .pid
+            .filter(|_| entry.state == "in_flight")
+            .and_then(|pid| u32::try_from(pid).ok()),
         age: Some(age),
         done: entry.state == "succeeded",
     });
