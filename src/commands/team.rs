@@ -133,7 +133,19 @@ impl<'a> EntryOut<'a> {
 
 pub async fn status(ctx: &Context) -> Result<ExitStatus> {
     let team = configured(ctx)?;
-    let info = team.describe().await.map_err(|e| failed(&team, e))?;
+    // Read-only: a database without the schema is said so, not set up.
+    let info = team.probe().await.map_err(|e| failed(&team, e))?;
+    if info.schema_version == 0 {
+        return Err(Failure::new(
+            Kind::Network,
+            format!(
+                "The team journal ({}) has no linkus schema yet.",
+                crate::redact::scrub(team.shown())
+            ),
+        )
+        .hint("Run `linkus team init` (as a role that may create tables), or let the first order create it.")
+        .into());
+    }
     let entries = team.unsettled(None).await.map_err(|e| failed(&team, e))?;
     let shown = crate::redact::scrub(team.shown());
     if ctx.out.is_json() {

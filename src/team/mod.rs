@@ -186,7 +186,6 @@ fn describe(error: &tokio_postgres::Error) -> String {
 
 struct Conn {
     client: Client,
-    info: ServerInfo,
     idle_since: Instant,
 }
 
@@ -398,7 +397,6 @@ impl TeamJournal {
         }
         Ok(Conn {
             client,
-            info,
             idle_since: Instant::now(),
         })
     }
@@ -674,14 +672,6 @@ impl TeamJournal {
         let (before, after) = self.migrate_on(&client).await?;
         info.schema_version = after;
         Ok((info, before))
-    }
-
-    /// A checked connection's description (`team status`, `doctor`).
-    pub async fn describe(&self) -> Result<ServerInfo, TeamError> {
-        let (conn, _) = self.take().await?;
-        let info = conn.info.clone();
-        self.give_back(conn).await;
-        Ok(info)
     }
 
     /// Connects and asks the server about itself, changing nothing (`doctor`).

@@ -205,6 +205,12 @@ async fn doctor_checks_the_team_journal_connection_tls_schema_and_clock_without_
             == Some("t".to_owned())
     );
 
+    // team status says there is no schema, and creates none.
+    let mut status = machine.cmd(&portal, &db.url);
+    status.args(["team", "status"]);
+    let status = run_async(status).await;
+    assert_eq!(status.code, 6, "{}", status.stderr);
+    assert!(status.stderr.contains("team init"), "{}", status.stderr);
     let mut init = machine.cmd(&portal, &db.url);
     init.args(["team", "init"]);
     assert_eq!(run_async(init).await.code, 0);
@@ -299,6 +305,11 @@ async fn sslmode_works_as_in_libpq_over_rustls() {
         cmd.args(["team", "status", "--json"]);
         run_async(cmd)
     };
+    let mut init = machine.cmd(&portal, &with_mode("verify-full", Some(&ca_pem())));
+    init.args(["team", "init", "--json"]);
+    let init = run_async(init).await;
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    assert_eq!(init.json()["tls"], true, "{}", init.stdout);
     // verify-full against the private CA: TLS in use, the certificate and name checked.
     let full = status(with_mode("verify-full", Some(&ca_pem()))).await;
     assert_eq!(full.code, 0, "{}", full.stderr);
