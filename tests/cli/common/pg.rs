@@ -258,6 +258,24 @@ impl PgServer {
         std::fs::write(&conf, text).unwrap();
     }
 
+    /// Makes `user` log in with a password (SCRAM) from 127.0.0.1; every other user keeps
+    /// trust. Takes effect at the next start.
+    pub fn require_password_for(&self, user: &str) {
+        let hba = self.dir.join("pg_hba.conf");
+        let text = std::fs::read_to_string(&hba).unwrap_or_default();
+        std::fs::write(
+            &hba,
+            format!("host all {user} 127.0.0.1/32 scram-sha-256\n{text}"),
+        )
+        .unwrap();
+    }
+
+    /// Stops and starts again (settings changed).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.start();
+    }
+
     /// The URL of a database on this server (no password: trust auth).
     pub fn url(&self, database: &str) -> String {
         format!(

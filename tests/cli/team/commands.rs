@@ -394,3 +394,69 @@ async fn team_status_shows_the_server_schema_tls_and_entries_in_flight_with_host
     assert!(text.stdout.contains("laptop-ana"), "{}", text.stdout);
     assert!(text.stdout.contains("in flight"), "{}", text.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_comes_from_pgpassword_the_profile_or_a_private_pgpass_and_is_never_shown() {
+    let Some((mut server, url)) = pg::private() else {
+        return;
+    };
+    pg::sql(&url, &format!("CREATE ROLE secure LOGIN PASSWORD '{DB_PASSWORD}'; GRANT ALL ON SCHEMA public TO secure")).unwrap();
+    server.require_password_for("secure");
+    server.restart();
+    let portal = team_portal(Duration::ZERO).await;
+    let machine = Machine::new("laptop-ana");
+    let bare = url.replacen("postgres@", "secure@", 1);
+    let init = |cmd: &mut Command| {
+        cmd.args(["team", "init"]);
+    };
+
+    // No password anywhere: the server refuses, exit 6, nothing else said.
+    let mut cmd = machine.cmd(&portal, &bare);
+    init(&mut cmd);
+    let refused = run_async(cmd).await;
+    assert_eq!(refused.code, 6, "{}", refused.stderr);
+
+    // PGPASSWORD.
+    let mut cmd = machine.cmd(&portal, &bare);
+    cmd.env("PGPASSWORD", DB_PASSWORD);
+    init(&mut cmd);
+    let run = run_async(cmd).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_no_secret("PGPASSWORD", &run);
+
+    // ~/.pgpass: used when only the user can read it, ignored otherwise (as libpq does).
+    let pgpass = machine.env.dir.path().join("pgpass");
+    std::fs::write(&pgpass, format!("127.0.0.1:*:*:secure:{DB_PASSWORD}\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut cmd = machine.cmd(&portal, &bare);
+    cmd.env("PGPASSFILE", &pgpass);
+    init(&mut cmd);
+    assert_eq!(run_async(cmd).await.code, 6);
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut cmd = machine.cmd(&portal, &bare);
+    cmd.env("PGPASSFILE", &pgpass);
+    init(&mut cmd);
+    let run = run_async(cmd).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    // The profile's team_journal in the config file (0600), password included; a purchase
+    // uses it with nothing in the environment.
+    std::fs::create_dir_all(machine.env.config_dir()).unwrap();
+    let with_password = with_password(&bare);
+    let config = machine.env.config_dir().join("config.toml");
+    std::fs::write(
+        &config,
+        format!("[default]\nteam_journal = \"{with_password}\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let mut cmd = machine.cmd(&portal, &bare);
+    cmd.env_remove("LINKUS_TEAM_JOURNAL")
+        .args(purchase_args())
+        .arg("-v");
+    let bought = run_async(cmd).await;
+    assert_eq!(bought.code, 0, "{}", bought.stderr);
+    assert_no_secret("a purchase with the profile's team journal", &bought);
+    assert_eq!(team_rows(&url, SN).len(), 1);
+}
