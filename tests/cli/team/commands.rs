@@ -165,6 +165,19 @@ async fn team_journal_off_runs_without_it_and_says_so_once() {
     assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
 }
 
+#[tokio::test]
+async fn linkus_team_journal_off_in_the_environment_turns_it_off_too() {
+    let portal = team_portal(Duration::ZERO).await;
+    let machine = Machine::new("laptop-ana");
+    let mut cmd = machine.cmd(&portal, "off");
+    cmd.args(purchase_args()).arg("--json");
+    let run = run_async(cmd).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("team journal is off").count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains("LINKUS_TEAM_JOURNAL"), "{}", run.stderr);
+    assert_eq!(run.json()["orderNo"], ORDER_NO);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_checks_the_team_journal_connection_tls_schema_and_clock_without_changing_it() {
     let Some(db) = pg::database() else { return };
