@@ -122,20 +122,14 @@ impl ExitStatus {
 pub(crate) struct BlockedBy {
     pub entry: Option<String>,
     pub order_no: Option<String>,
-    /// `journal`, `lock`, `team` or `portal`, where known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `journal`, `lock`, `team` or `portal`.
     pub source: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// Only for a run that is alive.
     pub pid: Option<u32>,
-    /// How old the earlier order is (`42 s`, `3 h`), where known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub age: Option<String>,
-    /// The earlier order is a success of the same operation: for a batch row, "already done".
-    #[serde(skip)]
-    pub done: bool,
+    /// Seconds since the earlier order, by its record's clock, where that is a possible age.
+    pub age: Option<u64>,
 }
 
 /// An error raised by `linkus` itself whose kind decides the exit code.

@@ -169,6 +169,7 @@ pub async fn run(
         operation,
         checked,
         args.batch.jobs,
+        &args.common.again,
         &done,
     )
     .await;

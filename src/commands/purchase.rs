@@ -16,15 +16,15 @@ use crate::cli::OrderArgs;
 use crate::commands::products::years_text;
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
-use std::collections::HashMap;
 
-use crate::guard::{History, LookedUp};
+use crate::guard::{Earlier, Pass};
 use crate::journal::{self, Intent};
 use crate::lock::LockDir;
-use crate::order::{self, Ledger};
+use crate::order;
 use crate::output::format_date_ms;
 use crate::prompt::{self, Spinner};
 use crate::quote::{self, Offerings, Quote};
+use crate::records::Records;
 
 pub mod choose;
 pub mod summary;
@@ -36,8 +36,6 @@ pub struct Catalog {
     /// `None` when the subscription could not be read (a purchase goes on; the portal decides).
     pub subscription: Option<SubscriptionCheck>,
     pub prices: Option<PriceList>,
-    /// Fresh looks at earlier orders that were still open.
-    pub looked_up: HashMap<String, LookedUp>,
 }
 
 impl Catalog {
@@ -88,7 +86,11 @@ impl Choice {
             years: self.years,
             po_number: self.po_number.clone(),
             list_total: self.quote.total().map(|total| total.to_string()),
+            // When, where and by whom: stamped by `order::place` as it claims the order.
+            portal_time: None,
             pid: Some(std::process::id()),
+            host: None,
+            user: None,
         }
     }
 
@@ -125,23 +127,20 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
             &ctx.now_rfc3339(),
         )?)
     };
-    let ledger = Ledger::new(ctx, Some(&locks), &sn);
+    let records = order::records(ctx, Some(&locks), &sn);
     let client = ctx.client()?;
 
-    // The journal's own rules first: they need no network.
-    let mut history = ledger.history(&ctx.portal_label(), &sn)?;
-    history.check(
-        operation,
-        ctx.clock.now_ms(),
-        args.common.again.as_deref(),
-        None,
+    // The records' own rules first: they need no network.
+    let again = &args.common.again;
+    let mut earlier = records.read().await?;
+    order::check(
+        &earlier,
+        &order::ask(ctx, &sn, operation, again, Pass::BeforeLookUps),
     )?;
-    let catalog = look_up(ctx, &client, operation, &sn, &ledger, &mut history).await?;
-    history.check(
-        operation,
-        ctx.clock.now_ms(),
-        args.common.again.as_deref(),
-        Some(&catalog.looked_up),
+    let catalog = look_up(ctx, &client, operation, &sn, &records, &mut earlier).await?;
+    order::check(
+        &earlier,
+        &order::ask(ctx, &sn, operation, again, Pass::Final),
     )?;
     refuse_what_cannot_be_ordered(operation, &sn, &catalog, ctx.clock.now_ms())?;
 
@@ -182,16 +181,7 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     };
     let intent = choice.intent(ctx);
     let spinner = Spinner::start(spinner_allowed(ctx), "Placing the order…");
-    let placed = order::place(
-        ctx,
-        &client,
-        &lock,
-        &ledger,
-        intent,
-        body,
-        args.common.again.as_deref(),
-    )
-    .await;
+    let placed = order::place(ctx, &client, &lock, &records, intent, body, again).await;
     drop(spinner);
     order::report(ctx, placed?, &choice.plan.plan_name, Some(&choice.quote))
 }
@@ -212,8 +202,8 @@ pub async fn look_up(
     client: &Client,
     operation: Operation,
     sn: &str,
-    ledger: &Ledger,
-    history: &mut History,
+    records: &Records,
+    earlier: &mut [Earlier],
 ) -> Result<Catalog> {
     let spinner = Spinner::start(
         spinner_allowed(ctx),
@@ -222,7 +212,7 @@ pub async fn look_up(
     let offerings = Offerings::new(&ctx.dirs.cache);
     let portal = ctx.portal_label();
     let remembered = offerings.get(&portal, LINKUS_PRODUCT_ID);
-    let (offer, contacts, subscription, prices, looked) = tokio::join!(
+    let (offer, contacts, subscription, prices, ()) = tokio::join!(
         client.offer(LINKUS_PRODUCT_ID, sn),
         client.billing_contacts(),
         client.subscription(LINKUS_PRODUCT_ID, sn),
@@ -234,7 +224,7 @@ pub async fn look_up(
                 None => None,
             }
         },
-        order::look_up_open(ctx, client, ledger, history),
+        order::look_up_open(ctx, client, records, earlier),
     );
     let offer: Option<Offer> = match offer {
         Ok(offer) => Some(offer),
@@ -255,7 +245,7 @@ pub async fn look_up(
             prices = Some(client.prices(LINKUS_PRODUCT_ID, offering, "annually").await);
         }
     }
-    let prices = quote::usable_prices(ctx, sn, prices);
+    let prices = quote::usable_prices(&ctx.out, sn, prices);
     drop(spinner);
     let subscription = match subscription {
         Ok(check) => Some(check),
@@ -302,7 +292,6 @@ pub async fn look_up(
         contacts,
         subscription,
         prices,
-        looked_up: looked,
     })
 }
 

@@ -11,16 +11,16 @@ use yeastar_partner::{
 
 use crate::cli::ReconcileArgs;
 use crate::commands::orders::collect_orders;
-use crate::context::{same_portal_key, Context};
+use crate::context::Context;
 use crate::error::{usage, ExitStatus, Failure, Kind};
-use crate::guard::parse_time_ms;
-use crate::journal::{self, Contents, Entry, Intent, Journal, Outcome, State};
+use crate::guard::{parse_time_ms, Stamp, FUTURE_MS};
+use crate::journal::{Contents, Entry, Intent, Outcome, Recorded, State, Word};
 use crate::lock::{LockDir, SnLock};
-use crate::order::Ledger;
+use crate::order;
+use crate::portal_key;
 use crate::prompt;
-use crate::team::{self, TeamEntry, TeamJournal};
-use std::sync::Arc;
-use yeastar_partner::Id;
+use crate::records::{self, Records, Source};
+use crate::team::TeamEntry;
 
 /// Orders are matched to an intent when placed for its SN no earlier than this before it.
 const CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
@@ -48,13 +48,16 @@ struct Search {
     complete: bool,
 }
 
-async fn search(ctx: &Context, client: &Client, since_ms: u64) -> Result<Search> {
+/// The orders listed back to the earliest of `intents` (by the portal's clock, known once
+/// the first page has answered).
+async fn search(ctx: &Context, client: &Client, intents: &[&Intent]) -> Result<Search> {
     let listing = collect_orders(client, 100, |orders| {
+        let since = intents.iter().map(|i| since_ms(ctx, i)).min().unwrap_or(0);
         orders
             .iter()
             .filter_map(Order::created_ms)
             .min()
-            .is_some_and(|oldest| oldest < since_ms)
+            .is_some_and(|oldest| oldest < since)
     })
     .await?;
     crate::commands::orders::warn_missing_fields(ctx, &listing.orders);
@@ -64,16 +67,30 @@ async fn search(ctx: &Context, client: &Client, since_ms: u64) -> Result<Search>
     })
 }
 
+/// Orders placed from this moment on, by the portal's clock, may be the intent's: its time by
+/// the portal's clock (recorded with it, or its local time moved by the difference between
+/// the clocks now), whichever is earlier, less 5 minutes. A time that cannot be read
+/// searches everything (fail closed).
+fn since_ms(ctx: &Context, intent: &Intent) -> u64 {
+    let recorded = intent.portal_time.as_deref().and_then(parse_time_ms);
+    let moved =
+        parse_time_ms(&intent.time).map(|local| ctx.portal_clock.portal_ms(local).unwrap_or(local));
+    let at = match (recorded, moved) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => 0,
+    };
+    at.saturating_sub(CLOCK_SKEW_MS)
+}
+
 /// The earliest order for the intent's SN (and operation, where the list says) placed after
-/// it and not already attributed to another entry.
+/// `since` (by the portal's clock) and not already attributed to another entry.
 fn match_order<'a>(
     orders: &'a [Order],
     intent: &Intent,
+    since: u64,
     taken: &HashSet<String>,
 ) -> Option<&'a Order> {
-    let since = parse_time_ms(&intent.time)
-        .unwrap_or(0)
-        .saturating_sub(CLOCK_SKEW_MS);
     orders
         .iter()
         .rev()
@@ -102,7 +119,7 @@ fn taken_orders(contents: &Contents) -> HashSet<String> {
 fn reconciled(
     intent: &Intent,
     now: String,
-    outcome: String,
+    outcome: Word,
     order_no: Option<String>,
     status: Option<String>,
 ) -> Entry {
@@ -116,111 +133,32 @@ fn reconciled(
     })
 }
 
-/// An entry of the team journal as an intent of the local journal's shape, and its state.
-pub fn team_intent(entry: &TeamEntry, base_url: &str) -> (Intent, State) {
-    let id = |text: &Option<String>| Id(text.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0));
-    let state = match entry.state.as_str() {
-        "open" => State::Open {
-            order_no: entry.order_no.clone().unwrap_or_default(),
-            status: entry.outcome.clone().unwrap_or_default(),
-        },
-        _ => State::Unknown,
-    };
-    (
-        Intent {
-            id: entry.id.clone(),
-            time: entry.created_at.clone(),
-            profile: entry.profile.clone().unwrap_or_default(),
-            base_url: base_url.to_owned(),
-            sn: entry.sn.clone(),
-            operation: yeastar_partner::Operation::parse(&entry.operation)
-                .unwrap_or(yeastar_partner::Operation::Purchase),
-            plan_id: id(&entry.plan_id),
-            plan_name: entry.plan_name.clone().unwrap_or_default(),
-            billing_contact_id: Id(0),
-            years: entry.years.and_then(|y| u8::try_from(y).ok()).unwrap_or(1),
-            po_number: entry.po_number.clone(),
-            list_total: None,
-            pid: entry.pid.and_then(|pid| u32::try_from(pid).ok()),
-        },
-        state,
-    )
-}
-
-/// The team journal's unsettled entries for this portal, when one is set; a database that
-/// cannot be reached is a warning (the local journal is still reconciled).
-async fn team_entries(ctx: &Context) -> Result<(Option<Arc<TeamJournal>>, Vec<TeamEntry>)> {
-    let Some(team) = ctx.team_journal()? else {
-        return Ok((None, Vec::new()));
-    };
-    match team.unsettled(Some(&ctx.portal_label())).await {
-        Ok(entries) => Ok((Some(team), entries)),
-        Err(error) => {
-            ctx.out.warn(&format!(
-                "could not read the team journal ({}): {error}; only this machine's journal is reconciled.",
-                crate::redact::scrub(team.shown())
-            ));
-            Ok((None, Vec::new()))
-        }
-    }
-}
-
-/// Writes what reconcile found to the team journal too; a failure is a warning.
-async fn settle_in_team(ctx: &Context, team: &TeamJournal, rows: &[Row]) {
-    for row in rows {
-        let (Some(entry), Some(status)) = (&row.entry, &row.order_status) else {
-            continue;
-        };
-        if !matches!(row.status, "settled" | "open") {
-            continue;
-        }
-        let outcome = journal::outcome_of(&OrderStatus::new(status));
-        let result = team
-            .settle(&team::Settle {
-                id: entry,
-                outcome: &outcome,
-                order_no: row.order_no.as_deref(),
-                order_status: Some(status),
-                request_id: None,
-            })
-            .await;
-        if let Err(error) = result {
-            ctx.out.warn(&format!(
-                "could not write entry {entry}'s outcome to the team journal ({error}); `linkus team sync` writes it later."
-            ));
-        }
-    }
-}
-
 pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
     if let Some(entry) = &args.not_placed {
         return not_placed(ctx, entry, args.yes).await;
     }
-    let contents = Journal::new(ctx.dirs.journal_file()).read()?;
-    let portal = ctx.portal_label();
-    let (team, team_entries) = team_entries(ctx).await?;
-    let mut pending: Vec<(Intent, State)> = contents
-        .intents()
-        .into_iter()
-        .filter(|(_, state)| matches!(state, State::Unknown | State::Open { .. }))
+    let contents = order::read_journal(ctx)?;
+    let portal = portal_key::normalise(&ctx.portal_label());
+    let recorded = contents.intents();
+    // The team journal's entries from other machines (and this one's that only it holds),
+    // settled here like this machine's own; each row names who made it.
+    let team_entries = team_unsettled(ctx).await?;
+    let made_by: std::collections::HashMap<String, String> = team_entries
+        .iter()
+        .map(|e| (e.id.clone(), e.who()))
         .collect();
-    // Entries of other machines (or of this one, whose outcome only the team journal lacks).
-    let mut made_by: std::collections::HashMap<String, String> = Default::default();
-    for entry in &team_entries {
-        made_by.insert(entry.id.clone(), entry.who());
-        if !pending.iter().any(|(intent, _)| intent.id == entry.id)
-            && !contents
-                .intents()
-                .iter()
-                .any(|(intent, _)| intent.id == entry.id)
-        {
-            let mut found = team_intent(entry, &portal);
-            found.0.profile = ctx.profile().to_owned();
-            pending.push(found);
-        }
-    }
-    let (mine, others): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(i, _)| {
-        same_portal_key(&i.base_url) == same_portal_key(&portal) && i.profile == ctx.profile()
+    let team_only: Vec<Recorded> = team_entries
+        .iter()
+        .filter(|e| !recorded.iter().any(|r| r.intent.id == e.id))
+        .map(|e| team_recorded(ctx, e))
+        .collect();
+    let pending: Vec<&Recorded> = recorded
+        .iter()
+        .chain(team_only.iter())
+        .filter(|r| r.state.unsettled())
+        .collect();
+    let (mine, others): (Vec<&Recorded>, Vec<&Recorded>) = pending.into_iter().partition(|r| {
+        portal_key::normalise(&r.intent.base_url) == portal && r.intent.profile == ctx.profile()
     });
     if !others.is_empty() {
         ctx.out.status(&format!(
@@ -236,21 +174,16 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
         let mut taken = taken_orders(&contents);
         let unknown: Vec<&Intent> = mine
             .iter()
-            .filter(|(_, s)| *s == State::Unknown)
-            .map(|(i, _)| i)
+            .filter(|r| matches!(r.state, State::Unknown | State::InFlight))
+            .map(|r| &r.intent)
             .collect();
-        let oldest = unknown
-            .iter()
-            .filter_map(|i| parse_time_ms(&i.time))
-            .min()
-            .unwrap_or(u64::MAX)
-            .saturating_sub(CLOCK_SKEW_MS);
         let found = if unknown.is_empty() {
             None
         } else {
-            Some(search(ctx, &client, oldest).await)
+            Some(search(ctx, &client, &unknown).await)
         };
-        for (intent, state) in &mine {
+        for r in &mine {
+            let intent = &r.intent;
             // A run still waiting on this SN's order holds its lock: leave the entry to it.
             let lock = match locks.lock(
                 &ctx.portal_key(),
@@ -271,13 +204,15 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
                     continue;
                 }
             };
-            let ledger = Ledger::new(ctx, Some(&locks), &intent.sn);
-            rows.push(match state {
+            let records = order::records(ctx, Some(&locks), &intent.sn);
+            rows.push(match &r.state {
                 State::Open { order_no, status } => {
-                    look_again(ctx, &client, &ledger, intent, order_no, status).await
+                    look_again(ctx, &client, &records, intent, order_no, status).await
                 }
                 _ => match &found {
-                    Some(Ok(search)) => settle_unknown(ctx, &ledger, intent, search, &mut taken),
+                    Some(Ok(search)) => {
+                        settle_unknown(ctx, &records, intent, search, &mut taken).await
+                    }
                     Some(Err(error)) => row(
                         intent,
                         "unknown",
@@ -291,6 +226,37 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
             drop::<SnLock>(lock);
         }
     }
+    // Entries whose time cannot be read, or lies in the future, block their SN: named here.
+    let now = ctx.clock.now_ms();
+    for r in recorded.iter().filter(|r| {
+        portal_key::normalise(&r.intent.base_url) == portal && r.intent.profile == ctx.profile()
+    }) {
+        if let Some(problem) = time_problem(&r.intent, now) {
+            let release = match &r.state {
+                State::Succeeded { order_no } => format!(
+                    "`--again {}` orders again on purpose",
+                    order_no.as_deref().unwrap_or(&r.intent.id)
+                ),
+                _ => format!(
+                    "`linkus orders reconcile --not-placed {}` releases it once the portal shows no such order",
+                    r.intent.id
+                ),
+            };
+            rows.push(Row {
+                entry: Some(r.intent.id.clone()),
+                sn: Some(r.intent.sn.clone()),
+                time: Some(r.intent.time.clone()),
+                status: "damaged",
+                order_no: None,
+                order_status: None,
+                line: None,
+                note: format!(
+                    "entry {} for SN {}: {problem}, so it blocks the SN; {release}",
+                    r.intent.id, r.intent.sn
+                ),
+            });
+        }
+    }
     for damaged in &contents.damaged {
         rows.push(Row {
             entry: None,
@@ -302,9 +268,6 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
             line: Some(damaged.line),
             note: format!("line {} cannot be read: {}", damaged.line, damaged.text),
         });
-    }
-    if let Some(team) = &team {
-        settle_in_team(ctx, team, &rows).await;
     }
     for row in &mut rows {
         if let Some(who) = row.entry.as_ref().and_then(|id| made_by.get(id)) {
@@ -358,10 +321,30 @@ fn row(
     }
 }
 
+/// What is wrong with an intent's time, if anything: it cannot be read, or lies more than 5
+/// minutes in the future.
+fn time_problem(intent: &Intent, now: u64) -> Option<String> {
+    match records::earlier_of(
+        Source::Journal,
+        &Recorded {
+            intent: intent.clone(),
+            state: State::Unknown,
+        },
+    )
+    .at
+    {
+        Stamp::Unreadable => Some(format!("its time {:?} cannot be read", intent.time)),
+        Stamp::At { ms, .. } if ms > now.saturating_add(FUTURE_MS) => {
+            Some(format!("its time {:?} lies in the future", intent.time))
+        }
+        Stamp::At { .. } => None,
+    }
+}
+
 /// The status an order's state gives a report row.
 fn status_word(status: &OrderStatus) -> &'static str {
     match status.state() {
-        OrderState::Open if !status.as_str().eq_ignore_ascii_case("refunded") => "open",
+        OrderState::Open => "open",
         _ => "settled",
     }
 }
@@ -369,7 +352,7 @@ fn status_word(status: &OrderStatus) -> &'static str {
 async fn look_again(
     ctx: &Context,
     client: &Client,
-    ledger: &Ledger,
+    records: &Records,
     intent: &Intent,
     order_no: &str,
     was: &str,
@@ -378,7 +361,7 @@ async fn look_again(
         Ok(details) => match details.status {
             Some(status) => {
                 if !status.as_str().eq_ignore_ascii_case(was) {
-                    ledger.settle(intent, &status, &ctx.now_rfc3339(), order_no);
+                    order::settle_looked_up(ctx, records, &intent.id, &status, order_no).await;
                 }
                 row(
                     intent,
@@ -406,27 +389,32 @@ async fn look_again(
     }
 }
 
-fn settle_unknown(
+async fn settle_unknown(
     ctx: &Context,
-    ledger: &Ledger,
+    records: &Records,
     intent: &Intent,
     search: &Search,
     taken: &mut HashSet<String>,
 ) -> Row {
-    match match_order(&search.orders, intent, taken) {
+    match match_order(&search.orders, intent, since_ms(ctx, intent), taken) {
         Some(order) => {
             let order_no = order.order_no.clone().unwrap_or_default();
             taken.insert(order_no.clone());
             let status = order
                 .status()
                 .unwrap_or_else(|| OrderStatus::new("unknown"));
-            let _ = ledger.write(&reconciled(
-                intent,
-                ctx.now_rfc3339(),
-                journal::outcome_of(&status),
-                Some(order_no.clone()),
-                Some(status.as_str().to_owned()),
-            ));
+            if let Err(unrecorded) = records
+                .settle(&reconciled(
+                    intent,
+                    ctx.now_rfc3339(),
+                    Word::of(&status),
+                    Some(order_no.clone()),
+                    Some(status.as_str().to_owned()),
+                ))
+                .await
+            {
+                ctx.out.warn(&unrecorded.warning(&intent.sn));
+            }
             row(
                 intent,
                 status_word(&status),
@@ -488,53 +476,38 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
     Ok(())
 }
 
-/// `--not-placed ENTRY`: the user checked the portal; one more search, then the mark.
+/// `--not-placed ENTRY`: the user checked the portal; under the SN's lock, the records read
+/// again and one more search (by the portal's clock), then the mark.
 async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus> {
-    let contents = Journal::new(ctx.dirs.journal_file()).read()?;
-    let local = contents
-        .intents()
-        .into_iter()
-        .find(|(i, _)| i.id == entry.trim());
+    let contents = order::read_journal(ctx)?;
     // The team journal's entry of that ID, from any machine.
     let team = ctx.team_journal()?;
     let mut team_entry: Option<TeamEntry> = None;
     if let Some(team) = &team {
         match team.entry(entry.trim()).await {
             Ok(found) => team_entry = found,
-            Err(error) if local.is_some() => ctx.out.warn(&format!(
-                "could not read the team journal ({error}); the entry is marked in this machine's journal only, and `linkus team sync` writes it there later."
+            Err(error) => ctx.out.warn(&format!(
+                "could not read the team journal ({error}); `linkus team sync` writes the mark there later."
             )),
-            Err(error) => return Err(crate::commands::team::failed(team, error)),
         }
     }
     let made_by = team_entry
         .as_ref()
         .map(|e| format!(", made by {}", e.who()))
         .unwrap_or_default();
-    let (intent, state) = match (local, &team_entry) {
-        (Some(found), _) => found,
-        (None, Some(found)) if found.is_unsettled() => {
-            let mut intent = team_intent(found, &ctx.portal_label());
-            intent.0.profile = ctx.profile().to_owned();
-            intent
-        }
-        (None, Some(found)) => {
-            return Err(usage(format!(
-                "Team journal entry {entry} is not unknown (it is {}); only an unknown entry can be marked as not placed.",
-                found.state.replace('_', " ")
-            )))
-        }
-        (None, None) => {
-            return Err(Failure::usage(format!("The journal has no entry {entry:?}."))
-                .hint("`linkus orders reconcile` lists the entries whose outcome is unknown, with their IDs.")
-                .into())
-        }
+    let team_only = find(&contents, entry).is_none();
+    let Some(first) = find(&contents, entry).or_else(|| {
+        team_entry
+            .as_ref()
+            .filter(|e| e.is_unsettled())
+            .map(|e| team_recorded(ctx, e))
+    }) else {
+        return Err(Failure::usage(format!("The journal has no entry {entry:?}."))
+            .hint("`linkus orders reconcile` lists the entries whose outcome is unknown, with their IDs.")
+            .into());
     };
-    if state != State::Unknown {
-        return Err(usage(format!(
-            "Entry {entry} is not unknown ({state:?}); only an unknown entry can be marked as not placed."
-        )));
-    }
+    unknown_or_refuse(entry, &first.state)?;
+    let intent = first.intent;
     if !yes {
         if !ctx.interactive() {
             return Err(Failure::usage(format!(
@@ -567,15 +540,11 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         "linkus orders reconcile --not-placed",
         &ctx.now_rfc3339(),
     )?;
-    let client = ctx.client()?;
-    let since = parse_time_ms(&intent.time)
-        .unwrap_or(0)
-        .saturating_sub(CLOCK_SKEW_MS);
-    let (found, subscription) = tokio::join!(
-        search(ctx, &client, since),
-        client.subscription(LINKUS_PRODUCT_ID, &intent.sn)
-    );
-    let found = found?;
+    // Under the lock, both records again: a run may have settled the entry since.
+    let mut contents = order::read_journal(ctx)?;
+    if let Ok(record) = locks.record(&ctx.portal_key(), &intent.sn).read() {
+        contents.merge(record);
+    }
     let refuse = |why: String| -> Result<ExitStatus> {
         Err(Failure::new(
             Kind::Blocked,
@@ -584,7 +553,27 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         .hint("`linkus orders reconcile` records what the portal shows.")
         .into())
     };
-    if let Some(order) = match_order(&found.orders, &intent, &taken_orders(&contents)) {
+    if !team_only {
+        let Some(now) = find(&contents, &intent.id) else {
+            return refuse("it is no longer in the journal".to_owned());
+        };
+        unknown_or_refuse(entry, &now.state)?;
+        if let Some(pid) = records::earlier_of(Source::Journal, &now).pid {
+            return refuse(format!(
+                "its run (pid {pid}) is still going and may be waiting for the portal's answer"
+            ));
+        }
+    }
+    let client = ctx.client()?;
+    let searched = [&intent];
+    let (found, subscription) = tokio::join!(
+        search(ctx, &client, &searched),
+        client.subscription(LINKUS_PRODUCT_ID, &intent.sn)
+    );
+    let found = found?;
+    // The portal's clock is known now: the search's answers carried it.
+    let since = since_ms(ctx, &intent);
+    if let Some(order) = match_order(&found.orders, &intent, since, &taken_orders(&contents)) {
         return refuse(format!(
             "the portal has order {} for SN {} since then",
             order.order_no.as_deref().unwrap_or("(no number)"),
@@ -610,35 +599,18 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
             _ => {}
         }
     }
-    let ledger = Ledger::new(ctx, Some(&locks), &intent.sn);
-    ledger
-        .write(&reconciled(
+    order::records(ctx, Some(&locks), &intent.sn)
+        .settle(&reconciled(
             &intent,
             ctx.now_rfc3339(),
-            journal::NOT_PLACED.to_owned(),
+            Word::NotPlaced,
             None,
             None,
         ))
+        .await
         .map_err(|unrecorded| {
             anyhow::anyhow!("could not write the journal: {}", unrecorded.problem)
         })?;
-    if let (Some(team), Some(_)) = (&team, &team_entry) {
-        let written = team
-            .settle(&team::Settle {
-                id: &intent.id,
-                outcome: journal::NOT_PLACED,
-                order_no: None,
-                order_status: None,
-                request_id: None,
-            })
-            .await;
-        if let Err(error) = written {
-            ctx.out.warn(&format!(
-                "could not mark the entry in the team journal ({error}): other machines stay blocked on SN {} until `linkus team sync` writes it.",
-                intent.sn
-            ));
-        }
-    }
     let row = row(
         &intent,
         "not_placed",
@@ -655,4 +627,94 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         ));
     }
     Ok(ExitStatus::Success)
+}
+
+/// An entry of the team journal as a record of this machine's journal would hold it.
+pub fn team_recorded(ctx: &Context, entry: &TeamEntry) -> Recorded {
+    let id = |text: &Option<String>| {
+        yeastar_partner::Id(text.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0))
+    };
+    let state = match entry.state.as_str() {
+        "open" => State::Open {
+            order_no: entry.order_no.clone().unwrap_or_default(),
+            status: entry.outcome.clone().unwrap_or_default(),
+        },
+        "in_flight" => State::InFlight,
+        _ => State::Unknown,
+    };
+    Recorded {
+        intent: Intent {
+            id: entry.id.clone(),
+            time: entry.created_at.clone(),
+            portal_time: None,
+            profile: ctx.profile().to_owned(),
+            base_url: ctx.portal_label(),
+            sn: entry.sn.clone(),
+            operation: yeastar_partner::Operation::parse(&entry.operation)
+                .unwrap_or(yeastar_partner::Operation::Purchase),
+            plan_id: id(&entry.plan_id),
+            plan_name: entry.plan_name.clone().unwrap_or_default(),
+            billing_contact_id: yeastar_partner::Id(0),
+            years: entry.years.and_then(|y| u8::try_from(y).ok()).unwrap_or(1),
+            po_number: entry.po_number.clone(),
+            list_total: None,
+            pid: None,
+            host: entry.host.clone(),
+            user: entry.user.clone(),
+        },
+        state,
+    }
+}
+
+/// The team journal's unsettled entries for this portal, when one is set; a database that
+/// cannot be read is a warning (this machine's journal is still reconciled).
+async fn team_unsettled(ctx: &Context) -> Result<Vec<TeamEntry>> {
+    let Some(team) = ctx.team_journal()? else {
+        return Ok(Vec::new());
+    };
+    match team.unsettled(Some(&ctx.portal_label())).await {
+        Ok(entries) => Ok(entries),
+        Err(error) => {
+            ctx.out.warn(&format!(
+                "could not read the team journal ({}): {error}; only this machine's journal is reconciled.",
+                crate::redact::scrub(team.shown())
+            ));
+            Ok(Vec::new())
+        }
+    }
+}
+
+fn find(contents: &Contents, entry: &str) -> Option<Recorded> {
+    contents
+        .intents()
+        .into_iter()
+        .find(|r| r.intent.id == entry.trim())
+}
+
+/// Only an entry without a known outcome (unknown, or an intent with no outcome at all) can
+/// be marked as never placed.
+fn unknown_or_refuse(entry: &str, state: &State) -> Result<()> {
+    match state {
+        State::Unknown | State::InFlight => Ok(()),
+        other => Err(usage(format!(
+            "Entry {entry} is not unknown ({}); only an unknown entry can be marked as not placed.",
+            describe(other)
+        ))),
+    }
+}
+
+fn describe(state: &State) -> String {
+    match state {
+        State::InFlight => "no outcome yet".to_owned(),
+        State::Unknown => "unknown".to_owned(),
+        State::Open { order_no, status } => format!("order {order_no} is {status}"),
+        State::Succeeded { order_no } => format!(
+            "it succeeded{}",
+            order_no
+                .as_deref()
+                .map(|no| format!(", order {no}"))
+                .unwrap_or_default()
+        ),
+        State::Closed { outcome } => outcome.as_str().to_owned(),
+    }
 }

@@ -241,7 +241,7 @@ pub async fn push_outcomes(ctx: &Context, team: &TeamJournal) -> Result<(usize, 
         .iter()
         .map(|o| team::Settle {
             id: &o.id,
-            outcome: &o.outcome,
+            outcome: o.outcome.as_str(),
             order_no: o.order_no.as_deref(),
             order_status: o.order_status.as_deref(),
             request_id: o.request_id.as_deref(),

@@ -16,6 +16,7 @@
 //! round trip, the answer only after the commit) can be used without a prepare round trip.
 
 pub mod settings;
+pub mod store;
 mod tls;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -200,6 +201,10 @@ pub struct TeamJournal {
     auto_migrate: bool,
     /// Whether this run has looked for outcomes the team journal missed.
     caught_up: std::sync::atomic::AtomicBool,
+    /// The run's `--again` order numbers (the schema's claim is told them).
+    again: std::sync::Mutex<Vec<String>>,
+    /// Entries whose outcome could not be written this run.
+    missed: std::sync::Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for TeamJournal {
@@ -219,12 +224,39 @@ impl TeamJournal {
             statements: AtomicUsize::new(0),
             auto_migrate: true,
             caught_up: std::sync::atomic::AtomicBool::new(false),
+            again: std::sync::Mutex::new(Vec::new()),
+            missed: std::sync::Mutex::new(Vec::new()),
         })
     }
 
     /// The URL without its password, for messages.
     pub fn shown(&self) -> &str {
         &self.settings.shown
+    }
+
+    /// Sets the run's `--again` order numbers.
+    pub fn set_again(&self, again: &[String]) {
+        if let Ok(mut slot) = self.again.lock() {
+            *slot = again.to_vec();
+        }
+    }
+
+    pub fn again(&self) -> Vec<String> {
+        self.again.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// Notes that an entry's outcome could not be written.
+    pub fn missed(&self, entry: &str) {
+        if let Ok(mut missed) = self.missed.lock() {
+            missed.push(entry.to_owned());
+        }
+    }
+
+    /// Whether an entry's outcome could not be written this run.
+    pub fn has_missed(&self, entry: &str) -> bool {
+        self.missed
+            .lock()
+            .is_ok_and(|m| m.iter().any(|e| e == entry))
     }
 
     /// True the first time it is asked in a run: the time to write outcomes an earlier run
@@ -614,13 +646,15 @@ impl TeamJournal {
             .next())
     }
 
-    /// The successes of one portal in the last 24 hours by the database's clock (a batch's
-    /// check phase reads them once, so that rows another machine bought are "already bought").
-    pub async fn recent_successes(&self, portal: &str) -> Result<Vec<TeamEntry>, TeamError> {
+    /// The entries of one SN that can still matter to a decision: not settled, or made in
+    /// the last 7 days; oldest first.
+    pub async fn entries_of_sn(&self, portal: &str, sn: &str) -> Result<Vec<TeamEntry>, TeamError> {
         self.entries(&format!(
-            "e.portal = linkus_portal_key({}) AND linkus_state(e.outcome, e.order_no) = 'succeeded' \
-             AND e.created_at > now() - interval '24 hours'",
-            lit(Some(portal))
+            "e.portal = linkus_portal_key({}) AND e.sn = linkus_sn_key({}) \
+             AND (linkus_state(e.outcome, e.order_no) IN ('in_flight', 'unknown', 'open') \
+                  OR e.created_at > now() - interval '7 days')",
+            lit(Some(portal)),
+            lit(Some(sn))
         ))
         .await
     }
@@ -709,7 +743,7 @@ pub struct Settle<'a> {
     pub request_id: Option<&'a str>,
 }
 
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -768,6 +802,7 @@ pub fn unusable(team: &TeamJournal, sn: &str, error: TeamError) -> Failure {
 pub fn blocked(entry: &TeamEntry, operation: &str, again: &[String]) -> Failure {
     let who = entry.who();
     let age = entry.age();
+    let _ = &age;
     let order = entry.order_no.as_deref();
     let (message, hints): (String, Vec<String>) = match entry.state.as_str() {
         "in_flight" => (
@@ -835,8 +870,7 @@ pub fn blocked(entry: &TeamEntry, operation: &str, again: &[String]) -> Failure 
             .pid
             .filter(|_| entry.state == "in_flight")
             .and_then(|pid| u32::try_from(pid).ok()),
-        age: Some(age),
-        done: entry.state == "succeeded",
+        age: u64::try_from(entry.age_seconds).ok(),
     });
     failure
 }

@@ -7,12 +7,14 @@
 mod api;
 mod concurrency;
 mod keep_alive;
+mod one_home;
 mod reconcile;
 mod reruns;
 #[cfg(unix)]
 mod signals;
 #[cfg(unix)]
 mod streams;
+mod times;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};

@@ -12,12 +12,13 @@ use crate::commands::purchase::Choice;
 use crate::context::Context;
 use crate::error::{classify, diagnose, Kind};
 use crate::lock::LockDir;
-use crate::order::{self, Ledger};
+use crate::order;
 use crate::prompt::Progress;
 
 /// The buy phase: `jobs` orders at a time, each under every rule of a single order; no new
 /// order once one's outcome is unknown or the portal fails. Each row's result goes to `done`
 /// as it ends.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn buy_all(
     ctx: &Context,
     client: &Client,
@@ -25,6 +26,7 @@ pub(super) async fn buy_all(
     operation: Operation,
     checked: Vec<Checked>,
     jobs: u8,
+    again: &[String],
     done: &Mutex<Vec<RowResult>>,
 ) {
     let stop = AtomicBool::new(false);
@@ -46,7 +48,8 @@ pub(super) async fn buy_all(
             let Checked { row, verdict } = checked;
             let result = match verdict {
                 Verdict::Buy(choice) => {
-                    let result = buy_row(ctx, client, locks, operation, &row, *choice, stop).await;
+                    let result =
+                        buy_row(ctx, client, locks, operation, &row, *choice, again, stop).await;
                     let message = match tally.lock() {
                         Ok(mut tally) => {
                             if result.kind.is_none() {
@@ -123,6 +126,7 @@ fn portal_failed(error: &PortalError) -> bool {
         )
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn buy_row(
     ctx: &Context,
     client: &Client,
@@ -130,6 +134,7 @@ async fn buy_row(
     operation: Operation,
     row: &Row,
     choice: Choice,
+    again: &[String],
     stop: &AtomicBool,
 ) -> RowResult {
     if stop.load(Ordering::SeqCst) {
@@ -175,27 +180,11 @@ async fn buy_row(
         }
     };
     let intent = choice.intent(ctx);
-    let ledger = Ledger::new(ctx, Some(locks), &row.sn);
-    let placed = match order::place(ctx, client, &lock, &ledger, intent, body, None).await {
+    let records = order::records(ctx, Some(locks), &row.sn);
+    let placed = match order::place(ctx, client, &lock, &records, intent, body, again).await {
         Ok(placed) => placed,
         Err(error) => {
             let report = diagnose(&error);
-            // Another machine bought it meanwhile (the team journal): the row is done.
-            if let Some(by) = report.blocked_by.as_ref().filter(|by| by.done) {
-                return result(
-                    row,
-                    "already bought",
-                    by.order_no.clone(),
-                    Some("succeed".to_owned()),
-                    format!(
-                        "bought by {}@{} {} ago (team journal)",
-                        by.user.as_deref().unwrap_or("?"),
-                        by.host.as_deref().unwrap_or("?"),
-                        by.age.as_deref().unwrap_or("?")
-                    ),
-                    None,
-                );
-            }
             let outcome = if report.kind == Kind::Blocked {
                 "blocked"
             } else {

@@ -173,7 +173,12 @@ async fn linkus_team_journal_off_in_the_environment_turns_it_off_too() {
     cmd.args(purchase_args()).arg("--json");
     let run = run_async(cmd).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stderr.matches("team journal is off").count(), 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("team journal is off").count(),
+        1,
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("LINKUS_TEAM_JOURNAL"), "{}", run.stderr);
     assert_eq!(run.json()["orderNo"], ORDER_NO);
 }

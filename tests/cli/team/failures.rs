@@ -169,11 +169,11 @@ async fn a_run_killed_while_its_order_is_on_the_wire_blocks_the_other_machine_un
     let blocked = run_async(cmd).await;
     assert_eq!(blocked.code, 9, "{}", blocked.stderr);
     assert!(blocked.stderr.contains("laptop-ana"), "{}", blocked.stderr);
-    assert!(blocked.stderr.contains(" s ago"), "{}", blocked.stderr);
+    assert!(blocked.stderr.contains(" ago"), "{}", blocked.stderr);
     let by = &blocked.json()["error"]["blockedBy"];
     assert_eq!(by["source"], "team", "{by}");
     assert_eq!(by["host"], "laptop-ana", "{by}");
-    assert!(by["age"].as_str().unwrap().ends_with(" s"), "{by}");
+    assert!(by["age"].as_u64().is_some_and(|age| age < 120), "{by}");
 
     // The portal lists the order the killed run placed: reconcile on the other machine
     // settles the entry, naming who made it.
@@ -482,6 +482,11 @@ async fn a_claim_whose_commit_is_in_doubt_sends_nothing() {
     assert!(run.stderr.contains("did not confirm"), "{}", run.stderr);
     assert!(run.stderr.contains("nothing was bought"), "{}", run.stderr);
     assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
-    assert!(ana.env.journal_lines().is_empty());
+    // The journal's claim, made first, was taken back: nothing blocks this SN locally.
+    let lines = ana.env.journal_lines();
+    assert!(
+        lines.is_empty() || lines.last().unwrap()["outcome"] == "not_sent",
+        "{lines:?}"
+    );
     drop(holder);
 }
