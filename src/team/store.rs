@@ -126,7 +126,7 @@ impl Store for TeamStore {
                         Err(failure) => failure,
                         Ok(()) => super::blocked(&entry, intent.operation.name(), &again),
                     };
-                    Ok(Claim::Refused(failure))
+                    Ok(Claim::Refused(Box::new(failure)))
                 }
                 Err(error) => {
                     if matches!(error, TeamError::InDoubt(_)) {
