@@ -45,6 +45,7 @@ pub fn records_preloaded(
         &label,
         sn,
     );
+    let batch = journal.is_some();
     if let Some(contents) = journal {
         store = store.preloaded(contents);
     }
@@ -61,7 +62,7 @@ pub fn records_preloaded(
     // used was said when the run resolved it.
     if let Ok(Some(team)) = ctx.team_journal() {
         records.push(Arc::new(crate::team::store::TeamStore::new(
-            team, &label, sn,
+            team, &label, sn, batch,
         )));
     }
     records

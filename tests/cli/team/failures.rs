@@ -48,8 +48,13 @@ async fn the_database_stopped_before_the_order_exits_6_naming_the_team_journal_a
     assert!(run.stderr.contains("team journal"), "{}", run.stderr);
     assert!(run.stderr.contains("nothing was bought"), "{}", run.stderr);
     assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
-    // Nothing was left behind in the local journal either.
-    assert!(machine.env.journal_lines().is_empty());
+    // Nothing that blocks was left behind in the local journal: the journal's claim, made
+    // first, was taken back.
+    let lines = machine.env.journal_lines();
+    assert!(
+        lines.is_empty() || lines.last().unwrap()["outcome"] == "not_sent",
+        "{lines:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
