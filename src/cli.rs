@@ -77,6 +77,11 @@ pub struct GlobalArgs {
     )]
     pub capture: Option<PathBuf>,
 
+    /// The team journal: a postgres:// URL shared by every machine that orders, or `off` for
+    /// this run (never with a password here) [env: LINKUS_TEAM_JOURNAL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub team_journal: Option<String>,
+
     /// Time limit for one HTTP request, in seconds
     #[arg(long, global = true, value_name = "SECS", env = "LINKUS_TIMEOUT", hide_env_values = true, default_value = "30", value_parser = parse_timeout)]
     pub timeout: Duration,
@@ -131,6 +136,9 @@ pub enum Command {
     /// Switch on automatic renewal of a PBX's Linkus plan (off is done in the portal)
     #[command(subcommand, after_help = AUTORENEW_HELP)]
     Autorenew(AutorenewCommand),
+    /// Set up and look at the team journal shared by every machine that orders
+    #[command(subcommand, after_help = TEAM_HELP)]
+    Team(TeamCommand),
 
     /// Print a shell completion script
     #[command(after_help = COMPLETIONS_HELP)]
@@ -523,6 +531,22 @@ pub struct AutorenewArgs {
     /// Show the request that would be sent, and send nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Create or upgrade the team journal's schema (safe to run again, and from two machines
+    /// at once)
+    #[command(after_help = TEAM_INIT_HELP)]
+    Init,
+
+    /// Show the server, the schema version, TLS, and the entries in flight, unknown or open
+    #[command(after_help = TEAM_STATUS_HELP)]
+    Status,
+
+    /// Write the outcomes this machine's journal holds that the team journal missed
+    #[command(after_help = TEAM_SYNC_HELP)]
+    Sync,
 }
 
 #[derive(Debug, Args)]

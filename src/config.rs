@@ -76,8 +76,13 @@ pub fn validate_profile(name: &str) -> std::result::Result<String, String> {
 /// One stored profile: a section of `config.toml`.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct StoredProfile {
+    #[serde(default)]
     pub client_id: String,
+    #[serde(default)]
     pub client_secret: String,
+    /// The team journal's URL (it may hold the database password: this file is 0600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_journal: Option<String>,
 }
 
 impl std::fmt::Debug for StoredProfile {
@@ -85,6 +90,10 @@ impl std::fmt::Debug for StoredProfile {
         f.debug_struct("StoredProfile")
             .field("client_id", &self.client_id)
             .field("client_secret", &crate::redact::REDACTED)
+            .field(
+                "team_journal",
+                &self.team_journal.as_ref().map(|_| crate::redact::REDACTED),
+            )
             .finish()
     }
 }
@@ -258,7 +267,10 @@ pub fn find_credentials(dirs: &Dirs, profile: &str) -> Result<CredentialLookup> 
     };
     // Credentials in the environment need no config file: a broken one only loses the warning.
     let stored = match ConfigFile::load(&path) {
-        Ok(mut config) => config.profiles.remove(profile),
+        Ok(mut config) => config
+            .profiles
+            .remove(profile)
+            .filter(|stored| !stored.client_id.is_empty()),
         Err(_) if from_env.is_some() => None,
         Err(error) => return Err(error),
     };
@@ -302,6 +314,7 @@ mod tests {
             StoredProfile {
                 client_id: "id1".to_owned(),
                 client_secret: "secret1".to_owned(),
+                team_journal: None,
             },
         );
         config.profiles.insert(
@@ -309,6 +322,7 @@ mod tests {
             StoredProfile {
                 client_id: "id2".to_owned(),
                 client_secret: "secret2".to_owned(),
+                team_journal: Some("postgres://db/team".to_owned()),
             },
         );
         let text = toml::to_string(&config).unwrap();

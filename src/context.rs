@@ -15,6 +15,7 @@ use crate::http_log::{HttpLog, Observers};
 use crate::output::{Mode, Output};
 use crate::records::InFlight;
 use crate::redact::{self, without_userinfo};
+use crate::team::{self, TeamJournal};
 use crate::tokens::FileTokenStore;
 
 pub const USER_AGENT: &str = concat!("linkus-cli/", env!("CARGO_PKG_VERSION"));
@@ -85,6 +86,8 @@ pub struct Context {
     placed: std::sync::atomic::AtomicBool,
     /// What a command whose result is a list prints if a signal ends it early.
     interrupt_report: Mutex<Option<InterruptReport>>,
+    /// The team journal, resolved on first use.
+    team: OnceLock<Option<Arc<TeamJournal>>>,
 }
 
 /// Prints a command's result so far when a signal ends the run (a batch's rows), given the
@@ -106,6 +109,17 @@ impl Context {
             if let Ok(decoded) = urlencoding_decode(password) {
                 redact::remember(&decoded);
             }
+        }
+        // The team journal's password (in the URL or PGPASSWORD) is a secret from the start;
+        // a password on the command line is refused before anything else happens.
+        if let Some(flag) = &global.team_journal {
+            team::settings::remember_secrets(flag);
+        }
+        if let Ok(env) = std::env::var("LINKUS_TEAM_JOURNAL") {
+            team::settings::remember_secrets(&env);
+        }
+        if let Some(flag) = &global.team_journal {
+            team::settings::resolve(Some(flag), None, global.timeout)?;
         }
         let mut observers: Vec<Arc<dyn Observer>> = Vec::new();
         if let Some(dir) = &global.capture {
@@ -134,7 +148,53 @@ impl Context {
             portal_clock: Arc::default(),
             placed: std::sync::atomic::AtomicBool::new(false),
             interrupt_report: Mutex::new(None),
+            team: OnceLock::new(),
         })
+    }
+
+    /// The team journal setting, resolved from the flag, the environment and the profile.
+    pub fn team_setting(&self) -> Result<team::Setting> {
+        let profile_value = if self.global.team_journal.is_none()
+            && std::env::var("LINKUS_TEAM_JOURNAL").map_or(true, |v| v.trim().is_empty())
+        {
+            config::ConfigFile::load(&self.dirs.config_file())
+                .ok()
+                .and_then(|mut file| file.profiles.remove(self.profile()))
+                .and_then(|stored| stored.team_journal)
+        } else {
+            None
+        };
+        Ok(team::settings::resolve(
+            self.global.team_journal.as_deref(),
+            profile_value.as_deref(),
+            self.global.timeout,
+        )?)
+    }
+
+    /// The team journal orders go through, if one is set (never for the sandbox). `off` is
+    /// said once, on stderr.
+    pub fn team_journal(&self) -> Result<Option<Arc<TeamJournal>>> {
+        if let Some(team) = self.team.get() {
+            return Ok(team.clone());
+        }
+        let team = if self.global.sandbox {
+            None
+        } else {
+            match self.team_setting()? {
+                team::Setting::Unset => None,
+                team::Setting::Off(source) => {
+                    self.out.warn(&format!(
+                        "the team journal is off for this run ({}): linkus cannot check whether it holds orders of other machines for this SN that are unknown, in flight or open, and other machines will not see this run's orders.",
+                        source.name()
+                    ));
+                    None
+                }
+                team::Setting::On(settings) => {
+                    Some(TeamJournal::new(*settings, self.global.timeout))
+                }
+            }
+        };
+        Ok(self.team.get_or_init(|| team).clone())
     }
 
     /// Prompts are allowed: a terminal on stdin and stderr, no `--no-input`, no `CI`.

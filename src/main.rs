@@ -34,6 +34,7 @@ mod quote;
 mod rawjson;
 mod records;
 mod redact;
+mod team;
 mod tokens;
 
 fn main() -> std::process::ExitCode {

@@ -45,6 +45,7 @@ pub fn records_preloaded(
         &label,
         sn,
     );
+    let batch = journal.is_some();
     if let Some(contents) = journal {
         store = store.preloaded(contents);
     }
@@ -55,6 +56,13 @@ pub fn records_preloaded(
             Source::Lock,
             &label,
             sn,
+        )));
+    }
+    // The team journal, when one is set (never for the sandbox); a setting that cannot be
+    // used was said when the run resolved it.
+    if let Ok(Some(team)) = ctx.team_journal() {
+        records.push(Arc::new(crate::team::store::TeamStore::new(
+            team, &label, sn, batch,
         )));
     }
     records
@@ -214,6 +222,8 @@ pub struct Placed {
     pub response: Option<yeastar_partner::RawResponse>,
     /// Why the outcome could not be journaled, if it could not.
     pub unrecorded: Option<records::Unrecorded>,
+    /// The team journal missed the outcome.
+    pub team_missed: bool,
 }
 
 /// Sends one order: every record claims it first (reads its earlier orders again under its
@@ -237,9 +247,26 @@ pub async fn place(
     intent.host = records::this_host();
     intent.user = records::this_user();
     let ask = ask(ctx, &intent.sn, intent.operation, again, Pass::Final);
+    // A team journal set for this run that cannot be used stops the order here (exit 2 or 6).
+    let team = ctx.team_journal()?;
+    let statements = team.as_ref().map(|t| t.statements()).unwrap_or(0);
+    if let Some(team) = &team {
+        team.set_again(again);
+        catch_up(ctx, team).await;
+    }
+    let started = std::time::Instant::now();
+    let statements = team.as_ref().map(|t| t.statements()).unwrap_or(statements);
     records
         .claim(&intent, &ask, &|warning| ctx.out.warn(&warning))
         .await?;
+    if let (Some(team), true) = (&team, ctx.global.verbose > 0) {
+        crate::output::log_line(&format!(
+            "team journal: {} statement(s) before the order for SN {}, {} ms",
+            team.statements() - statements,
+            intent.sn,
+            started.elapsed().as_millis()
+        ));
+    }
 
     ctx.order_sent(InFlight {
         records: records.clone(),
@@ -291,12 +318,50 @@ pub async fn place(
         }))
         .await
         .err();
+    let team_missed = team.as_ref().is_some_and(|t| t.has_missed(&intent.id));
+    if team_missed {
+        // The next order from this machine writes it, if `team sync` has not.
+        let _ = std::fs::create_dir_all(&ctx.dirs.data);
+        let _ = std::fs::write(missed_marker(ctx), b"");
+    }
+    if let (Some(team), true) = (&team, ctx.global.verbose > 0) {
+        crate::output::log_line(&format!(
+            "team journal: {} statement(s) after the order for SN {}",
+            usize::from(true),
+            intent.sn
+        ));
+        let _ = team;
+    }
     Ok(Placed {
         intent,
         outcome,
         response,
         unrecorded,
+        team_missed,
     })
+}
+
+/// The file that says an earlier run could not write an outcome to the team journal.
+fn missed_marker(ctx: &Context) -> std::path::PathBuf {
+    ctx.dirs.data.join("team-journal-missed")
+}
+
+/// Writes the outcomes an earlier run of this machine could not (once a run, and only when
+/// one was missed); a failure leaves it for later.
+async fn catch_up(ctx: &Context, team: &crate::team::TeamJournal) {
+    let marker = missed_marker(ctx);
+    if !team.first_catch_up() || !marker.exists() {
+        return;
+    }
+    if let Ok((_, written)) = crate::commands::team::push_outcomes(ctx, team).await {
+        let _ = std::fs::remove_file(&marker);
+        if written > 0 {
+            ctx.out.status(&format!(
+                "Wrote {written} outcome{} that the team journal had missed.",
+                if written == 1 { "" } else { "s" }
+            ));
+        }
+    }
 }
 
 /// Milliseconds since the epoch as RFC 3339 with milliseconds (UTC).
@@ -327,7 +392,11 @@ pub fn report(
     quote: Option<&Quote>,
 ) -> Result<ExitStatus> {
     let sn = placed.intent.sn.clone();
-    if let Some(unrecorded) = &placed.unrecorded {
+    if placed.team_missed {
+        ctx.out.warn(&format!(
+            "the team journal missed the outcome of the order for SN {sn}; it is kept in this machine's journal. Run `linkus team sync` once the database is back (the next order from this machine writes it too): until then other machines stay blocked on this SN."
+        ));
+    } else if let Some(unrecorded) = &placed.unrecorded {
         ctx.out.warn(&unrecorded.warning(&sn));
     }
     match placed.outcome {

@@ -284,6 +284,11 @@ impl Records {
         for store in &self.stores {
             match store.read().await {
                 Ok(earlier) => all.extend(earlier),
+                // A store that says why it cannot be used (the team journal: exit 6) is
+                // taken at its word.
+                Err(error) if store.required() && error.downcast_ref::<Failure>().is_some() => {
+                    return Err(error)
+                }
                 Err(error) if store.required() => {
                     return Err(Failure::new(
                         Kind::Config,

@@ -252,3 +252,36 @@ Examples:
   linkus completions fish > ~/.config/fish/completions/linkus.fish
   linkus completions powershell >> $PROFILE
   linkus completions nushell | save -f ~/.config/nushell/linkus.nu   # then `use` it";
+
+pub(super) const TEAM_HELP: &str = "\
+Examples:
+  export LINKUS_TEAM_JOURNAL='postgresql://linkus@db.example.com/linkus?sslmode=verify-full'
+  linkus team init
+  linkus team status
+  linkus team sync
+
+Automation notes:
+  The URL comes from --team-journal (never with a password), LINKUS_TEAM_JOURNAL, or
+  team_journal in the profile; the password from that URL, PGPASSWORD or ~/.pgpass.";
+
+pub(super) const TEAM_INIT_HELP: &str = "\
+Examples:
+  linkus team init
+
+Automation notes:
+  Needs a role that may create tables and functions in the database; orders then need only
+  SELECT, INSERT and UPDATE on linkus_entries and EXECUTE on the linkus_ functions.";
+
+pub(super) const TEAM_STATUS_HELP: &str = "\
+Examples:
+  linkus team status
+  linkus team status --json | jq '.entries[] | select(.state == \"unknown\")'";
+
+pub(super) const TEAM_SYNC_HELP: &str = "\
+Examples:
+  linkus team sync
+
+Automation notes:
+  Run it after a run warned that the team journal missed an outcome: until then other
+  machines stay blocked on that SN. Writing is idempotent and never overwrites a settled
+  outcome.";

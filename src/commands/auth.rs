@@ -77,11 +77,17 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitStatus> {
         .context("The portal did not accept these credentials; nothing was saved")?;
 
     ConfigFile::update(&path, |config| {
+        // The profile's other settings (its team journal) stay.
+        let team_journal = config
+            .profiles
+            .get(ctx.profile())
+            .and_then(|stored| stored.team_journal.clone());
         config.profiles.insert(
             ctx.profile().to_owned(),
             StoredProfile {
                 client_id: client_id.clone(),
                 client_secret: secret.expose().to_owned(),
+                team_journal,
             },
         );
     })

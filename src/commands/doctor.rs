@@ -11,6 +11,7 @@ mod endpoints;
 mod portal;
 mod setup;
 mod shapes;
+mod team;
 
 use std::io::IsTerminal;
 
@@ -112,6 +113,7 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitStatus> {
     if let Some(url) = &url {
         setup::proxy(url, &mut checks);
     }
+    team::run(ctx, &mut checks).await;
     portal::run(
         ctx,
         credentials,

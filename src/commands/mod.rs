@@ -14,11 +14,14 @@ pub mod purchase;
 pub mod reconcile;
 pub mod sandbox;
 pub mod subscriptions;
+pub mod team;
 
 use anyhow::Result;
 use yeastar_partner::Operation;
 
-use crate::cli::{AuthCommand, AutorenewCommand, Command, OrdersCommand, SandboxCommand};
+use crate::cli::{
+    AuthCommand, AutorenewCommand, Command, OrdersCommand, SandboxCommand, TeamCommand,
+};
 use crate::context::Context;
 use crate::error::ExitStatus;
 
@@ -53,6 +56,9 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Sandbox(SandboxCommand::Pay(args)) => sandbox::settle(ctx, args, true),
         Command::Sandbox(SandboxCommand::Cancel(args)) => sandbox::settle(ctx, args, false),
         Command::Autorenew(AutorenewCommand::Enable(args)) => autorenew::enable(ctx, args).await,
+        Command::Team(TeamCommand::Init) => team::init(ctx).await,
+        Command::Team(TeamCommand::Status) => team::status(ctx).await,
+        Command::Team(TeamCommand::Sync) => team::sync(ctx).await,
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(ctx, args),
     }

@@ -32,6 +32,9 @@ struct OrderOut<'a> {
     po_number: Option<&'a str>,
     create_time: Option<u64>,
     created_at: Option<String>,
+    /// Who placed it (`user@host`), from the team journal; only when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ordered_by: Option<Option<String>>,
 }
 
 impl<'a> From<&'a Order> for OrderOut<'a> {
@@ -48,6 +51,7 @@ impl<'a> From<&'a Order> for OrderOut<'a> {
             po_number: order.po_number.as_deref(),
             create_time: order.created_ms(),
             created_at: order.created_ms().map(format_ms),
+            ordered_by: None,
         }
     }
 }
@@ -213,8 +217,22 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
             "only the newest {MAX_PAGES} pages of orders (or those the portal answered) were read; older orders are not shown."
         ));
     }
+    let ordered_by = ordered_by(ctx, &shown).await?;
+    let who = |order: &Order| -> Option<String> {
+        let by = ordered_by.as_ref()?;
+        order.order_no.as_ref().and_then(|no| by.get(no).cloned())
+    };
     if ctx.out.is_json() {
-        let out: Vec<OrderOut> = shown.iter().map(|o| OrderOut::from(*o)).collect();
+        let out: Vec<OrderOut> = shown
+            .iter()
+            .map(|o| {
+                let mut out = OrderOut::from(*o);
+                if ordered_by.is_some() {
+                    out.ordered_by = Some(who(o));
+                }
+                out
+            })
+            .collect();
         ctx.out.json(&out)?;
     } else if ctx.out.is_quiet() {
         ctx.out
@@ -260,7 +278,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
                         format_ms(ms)
                     }
                 });
-                vec![
+                let mut row = vec![
                     created.unwrap_or_default(),
                     o.order_no.clone().unwrap_or_default(),
                     o.product_no.clone().unwrap_or_default(),
@@ -278,25 +296,66 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
                         .clone()
                         .or_else(|| facts.and_then(|f| f.po_number))
                         .unwrap_or_default(),
-                ]
+                ];
+                if ordered_by.is_some() {
+                    row.push(crate::output::clean(&who(o).unwrap_or_default()));
+                }
+                row
             })
             .collect();
-        ctx.out.print(&ctx.out.table_fit(
-            &[
-                "Created",
-                "Order number",
-                "SN",
-                "Plan",
-                "Years",
-                "Amount",
-                "Status",
-                "PO number",
-            ],
-            rows,
-            &["Years", "PO number", "Amount"],
-        ))?;
+        let mut headers = vec![
+            "Created",
+            "Order number",
+            "SN",
+            "Plan",
+            "Years",
+            "Amount",
+            "Status",
+            "PO number",
+        ];
+        if ordered_by.is_some() {
+            headers.push("Ordered by");
+        }
+        ctx.out.print(
+            &ctx.out
+                .table_fit(&headers, rows, &["Years", "PO number", "Amount"]),
+        )?;
     }
     Ok(ExitStatus::Success)
+}
+
+/// Who placed each listed order, by order number, from the team journal: `None` when no team
+/// journal is set; a database that cannot be read is a warning, not a failure.
+async fn ordered_by(
+    ctx: &Context,
+    shown: &[&Order],
+) -> Result<Option<std::collections::HashMap<String, String>>> {
+    let Some(team) = ctx.team_journal()? else {
+        return Ok(None);
+    };
+    let numbers: Vec<String> = shown.iter().filter_map(|o| o.order_no.clone()).collect();
+    match team.by_order_numbers(&ctx.portal_label(), &numbers).await {
+        Ok(entries) => Ok(Some(
+            entries
+                .into_iter()
+                .filter_map(|e| {
+                    let who = format!(
+                        "{}@{}",
+                        e.user.as_deref().unwrap_or("?"),
+                        e.host.as_deref().unwrap_or("?")
+                    );
+                    e.order_no.map(|no| (no, who))
+                })
+                .collect(),
+        )),
+        Err(error) => {
+            ctx.out.warn(&format!(
+                "could not read the team journal ({}): {error}; who placed each order is not shown.",
+                crate::redact::scrub(team.shown())
+            ));
+            Ok(Some(Default::default()))
+        }
+    }
 }
 
 /// How often `--wait` looks again; tests shorten it.

@@ -20,6 +20,7 @@ use crate::order;
 use crate::portal_key;
 use crate::prompt;
 use crate::records::{self, Records, Source};
+use crate::team::TeamEntry;
 
 /// Orders are matched to an intent when placed for its SN no earlier than this before it.
 const CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
@@ -139,7 +140,23 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
     let contents = order::read_journal(ctx)?;
     let portal = portal_key::normalise(&ctx.portal_label());
     let recorded = contents.intents();
-    let pending: Vec<&Recorded> = recorded.iter().filter(|r| r.state.unsettled()).collect();
+    // The team journal's entries from other machines (and this one's that only it holds),
+    // settled here like this machine's own; each row names who made it.
+    let team_entries = team_unsettled(ctx).await?;
+    let made_by: std::collections::HashMap<String, String> = team_entries
+        .iter()
+        .map(|e| (e.id.clone(), e.who()))
+        .collect();
+    let team_only: Vec<Recorded> = team_entries
+        .iter()
+        .filter(|e| !recorded.iter().any(|r| r.intent.id == e.id))
+        .map(|e| team_recorded(ctx, e))
+        .collect();
+    let pending: Vec<&Recorded> = recorded
+        .iter()
+        .chain(team_only.iter())
+        .filter(|r| r.state.unsettled())
+        .collect();
     let (mine, others): (Vec<&Recorded>, Vec<&Recorded>) = pending.into_iter().partition(|r| {
         portal_key::normalise(&r.intent.base_url) == portal && r.intent.profile == ctx.profile()
     });
@@ -254,6 +271,15 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
             line: Some(damaged.line),
             note: format!("line {} cannot be read: {}", damaged.line, damaged.text),
         });
+    }
+    for row in &mut rows {
+        if let Some(who) = row.entry.as_ref().and_then(|id| made_by.get(id)) {
+            row.note = if row.note.is_empty() {
+                format!("team journal entry made by {who}")
+            } else {
+                format!("{} (team journal entry made by {who})", row.note)
+            };
+        }
     }
     print(ctx, &rows)?;
     let unknown = rows.iter().filter(|r| r.status == "unknown").count();
@@ -430,7 +456,8 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
                 "damaged" => format!("damaged        {}\n", r.note),
                 status => {
                     let found = match (&r.order_no, &r.order_status) {
-                        (Some(no), Some(s)) => format!("order {no}, {s}"),
+                        (Some(no), Some(s)) if r.note.is_empty() => format!("order {no}, {s}"),
+                        (Some(no), Some(s)) => format!("order {no}, {s}; {}", r.note),
                         _ => r.note.clone(),
                     };
                     let word = if status == "unknown" {
@@ -463,7 +490,28 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
 /// again and one more search (by the portal's clock), then the mark.
 async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus> {
     let contents = order::read_journal(ctx)?;
-    let Some(first) = find(&contents, entry) else {
+    // The team journal's entry of that ID, from any machine.
+    let team = ctx.team_journal()?;
+    let mut team_entry: Option<TeamEntry> = None;
+    if let Some(team) = &team {
+        match team.entry(entry.trim()).await {
+            Ok(found) => team_entry = found,
+            Err(error) => ctx.out.warn(&format!(
+                "could not read the team journal ({error}); `linkus team sync` writes the mark there later."
+            )),
+        }
+    }
+    let made_by = team_entry
+        .as_ref()
+        .map(|e| format!(", made by {}", e.who()))
+        .unwrap_or_default();
+    let team_only = find(&contents, entry).is_none();
+    let Some(first) = find(&contents, entry).or_else(|| {
+        team_entry
+            .as_ref()
+            .filter(|e| e.is_unsettled())
+            .map(|e| team_recorded(ctx, e))
+    }) else {
         return Err(Failure::usage(format!("The journal has no entry {entry:?}."))
             .hint("`linkus orders reconcile` lists the entries whose outcome is unknown, with their IDs.")
             .into());
@@ -479,7 +527,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
             .into());
         }
         ctx.out.status(&format!(
-            "Entry {} ({} for SN {}, sent {}) will be recorded as never placed, which allows a new order for the SN.",
+            "Entry {} ({} for SN {}, sent {}{made_by}) will be recorded as never placed, which allows a new order for the SN.",
             intent.id,
             intent.operation.name(),
             intent.sn,
@@ -517,14 +565,16 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         .hint("`linkus orders reconcile` records what the portal shows.")
         .into())
     };
-    let Some(now) = find(&contents, &intent.id) else {
-        return refuse("it is no longer in the journal".to_owned());
-    };
-    unknown_or_refuse(entry, &now.state)?;
-    if let Some(pid) = records::earlier_of(Source::Journal, &now).pid {
-        return refuse(format!(
-            "its run (pid {pid}) is still going and may be waiting for the portal's answer"
-        ));
+    if !team_only {
+        let Some(now) = find(&contents, &intent.id) else {
+            return refuse("it is no longer in the journal".to_owned());
+        };
+        unknown_or_refuse(entry, &now.state)?;
+        if let Some(pid) = records::earlier_of(Source::Journal, &now).pid {
+            return refuse(format!(
+                "its run (pid {pid}) is still going and may be waiting for the portal's answer"
+            ));
+        }
     }
     let client = ctx.client()?;
     let searched = [&intent];
@@ -584,11 +634,66 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         ctx.out.json(&[row])?;
     } else {
         ctx.out.status(&format!(
-            "Entry {} for SN {} is recorded as never placed; the SN can be ordered for again.",
+            "Entry {} for SN {}{made_by} is recorded as never placed; the SN can be ordered for again.",
             intent.id, intent.sn
         ));
     }
     Ok(ExitStatus::Success)
+}
+
+/// An entry of the team journal as a record of this machine's journal would hold it.
+pub fn team_recorded(ctx: &Context, entry: &TeamEntry) -> Recorded {
+    let id = |text: &Option<String>| {
+        yeastar_partner::Id(text.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0))
+    };
+    let state = match entry.state.as_str() {
+        "open" => State::Open {
+            order_no: entry.order_no.clone().unwrap_or_default(),
+            status: entry.outcome.clone().unwrap_or_default(),
+        },
+        "in_flight" => State::InFlight,
+        _ => State::Unknown,
+    };
+    Recorded {
+        intent: Intent {
+            id: entry.id.clone(),
+            time: entry.created_at.clone(),
+            portal_time: None,
+            profile: ctx.profile().to_owned(),
+            base_url: ctx.portal_label(),
+            sn: entry.sn.clone(),
+            operation: yeastar_partner::Operation::parse(&entry.operation)
+                .unwrap_or(yeastar_partner::Operation::Purchase),
+            plan_id: id(&entry.plan_id),
+            plan_name: entry.plan_name.clone().unwrap_or_default(),
+            billing_contact_id: yeastar_partner::Id(0),
+            years: entry.years.and_then(|y| u8::try_from(y).ok()).unwrap_or(1),
+            po_number: entry.po_number.clone(),
+            list_total: None,
+            pid: None,
+            host: entry.host.clone(),
+            user: entry.user.clone(),
+        },
+        state,
+    }
+}
+
+/// The team journal's unsettled entries for this portal, when one is set; a database that
+/// cannot be read is a warning (this machine's journal is still reconciled).
+async fn team_unsettled(ctx: &Context) -> Result<Vec<TeamEntry>> {
+    let Some(team) = ctx.team_journal()? else {
+        return Ok(Vec::new());
+    };
+    match team.unsettled(Some(&ctx.portal_label())).await {
+        Ok(entries) => Ok(entries),
+        Err(error) => {
+            ctx.out.warn(&format!(
+                "could not read the team journal ({}): {error}; only this machine's journal is reconciled.",
+                crate::redact::scrub(team.shown())
+            ));
+            Ok(Vec::new())
+        }
+    }
 }
 
 fn find(contents: &Contents, entry: &str) -> Option<Recorded> {

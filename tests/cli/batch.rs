@@ -6,7 +6,7 @@ mod doubt;
 mod files;
 mod input;
 mod phases;
-mod portal;
+pub mod portal;
 mod results;
 
 use std::path::PathBuf;

@@ -133,6 +133,8 @@ fn every_manual_page_has_examples_exit_status_and_environment() {
             "LINKUS_CACHE_DIR",
             "LINKUS_DATA_DIR",
             "LINKUS_LOCK_DIR",
+            "LINKUS_TEAM_JOURNAL",
+            "PGPASSWORD",
             "LINKUS_RETRY_BASE_MS",
             "LINKUS_WAIT_POLL_MS",
             "\\fBCI\\fR",
@@ -144,7 +146,7 @@ fn every_manual_page_has_examples_exit_status_and_environment() {
             );
         }
     }
-    assert_eq!(pages, 26);
+    assert_eq!(pages, 30);
     let purchase = std::fs::read_to_string(dir.join("linkus-purchase.1")).unwrap();
     // A continued example keeps its line break and indentation.
     assert!(

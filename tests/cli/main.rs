@@ -28,6 +28,8 @@ mod sandbox_steps;
 mod shapes;
 mod snapshots;
 mod subscriptions;
+#[cfg(unix)]
+mod team;
 mod tls;
 #[cfg(unix)]
 mod wizard;

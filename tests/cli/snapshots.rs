@@ -184,6 +184,10 @@ const COMMANDS: &[&[&str]] = &[
     &["sandbox"],
     &["sandbox", "serve"],
     &["sandbox", "reset"],
+    &["team"],
+    &["team", "init"],
+    &["team", "status"],
+    &["team", "sync"],
     &["completions"],
     &["man"],
 ];

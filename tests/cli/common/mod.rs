@@ -4,6 +4,8 @@
 
 pub mod keepalive;
 #[cfg(unix)]
+pub mod pg;
+#[cfg(unix)]
 pub mod pty;
 pub mod raw;
 pub mod served;

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Team journal benchmark (issue 17): database round trips per order, and what the team journal
+# costs a batch. A private PostgreSQL server (initdb from the installed binaries, as the
+# `postgres` user when run as root) behind a TCP proxy that adds DB_MS to each round trip and
+# counts them (bench/latency_proxy.py, python3), and `linkus sandbox serve --latency-ms
+# PORTAL_MS` as the portal (a real HTTP portal: the sandbox flag is not used, so the team
+# journal is).
+#
+#   bash bench/team.sh
+#   PBXS=100 PORTAL_MS=150 JOBS=8 bash bench/team.sh
+#
+# 1. One purchase at DB_MS 0 and 20: statements and wire round trips before and after the
+#    order (from `-v`, and counted by the proxy), and the run's wall time.
+# 2. A batch of PBXS at PORTAL_MS: without the team journal, with it 2 ms away, 20 ms away.
+#
+# Results (markdown) on stdout; progress on stderr. Everything is removed on exit.
+
+set -euo pipefail
+
+PBXS=${PBXS:-100}
+PORTAL_MS=${PORTAL_MS:-150}
+JOBS=${JOBS:-8}
+
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init team
+
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[[ -x $PGBIN/initdb ]] || { log "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin"; exit 1; }
+command -v python3 >/dev/null || { log "python3 is needed for the latency proxy"; exit 1; }
+
+PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/linkus-bench-pg.XXXXXXXX")
+as_pg() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[[ $(id -u) == 0 ]] && chown postgres "$PGDIR"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PGPORT=$(free_port)
+as_pg "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U postgres --no-sync >/dev/null
+as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/log" -w \
+    -o "-p $PGPORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100" start >/dev/null
+PROXY_PIDS=()
+cleanup_team() {
+    for pid in "${PROXY_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$PGDIR"
+    bench_cleanup
+}
+trap cleanup_team EXIT
+
+# proxy DELAY_MS: starts a proxy to the server; sets PROXY_PORT and COUNTS.
+proxy() {
+    PROXY_PORT=$(free_port)
+    COUNTS=$WORK/rt-$1.txt
+    : >"$COUNTS"
+    python3 "$REPO/bench/latency_proxy.py" "$PROXY_PORT" "$PGPORT" "$1" "$COUNTS" >"$WORK/proxy-$1.out" 2>&1 &
+    PROXY_PIDS+=($!)
+    for _ in $(seq 1 50); do grep -q ready "$WORK/proxy-$1.out" 2>/dev/null && break; sleep 0.1; done
+}
+db_url() { echo "postgresql://postgres@127.0.0.1:$1/postgres?sslmode=disable"; }
+ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (b - a) / 1000 }'; }
+
+serve portal "$WORK/data" --latency-ms "$PORTAL_MS"
+export LINKUS_BASE_URL=$SERVED_URL LINKUS_CLIENT_ID=bench LINKUS_CLIENT_SECRET=bench-secret
+CONTACT_ID=3197218168379846218
+PREFIX="T$(printf '%04d' $((RANDOM % 10000)))"
+sn_of() { printf '%s%s%08d7' "$PREFIX" "$1" "$2"; }
+
+LINKUS_TEAM_JOURNAL=$(db_url "$PGPORT") "$BIN" team init >/dev/null
+"$BIN" products --sn 369471667338 >/dev/null 2>&1 </dev/null
+
+echo "## Team journal: \`bash bench/team.sh\` (PORTAL_MS=$PORTAL_MS, PBXS=$PBXS, JOBS=$JOBS), $(date -u +%F)"
+echo
+echo "### One purchase: database round trips"
+echo
+echo "| DB added latency | statements before / after | wire round trips (whole run, connection set-up included) | wall time |"
+echo "|---|---|---|---|"
+for delay in 0 20; do
+    proxy "$delay"
+    total_rt=0; total_ms=0; runs=5; stmts=""
+    for i in $(seq 1 $runs); do
+        : >"$COUNTS"
+        now_us_into t0
+        err=$(LINKUS_TEAM_JOURNAL=$(db_url "$PROXY_PORT") "$BIN" -v purchase --sn "$(sn_of P$delay "$i")" \
+            --plan "Linkus Cloud Service" --billing-contact $CONTACT_ID --years 1 --yes 2>&1 >/dev/null </dev/null)
+        now_us_into t1
+        stmts=$(grep -o 'team journal: [0-9]* statement(s) before.*' <<<"$err" | head -1 || true)
+        after=$(grep -o 'team journal: [0-9]* statement(s) after' <<<"$err" | head -1 || true)
+        rt=$(wc -l <"$COUNTS")
+        total_rt=$((total_rt + rt))
+        total_ms=$((total_ms + $(ms_between "$t0" "$t1")))
+    done
+    b=$(sed -E 's/team journal: ([0-9]+) statement.*/\1/' <<<"$stmts")
+    a=$(sed -E 's/team journal: ([0-9]+) statement.*/\1/' <<<"$after")
+    echo "| $delay ms | $b / $a | $((total_rt / runs)) | $((total_ms / runs)) ms (portal at $PORTAL_MS ms) |"
+done
+echo
+
+echo "### A batch of $PBXS at $PORTAL_MS ms portal latency"
+echo
+echo "| team journal | wall time | per row slot | relative |"
+echo "|---|---|---|---|"
+base=0
+for case in off 2 20; do
+    FILE=$WORK/batch-$case.csv
+    { echo sn; for ((i = 1; i <= PBXS; i++)); do sn_of "B$case" "$i"; echo; done; } >"$FILE"
+    if [[ $case == off ]]; then
+        journal=off
+    else
+        proxy "$case"
+        journal=$(db_url "$PROXY_PORT")
+    fi
+    : >"${COUNTS:-/dev/null}"
+    now_us_into t0
+    LINKUS_TEAM_JOURNAL=$journal "$BIN" purchase --from "$FILE" --plan "Linkus Cloud Service" \
+        --billing-contact $CONTACT_ID --years 1 --yes --jobs "$JOBS" >/dev/null 2>"$WORK/batch-$case.err" </dev/null || {
+        log "batch $case failed:"; tail -5 "$WORK/batch-$case.err" >&2; exit 1; }
+    now_us_into t1
+    ms=$(ms_between "$t0" "$t1")
+    [[ $case == off ]] && base=$ms
+    label=$([[ $case == off ]] && echo "off" || echo "$case ms away")
+    rel=$(awk -v a="$ms" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
+    slot=$(awk -v a="$ms" -v n="$PBXS" -v j="$JOBS" 'BEGIN { printf "%.0f ms", a / (n / j) }')
+    rts=""
+    [[ $case != off ]] && rts=" ($(wc -l <"$COUNTS") wire round trips in all)"
+    echo "| $label | $ms ms$rts | $slot | $rel |"
+done

@@ -1,0 +1,125 @@
+//! Machines ordering at once for the same SN: exactly one order each time.
+
+use super::*;
+
+/// 2 machines x 4 runs at once for one SN, 20 times (a new SN each time): exactly one order
+/// reaches the portal each time, one run exits 0, every other exits 9, and the team journal
+/// holds exactly one entry for the SN.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_machines_four_runs_each_at_once_place_exactly_one_order_twenty_times() {
+    let Some(db) = pg::database() else { return };
+    let server = team_portal(Duration::from_millis(200)).await;
+    let machines = [Machine::new("laptop-ana"), Machine::new("ci-runner-7")];
+    for repetition in 0..20 {
+        let sn = format!("3694716{repetition:05}");
+        let children: Vec<_> = (0..8)
+            .map(|i| {
+                let mut cmd = machines[i % 2].cmd(&server, &db.url);
+                cmd.args(purchase_args_for(&sn)).arg("--json");
+                spawn(&cmd)
+            })
+            .collect();
+        let runs: Vec<Run> = children.into_iter().map(finish).collect();
+        let summary: String = runs
+            .iter()
+            .map(|run| format!("exit {}: {}\n", run.code, run.stderr))
+            .collect();
+        assert_eq!(
+            orders_for(&server, &sn).await,
+            1,
+            "repetition {repetition}: not exactly one order\n{summary}"
+        );
+        assert_eq!(
+            runs.iter().filter(|run| run.code == 0).count(),
+            1,
+            "repetition {repetition}\n{summary}"
+        );
+        assert!(
+            runs.iter().all(|run| run.code == 0 || run.code == 9),
+            "repetition {repetition}\n{summary}"
+        );
+        let rows = team_rows(&db.url, &sn);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0][2].as_deref(), Some("succeed"), "{rows:?}");
+        assert_eq!(rows[0][3].as_deref(), Some(ORDER_NO), "{rows:?}");
+    }
+}
+
+/// A batch of the same 100 rows on each of two machines at once: each SN bought exactly once.
+#[test]
+fn a_batch_of_100_rows_on_each_of_two_machines_at_once_buys_each_sn_exactly_once() {
+    use crate::batch::portal::{FakePortal, Faults};
+    use crate::batch::{batch_args, csv_of, file, fleet};
+    let Some(db) = pg::database() else { return };
+    let (portal, server) = FakePortal::start(Faults {
+        read_delay: Duration::from_millis(20),
+        ..Faults::default()
+    });
+    let machines = [Machine::new("laptop-ana"), Machine::new("ci-runner-7")];
+    let sns = fleet(100);
+    let children: Vec<_> = machines
+        .iter()
+        .map(|machine| {
+            let from = file(&machine.env, "fleet.csv", &csv_of(&sns));
+            let mut cmd = machine.cmd_at(&server.url, &db.url);
+            cmd.args(batch_args(&from)).arg("--json");
+            spawn(&cmd)
+        })
+        .collect();
+    let runs: Vec<Run> = children.into_iter().map(finish).collect();
+    let per_sn = portal.orders_per_sn();
+    assert_eq!(
+        per_sn.len(),
+        100,
+        "{per_sn:?}\n{}\n{}",
+        runs[0].stderr,
+        runs[1].stderr
+    );
+    assert!(
+        per_sn.values().all(|n| *n == 1),
+        "an SN bought twice: {per_sn:?}"
+    );
+    let settled = pg::rows(
+        &db.url,
+        "SELECT count(*) FROM linkus_entries WHERE outcome = 'succeed'",
+    );
+    assert_eq!(settled[0][0].as_deref(), Some("100"));
+    for run in &runs {
+        assert!(
+            matches!(run.code, 0 | 9 | 5),
+            "exit {}: {}",
+            run.code,
+            run.stderr
+        );
+    }
+}
+
+/// A batch that ran on one machine, run again on another (a CI runner with empty folders):
+/// every row is "already bought" from the team journal, exit 0, nothing ordered again.
+#[test]
+fn a_batch_run_again_on_another_machine_reports_the_rows_already_bought() {
+    use crate::batch::portal::{FakePortal, Faults};
+    use crate::batch::{batch_args, csv_of, file, fleet};
+    let Some(db) = pg::database() else { return };
+    let (portal, server) = FakePortal::start(Faults::default());
+    let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
+    let sns = fleet(10);
+    let batch = |machine: &Machine| {
+        let from = file(&machine.env, "fleet.csv", &csv_of(&sns));
+        let mut cmd = machine.cmd_at(&server.url, &db.url);
+        cmd.args(batch_args(&from)).arg("--json");
+        run(&mut cmd)
+    };
+    let first = batch(&ana);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(crate::batch::count_outcome(&first, "bought"), 10);
+    let again = batch(&ci);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert_eq!(
+        crate::batch::count_outcome(&again, "already bought"),
+        10,
+        "{}",
+        again.stdout
+    );
+    assert_eq!(portal.orders().len(), 10);
+}
