@@ -281,15 +281,16 @@ impl SandboxPortal {
         page_answer(page_no, page_size, total, results)
     }
 
-    /// Query Order List (6.2): newest first.
+    /// Query Order List (6.2): newest first by creation time, as the portal's Orders page
+    /// lists them (orders seeded "from elsewhere" with an age of their own included).
     fn orders(&self, call: &Call) -> Answer {
         let (page_no, page_size) = paging(call);
         let state = self.store.load();
         let total = state.orders.len();
-        let results = state
-            .orders
-            .iter()
-            .rev()
+        let mut newest_first: Vec<&SandboxOrder> = state.orders.iter().rev().collect();
+        newest_first.sort_by_key(|order| std::cmp::Reverse(order.create_time));
+        let results = newest_first
+            .into_iter()
             .skip((page_no - 1).saturating_mul(page_size))
             .take(page_size)
             .map(order_item)
