@@ -122,7 +122,11 @@ impl ExitStatus {
 pub(crate) struct BlockedBy {
     pub entry: Option<String>,
     pub order_no: Option<String>,
+    /// The record that blocked: `journal`, `lock`, `team` or `portal`.
+    pub source: Option<&'static str>,
     pub pid: Option<u32>,
+    /// How old the earlier order is (`3 h`), by the clock of its record.
+    pub age: Option<String>,
 }
 
 /// An error raised by `linkus` itself whose kind decides the exit code.

@@ -240,6 +240,8 @@ fn blocked(message: String, entry: &Intent, order_no: Option<&str>) -> Failure {
         entry: Some(entry.id.clone()),
         order_no: order_no.map(str::to_owned),
         pid: entry.pid,
+        source: Some("journal"),
+        ..BlockedBy::default()
     });
     failure
 }

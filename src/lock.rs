@@ -146,6 +146,8 @@ fn held_by(sn: &str, holder: Option<Holder>) -> Failure {
         entry: None,
         order_no: None,
         pid: holder.map(|h| h.pid),
+        source: Some("lock"),
+        ..BlockedBy::default()
     });
     failure
 }

@@ -24,6 +24,7 @@ mod journal;
 mod lock;
 mod order;
 mod output;
+mod portal_record;
 mod prompt;
 mod quote;
 mod rawjson;

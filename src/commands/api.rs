@@ -228,6 +228,11 @@ async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
     history.check(operation, ctx.clock.now_ms(), None, None)?;
     let looked_up = order::look_up_open(ctx, &client, &ledger, &mut history).await;
     history.check(operation, ctx.clock.now_ms(), None, Some(&looked_up))?;
+    // The portal's own list: orders for the SN placed from other machines.
+    let listed = crate::portal_record::read_for_order(ctx, &client).await?;
+    let known = crate::portal_record::known_in(&history);
+    crate::commands::purchase::check_portal(ctx, &client, &listed, operation, &sn, &[], &known)
+        .await?;
     let intent = Intent {
         id: journal::new_id(),
         time: ctx.now_rfc3339(),

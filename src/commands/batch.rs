@@ -128,7 +128,7 @@ pub async fn run(
 
     let client = ctx.client()?;
     let locks = LockDir::locate()?;
-    let checked = check_all(ctx, &client, &locks, operation, &args, parsed.rows).await?;
+    let (checked, listed) = check_all(ctx, &client, &locks, operation, &args, parsed.rows).await?;
     let results: Vec<RowResult> = parsed.invalid.iter().map(invalid_result).collect();
 
     report::summary(ctx, operation, &file, &checked, &parsed.invalid);
@@ -170,6 +170,8 @@ pub async fn run(
         checked,
         args.batch.jobs,
         &done,
+        &listed,
+        &crate::portal_record::again_list(args.common.again.as_deref()),
     )
     .await;
     ctx.on_interrupt(None);

@@ -23,6 +23,7 @@ use crate::journal::{self, Intent};
 use crate::lock::LockDir;
 use crate::order::{self, Ledger};
 use crate::output::format_date_ms;
+use crate::portal_record::{self, PortalList};
 use crate::prompt::{self, Spinner};
 use crate::quote::{self, Offerings, Quote};
 
@@ -136,13 +137,19 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
         args.common.again.as_deref(),
         None,
     )?;
-    let catalog = look_up(ctx, &client, operation, &sn, &ledger, &mut history).await?;
+    let (catalog, mut portal) =
+        look_up(ctx, &client, operation, &sn, &ledger, &mut history).await?;
     history.check(
         operation,
         ctx.clock.now_ms(),
         args.common.again.as_deref(),
         Some(&catalog.looked_up),
     )?;
+    // The portal's own list: orders placed from other machines (it blocks before the
+    // subscription's refusal, as the journal does).
+    let again = portal_record::again_list(args.common.again.as_deref());
+    let known = portal_record::known_in(&history);
+    check_portal(ctx, &client, &portal, operation, &sn, &again, &known).await?;
     refuse_what_cannot_be_ordered(operation, &sn, &catalog, ctx.clock.now_ms())?;
 
     let choice = choose::choose(ctx, operation, &args, sn, &catalog).await?;
@@ -180,6 +187,11 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     let Some(lock) = lock else {
         return Ok(ExitStatus::Success);
     };
+    // A read older than 30 s (a person took time to confirm) is read again first.
+    if portal.age_ms(ctx.clock.now_ms()) > portal_record::FRESH_MS {
+        portal = portal_record::read_for_order(ctx, &client).await?;
+        check_portal(ctx, &client, &portal, operation, &choice.sn, &again, &known).await?;
+    }
     let intent = choice.intent(ctx);
     let spinner = Spinner::start(spinner_allowed(ctx), "Placing the order…");
     let placed = order::place(
@@ -196,6 +208,35 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     order::report(ctx, placed?, &choice.plan.plan_name, Some(&choice.quote))
 }
 
+/// Blocks (exit 9) an order that the portal's list shows for the SN (see [`portal_record`]).
+pub async fn check_portal(
+    ctx: &Context,
+    client: &Client,
+    portal: &PortalList,
+    operation: Operation,
+    sn: &str,
+    again: &[String],
+    known: &std::collections::HashSet<String>,
+) -> Result<(), Failure> {
+    match portal
+        .check_sn(
+            client,
+            sn,
+            operation,
+            ctx.clock.now_ms(),
+            again,
+            known,
+            false,
+        )
+        .await
+    {
+        portal_record::Verdict::Clear => Ok(()),
+        portal_record::Verdict::Blocked(found) | portal_record::Verdict::Already(found) => {
+            Err(found.failure(again))
+        }
+    }
+}
+
 /// `linkus purchase`, for the lock's note about who holds it.
 fn command_line(operation: Operation) -> String {
     format!("linkus {}", operation.name())
@@ -205,8 +246,9 @@ pub fn spinner_allowed(ctx: &Context) -> bool {
     ctx.out.stderr_is_terminal && !ctx.out.is_quiet() && ctx.global.verbose == 0
 }
 
-/// Plans, billing contacts, the PBX's subscription, the price and any open earlier order,
-/// concurrently: one round trip (two the first time, when the offering is not yet known).
+/// Plans, billing contacts, the PBX's subscription, the price, any open earlier order and the
+/// portal's order list, concurrently: one round trip (two the first time, when the offering is
+/// not yet known; more when the order list needs more than one page).
 pub async fn look_up(
     ctx: &Context,
     client: &Client,
@@ -214,7 +256,7 @@ pub async fn look_up(
     sn: &str,
     ledger: &Ledger,
     history: &mut History,
-) -> Result<Catalog> {
+) -> Result<(Catalog, PortalList)> {
     let spinner = Spinner::start(
         spinner_allowed(ctx),
         "Fetching plans, prices and billing contacts…",
@@ -222,7 +264,7 @@ pub async fn look_up(
     let offerings = Offerings::new(&ctx.dirs.cache);
     let portal = ctx.portal_label();
     let remembered = offerings.get(&portal, LINKUS_PRODUCT_ID);
-    let (offer, contacts, subscription, prices, looked) = tokio::join!(
+    let (offer, contacts, subscription, prices, looked, listed) = tokio::join!(
         client.offer(LINKUS_PRODUCT_ID, sn),
         client.billing_contacts(),
         client.subscription(LINKUS_PRODUCT_ID, sn),
@@ -235,7 +277,18 @@ pub async fn look_up(
             }
         },
         order::look_up_open(ctx, client, ledger, history),
+        PortalList::read(client),
     );
+    let listed = match listed {
+        Ok(listed) => listed,
+        Err(error) => {
+            drop(spinner);
+            return Err(portal_record::unreadable(error));
+        }
+    };
+    for warning in listed.warnings() {
+        ctx.out.warn(&warning);
+    }
     let offer: Option<Offer> = match offer {
         Ok(offer) => Some(offer),
         // A renewal keeps the current plan: the plan list only gives the price's offering.
@@ -297,13 +350,16 @@ pub async fn look_up(
                 .into(),
         );
     }
-    Ok(Catalog {
-        plans,
-        contacts,
-        subscription,
-        prices,
-        looked_up: looked,
-    })
+    Ok((
+        Catalog {
+            plans,
+            contacts,
+            subscription,
+            prices,
+            looked_up: looked,
+        },
+        listed,
+    ))
 }
 
 /// What the portal's answers already say cannot be ordered (exit 5, nothing sent): a purchase

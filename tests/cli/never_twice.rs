@@ -7,6 +7,7 @@
 mod api;
 mod concurrency;
 mod keep_alive;
+mod portal;
 mod reconcile;
 mod reruns;
 #[cfg(unix)]

@@ -13,6 +13,7 @@ use crate::context::Context;
 use crate::error::{classify, diagnose, Kind};
 use crate::lock::LockDir;
 use crate::order::{self, Ledger};
+use crate::portal_record::{self, SharedList};
 use crate::prompt::Progress;
 
 /// The buy phase: `jobs` orders at a time, each under every rule of a single order; no new
@@ -26,6 +27,8 @@ pub(super) async fn buy_all(
     checked: Vec<Checked>,
     jobs: u8,
     done: &Mutex<Vec<RowResult>>,
+    listed: &SharedList,
+    again: &[String],
 ) {
     let stop = AtomicBool::new(false);
     let to_buy = checked
@@ -46,7 +49,10 @@ pub(super) async fn buy_all(
             let Checked { row, verdict } = checked;
             let result = match verdict {
                 Verdict::Buy(choice) => {
-                    let result = buy_row(ctx, client, locks, operation, &row, *choice, stop).await;
+                    let result = buy_row(
+                        ctx, client, locks, operation, &row, *choice, stop, listed, again,
+                    )
+                    .await;
                     let message = match tally.lock() {
                         Ok(mut tally) => {
                             if result.kind.is_none() {
@@ -90,6 +96,70 @@ pub(super) async fn buy_all(
         .await;
 }
 
+/// The row's result when the portal's list (read again if stale) stops its order.
+#[allow(clippy::too_many_arguments)]
+async fn check_portal(
+    ctx: &Context,
+    client: &Client,
+    operation: Operation,
+    row: &Row,
+    ledger: &Ledger,
+    listed: &SharedList,
+    again: &[String],
+    stop: &AtomicBool,
+) -> Option<RowResult> {
+    let list = match listed.fresh(ctx, client).await {
+        Ok(list) => list,
+        Err(error) => {
+            stop.store(true, Ordering::SeqCst);
+            let report = diagnose(&error);
+            return Some(result(
+                row,
+                "not sent",
+                None,
+                None,
+                report.message,
+                Some(report.kind),
+            ));
+        }
+    };
+    let known = match ledger.history(&ctx.portal_label(), &row.sn) {
+        Ok(history) => portal_record::known_in(&history),
+        // place() reads the journal again and says why it cannot.
+        Err(_) => Default::default(),
+    };
+    match list
+        .check_sn(
+            client,
+            &row.sn,
+            operation,
+            ctx.clock.now_ms(),
+            again,
+            &known,
+            true,
+        )
+        .await
+    {
+        portal_record::Verdict::Clear => None,
+        portal_record::Verdict::Already(found) => Some(result(
+            row,
+            "already bought",
+            Some(found.order_no),
+            Some("succeed".to_owned()),
+            "bought from elsewhere, as the portal's order list shows".to_owned(),
+            None,
+        )),
+        portal_record::Verdict::Blocked(found) => Some(result(
+            row,
+            "blocked",
+            None,
+            None,
+            found.failure(again).message,
+            Some(Kind::Blocked),
+        )),
+    }
+}
+
 pub(crate) fn result(
     row: &Row,
     outcome: &'static str,
@@ -123,6 +193,7 @@ fn portal_failed(error: &PortalError) -> bool {
         )
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn buy_row(
     ctx: &Context,
     client: &Client,
@@ -131,6 +202,8 @@ async fn buy_row(
     row: &Row,
     choice: Choice,
     stop: &AtomicBool,
+    listed: &SharedList,
+    again: &[String],
 ) -> RowResult {
     if stop.load(Ordering::SeqCst) {
         return result(
@@ -174,8 +247,15 @@ async fn buy_row(
             )
         }
     };
-    let intent = choice.intent(ctx);
     let ledger = Ledger::new(ctx, Some(locks), &row.sn);
+    // The portal's list once more, read again if the last read is older than 30 s: another
+    // machine may have ordered for the SN since the check phase.
+    if let Some(result) =
+        check_portal(ctx, client, operation, row, &ledger, listed, again, stop).await
+    {
+        return result;
+    }
+    let intent = choice.intent(ctx);
     let placed = match order::place(ctx, client, &lock, &ledger, intent, body, None).await {
         Ok(placed) => placed,
         Err(error) => {

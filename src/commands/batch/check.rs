@@ -20,12 +20,18 @@ use crate::guard::Block;
 use crate::journal::Contents;
 use crate::lock::LockDir;
 use crate::order::{self, Ledger};
+use crate::portal_record::{self, PortalList, SharedList};
 use crate::prompt::Progress;
 use crate::quote::Offerings;
 
 /// The account's billing contacts, asked for once and awaited by every row.
 type Contacts<'a> = futures_util::future::Shared<
     futures_util::future::BoxFuture<'a, Result<Arc<Vec<BillingContact>>, PortalError>>,
+>;
+
+/// The portal's order list, read once for the whole batch and awaited by every row.
+type Listed<'a> = futures_util::future::Shared<
+    futures_util::future::BoxFuture<'a, Result<Arc<PortalList>, Arc<PortalError>>>,
 >;
 
 /// Rows checked at once in the check phase.
@@ -39,7 +45,7 @@ pub(super) async fn check_all(
     operation: Operation,
     args: &OrderArgs,
     rows: Vec<Row>,
-) -> Result<Vec<Checked>> {
+) -> Result<(Vec<Checked>, SharedList)> {
     let offerings = Offerings::new(&ctx.dirs.cache);
     let remembered = offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID);
     let prices: OnceCell<Option<PriceList>> = OnceCell::new();
@@ -52,13 +58,18 @@ pub(super) async fn check_all(
         .map(|listed| listed.map(Arc::new))
         .boxed()
         .shared();
+    // The portal's order list too: once for all rows, in the same round trip.
+    let listed: Listed<'_> = PortalList::read(client)
+        .map(|read| read.map(Arc::new).map_err(Arc::new))
+        .boxed()
+        .shared();
     let price = async {
         if let Some(offering) = &remembered {
             let _ = prices.get_or_init(|| fetch_prices(client, offering)).await;
         }
     };
     let shared = async {
-        let ((), _) = tokio::join!(price, contacts.clone());
+        let ((), _, _) = tokio::join!(price, contacts.clone(), listed.clone());
     };
     let progress = Progress::start(
         crate::commands::purchase::spinner_allowed(ctx),
@@ -69,13 +80,15 @@ pub(super) async fn check_all(
     let rows = futures_util::stream::iter(rows)
         .map(|row| {
             let contacts = contacts.clone();
+            let listed = listed.clone();
             let prices = &prices;
             let progress = &progress;
             let offerings = &offerings;
             let journal = journal.get(&row.sn.to_ascii_uppercase());
             async move {
                 let verdict = check_row(
-                    ctx, client, locks, operation, args, &row, journal, contacts, prices, offerings,
+                    ctx, client, locks, operation, args, &row, journal, contacts, listed, prices,
+                    offerings,
                 )
                 .await;
                 progress.advance("rows checked");
@@ -90,8 +103,16 @@ pub(super) async fn check_all(
     contacts
         .await
         .context("Could not list the billing contacts")?;
+    // A batch whose rows could not be checked against the order list sends nothing (exit 6).
+    let listed = match listed.await {
+        Ok(listed) => Arc::unwrap_or_clone(listed),
+        Err(error) => return Err(portal_record::unreadable(Arc::unwrap_or_clone(error))),
+    };
+    for warning in listed.warnings() {
+        ctx.out.warn(&warning);
+    }
     debug_assert_eq!(checked.len(), total);
-    Ok(checked)
+    Ok((checked, SharedList::new(listed)))
 }
 
 async fn fetch_prices(client: &Client, offering: &str) -> Option<PriceList> {
@@ -146,6 +167,7 @@ async fn check_row(
     row: &Row,
     journal: Option<&Contents>,
     contacts: Contacts<'_>,
+    listed: Listed<'_>,
     prices: &OnceCell<Option<PriceList>>,
     offerings: &Offerings,
 ) -> Verdict {
@@ -156,17 +178,37 @@ async fn check_row(
     if let Some(block) = history.block(operation, now, None, None) {
         return blocked(block);
     }
-    let (offer, subscription, looked_up, contacts) = tokio::join!(
+    let (offer, subscription, looked_up, contacts, listed) = tokio::join!(
         client.offer(LINKUS_PRODUCT_ID, sn),
         client.subscription(LINKUS_PRODUCT_ID, sn),
         order::look_up_open(ctx, client, &ledger, &mut history),
         contacts,
+        listed,
     );
     let Ok(contacts) = contacts else {
         return refused(Kind::Network, "the billing contacts could not be listed");
     };
+    let Ok(listed) = listed else {
+        return refused(Kind::Network, "the portal's order list could not be read");
+    };
     if let Some(block) = history.block(operation, now, None, Some(&looked_up)) {
         return blocked(block);
+    }
+    let again = portal_record::again_list(args.common.again.as_deref());
+    let known = portal_record::known_in(&history);
+    match listed
+        .check_sn(client, sn, operation, now, &again, &known, true)
+        .await
+    {
+        portal_record::Verdict::Clear => {}
+        portal_record::Verdict::Already(found) => {
+            return Verdict::Already {
+                order_no: Some(found.order_no),
+            }
+        }
+        portal_record::Verdict::Blocked(found) => {
+            return refused(Kind::Blocked, found.failure(&again).message)
+        }
     }
     let offer = match offer {
         Ok(offer) => Some(offer),
