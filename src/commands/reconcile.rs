@@ -3,14 +3,13 @@
 
 use std::collections::HashSet;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 use yeastar_partner::{
     Client, Order, OrderState, OrderStatus, SubscriptionCheck, LINKUS_PRODUCT_ID,
 };
 
 use crate::cli::ReconcileArgs;
-use crate::commands::orders::collect_orders;
 use crate::context::{same_portal_key, Context};
 use crate::error::{usage, ExitStatus, Failure, Kind};
 use crate::guard::parse_time_ms;
@@ -39,41 +38,61 @@ struct Row {
     note: String,
 }
 
-/// The orders the portal lists, and whether the list reached back far enough.
+/// The orders the portal lists, whether the list reached back far enough, and how far this
+/// machine's clock is ahead of the portal's (its `Date` header): entries carry local times,
+/// orders the portal's (CLI.md section 3, "Clocks").
 struct Search {
     orders: Vec<Order>,
     complete: bool,
+    skew_ms: i64,
 }
 
+impl Search {
+    /// A local time on the portal's clock.
+    fn portal_time(&self, local_ms: u64) -> u64 {
+        to_portal(local_ms, self.skew_ms)
+    }
+}
+
+fn to_portal(local_ms: u64, skew_ms: i64) -> u64 {
+    u64::try_from(i128::from(local_ms) - i128::from(skew_ms)).unwrap_or(0)
+}
+
+/// The portal's order list back to `since_ms` (a local time, already less the 5 minutes'
+/// margin) on the portal's clock, at most 2,000 orders.
 async fn search(ctx: &Context, client: &Client, since_ms: u64) -> Result<Search> {
-    let listing = collect_orders(client, 100, |orders| {
-        orders
-            .iter()
-            .filter_map(Order::created_ms)
-            .min()
-            .is_some_and(|oldest| oldest < since_ms)
-    })
-    .await?;
-    crate::commands::orders::warn_missing_fields(ctx, &listing.orders);
+    let history = client
+        .order_history_partial(|portal_now| {
+            let skew = i128::from(client.clock().now_ms()) - i128::from(portal_now);
+            to_portal(since_ms, i64::try_from(skew).unwrap_or(0))
+        })
+        .await
+        .context("Could not list the orders")?;
+    crate::commands::orders::warn_missing_fields(ctx, &history.orders);
     Ok(Search {
-        orders: listing.orders,
-        complete: listing.complete,
+        complete: history.is_complete(),
+        skew_ms: history.skew_ms().unwrap_or(0),
+        orders: history.orders,
     })
 }
 
 /// The earliest order for the intent's SN (and operation, where the list says) placed after
-/// it and not already attributed to another entry.
+/// it (by the portal's clock, less 5 minutes) and not already attributed to another entry.
 fn match_order<'a>(
-    orders: &'a [Order],
+    search: &'a Search,
     intent: &Intent,
     taken: &HashSet<String>,
 ) -> Option<&'a Order> {
-    let since = parse_time_ms(&intent.time)
-        .unwrap_or(0)
-        .saturating_sub(CLOCK_SKEW_MS);
+    let since = search.portal_time(
+        parse_time_ms(&intent.time)
+            .unwrap_or(0)
+            .saturating_sub(CLOCK_SKEW_MS),
+    );
+    let mut orders: Vec<&Order> = search.orders.iter().collect();
+    // Oldest first, whatever order the pages came in.
+    orders.sort_by_key(|order| order.created_ms().unwrap_or(0));
     orders
-        .iter()
-        .rev()
+        .into_iter()
         .filter(|o| o.is_for(&intent.sn))
         .filter(|o| o.created_ms().is_some_and(|t| t >= since))
         .filter(|o| {
@@ -306,7 +325,7 @@ fn settle_unknown(
     search: &Search,
     taken: &mut HashSet<String>,
 ) -> Row {
-    match match_order(&search.orders, intent, taken) {
+    match match_order(search, intent, taken) {
         Some(order) => {
             let order_no = order.order_no.clone().unwrap_or_default();
             taken.insert(order_no.clone());
@@ -446,7 +465,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         .hint("`linkus orders reconcile` records what the portal shows.")
         .into())
     };
-    if let Some(order) = match_order(&found.orders, &intent, &taken_orders(&contents)) {
+    if let Some(order) = match_order(&found, &intent, &taken_orders(&contents)) {
         return refuse(format!(
             "the portal has order {} for SN {} since then",
             order.order_no.as_deref().unwrap_or("(no number)"),

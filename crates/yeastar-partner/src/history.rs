@@ -8,7 +8,7 @@
 //! sorted newest first and reaches past the window start; a list that is not sorted is read on
 //! to the cap.
 
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 
 use crate::client::Client;
 use crate::clock::{epoch_ms, portal_time_ms};
@@ -90,6 +90,9 @@ pub struct OrderHistory {
     pub total: Option<u64>,
     /// The read stopped at [`HISTORY_CAP`] before it reached the window start.
     pub capped: bool,
+    /// A page after the first that could not be read, for a caller that takes a partial list
+    /// ([`Client::order_history_partial`]); the orders before it are kept.
+    pub unread: Option<Error>,
 }
 
 impl OrderHistory {
@@ -111,7 +114,7 @@ impl OrderHistory {
 
     /// Whether the read reached back to the window start.
     pub fn is_complete(&self) -> bool {
-        !self.capped
+        !self.capped && self.unread.is_none()
     }
 }
 
@@ -166,6 +169,28 @@ impl Client {
         since: impl FnOnce(u64) -> u64,
         cap: u64,
     ) -> Result<OrderHistory, Error> {
+        let history = self.read_history(since, cap).await?;
+        match history.unread {
+            Some(error) => Err(error),
+            None => Ok(history),
+        }
+    }
+
+    /// Like [`Client::order_history`], but a page after the first that cannot be read ends the
+    /// read there ([`OrderHistory::unread`]) instead of failing it: for a search that is
+    /// worth something in part (`orders reconcile`), never for a check before an order.
+    pub async fn order_history_partial(
+        &self,
+        since: impl FnOnce(u64) -> u64,
+    ) -> Result<OrderHistory, Error> {
+        self.read_history(since, HISTORY_CAP).await
+    }
+
+    async fn read_history(
+        &self,
+        since: impl FnOnce(u64) -> u64,
+        cap: u64,
+    ) -> Result<OrderHistory, Error> {
         let (first, date) = self.orders_page_dated(1, HISTORY_PAGE_SIZE).await?;
         let local_ms = self.clock().now_ms();
         let portal_ms = date.map(epoch_ms);
@@ -192,6 +217,7 @@ impl Client {
             page_size,
             total: first.total,
             capped: false,
+            unread: None,
         };
         let mut done = first.items.is_empty()
             || reaches_back(&first.items, None, since_ms)
@@ -217,12 +243,20 @@ impl Client {
                 None => end,
             };
             let batch_end = end.min(next.saturating_add(wanted.max(1)) - 1).max(next);
-            let pages: Vec<Page<Order>> = futures_util::stream::iter(next..=batch_end)
-                .map(|page_no| self.orders_page(page_no, page_size))
-                .buffered(PAGES_AT_ONCE)
-                .try_collect()
-                .await?;
+            let pages: Vec<Result<Page<Order>, Error>> =
+                futures_util::stream::iter(next..=batch_end)
+                    .map(|page_no| self.orders_page(page_no, page_size))
+                    .buffered(PAGES_AT_ONCE)
+                    .collect()
+                    .await;
             for page in pages {
+                let page = match page {
+                    Ok(page) => page,
+                    Err(error) => {
+                        history.unread = Some(error);
+                        return Ok(history);
+                    }
+                };
                 history.pages += 1;
                 next += 1;
                 let reached = page.items.is_empty()
@@ -321,6 +355,7 @@ mod tests {
             page_size: 100,
             total: None,
             capped: false,
+            unread: None,
         };
         assert_eq!(history.now_ms(NOW + 600_000 + 30_000), NOW + 30_000);
         assert_eq!(history.skew_ms(), Some(600_000));

@@ -366,3 +366,107 @@ async fn a_success_whose_operation_only_order_details_gives_blocks_that_operatio
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
     assert_eq!(count(&server, "GET", &details_path(EARLIER)).await, 2);
 }
+
+/// Query Order List answering these orders with the portal's clock `behind_ms` behind this
+/// machine's (its `Date` header), until the guard is dropped.
+async fn list_with_clock(server: &MockServer, orders: Vec<Value>, behind_ms: u64) -> MockGuard {
+    let portal_now = std::time::SystemTime::now() - Duration::from_millis(behind_ms);
+    let count = orders.len();
+    Mock::given(method("GET"))
+        .and(path(ORDERS_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(envelope(json!({
+                    "count": count, "pageNo": 1, "pageSize": 100, "total": count,
+                    "totalPage": 1, "results": orders
+                })))
+                .insert_header("Date", httpdate::fmt_http_date(portal_now).as_str()),
+        )
+        .with_priority(1)
+        .mount_as_scoped(server)
+        .await
+}
+
+const MINUTE: u64 = 60_000;
+const HOUR: u64 = 60 * MINUTE;
+
+#[tokio::test]
+async fn a_success_23_hours_ago_by_the_portals_clock_blocks_though_this_clock_is_2_hours_fast() {
+    let server = ordering_portal().await;
+    respond(
+        &server,
+        "GET",
+        DETAILS_PATH,
+        subscribed("2027-11-29 00:00:00"),
+    )
+    .await;
+    // 25 hours ago by this machine's clock, 23 by the portal's.
+    let mut order = listed(EARLIER, SN, "succeed", 25 * HOUR);
+    order["operationType"] = json!("renew_plan");
+    let _list = list_with_clock(&server, vec![order], 2 * HOUR).await;
+    let env = TestEnv::new();
+    let blocked = run_async({
+        let mut cmd = env.portal_cmd(&server.uri());
+        cmd.args([
+            "renew",
+            "--sn",
+            SN,
+            "--billing-contact",
+            CONTACT_ID,
+            "--yes",
+        ]);
+        cmd
+    })
+    .await;
+    assert_blocked_by_portal(&blocked, EARLIER);
+    assert!(blocked.stderr.contains("23 h ago"), "{}", blocked.stderr);
+    assert!(
+        blocked.stderr.contains("2 h ahead of the portal's"),
+        "the skew is named: {}",
+        blocked.stderr
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+}
+
+#[tokio::test]
+async fn not_placed_is_refused_for_an_order_the_portal_lists_though_this_clock_is_10_minutes_fast()
+{
+    let server = ordering_portal().await;
+    let env = TestEnv::new();
+    // The intent was written just now by this machine's clock; the portal, 10 minutes
+    // behind, created the order 2 seconds later by its own clock.
+    seed(
+        &env,
+        &[intent_line("u1", &label(&server), Some("purchase"), 0)],
+    );
+    let _list = list_with_clock(
+        &server,
+        vec![listed(EARLIER, SN, "succeed", 10 * MINUTE - 2_000)],
+        10 * MINUTE,
+    )
+    .await;
+    let refused = run_async({
+        let mut cmd = env.portal_cmd(&server.uri());
+        cmd.args(["orders", "reconcile", "--not-placed", "u1", "--yes"]);
+        cmd
+    })
+    .await;
+    assert_eq!(refused.code, 9, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("the portal has order {EARLIER}")),
+        "{}",
+        refused.stderr
+    );
+    // And the entry is settled by that order, not left "no order found".
+    let settled = run_async({
+        let mut cmd = env.portal_cmd(&server.uri());
+        cmd.args(["orders", "reconcile", "--json"]);
+        cmd
+    })
+    .await;
+    assert_eq!(settled.code, 0, "{}", settled.stderr);
+    assert_eq!(settled.json()[0]["orderNo"], EARLIER, "{}", settled.stdout);
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+}
