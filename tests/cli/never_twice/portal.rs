@@ -470,3 +470,32 @@ async fn not_placed_is_refused_for_an_order_the_portal_lists_though_this_clock_i
     assert_eq!(settled.json()[0]["orderNo"], EARLIER, "{}", settled.stdout);
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
 }
+
+#[tokio::test]
+async fn an_order_sent_with_api_for_an_sn_the_portal_shows_pending_is_blocked() {
+    let server = ordering_portal().await;
+    let _list = list_orders(&server, vec![listed(EARLIER, SN, "pending", 5 * MINUTE)]).await;
+    let env = TestEnv::new();
+    let body = env.dir.path().join("body.json");
+    std::fs::write(
+        &body,
+        format!(
+            r#"{{"operationType":"purchase_plan","productId":9,"productNo":"{SN}","billingId":{CONTACT_ID},"serviceList":[{{"serviceType":"plan","serviceId":{PLAN_ID},"purchaseType":"purchase","billingModel":"recurring","billingCycle":"annually","multiCycle":1}}]}}"#
+        ),
+    )
+    .unwrap();
+    let blocked = run_async({
+        let mut cmd = env.portal_cmd(&server.uri());
+        cmd.args(["api", "POST", ORDER_PATH, "--input"]).arg(&body);
+        cmd
+    })
+    .await;
+    assert_blocked_by_portal(&blocked, EARLIER);
+    assert!(
+        blocked.stderr.contains("still pending"),
+        "{}",
+        blocked.stderr
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+    assert_eq!(count(&server, "GET", ORDERS_PATH).await, 1);
+}
