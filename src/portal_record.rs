@@ -34,6 +34,14 @@ pub const SUCCESS_WINDOW_MS: u64 = 24 * 3600 * 1000;
 /// A read older than this is read again before an order is sent.
 pub const FRESH_MS: u64 = 30_000;
 
+/// [`FRESH_MS`], or `LINKUS_HISTORY_FRESH_MS` for tests that cannot wait 30 seconds.
+pub fn fresh_ms() -> u64 {
+    std::env::var("LINKUS_HISTORY_FRESH_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(FRESH_MS)
+}
+
 /// At most this many orders without an SN are looked up one by one in one read.
 const LOOKUPS: usize = 200;
 
@@ -487,14 +495,14 @@ impl SharedList {
         }
     }
 
-    /// The list, read again first when the last read is older than [`FRESH_MS`].
+    /// The list, read again first when the last read is older than [`fresh_ms`].
     pub async fn fresh(
         &self,
         ctx: &Context,
         client: &Client,
     ) -> anyhow::Result<std::sync::Arc<PortalList>> {
         let mut list = self.list.lock().await;
-        if list.age_ms(ctx.clock.now_ms()) > FRESH_MS {
+        if list.age_ms(ctx.clock.now_ms()) >= fresh_ms() {
             *list = std::sync::Arc::new(read_for_order(ctx, client).await?);
         }
         Ok(list.clone())

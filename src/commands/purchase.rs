@@ -188,7 +188,7 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
         return Ok(ExitStatus::Success);
     };
     // A read older than 30 s (a person took time to confirm) is read again first.
-    if portal.age_ms(ctx.clock.now_ms()) > portal_record::FRESH_MS {
+    if portal.age_ms(ctx.clock.now_ms()) >= portal_record::fresh_ms() {
         portal = portal_record::read_for_order(ctx, &client).await?;
         check_portal(ctx, &client, &portal, operation, &choice.sn, &again, &known).await?;
     }

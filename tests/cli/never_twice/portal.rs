@@ -499,3 +499,66 @@ async fn an_order_sent_with_api_for_an_sn_the_portal_shows_pending_is_blocked() 
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
     assert_eq!(count(&server, "GET", ORDERS_PATH).await, 1);
 }
+
+#[tokio::test]
+async fn an_order_placed_elsewhere_while_the_summary_was_read_is_found_before_sending() {
+    // The look-ups find no order; by the time the order is about to go (here: a read is
+    // "stale" at once), the portal lists one placed from elsewhere.
+    let server = ordering_portal().await;
+    Mock::given(method("GET"))
+        .and(path(ORDERS_PATH))
+        .respond_with(empty_page())
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let _later = list_orders(&server, vec![listed(EARLIER, SN, "pending", 0)]).await;
+    let env = TestEnv::new();
+    let blocked = run_async({
+        let mut cmd = env.portal_cmd(&server.uri());
+        cmd.env("LINKUS_HISTORY_FRESH_MS", "0")
+            .args(purchase_args());
+        cmd
+    })
+    .await;
+    assert_blocked_by_portal(&blocked, EARLIER);
+    assert_eq!(count(&server, "GET", ORDERS_PATH).await, 2, "read again");
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+}
+
+#[test]
+fn a_batch_reads_the_order_list_again_before_an_order_when_its_read_is_stale() {
+    let machines = TwoMachines::start();
+    let file = machines.b.dir.path().join("pbxs.csv");
+    std::fs::write(&file, "sn\n5550011\n5550012\n").unwrap();
+    let mut args = vec![
+        "purchase",
+        "--from",
+        file.to_str().unwrap(),
+        "--plan",
+        "Linkus Cloud Service",
+        "--billing-contact",
+        CONTACT_ID,
+        "--years",
+        "1",
+        "--jobs",
+        "1",
+        "--yes",
+    ];
+    let fresh = run(machines
+        .portal
+        .cmd(&machines.b)
+        .env("LINKUS_HISTORY_FRESH_MS", "0")
+        .args(&args));
+    assert_eq!(fresh.code, 0, "{}", fresh.stderr);
+    // Once for the check phase, once more before each of the two orders.
+    assert_eq!(machines.portal.count("GET", ORDERS_PATH), 3);
+    // Within 30 seconds of the check phase, the one read serves every row.
+    args[2] = "-";
+    let mut cmd = machines.portal.cmd(&machines.a);
+    cmd.args(&args).write_stdin("sn\n5550013\n5550014\n");
+    let once = run(&mut cmd);
+    assert_eq!(once.code, 0, "{}", once.stderr);
+    assert_eq!(machines.portal.count("GET", ORDERS_PATH), 4);
+    assert_eq!(machines.orders_sent(), 4);
+}
