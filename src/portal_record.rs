@@ -633,9 +633,20 @@ mod tests {
             single(&[other_sn], Operation::Purchase, &[]),
             Verdict::Clear
         );
+        // SNs compare without case.
         let mut lower = listed("LR1", "pending", HOUR, None);
-        lower.sn = Some(SN.to_lowercase() + " ");
-        let known = known_orders(["LR1"]);
+        lower.sn = Some("ab12".to_owned());
+        let verdict = decide(
+            &[lower],
+            " AB12 ",
+            Operation::Purchase,
+            NOW,
+            &[],
+            &HashSet::new(),
+            false,
+        );
+        assert!(verdict != Verdict::Clear);
+        let known = HashSet::from(["LR1".to_owned()]);
         let list = [listed("LR1", "pending", HOUR, None)];
         assert_eq!(
             decide(&list, SN, Operation::Renew, NOW, &[], &known, false),
