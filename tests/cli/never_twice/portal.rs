@@ -562,3 +562,62 @@ fn a_batch_reads_the_order_list_again_before_an_order_when_its_read_is_stale() {
     assert_eq!(machines.portal.count("GET", ORDERS_PATH), 4);
     assert_eq!(machines.orders_sent(), 4);
 }
+
+#[tokio::test]
+async fn an_order_listed_without_its_sn_is_looked_up_and_only_linkus_orders_count() {
+    let server = ordering_portal().await;
+    // LR…01: no SN in the list; Get Order Details says it is this PBX's, pending.
+    // LR…02: this PBX's, pending, but for another product (11): it does not count.
+    let mut nameless = listed(EARLIER, SN, "pending", 10 * MINUTE);
+    nameless.as_object_mut().unwrap().remove("productNo");
+    let mut other_product = listed("LR3206190457467700002", SN, "pending", 5 * MINUTE);
+    other_product["productId"] = json!(11);
+    let _list = list_orders(&server, vec![other_product, nameless]).await;
+    // Get Order Details answers once; after that it fails.
+    Mock::given(method("GET"))
+        .and(path(details_path(EARLIER)))
+        .respond_with(details(EARLIER, "pending"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(details_path(EARLIER)))
+        .respond_with(rejection(500, "internal_error", "no details", "req-d"))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    let blocked = run_async({
+        let mut cmd = env.portal_cmd(&server.uri());
+        cmd.args(purchase_args());
+        cmd
+    })
+    .await;
+    assert_blocked_by_portal(&blocked, EARLIER);
+    assert!(
+        !blocked.stderr.contains("LR3206190457467700002"),
+        "{}",
+        blocked.stderr
+    );
+    assert_eq!(count(&server, "GET", &details_path(EARLIER)).await, 1);
+    assert_eq!(
+        count(&server, "GET", &details_path("LR3206190457467700002")).await,
+        0
+    );
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
+
+    // Without its look-up the run cannot tell the SN: it says so and goes on.
+    let bought = run_async({
+        let mut cmd = env.portal_cmd(&server.uri());
+        cmd.args(purchase_args());
+        cmd
+    })
+    .await;
+    assert_eq!(bought.code, 0, "{}", bought.stderr);
+    assert!(
+        bought.stderr.contains("could not be told apart by SN") && bought.stderr.contains(EARLIER),
+        "{}",
+        bought.stderr
+    );
+}
