@@ -233,10 +233,11 @@ pub struct CommonOrderArgs {
     #[arg(long, value_name = "AMOUNT", env = "LINKUS_MAX_TOTAL", hide_env_values = true, value_parser = parse_max_total)]
     pub max_total: Option<crate::quote::MaxTotal>,
 
-    /// Order again although this order (for the same SN and operation) succeeded in the last
-    /// 24 hours
-    #[arg(long, value_name = "ORDER", value_parser = parse_order, conflicts_with = "from")]
-    pub again: Option<String>,
+    /// Order again although this earlier order (for the same SN) succeeded in the last 24
+    /// hours, or its journal time cannot be read; may be given several times, each naming one
+    /// order (in a batch, for its row's SN)
+    #[arg(long, value_name = "ORDER", value_parser = parse_order)]
+    pub again: Vec<String>,
 
     /// Place the order without asking for confirmation
     #[arg(long, short = 'y')]

@@ -12,8 +12,8 @@ use yeastar_partner::{Client, Clock, Observer, RetryPolicy, SystemClock, DEFAULT
 use crate::cli::GlobalArgs;
 use crate::config::{self, CredentialSource, Credentials, Dirs};
 use crate::http_log::{HttpLog, Observers};
-use crate::order::InFlight;
 use crate::output::{Mode, Output};
+use crate::records::InFlight;
 use crate::redact::{self, without_userinfo};
 use crate::tokens::FileTokenStore;
 
@@ -77,6 +77,8 @@ pub struct Context {
     /// The order requests on the wire right now (a batch has several), for an interruption
     /// to journal.
     in_flight: Mutex<Vec<InFlight>>,
+    /// The portal's clock, from the `Date` header of its answers.
+    pub portal_clock: Arc<crate::portal_clock::PortalClock>,
     /// Extra observers of HTTP exchanges (captures).
     observers: Vec<Arc<dyn Observer>>,
     /// An order request left during this run.
@@ -129,6 +131,7 @@ impl Context {
             sandbox: OnceLock::new(),
             in_flight: Mutex::new(Vec::new()),
             observers,
+            portal_clock: Arc::default(),
             placed: std::sync::atomic::AtomicBool::new(false),
             interrupt_report: Mutex::new(None),
         })
@@ -167,7 +170,7 @@ impl Context {
             let dir = std::path::absolute(&dir).unwrap_or(dir);
             format!("sandbox:{}", dir.display())
         } else {
-            same_portal_key(&self.portal_label())
+            crate::portal_key::normalise(&self.portal_label())
         }
     }
 
@@ -245,6 +248,7 @@ impl Context {
         let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(HttpLog {
             verbosity: self.global.verbose,
         })];
+        observers.push(self.portal_clock.clone());
         observers.extend(self.observers.iter().cloned());
         observers.extend(extra);
         let client = Client::builder(self.base_url()?, credentials.for_client())
@@ -309,11 +313,6 @@ impl Context {
     pub fn now_rfc3339(&self) -> String {
         humantime::format_rfc3339_millis(self.clock.now()).to_string()
     }
-}
-
-/// The form in which two labels of one portal compare equal: no trailing slash, lower case.
-pub fn same_portal_key(label: &str) -> String {
-    label.trim_end_matches('/').to_ascii_lowercase()
 }
 
 /// `%40` and friends in a URL's password, decoded, so that the decoded form is scrubbed too.

@@ -122,11 +122,14 @@ impl ExitStatus {
 pub(crate) struct BlockedBy {
     pub entry: Option<String>,
     pub order_no: Option<String>,
-    /// The record that blocked: `journal`, `lock`, `team` or `portal`.
+    /// `journal`, `lock`, `team` or `portal`.
     pub source: Option<&'static str>,
+    pub host: Option<String>,
+    pub user: Option<String>,
+    /// Only for a run that is alive.
     pub pid: Option<u32>,
-    /// How old the earlier order is (`3 h`), by the clock of its record.
-    pub age: Option<String>,
+    /// Seconds since the earlier order, by its record's clock, where that is a possible age.
+    pub age: Option<u64>,
 }
 
 /// An error raised by `linkus` itself whose kind decides the exit code.

@@ -1,485 +1,550 @@
-//! "Never twice" (CLI.md section 3): whether an earlier order for the same portal and SN
-//! blocks a new one. Read from the journal and the SN's record beside the locks.
+//! "Never twice" (CLI.md section 3): whether the earlier orders for one portal and SN block a
+//! new one. One pure function, [`decide`], over the earlier orders that every record gives
+//! (the journal, the record beside the locks, the portal's order list, the team journal),
+//! each tagged with its [`Source`]; the records themselves are in [`crate::records`].
 //!
-//! - an earlier order whose outcome is unknown blocks until `orders reconcile` settles it or
-//!   `orders reconcile --not-placed` marks it;
+//! - an earlier order with no outcome yet (in flight) or an unknown one blocks every
+//!   operation until `orders reconcile` settles it or `orders reconcile --not-placed` marks
+//!   it, whether or not its run is still alive;
 //! - an earlier order still open (`pending` and the like) is looked up again and blocks while
 //!   it is still open or cannot be looked up;
-//! - an earlier order of the same operation that succeeded in the last 24 hours blocks unless
-//!   `--again` names it.
+//! - an earlier order that succeeded in the last 24 hours blocks an order of the same
+//!   operation (of any operation when the record cannot tell which) unless `--again` names
+//!   it; one whose time cannot be read or lies more than 5 minutes in the future blocks the
+//!   same way (fail closed), and `--again` releases it too.
 
-use std::collections::HashMap;
+use serde::Serialize;
+use yeastar_partner::{Id, Operation};
 
-use yeastar_partner::{Operation, OrderState, OrderStatus};
-
-use crate::context::same_portal_key;
 use crate::error::{BlockedBy, Failure, Kind};
-use crate::journal::{Contents, Intent, State};
 
-/// How long a success of the same operation blocks another: the portal's product list may
-/// not show a new subscription at once.
+/// How long a success blocks another order: the portal's product list may not show a new
+/// subscription at once.
 pub const RECENT_MS: u64 = 24 * 3600 * 1000;
 
-/// The earlier orders for one portal and SN, oldest first.
-#[derive(Debug, Default)]
-pub struct History {
-    pub orders: Vec<(Intent, State)>,
+/// How far in the future a recorded time may lie (clocks differ a little) before it counts
+/// as damaged.
+pub const FUTURE_MS: u64 = 5 * 60 * 1000;
+
+/// Times before this (2015-01-01, before linkus and the portal's API) are not possible ones:
+/// they count as damaged.
+pub const EARLIEST_MS: u64 = 1_420_070_400_000;
+
+/// Which record an earlier order comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// `orders.jsonl` in the data folder.
+    Journal,
+    /// The SN's record beside the locks.
+    Lock,
+    /// The team journal (PostgreSQL).
+    #[allow(dead_code)] // Its store comes with the team journal (issue 17).
+    Team,
+    /// The portal's own order list.
+    Portal,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Journal => "journal",
+            Source::Lock => "lock",
+            Source::Team => "team",
+            Source::Portal => "portal",
+        }
+    }
+
+    /// The record, in a sentence.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Journal => "the journal",
+            Source::Lock => "the record beside the locks",
+            Source::Team => "the team journal",
+            Source::Portal => "the portal's order list",
+        }
+    }
+}
+
+/// Which clock a recorded time was read from; it is compared with the same clock's "now".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// This machine's (the journal and the lock folder's record write it).
+    Local,
+    /// The portal's (its order list's `createTime`, an intent's `portalTime`).
+    Portal,
+}
+
+/// When an earlier order was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// Milliseconds since the epoch by `clock`.
+    At { ms: u64, clock: Clock },
+    /// A time that cannot be read (damaged or edited): it blocks, fail closed.
+    Unreadable,
+}
+
+/// Where an earlier order stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Its intent is written and no outcome yet: sending, or its run died.
+    InFlight,
+    /// Sent, with no definitive answer.
+    Unknown,
+    /// Created, not finished.
+    Open {
+        status: String,
+        look: Look,
+    },
+    Succeeded,
+    /// Final without service, refused, not sent, or marked never placed.
+    Closed,
 }
 
 /// What a fresh look at an open order found.
-#[derive(Debug, Clone)]
-pub enum LookedUp {
-    Status(OrderStatus),
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Look {
+    /// Not looked up yet in this run.
+    NotYet,
+    /// Looked up: still open.
+    StillOpen,
+    /// The look-up failed.
     Failed(String),
 }
 
-impl History {
-    /// The intents of `contents` for this portal and SN.
-    pub fn of(contents: &Contents, portal: &str, sn: &str) -> History {
-        History {
-            orders: contents
-                .intents()
-                .into_iter()
-                .filter(|(intent, _)| {
-                    same_portal_key(&intent.base_url) == same_portal_key(portal)
-                        && intent.sn.eq_ignore_ascii_case(sn)
-                })
-                .collect(),
+/// One earlier order for the portal and SN, from one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Earlier {
+    pub source: Source,
+    /// The record's ID for it (a journal entry), where it has one.
+    pub entry: Option<String>,
+    pub order_no: Option<String>,
+    /// `None`: the record cannot tell which operation it was; it counts as any.
+    pub operation: Option<Operation>,
+    pub plan_id: Option<Id>,
+    pub status: Status,
+    pub at: Stamp,
+    /// The time as the record wrote it, for messages.
+    pub at_text: String,
+    pub host: Option<String>,
+    pub user: Option<String>,
+    /// The process that made it, only while that process is alive.
+    pub pid: Option<u32>,
+}
+
+/// "Now", by each clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub local_ms: u64,
+    /// The portal's time, once one of its answers has said (its `Date` header).
+    pub portal_ms: Option<u64>,
+}
+
+impl Now {
+    fn by(&self, clock: Clock) -> u64 {
+        match clock {
+            Clock::Local => self.local_ms,
+            Clock::Portal => self.portal_ms.unwrap_or(self.local_ms),
         }
     }
+}
 
-    /// Order numbers of open orders, to look up again before deciding.
-    pub fn open_orders(&self) -> Vec<String> {
-        let mut open: Vec<String> = self
-            .orders
-            .iter()
-            .filter_map(|(_, state)| match state {
-                State::Open { order_no, .. } => Some(order_no.clone()),
-                _ => None,
-            })
-            .collect();
-        open.dedup();
-        open
-    }
+/// When in a run the decision is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Before open orders are looked up again: an open order not yet looked up is left for
+    /// the pass that follows the look-up.
+    BeforeLookUps,
+    /// After the look-ups, and just before sending: every open order blocks.
+    Final,
+}
 
-    /// Applies fresh looks at open orders: an order that is no longer open takes its new state.
-    pub fn apply(&mut self, looked_up: &HashMap<String, LookedUp>) {
-        for (_, state) in &mut self.orders {
-            let State::Open { order_no, .. } = state else {
-                continue;
-            };
-            let Some(LookedUp::Status(status)) = looked_up.get(order_no.as_str()) else {
-                continue;
-            };
-            *state = match status.state() {
-                OrderState::Succeeded => State::Succeeded {
-                    order_no: Some(order_no.clone()),
-                },
-                OrderState::Failed => State::Closed {
-                    outcome: status.as_str().to_owned(),
-                },
-                OrderState::Open if is_final(status) => State::Closed {
-                    outcome: status.as_str().to_owned(),
-                },
-                OrderState::Open => State::Open {
-                    order_no: order_no.clone(),
-                    status: status.as_str().to_owned(),
-                },
-            };
-        }
-    }
+/// What is about to be ordered.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    pub sn: &'a str,
+    pub operation: Operation,
+    pub now: Now,
+    /// The order numbers (or entry IDs) that `--again` names.
+    pub again: &'a [String],
+    pub pass: Pass,
+    /// A batch row: a recent success of the same operation is "already done", not a block.
+    pub batch_row: bool,
+}
 
-    /// Whether an order for `operation` may be sent now; a block is a [`Failure`] of kind
-    /// [`Kind::Blocked`] that names the earlier order and what unblocks it. `looked_up` holds
-    /// fresh looks at open orders; `None` means they have not been looked up yet, and open
-    /// orders are left for the check that follows the look-up.
-    pub fn check(
-        &self,
-        operation: Operation,
-        now_ms: u64,
-        again: Option<&str>,
-        looked_up: Option<&HashMap<String, LookedUp>>,
-    ) -> Result<(), Failure> {
-        match self.block(operation, now_ms, again, looked_up) {
-            Some(block) => Err(block.failure(again)),
-            None => Ok(()),
-        }
-    }
-
-    /// What blocks an order for `operation` now, if anything (see [`History::check`]).
-    pub fn block(
-        &self,
-        operation: Operation,
-        now_ms: u64,
-        again: Option<&str>,
-        looked_up: Option<&HashMap<String, LookedUp>>,
-    ) -> Option<Block> {
-        for (intent, state) in self.orders.iter().rev() {
-            match state {
-                State::Unknown => return Some(Block::Unknown(intent.clone())),
-                State::Open { .. } if looked_up.is_none() => {}
-                State::Open { order_no, status } => {
-                    return Some(
-                        match looked_up.and_then(|found| found.get(order_no.as_str())) {
-                            Some(LookedUp::Failed(why)) => Block::Unreachable {
-                                intent: intent.clone(),
-                                order_no: order_no.clone(),
-                                why: why.clone(),
-                            },
-                            _ => Block::Open {
-                                intent: intent.clone(),
-                                order_no: order_no.clone(),
-                                status: status.clone(),
-                            },
-                        },
-                    )
-                }
-                State::Succeeded { order_no } if intent.operation == operation => {
-                    let Some(at) = parse_time_ms(&intent.time) else {
-                        continue;
-                    };
-                    if now_ms.saturating_sub(at) >= RECENT_MS {
-                        continue;
-                    }
-                    let named = match (order_no.as_deref(), again) {
-                        (Some(order_no), Some(again)) => {
-                            order_no.eq_ignore_ascii_case(again.trim())
-                        }
-                        _ => false,
-                    };
-                    if !named {
-                        return Some(Block::Recent {
-                            intent: intent.clone(),
-                            order_no: order_no.clone(),
-                            age_ms: now_ms - at,
-                        });
-                    }
-                }
-                State::Succeeded { .. } | State::Closed { .. } => {}
-            }
-        }
-        None
-    }
-
-    /// The newest order of `operation` that succeeded, whatever its age.
-    pub fn last_success(&self, operation: Operation) -> Option<(&Intent, Option<&str>)> {
-        self.orders
-            .iter()
-            .rev()
-            .find_map(|(intent, state)| match state {
-                State::Succeeded { order_no } if intent.operation == operation => {
-                    Some((intent, order_no.as_deref()))
-                }
-                _ => None,
-            })
-    }
+/// What the earlier orders allow.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Clear,
+    Blocked(Block),
+    /// A batch row whose order an earlier run already placed.
+    Already(Earlier),
 }
 
 /// Why an order may not be sent now.
-#[derive(Debug, Clone)]
-pub enum Block {
-    /// An earlier order's outcome is unknown.
-    Unknown(Intent),
-    /// An earlier order is still open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub sn: String,
+    pub operation: Operation,
+    pub earlier: Earlier,
+    pub why: Why,
+    /// The age of the earlier order by its record's clock, where it is a possible one.
+    pub age_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    InFlight,
+    Unknown,
     Open {
-        intent: Intent,
-        order_no: String,
         status: String,
     },
-    /// An earlier order was open and cannot be looked up now.
     Unreachable {
-        intent: Intent,
-        order_no: String,
         why: String,
     },
-    /// The same operation succeeded in the last 24 hours.
-    Recent {
-        intent: Intent,
-        order_no: Option<String>,
-        age_ms: u64,
+    Recent,
+    /// A success whose time cannot be read, or is not a possible one.
+    Unreadable,
+    /// A success whose time lies this far in the future.
+    Future {
+        ahead_ms: u64,
     },
 }
 
-impl Block {
-    pub fn failure(&self, again: Option<&str>) -> Failure {
-        match self {
-            Block::Unknown(intent) => unknown(intent),
-            Block::Open {
-                intent,
-                order_no,
-                status,
-            } => still_open(intent, order_no, status),
-            Block::Unreachable {
-                intent,
-                order_no,
+/// The decision: the earlier orders (each record's oldest first), newest looked at first; a
+/// batch row's recent success of its operation is "already done" unless another order blocks.
+pub fn decide(earlier: &[Earlier], ask: &Ask) -> Decision {
+    // A batch row's "already done" holds only if nothing older blocks (an order still open
+    // in the portal, an unknown outcome): it is remembered, and the scan goes on.
+    let mut already: Option<Earlier> = None;
+    for e in merged(earlier).iter().rev() {
+        let now = match e.at {
+            Stamp::At { clock, .. } => ask.now.by(clock),
+            Stamp::Unreadable => ask.now.local_ms,
+        };
+        let age_ms = match e.at {
+            Stamp::At { ms, .. } if (EARLIEST_MS..=now.saturating_add(FUTURE_MS)).contains(&ms) => {
+                Some(now.saturating_sub(ms))
+            }
+            _ => None,
+        };
+        let block = |why: Why| {
+            Decision::Blocked(Block {
+                sn: ask.sn.to_owned(),
+                operation: ask.operation,
+                earlier: e.clone(),
                 why,
-            } => open_unreachable(intent, order_no, why),
-            Block::Recent {
-                intent,
-                order_no,
                 age_ms,
-            } => recent_success(intent, order_no.as_deref(), *age_ms, again),
+            })
+        };
+        match &e.status {
+            Status::InFlight => return block(Why::InFlight),
+            Status::Unknown => return block(Why::Unknown),
+            Status::Open { look, .. }
+                if *look == Look::NotYet && ask.pass == Pass::BeforeLookUps => {}
+            Status::Open { look, status } => {
+                return block(match look {
+                    Look::Failed(why) => Why::Unreachable { why: why.clone() },
+                    _ => Why::Open {
+                        status: status.clone(),
+                    },
+                })
+            }
+            Status::Succeeded => {
+                let same = e.operation == Some(ask.operation);
+                if !(same || e.operation.is_none()) || named(e, ask.again) {
+                    continue;
+                }
+                let why = match (e.at, age_ms) {
+                    (Stamp::At { ms, .. }, None) if ms > now => Why::Future {
+                        ahead_ms: ms.saturating_sub(now),
+                    },
+                    (Stamp::Unreadable, _) | (Stamp::At { .. }, None) => Why::Unreadable,
+                    (Stamp::At { .. }, Some(age)) if age < RECENT_MS => Why::Recent,
+                    (Stamp::At { .. }, Some(_)) => continue,
+                };
+                if why == Why::Recent && same && ask.batch_row {
+                    already.get_or_insert_with(|| e.clone());
+                    continue;
+                }
+                return block(why);
+            }
+            Status::Closed => {}
         }
+    }
+    match already {
+        Some(done) => Decision::Already(done),
+        None => Decision::Clear,
     }
 }
 
-/// A status that is not open for our purposes though it is not a failure either.
-fn is_final(status: &OrderStatus) -> bool {
-    status.as_str().eq_ignore_ascii_case("refunded")
+/// Whether `--again` names this earlier order, by its order number or its entry ID.
+fn named(e: &Earlier, again: &[String]) -> bool {
+    again.iter().map(|a| a.trim()).any(|a| {
+        !a.is_empty()
+            && (e
+                .order_no
+                .as_deref()
+                .is_some_and(|no| no.eq_ignore_ascii_case(a))
+                || e.entry
+                    .as_deref()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(a)))
+    })
 }
 
-pub fn parse_time_ms(text: &str) -> Option<u64> {
-    humantime::parse_rfc3339_weak(text)
-        .ok()
-        .map(yeastar_partner::clock::epoch_ms)
+/// One earlier order once, though several records know it: an entry that both local records
+/// (or the team journal) hold counts once, with the word that settles it where one does; an
+/// order the portal lists that a record already knows by its number is not counted twice.
+fn merged(earlier: &[Earlier]) -> Vec<Earlier> {
+    let mut out: Vec<Earlier> = Vec::with_capacity(earlier.len());
+    for e in earlier.iter().filter(|e| e.source != Source::Portal) {
+        let same = e
+            .entry
+            .as_ref()
+            .and_then(|id| out.iter().position(|o| o.entry.as_ref() == Some(id)));
+        match same {
+            Some(index) => {
+                if out[index].status == Status::InFlight && e.status != Status::InFlight {
+                    out[index].status = e.status.clone();
+                    out[index].order_no = out[index].order_no.clone().or(e.order_no.clone());
+                }
+            }
+            None => out.push(e.clone()),
+        }
+    }
+    for e in earlier.iter().filter(|e| e.source == Source::Portal) {
+        let known = e.order_no.as_ref().is_some_and(|no| {
+            out.iter().any(|o| {
+                o.order_no
+                    .as_ref()
+                    .is_some_and(|o| o.eq_ignore_ascii_case(no))
+            })
+        });
+        if !known {
+            out.push(e.clone());
+        }
+    }
+    out
 }
 
-fn blocked(message: String, entry: &Intent, order_no: Option<&str>) -> Failure {
-    let mut failure = Failure::new(Kind::Blocked, message);
+/// The newest earlier order of `operation` that succeeded, whatever its age.
+pub fn last_success(earlier: &[Earlier], operation: Operation) -> Option<&Earlier> {
+    earlier
+        .iter()
+        .rev()
+        .find(|e| e.status == Status::Succeeded && e.operation == Some(operation))
+}
+
+/// An age as a person reads it; never an impossible one.
+pub fn age_text(age_ms: u64) -> String {
+    let hours = age_ms / 3_600_000;
+    if hours == 0 {
+        format!("{} min ago", (age_ms / 60_000).max(1))
+    } else if hours < 72 {
+        format!("{hours} h ago")
+    } else {
+        format!("{} days ago", hours / 24)
+    }
+}
+
+impl Block {
+    /// The failure a user reads (exit 9), naming the earlier order and what unblocks it.
+    pub fn failure(&self, again: &[String]) -> Failure {
+        let e = &self.earlier;
+        let sn = &self.sn;
+        let what = e.operation.map(Operation::name).unwrap_or("order");
+        let which = match (e.source, &e.entry) {
+            (Source::Journal, Some(id)) => format!("journal entry {id}"),
+            (source, Some(id)) => format!("entry {id} in {}", source.name()),
+            (source, None) => format!("in {}", source.name()),
+        };
+        let sent = self.when();
+        let by = self.by();
+        let failure = match &self.why {
+            Why::InFlight | Why::Unknown => {
+                let (state, after) = if self.why == Why::InFlight {
+                    (
+                        "has no known outcome yet",
+                        ": its run may still be waiting for the answer, or stopped before it came, and the order may have been placed",
+                    )
+                } else {
+                    ("has no known outcome", ": it may have been placed")
+                };
+                let mut failure = Failure::new(
+                    Kind::Blocked,
+                    format!(
+                        "An earlier {what} for SN {sn} ({which}, sent {sent}{by}) {state}{after}. Nothing was sent."
+                    ),
+                );
+                if self.why == Why::InFlight && e.pid.is_some() {
+                    failure = failure.hint("That run is still going: wait for it to finish, then run the command again.");
+                }
+                failure =
+                    failure.hint("Run `linkus orders reconcile` to look it up in the portal.");
+                match &e.entry {
+                    Some(id) => failure.hint(format!(
+                        "If the portal shows no such order (Orders & Billing > Orders), `linkus orders reconcile --not-placed {id}` records that it was not placed and unblocks the SN."
+                    )),
+                    None => failure,
+                }
+            }
+            Why::Open { status } => {
+                let order_no = e.order_no.as_deref().unwrap_or("(number unknown)");
+                let message = match (e.source, self.age_ms) {
+                    // Placed elsewhere, perhaps: when, by the portal's clock.
+                    (Source::Portal, age) => format!(
+                        "The portal lists order {order_no} for SN {sn}, placed {} and still {status}; nothing was sent.",
+                        match age {
+                            Some(age) => format!("{} by the portal's clock", age_text(age)),
+                            None => format!("at a time that cannot be read ({})", e.at_text),
+                        }
+                    ),
+                    _ => format!("Order {order_no} for SN {sn} is still {status}; nothing was sent."),
+                };
+                Failure::new(Kind::Blocked, message)
+                .hint("Finish or cancel it in the Partner Portal (Orders & Billing > Orders) before ordering again.")
+                .hint(format!(
+                    "`linkus orders show {order_no} --wait` waits until it is no longer open."
+                ))
+            }
+            Why::Unreachable { why } => {
+                let order_no = e.order_no.as_deref().unwrap_or("(number unknown)");
+                Failure::new(
+                    Kind::Blocked,
+                    format!(
+                        "Order {order_no} for SN {sn} was still open, and it could not be looked up now ({why}); nothing was sent."
+                    ),
+                )
+                .hint(format!(
+                    "Run the command again when the portal answers, or check the order with `linkus orders show {order_no}`."
+                ))
+            }
+            Why::Recent => {
+                let ago = self.age_ms.map(age_text).unwrap_or_default();
+                let order = e.order_no.as_deref().unwrap_or("(number unknown)");
+                let (ago, seen) = if e.source == Source::Portal {
+                    (
+                        format!("{ago} by the portal's clock"),
+                        format!(" (in {}{by})", e.source.name()),
+                    )
+                } else {
+                    (ago, String::new())
+                };
+                let mut failure = Failure::new(
+                    Kind::Blocked,
+                    format!(
+                        "SN {sn} already had a{} {what} that succeeded {ago}: order {order}{seen}. Nothing was sent.",
+                        if what.starts_with(['a', 'e', 'i', 'o', 'u']) { "n" } else { "" }
+                    ),
+                );
+                failure = self.again_hints(failure, again);
+                failure
+            }
+            Why::Unreadable | Why::Future { .. } => {
+                let problem = match &self.why {
+                    Why::Future { ahead_ms } => format!(
+                        "its time {:?} lies {} in the future",
+                        e.at_text,
+                        ahead_text(*ahead_ms)
+                    ),
+                    _ => format!("its time {:?} cannot be read as a possible time", e.at_text),
+                };
+                let order = e
+                    .order_no
+                    .as_deref()
+                    .map(|no| format!(", order {no}"))
+                    .unwrap_or_default();
+                let failure = Failure::new(
+                    Kind::Blocked,
+                    format!(
+                        "SN {sn} has an earlier {what} that succeeded ({which}{order}), but {problem}, so linkus cannot tell whether it was in the last 24 hours. Nothing was sent."
+                    ),
+                )
+                .hint("`linkus orders reconcile` lists the entry; fix its time in the journal or order again on purpose:");
+                self.again_hints(failure, again)
+            }
+        };
+        with_blocked_by(failure, self)
+    }
+
+    fn again_hints(&self, mut failure: Failure, again: &[String]) -> Failure {
+        if !again.is_empty() {
+            failure = failure.hint(format!(
+                "--again {} does not name that order.",
+                again.join(", --again ")
+            ));
+        }
+        let e = &self.earlier;
+        match e.order_no.as_deref().or(e.entry.as_deref()) {
+            Some(name) => failure.hint(format!(
+                "If you mean to order again for this PBX, run the same command with `--again {name}`."
+            )),
+            None => failure.hint("Check the order in the Partner Portal (Orders & Billing > Orders)."),
+        }
+    }
+
+    /// The earlier order's time as recorded, and its age where it is a possible one.
+    fn when(&self) -> String {
+        let e = &self.earlier;
+        match (&e.at, self.age_ms) {
+            (Stamp::Unreadable, _) => format!("at a time that cannot be read ({:?})", e.at_text),
+            (Stamp::At { ms, .. }, None) if *ms < EARLIEST_MS => {
+                format!("{}, not a possible time", e.at_text)
+            }
+            (Stamp::At { .. }, None) => format!("{}, a time in the future", e.at_text),
+            (Stamp::At { .. }, Some(age)) => format!("{}, {}", e.at_text, age_text(age)),
+        }
+    }
+
+    /// "by pid 7 of ana on build-1", as far as known.
+    fn by(&self) -> String {
+        let e = &self.earlier;
+        let mut by = String::new();
+        if let Some(pid) = e.pid {
+            by.push_str(&format!(" by pid {pid}"));
+        }
+        if let Some(user) = &e.user {
+            by.push_str(&format!(" of {user}"));
+        }
+        if let Some(host) = &e.host {
+            by.push_str(&format!(" on {host}"));
+        }
+        by
+    }
+}
+
+fn ahead_text(ms: u64) -> String {
+    let minutes = ms / 60_000;
+    if minutes < 120 {
+        format!("{} min", minutes.max(1))
+    } else if minutes < 72 * 60 {
+        format!("{} h", minutes / 60)
+    } else {
+        format!("{} days", minutes / 1440)
+    }
+}
+
+fn with_blocked_by(mut failure: Failure, block: &Block) -> Failure {
+    let e = &block.earlier;
     failure.blocked_by = Some(BlockedBy {
-        entry: Some(entry.id.clone()),
-        order_no: order_no.map(str::to_owned),
-        pid: entry.pid,
-        source: Some("journal"),
-        ..BlockedBy::default()
+        entry: e.entry.clone(),
+        order_no: e.order_no.clone(),
+        source: Some(e.source.as_str()),
+        host: e.host.clone(),
+        user: e.user.clone(),
+        pid: e.pid,
+        age: block.age_ms.map(|ms| ms / 1000),
     });
     failure
 }
 
-fn unknown(intent: &Intent) -> Failure {
-    blocked(
-        format!(
-            "An earlier {} for SN {} (journal entry {}, sent {}) has no known outcome: it may have been placed. Nothing was sent.",
-            intent.operation.name(),
-            intent.sn,
-            intent.id,
-            intent.time
-        ),
-        intent,
-        None,
-    )
-    .hint("Run `linkus orders reconcile` to look it up in the portal.")
-    .hint(format!(
-        "If the portal shows no such order (Orders & Billing > Orders), `linkus orders reconcile --not-placed {}` records that it was not placed and unblocks the SN.",
-        intent.id
-    ))
-}
-
-fn still_open(intent: &Intent, order_no: &str, status: &str) -> Failure {
-    blocked(
-        format!(
-            "Order {order_no} for SN {} is still {status}; nothing was sent.",
-            intent.sn
-        ),
-        intent,
-        Some(order_no),
-    )
-    .hint("Finish or cancel it in the Partner Portal (Orders & Billing > Orders) before ordering again.")
-    .hint(format!(
-        "`linkus orders show {order_no} --wait` waits until it is no longer open."
-    ))
-}
-
-fn open_unreachable(intent: &Intent, order_no: &str, why: &str) -> Failure {
-    blocked(
-        format!(
-            "Order {order_no} for SN {} was still open, and it could not be looked up now ({why}); nothing was sent.",
-            intent.sn
-        ),
-        intent,
-        Some(order_no),
-    )
-    .hint(format!(
-        "Run the command again when the portal answers, or check the order with `linkus orders show {order_no}`."
-    ))
-}
-
-fn recent_success(
-    intent: &Intent,
-    order_no: Option<&str>,
-    age_ms: u64,
-    again: Option<&str>,
-) -> Failure {
-    let hours = age_ms / 3_600_000;
-    let ago = if hours == 0 {
-        format!("{} min ago", (age_ms / 60_000).max(1))
-    } else {
-        format!("{hours} h ago")
-    };
-    let order = order_no.unwrap_or("(number unknown)");
-    let mut failure = blocked(
-        format!(
-            "SN {} already had a {} that succeeded {ago}: order {order}. Nothing was sent.",
-            intent.sn,
-            intent.operation.name()
-        ),
-        intent,
-        order_no,
-    );
-    if let Some(again) = again {
-        failure = failure.hint(format!("--again {again} does not name that order."));
-    }
-    match order_no {
-        Some(order_no) => failure.hint(format!(
-            "If you mean to order again for this PBX, run the same command with `--again {order_no}`."
-        )),
-        None => failure.hint("Check the order in the Partner Portal (Orders & Billing > Orders)."),
-    }
+/// A recorded RFC 3339 time, or `None` when it cannot be read.
+pub fn parse_time_ms(text: &str) -> Option<u64> {
+    humantime::parse_rfc3339_weak(text.trim())
+        .ok()
+        .map(yeastar_partner::clock::epoch_ms)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::journal::{Entry, Outcome};
-    use yeastar_partner::Id;
-
-    const NOW: u64 = 1_795_000_000_000;
-
-    fn intent(id: &str, operation: Operation, age_ms: u64) -> Intent {
-        Intent {
-            id: id.to_owned(),
-            time: humantime::format_rfc3339_millis(
-                std::time::UNIX_EPOCH + std::time::Duration::from_millis(NOW - age_ms),
-            )
-            .to_string(),
-            profile: "default".into(),
-            base_url: "https://p".into(),
-            sn: "A1".into(),
-            operation,
-            plan_id: Id(1),
-            plan_name: "Linkus Cloud Service".into(),
-            billing_contact_id: Id(2),
-            years: 1,
-            po_number: None,
-            list_total: None,
-            pid: Some(7),
-        }
-    }
-
-    fn outcome(id: &str, outcome: &str, order_no: Option<&str>) -> Entry {
-        Entry::Outcome(Outcome {
-            id: id.into(),
-            time: "t".into(),
-            outcome: outcome.into(),
-            order_no: order_no.map(str::to_owned),
-            order_status: None,
-            request_id: None,
-        })
-    }
-
-    fn history(entries: Vec<Entry>) -> History {
-        History::of(
-            &Contents {
-                entries,
-                damaged: Vec::new(),
-            },
-            "https://p",
-            "a1",
-        )
-    }
-
-    fn check(history: &History, operation: Operation, again: Option<&str>) -> Result<(), Failure> {
-        history.check(operation, NOW, again, Some(&HashMap::new()))
-    }
-
-    #[test]
-    fn an_unknown_outcome_blocks_every_operation_until_settled() {
-        let h = history(vec![Entry::Intent(intent("a", Operation::Purchase, 1000))]);
-        let failure = check(&h, Operation::Renew, None).unwrap_err();
-        assert_eq!(failure.kind, Kind::Blocked);
-        assert!(failure.hints.join(" ").contains("--not-placed a"));
-        assert_eq!(failure.blocked_by.unwrap().entry.as_deref(), Some("a"));
-        let h = history(vec![
-            Entry::Intent(intent("a", Operation::Purchase, 1000)),
-            outcome("a", "unknown", None),
-        ]);
-        assert!(check(&h, Operation::Purchase, None).is_err());
-    }
-
-    #[test]
-    fn an_open_order_blocks_while_open_and_not_once_settled() {
-        let h = history(vec![
-            Entry::Intent(intent("a", Operation::Purchase, 1000)),
-            outcome("a", "pending", Some("LR1")),
-        ]);
-        assert_eq!(h.open_orders(), vec!["LR1".to_owned()]);
-        let failure = check(&h, Operation::Purchase, None).unwrap_err();
-        assert!(failure.message.contains("LR1"), "{}", failure.message);
-
-        let mut failed = History::of(
-            &Contents {
-                entries: vec![
-                    Entry::Intent(intent("a", Operation::Purchase, 1000)),
-                    outcome("a", "pending", Some("LR1")),
-                ],
-                damaged: Vec::new(),
-            },
-            "https://p",
-            "A1",
-        );
-        let looked = HashMap::from([(
-            "LR1".to_owned(),
-            LookedUp::Status(OrderStatus::new("cancelled")),
-        )]);
-        failed.apply(&looked);
-        assert!(failed
-            .check(Operation::Purchase, NOW, None, Some(&looked))
-            .is_ok());
-
-        let unreachable = HashMap::from([("LR1".to_owned(), LookedUp::Failed("timed out".into()))]);
-        let failure = h
-            .check(Operation::Purchase, NOW, None, Some(&unreachable))
-            .unwrap_err();
-        // Before the look-up, an open order is left for later.
-        assert!(h.check(Operation::Purchase, NOW, None, None).is_ok());
-        assert!(
-            failure.message.contains("could not be looked up"),
-            "{}",
-            failure.message
-        );
-    }
-
-    #[test]
-    fn a_recent_success_of_the_same_operation_blocks_unless_named() {
-        let h = history(vec![
-            Entry::Intent(intent("a", Operation::Renew, 3 * 3600 * 1000)),
-            outcome("a", "succeed", Some("LR9")),
-        ]);
-        let failure = check(&h, Operation::Renew, None).unwrap_err();
-        assert!(failure.message.contains("3 h ago"), "{}", failure.message);
-        assert!(failure.hints.join(" ").contains("--again LR9"));
-        assert!(check(&h, Operation::Renew, Some("LR9")).is_ok());
-        assert!(check(&h, Operation::Renew, Some("LR8")).is_err());
-        // Another operation is not blocked by it.
-        assert!(check(&h, Operation::Switch, None).is_ok());
-        // Nor is the same one after 24 hours.
-        let old = history(vec![
-            Entry::Intent(intent("a", Operation::Renew, RECENT_MS + 1)),
-            outcome("a", "succeed", Some("LR9")),
-        ]);
-        assert!(check(&old, Operation::Renew, None).is_ok());
-    }
-
-    #[test]
-    fn other_portals_and_sns_do_not_count() {
-        let mut other = intent("a", Operation::Purchase, 1000);
-        other.base_url = "https://elsewhere".into();
-        let mut other_sn = intent("b", Operation::Purchase, 1000);
-        other_sn.sn = "B2".into();
-        let h = history(vec![Entry::Intent(other), Entry::Intent(other_sn)]);
-        assert!(check(&h, Operation::Purchase, None).is_ok());
-    }
-
-    #[test]
-    fn failures_and_refusals_do_not_block() {
-        let h = history(vec![
-            Entry::Intent(intent("a", Operation::Purchase, 1000)),
-            outcome("a", "rejected", None),
-            Entry::Intent(intent("b", Operation::Purchase, 500)),
-            outcome("b", "not_sent", None),
-            Entry::Intent(intent("c", Operation::Purchase, 100)),
-            outcome("c", "failed", Some("LR3")),
-        ]);
-        assert!(check(&h, Operation::Purchase, None).is_ok());
-    }
-}
+#[path = "guard_tests.rs"]
+mod tests;

@@ -20,7 +20,14 @@ use yeastar_partner::{Id, Operation, OrderState, OrderStatus};
 #[serde(rename_all = "camelCase")]
 pub struct Intent {
     pub id: String,
+    /// When the intent was written, by the local clock (RFC 3339). Kept as text whatever an
+    /// edit made of it: a time that cannot be read blocks the SN (fail closed), it never
+    /// makes the line vanish.
+    #[serde(default, deserialize_with = "lenient_text")]
     pub time: String,
+    /// The same moment by the portal's clock (its `Date` header), where an answer gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal_time: Option<String>,
     pub profile: String,
     pub base_url: String,
     pub sn: String,
@@ -37,6 +44,20 @@ pub struct Intent {
     pub list_total: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// The machine and user of the run, to name them when the intent blocks another run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+}
+
+/// Any JSON value as text: a string as it is, a number or `true` as written, `null` empty.
+fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => text,
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    })
 }
 
 fn purchase() -> Operation {
@@ -60,17 +81,83 @@ mod operation_name {
     }
 }
 
-/// What became of an intent. `outcome` is `succeed`, `failed`, an open status (`pending`, …),
-/// `rejected`, `not_sent`, `not_placed` (marked by the user) or `unknown`.
+/// What became of an intent, as one word in the journal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
     pub id: String,
     pub time: String,
-    pub outcome: String,
+    pub outcome: Word,
     pub order_no: Option<String>,
     pub order_status: Option<String>,
     pub request_id: Option<String>,
+}
+
+/// The journal's word for an outcome. Written as the strings linkus has always written
+/// (`succeed`, `failed`, `rejected`, `not_sent`, `not_placed`, `unknown`, or an open status
+/// such as `pending`), read back into this enum once, at the edge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Word {
+    /// The order went through.
+    Succeed,
+    /// Created, and final without service (`failed`, `invalid`, `cancelled`, `refunded`:
+    /// written as the portal's word).
+    Failed(String),
+    /// The portal refused it: nothing was bought.
+    Rejected,
+    /// It never left this machine.
+    NotSent,
+    /// Marked by the user as never placed (`orders reconcile --not-placed`).
+    NotPlaced,
+    /// Sent, and no definitive answer came back.
+    Unknown,
+    /// Created and not finished: the portal's status (`pending`, …), or `created` when it
+    /// gave none.
+    Open(String),
+}
+
+impl From<String> for Word {
+    fn from(text: String) -> Word {
+        let word = text.trim().to_ascii_lowercase();
+        match word.as_str() {
+            "succeed" => Word::Succeed,
+            "failed" | "invalid" | "cancelled" | "canceled" | "refunded" => Word::Failed(word),
+            "rejected" => Word::Rejected,
+            "not_sent" => Word::NotSent,
+            "not_placed" => Word::NotPlaced,
+            "unknown" | "" => Word::Unknown,
+            _ => Word::Open(text.trim().to_owned()),
+        }
+    }
+}
+
+impl From<Word> for String {
+    fn from(word: Word) -> String {
+        word.as_str().to_owned()
+    }
+}
+
+impl Word {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Word::Succeed => "succeed",
+            Word::Failed(word) | Word::Open(word) => word,
+            Word::Rejected => "rejected",
+            Word::NotSent => "not_sent",
+            Word::NotPlaced => "not_placed",
+            Word::Unknown => "unknown",
+        }
+    }
+
+    /// The word for an order with this status.
+    pub fn of(status: &OrderStatus) -> Word {
+        match status.state() {
+            OrderState::Succeeded => Word::Succeed,
+            OrderState::Failed => Word::Failed(status.as_str().trim().to_ascii_lowercase()),
+            OrderState::Open => Word::Open(status.as_str().to_owned()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,26 +170,13 @@ pub enum Entry {
     Reconciled(Outcome),
 }
 
-pub const UNKNOWN: &str = "unknown";
-pub const NOT_SENT: &str = "not_sent";
-pub const REJECTED: &str = "rejected";
-pub const NOT_PLACED: &str = "not_placed";
-pub const SUCCEED: &str = "succeed";
-
-/// The outcome recorded for an order with this status: `succeed`, `failed`, or the open
-/// status itself (`pending`, …).
-pub fn outcome_of(status: &OrderStatus) -> String {
-    match status.state() {
-        OrderState::Succeeded => SUCCEED.to_owned(),
-        OrderState::Failed => "failed".to_owned(),
-        OrderState::Open => status.as_str().to_owned(),
-    }
-}
-
 /// Where an intent stands, from the last word about it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum State {
-    /// No outcome, or `unknown`: it may or may not have been placed.
+    /// Written, and no word since: its run is sending it, or died while it did. It blocks
+    /// like an unknown outcome, whether or not that run is alive.
+    InFlight,
+    /// `unknown`: it may or may not have been placed.
     Unknown,
     /// Created, not finished (`pending` and the like).
     Open {
@@ -114,29 +188,42 @@ pub enum State {
     },
     /// Settled without service, or never placed.
     Closed {
-        outcome: String,
+        outcome: Word,
     },
 }
 
 impl State {
     fn from_outcome(outcome: &Outcome) -> State {
-        let word = outcome.outcome.trim().to_ascii_lowercase();
-        match word.as_str() {
-            UNKNOWN | "" => State::Unknown,
-            SUCCEED => State::Succeeded {
+        match &outcome.outcome {
+            Word::Unknown => State::Unknown,
+            Word::Succeed => State::Succeeded {
                 order_no: outcome.order_no.clone(),
             },
-            "failed" | "invalid" | "cancelled" | "canceled" | "refunded" | REJECTED | NOT_SENT
-            | NOT_PLACED => State::Closed { outcome: word },
-            _ => match &outcome.order_no {
-                Some(order_no) if !order_no.is_empty() => State::Open {
+            Word::Failed(_) | Word::Rejected | Word::NotSent | Word::NotPlaced => State::Closed {
+                outcome: outcome.outcome.clone(),
+            },
+            Word::Open(status) => match &outcome.order_no {
+                Some(order_no) if !order_no.trim().is_empty() => State::Open {
                     order_no: order_no.clone(),
-                    status: outcome.outcome.clone(),
+                    status: status.clone(),
                 },
+                // Open without an order number: nothing to look up, so it may be anything.
                 _ => State::Unknown,
             },
         }
     }
+
+    /// Whether the intent still waits for a word that settles it.
+    pub fn unsettled(&self) -> bool {
+        matches!(self, State::InFlight | State::Unknown | State::Open { .. })
+    }
+}
+
+/// An intent with the state its last word gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub intent: Intent,
+    pub state: State,
 }
 
 /// A journal line that could not be read (torn by a crash or a full disk, or edited).
@@ -154,22 +241,24 @@ pub struct Contents {
 }
 
 impl Contents {
-    /// Every intent with the state its last outcome gives it, in the order written.
-    pub fn intents(&self) -> Vec<(Intent, State)> {
-        let mut intents: Vec<(Intent, State)> = Vec::new();
+    /// Every intent with the state its last word gives it, in the order written.
+    pub fn intents(&self) -> Vec<Recorded> {
+        let mut intents: Vec<Recorded> = Vec::new();
+        let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
         for entry in &self.entries {
             match entry {
                 Entry::Intent(intent) => {
-                    if !intents.iter().any(|(known, _)| known.id == intent.id) {
-                        intents.push((intent.clone(), State::Unknown));
+                    if !at.contains_key(intent.id.as_str()) {
+                        at.insert(&intent.id, intents.len());
+                        intents.push(Recorded {
+                            intent: intent.clone(),
+                            state: State::InFlight,
+                        });
                     }
                 }
                 Entry::Outcome(outcome) | Entry::Reconciled(outcome) => {
-                    if let Some((_, state)) = intents
-                        .iter_mut()
-                        .find(|(intent, _)| intent.id == outcome.id)
-                    {
-                        *state = State::from_outcome(outcome);
+                    if let Some(index) = at.get(outcome.id.as_str()) {
+                        intents[*index].state = State::from_outcome(outcome);
                     }
                 }
             }
@@ -232,16 +321,48 @@ impl Journal {
     /// Appends one line in one write and flushes it to disk. Under the file's lock, the line
     /// starts on a fresh line even if the file ends in a torn one.
     pub fn append(&self, entry: &Entry) -> Result<()> {
-        let mut line = serde_json::to_vec(entry)?;
-        line.push(b'\n');
-        self.append_bytes(&line)
-            .with_context(|| format!("could not write the order journal {}", self.path.display()))
+        self.claim(entry, |_| Ok::<(), std::convert::Infallible>(()))
+            .map(|_| ())
     }
 
-    fn append_bytes(&self, line: &[u8]) -> Result<()> {
-        if let Some(dir) = self.path.parent() {
+    /// Reads the journal and appends `entry` in one step under the file's lock: `check`
+    /// sees every line written so far, and the entry is written only if it passes. No other
+    /// run can write between the read and the write, whatever its lock folder.
+    pub fn claim<E>(
+        &self,
+        entry: &Entry,
+        check: impl FnOnce(&Contents) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<(), E>> {
+        let mut line = serde_json::to_vec(entry)?;
+        line.push(b'\n');
+        self.locked(|file| {
+            let mut bytes = Vec::new();
+            file.seek(SeekFrom::Start(0))?;
+            file.read_to_end(&mut bytes)?;
+            if let Err(refused) = check(&parse(&bytes)) {
+                return Ok(Err(refused));
+            }
+            let mut out = Vec::with_capacity(line.len() + 1);
+            if bytes.last().is_some_and(|last| *last != b'\n') {
+                out.push(b'\n');
+            }
+            out.extend_from_slice(&line);
+            file.write_all(&out)?;
+            file.sync_data()?;
+            Ok(Ok(()))
+        })
+        .with_context(|| format!("could not write the order journal {}", self.path.display()))
+    }
+
+    /// Runs `step` with the file open for reading and appending, under its exclusive lock.
+    /// A file this call created has its folder flushed too, so that the file itself survives
+    /// a crash, not only its lines.
+    fn locked<T>(&self, step: impl FnOnce(&mut std::fs::File) -> Result<T>) -> Result<T> {
+        let dir = self.path.parent();
+        if let Some(dir) = dir {
             crate::files::ensure_private_dir(dir)?;
         }
+        let existed = self.path.exists();
         let mut options = OpenOptions::new();
         options.create(true).read(true).append(true);
         #[cfg(unix)]
@@ -253,23 +374,13 @@ impl Journal {
             .open(&self.path)
             .with_context(|| format!("could not open the order journal {}", self.path.display()))?;
         file.lock()?;
-        let ends_clean = match file.seek(SeekFrom::End(-1)) {
-            Ok(_) => {
-                let mut last = [0u8; 1];
-                file.read_exact(&mut last)?;
-                last[0] == b'\n'
+        let result = step(&mut file)?;
+        if !existed {
+            if let Some(dir) = dir {
+                sync_dir(dir)?;
             }
-            // An empty file.
-            Err(_) => true,
-        };
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        if !ends_clean {
-            bytes.push(b'\n');
         }
-        bytes.extend_from_slice(line);
-        file.write_all(&bytes)?;
-        file.sync_data()?;
-        Ok(())
+        Ok(result)
     }
 
     /// Every readable entry, and the lines that could not be read.
@@ -279,6 +390,19 @@ impl Journal {
         };
         Ok(parse(&bytes))
     }
+}
+
+/// Flushes a folder's entries (a new file's name) to disk.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|handle| handle.sync_all())
+        .with_context(|| format!("could not flush the folder {}", dir.display()))
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> Result<()> {
+    Ok(())
 }
 
 /// Parses journal text leniently: a torn or foreign line is reported, not fatal.
@@ -318,7 +442,10 @@ mod tests {
             years: 1,
             po_number: None,
             list_total: None,
+            portal_time: None,
             pid: Some(42),
+            host: None,
+            user: None,
         }
     }
 
@@ -326,7 +453,7 @@ mod tests {
         Outcome {
             id: id.to_owned(),
             time: "2026-11-29T10:00:01.000Z".to_owned(),
-            outcome: outcome.to_owned(),
+            outcome: Word::from(outcome.to_owned()),
             order_no: order_no.map(str::to_owned),
             order_status: None,
             request_id: None,
@@ -342,7 +469,7 @@ mod tests {
         written.po_number = Some("PO-7".to_owned());
         journal.append(&Entry::Intent(written.clone())).unwrap();
         journal
-            .append(&Entry::Outcome(outcome("a", SUCCEED, Some("LR1"))))
+            .append(&Entry::Outcome(outcome("a", "succeed", Some("LR1"))))
             .unwrap();
         let text = std::fs::read_to_string(journal.path()).unwrap();
         assert_eq!(text.lines().count(), 2);
@@ -353,7 +480,7 @@ mod tests {
         // Read back, the intent is the one written, field for field.
         assert_eq!(contents.entries[0], Entry::Intent(written));
         assert_eq!(
-            contents.intents()[0].1,
+            contents.intents()[0].state,
             State::Succeeded {
                 order_no: Some("LR1".to_owned())
             }
@@ -365,28 +492,29 @@ mod tests {
         let old = br#"{"event":"intent","id":"a","time":"2026-11-28T10:00:00Z","profile":"default","baseUrl":"sandbox","sn":"1","planId":"1","planName":"x","billingContactId":"2","years":1,"poNumber":null}"#;
         let contents = parse(old);
         assert!(contents.damaged.is_empty());
-        let (intent, state) = &contents.intents()[0];
+        let Recorded { intent, state } = &contents.intents()[0];
         assert_eq!(intent.operation, Operation::Purchase);
-        assert_eq!(*state, State::Unknown);
+        // An intent with no outcome at all: in flight, which blocks like an unknown.
+        assert_eq!(*state, State::InFlight);
     }
 
     #[test]
     fn the_last_word_decides_an_intents_state() {
         let entries = vec![
             Entry::Intent(intent("a")),
-            Entry::Outcome(outcome("a", SUCCEED, Some("LR1"))),
+            Entry::Outcome(outcome("a", "succeed", Some("LR1"))),
             Entry::Intent(intent("b")),
-            Entry::Outcome(outcome("b", UNKNOWN, None)),
+            Entry::Outcome(outcome("b", "unknown", None)),
             Entry::Intent(intent("c")),
             Entry::Intent(intent("d")),
-            Entry::Outcome(outcome("d", UNKNOWN, None)),
+            Entry::Outcome(outcome("d", "unknown", None)),
             Entry::Reconciled(outcome("d", "pending", Some("LR4"))),
             Entry::Intent(intent("e")),
             Entry::Outcome(outcome("e", "pending", Some("LR5"))),
-            Entry::Reconciled(outcome("e", SUCCEED, Some("LR5"))),
+            Entry::Reconciled(outcome("e", "succeed", Some("LR5"))),
             Entry::Intent(intent("f")),
-            Entry::Outcome(outcome("f", UNKNOWN, None)),
-            Entry::Reconciled(outcome("f", NOT_PLACED, None)),
+            Entry::Outcome(outcome("f", "unknown", None)),
+            Entry::Reconciled(outcome("f", "not_placed", None)),
         ];
         let contents = Contents {
             entries,
@@ -395,10 +523,10 @@ mod tests {
         let states: Vec<(String, State)> = contents
             .intents()
             .into_iter()
-            .map(|(i, s)| (i.id, s))
+            .map(|r| (r.intent.id, r.state))
             .collect();
         assert_eq!(states[1].1, State::Unknown);
-        assert_eq!(states[2].1, State::Unknown);
+        assert_eq!(states[2].1, State::InFlight);
         assert_eq!(
             states[3].1,
             State::Open {
@@ -418,9 +546,9 @@ mod tests {
             entries: vec![
                 Entry::Intent(intent("a")),
                 Entry::Intent(other),
-                Entry::Outcome(outcome("b", SUCCEED, Some("LR2"))),
-                Entry::Outcome(outcome("a", UNKNOWN, None)),
-                Entry::Outcome(outcome("zz", SUCCEED, None)),
+                Entry::Outcome(outcome("b", "succeed", Some("LR2"))),
+                Entry::Outcome(outcome("a", "unknown", None)),
+                Entry::Outcome(outcome("zz", "succeed", None)),
             ],
             damaged: Vec::new(),
         };
@@ -428,7 +556,7 @@ mod tests {
         assert_eq!(split.len(), 2);
         assert_eq!(split["369471667338"].entries.len(), 2);
         assert_eq!(
-            split["A1B2"].intents()[0].1,
+            split["A1B2"].intents()[0].state,
             State::Succeeded {
                 order_no: Some("LR2".into())
             }
@@ -453,7 +581,7 @@ mod tests {
         assert_eq!(contents.entries.len(), 2);
         assert_eq!(contents.damaged.len(), 1);
         assert_eq!(contents.damaged[0].line, 2);
-        assert_eq!(contents.intents()[1].0.id, "b");
+        assert_eq!(contents.intents()[1].intent.id, "b");
     }
 
     #[test]

@@ -143,10 +143,8 @@ fn held_by(sn: &str, holder: Option<Holder>) -> Failure {
     let mut failure = Failure::new(Kind::Blocked, format!("{who}; nothing was sent."))
         .hint("Wait for it to finish, then run the command again: it will see that order.");
     failure.blocked_by = Some(BlockedBy {
-        entry: None,
-        order_no: None,
-        pid: holder.map(|h| h.pid),
         source: Some("lock"),
+        pid: holder.map(|h| h.pid),
         ..BlockedBy::default()
     });
     failure

@@ -1,7 +1,9 @@
 //! `linkus`: buy Linkus Cloud Service for Yeastar PBXs through the Partner Portal API.
 //!
 //! The layout follows the architecture: [`cli`] (flags and help), [`commands`] (one flow per
-//! command), [`order`] with [`guard`], [`lock`] and [`journal`] (never paying twice),
+//! command), [`order`] with [`records`] (the stores of earlier orders: [`journal`], the
+//! record beside the [`lock`]s), [`guard`] (the one decision over them) and [`portal_key`]
+//! (never paying twice),
 //! [`output`] (tables and JSON), [`prompt`] (the only place that talks to a terminal) and
 //! [`error`] (kinds, hints and exit codes in one table). The Partner Portal API is the
 //! `yeastar-partner` crate and the built-in portal the `linkus-sandbox` crate, both under
@@ -24,10 +26,13 @@ mod journal;
 mod lock;
 mod order;
 mod output;
+mod portal_clock;
+mod portal_key;
 mod portal_record;
 mod prompt;
 mod quote;
 mod rawjson;
+mod records;
 mod redact;
 mod tokens;
 

@@ -2,247 +2,207 @@
 //! came of it. Used by `purchase`, `renew`, `switch`, each batch row, and `api` to the order
 //! path.
 //!
-//! The journal and the SN's record beside the locks are read before the order ([`Ledger`]);
-//! the intent is written and flushed before the request leaves; the outcome after it, and a
-//! failure to write it is said, never swallowed.
+//! The run's [`Records`] (the journal, the SN's record beside the locks, and whatever else is
+//! configured) are read for the checks; just before the request leaves, each of them claims
+//! the order (reads, decides and writes the intent in one step under its own lock); after it,
+//! each records the outcome, and a failure to write it is said, never swallowed.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use anyhow::Result;
 use serde::Serialize;
-use yeastar_partner::{Client, CreatedOrder, Error as PortalError, OrderOutcome, OrderState};
+use yeastar_partner::{
+    Client, CreatedOrder, Error as PortalError, OrderOutcome, OrderState, OrderStatus,
+};
 
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
-use crate::guard::{History, LookedUp};
-use crate::journal::{self, Contents, Entry, Intent, Journal, Outcome};
+use crate::guard::{Ask, Earlier, Look, Now, Pass, Status};
+use crate::journal::{Contents, Entry, Intent, Journal, Outcome, Word};
 use crate::lock::{LockDir, SnLock};
 use crate::quote::Quote;
+use crate::records::{self, InFlight, JournalStore, Records, Source};
 
-/// Where an SN's orders are written: the journal in the data folder and the SN's record
+/// The records of one SN for this run: the journal in the data folder, then the SN's record
 /// beside the locks.
-#[derive(Clone)]
-pub struct Ledger {
-    journal: std::path::PathBuf,
-    record: Option<std::path::PathBuf>,
+pub fn records(ctx: &Context, locks: Option<&LockDir>, sn: &str) -> Records {
+    records_preloaded(ctx, locks, sn, None)
 }
 
-impl Ledger {
-    pub fn new(ctx: &Context, locks: Option<&LockDir>, sn: &str) -> Ledger {
-        Ledger {
-            journal: ctx.dirs.journal_file(),
-            record: locks.map(|locks| locks.record(&ctx.portal_key(), sn).path().to_path_buf()),
-        }
+/// The same, with the journal's lines for the SN already read (a batch reads it once).
+pub fn records_preloaded(
+    ctx: &Context,
+    locks: Option<&LockDir>,
+    sn: &str,
+    journal: Option<Contents>,
+) -> Records {
+    let label = ctx.portal_label();
+    let mut records = Records::new();
+    let mut store = JournalStore::new(
+        Journal::new(ctx.dirs.journal_file()),
+        Source::Journal,
+        &label,
+        sn,
+    );
+    if let Some(contents) = journal {
+        store = store.preloaded(contents);
     }
-
-    fn journals(&self) -> impl Iterator<Item = Journal> + '_ {
-        std::iter::once(Journal::new(self.journal.clone()))
-            .chain(self.record.iter().map(|path| Journal::new(path.clone())))
+    records.push(Arc::new(store));
+    if let Some(locks) = locks {
+        records.push(Arc::new(JournalStore::new(
+            locks.record(&ctx.portal_key(), sn),
+            Source::Lock,
+            &label,
+            sn,
+        )));
     }
+    records
+}
 
-    /// The journal in the data folder; one that cannot be read stops the order.
-    pub fn read_journal(&self) -> Result<Contents> {
-        let journal = Journal::new(self.journal.clone());
-        Ok(journal.read().map_err(|error| {
-            Failure::new(
-                Kind::Config,
-                format!(
-                    "Could not read the order journal {}, which every order is checked against, so it was not sent: {error:#}",
-                    journal.path().display()
-                ),
-            )
-            .hint("Make the data folder readable (or set LINKUS_DATA_DIR), then run the command again; nothing was bought.")
-        })?)
-    }
+/// The journal in the data folder, read whole (the batch's check phase, `orders reconcile`);
+/// one that cannot be read stops the command.
+pub fn read_journal(ctx: &Context) -> Result<Contents> {
+    let journal = Journal::new(ctx.dirs.journal_file());
+    Ok(journal.read().map_err(|error| {
+        Failure::new(
+            Kind::Config,
+            format!(
+                "Could not read the order journal {}, which every order is checked against, so it was not sent: {error:#}",
+                journal.path().display()
+            ),
+        )
+        .hint("Make the data folder readable (or set LINKUS_DATA_DIR), then run the command again; nothing was bought.")
+    })?)
+}
 
-    /// Everything both know.
-    pub fn read(&self) -> Result<Contents> {
-        let mut contents = self.read_journal()?;
-        self.merge_record(&mut contents);
-        Ok(contents)
-    }
-
-    /// Adds the SN's record beside the locks. It is a convenience shared across homes; an
-    /// unreadable one is no reason to stop, the journal is still read.
-    fn merge_record(&self, contents: &mut Contents) {
-        if let Some(record) = &self.record {
-            if let Ok(more) = Journal::new(record.clone()).read() {
-                contents.merge(more);
-            }
-        }
-    }
-
-    pub fn history(&self, portal: &str, sn: &str) -> Result<History> {
-        Ok(History::of(&self.read()?, portal, sn))
-    }
-
-    /// The history of the SN from a journal already read (a batch reads it once), with the
-    /// SN's record beside the locks.
-    pub fn history_from(&self, journal: Option<&Contents>, portal: &str, sn: &str) -> History {
-        let mut contents = journal.cloned().unwrap_or_default();
-        self.merge_record(&mut contents);
-        History::of(&contents, portal, sn)
-    }
-
-    /// Writes the intent: to the journal, or the order is not sent; to the record, or a
-    /// warning says so.
-    pub fn write_intent(&self, ctx: &Context, intent: &Intent) -> Result<()> {
-        let entry = Entry::Intent(intent.clone());
-        let journal = Journal::new(self.journal.clone());
-        journal.append(&entry).map_err(|error| {
-            Failure::new(
-                Kind::Config,
-                format!(
-                    "Could not record the order in the journal {}, so it was not sent: {error:#}",
-                    journal.path().display()
-                ),
-            )
-            .hint("Make the data folder writable (or set LINKUS_DATA_DIR), then run the command again; nothing was bought.")
-        })?;
-        if let Some(record) = &self.record {
-            if let Err(error) = Journal::new(record.clone()).append(&entry) {
-                ctx.out.warn(&format!(
-                    "could not note the order beside the locks: {error:#}"
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes a later word about an intent to both; what could not be written, if anything.
-    pub fn write(&self, entry: &Entry) -> Result<(), Unrecorded> {
-        let mut written = 0;
-        let mut problems: Vec<String> = Vec::new();
-        for journal in self.journals() {
-            match journal.append(entry) {
-                Ok(()) => written += 1,
-                Err(error) => problems.push(format!("{error:#}")),
-            }
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Unrecorded {
-                problem: problems.join("; "),
-                nowhere: written == 0,
-            })
-        }
-    }
-
-    /// Records what a fresh look at an open order found, once it is no longer open.
-    pub fn settle(
-        &self,
-        intent: &Intent,
-        status: &yeastar_partner::OrderStatus,
-        now: &str,
-        order_no: &str,
-    ) {
-        let _ = self.write(&Entry::Reconciled(Outcome {
-            id: intent.id.clone(),
-            time: now.to_owned(),
-            outcome: journal::outcome_of(status),
-            order_no: Some(order_no.to_owned()),
-            order_status: Some(status.as_str().to_owned()),
-            request_id: None,
-        }));
+/// "Now" by the local clock and, once the portal has answered, by the portal's.
+pub fn now(ctx: &Context) -> Now {
+    let local_ms = ctx.clock.now_ms();
+    Now {
+        local_ms,
+        portal_ms: ctx.portal_clock.portal_ms(local_ms),
     }
 }
 
-/// Looks the open orders of a history up again, concurrently; records those that are no
-/// longer open.
+/// What to decide on: the SN, the operation, now, `--again`'s order numbers, and the pass.
+pub fn ask<'a>(
+    ctx: &Context,
+    sn: &'a str,
+    operation: yeastar_partner::Operation,
+    again: &'a [String],
+    pass: Pass,
+) -> Ask<'a> {
+    Ask {
+        sn,
+        operation,
+        now: now(ctx),
+        again,
+        pass,
+        batch_row: false,
+    }
+}
+
+/// The check that needs no network: a block is exit 9.
+pub fn check(earlier: &[Earlier], ask: &Ask) -> Result<(), Failure> {
+    match crate::guard::decide(earlier, ask) {
+        crate::guard::Decision::Blocked(block) => Err(block.failure(ask.again)),
+        _ => Ok(()),
+    }
+}
+
+/// Looks the open orders among `earlier` up again, concurrently; records those whose status
+/// changed, and gives each its fresh state.
 pub async fn look_up_open(
     ctx: &Context,
     client: &Client,
-    ledger: &Ledger,
-    history: &mut History,
-) -> HashMap<String, LookedUp> {
-    let open = history.open_orders();
+    records: &Records,
+    earlier: &mut [Earlier],
+) {
+    let mut open: Vec<String> = earlier
+        .iter()
+        .filter_map(|e| match (&e.status, &e.order_no) {
+            (Status::Open { look, .. }, Some(order_no)) if *look == Look::NotYet => {
+                Some(order_no.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    open.sort();
+    open.dedup();
     let lookups =
         futures_util::future::join_all(open.iter().map(|order_no| client.order_details(order_no)))
             .await;
-    let mut found = HashMap::new();
-    for (order_no, result) in open.into_iter().zip(lookups) {
-        let looked = match result {
-            Ok(details) => match details.status {
-                Some(status) => LookedUp::Status(status),
-                None => LookedUp::Failed("the portal gave no status".to_owned()),
-            },
-            Err(error) => LookedUp::Failed(error.to_string()),
-        };
-        found.insert(order_no, looked);
-    }
-    settle_changed(ctx, ledger, history, &found);
-    history.apply(&found);
-    found
-}
-
-fn settle_changed(
-    ctx: &Context,
-    ledger: &Ledger,
-    history: &History,
-    found: &HashMap<String, LookedUp>,
-) {
-    for (intent, state) in &history.orders {
-        let journal::State::Open { order_no, status } = state else {
+    let found: HashMap<String, Result<OrderStatus, String>> = open
+        .into_iter()
+        .zip(lookups)
+        .map(|(order_no, result)| {
+            let looked = match result {
+                Ok(details) => details
+                    .status
+                    .ok_or_else(|| "the portal gave no status".to_owned()),
+                Err(error) => Err(error.to_string()),
+            };
+            (order_no, looked)
+        })
+        .collect();
+    let mut settled: Vec<String> = Vec::new();
+    for e in earlier.iter_mut() {
+        let (Status::Open { status: was, .. }, Some(order_no)) = (&e.status, &e.order_no) else {
             continue;
         };
-        if let Some(LookedUp::Status(now)) = found.get(order_no) {
-            if !now.as_str().eq_ignore_ascii_case(status) {
-                ledger.settle(intent, now, &ctx.now_rfc3339(), order_no);
+        let Some(looked) = found.get(order_no) else {
+            continue;
+        };
+        let order_no = order_no.clone();
+        let fresh = match looked {
+            Err(why) => Status::Open {
+                status: was.clone(),
+                look: Look::Failed(why.clone()),
+            },
+            Ok(status) => {
+                if !status.as_str().eq_ignore_ascii_case(was) {
+                    if let Some(entry) = e.entry.clone().filter(|id| !settled.contains(id)) {
+                        settle_looked_up(ctx, records, &entry, status, &order_no).await;
+                        settled.push(entry);
+                    }
+                }
+                match status.state() {
+                    OrderState::Succeeded => Status::Succeeded,
+                    OrderState::Failed => Status::Closed,
+                    OrderState::Open => Status::Open {
+                        status: status.as_str().to_owned(),
+                        look: Look::StillOpen,
+                    },
+                }
             }
-        }
+        };
+        e.status = fresh;
     }
 }
 
-/// A word about an order that could not be written everywhere.
-#[derive(Debug, Clone)]
-pub struct Unrecorded {
-    pub problem: String,
-    /// Written nowhere: the SN stays unknown until reconciled.
-    pub nowhere: bool,
-}
-
-impl Unrecorded {
-    /// What a user is told about an order's outcome that was not recorded.
-    pub fn warning(&self, sn: &str) -> String {
-        if self.nowhere {
-            format!(
-                "the outcome of the order for SN {sn} could not be written to the journal ({}); until `linkus orders reconcile` settles it, linkus will treat the SN as unknown.",
-                self.problem
-            )
-        } else {
-            format!(
-                "the outcome of the order for SN {sn} was recorded in one place but not the other ({}).",
-                self.problem
-            )
-        }
-    }
-}
-
-/// The order on the wire, for an interruption to journal as unknown.
-#[derive(Clone)]
-pub struct InFlight {
-    pub ledger: Ledger,
-    pub entry: String,
-    pub sn: String,
-    pub sent_at: String,
-}
-
-impl InFlight {
-    /// Journals the order as unknown and says so: the run was interrupted while it was out.
-    pub fn interrupted(self, now: &str) -> String {
-        let _ = self.ledger.write(&Entry::Outcome(Outcome {
-            id: self.entry.clone(),
-            time: now.to_owned(),
-            outcome: journal::UNKNOWN.to_owned(),
-            order_no: None,
-            order_status: None,
-            request_id: None,
-        }));
-        format!(
-            "Interrupted while the order for SN {} was being sent (at {}); its outcome is unknown.",
-            self.sn, self.sent_at
-        )
+/// Records what a fresh look at an open order found; a failure to write it is said.
+pub async fn settle_looked_up(
+    ctx: &Context,
+    records: &Records,
+    entry: &str,
+    status: &OrderStatus,
+    order_no: &str,
+) {
+    let word = Entry::Reconciled(Outcome {
+        id: entry.to_owned(),
+        time: ctx.now_rfc3339(),
+        outcome: Word::of(status),
+        order_no: Some(order_no.to_owned()),
+        order_status: Some(status.as_str().to_owned()),
+        request_id: None,
+    });
+    if let Err(unrecorded) = records.settle(&word).await {
+        ctx.out.warn(&format!(
+            "order {order_no} is {} now, but that could not be recorded ({}); the next run looks it up again.",
+            status.as_str(),
+            unrecorded.problem
+        ));
     }
 }
 
@@ -253,32 +213,36 @@ pub struct Placed {
     /// The answer as it came, when there was one.
     pub response: Option<yeastar_partner::RawResponse>,
     /// Why the outcome could not be journaled, if it could not.
-    pub unrecorded: Option<Unrecorded>,
+    pub unrecorded: Option<records::Unrecorded>,
 }
 
-/// Sends one order: reads the ledger once more (another run may have ordered for the SN
-/// since the checks), writes the intent, sends, writes the outcome. The caller holds the SN's
-/// lock.
+/// Sends one order: every record claims it first (reads its earlier orders again under its
+/// own lock, decides, writes the intent: another run may have ordered for the SN since the
+/// checks, even one with another lock folder), then the request, then the outcome. The
+/// caller holds the SN's lock.
 pub async fn place(
     ctx: &Context,
     client: &Client,
     _lock: &SnLock,
-    ledger: &Ledger,
-    intent: Intent,
+    records: &Records,
+    mut intent: Intent,
     body: Vec<u8>,
-    again: Option<&str>,
+    again: &[String],
 ) -> Result<Placed> {
-    let history = ledger.history(&intent.base_url, &intent.sn)?;
-    history.check(
-        intent.operation,
-        ctx.clock.now_ms(),
-        again,
-        Some(&HashMap::new()),
-    )?;
-    ledger.write_intent(ctx, &intent)?;
+    // The intent carries when (by both clocks), where and by whom it was made.
+    let local_ms = ctx.clock.now_ms();
+    intent.time = rfc3339(local_ms);
+    intent.portal_time = ctx.portal_clock.portal_ms(local_ms).map(rfc3339);
+    intent.pid = Some(std::process::id());
+    intent.host = records::this_host();
+    intent.user = records::this_user();
+    let ask = ask(ctx, &intent.sn, intent.operation, again, Pass::Final);
+    records
+        .claim(&intent, &ask, &|warning| ctx.out.warn(&warning))
+        .await?;
 
     ctx.order_sent(InFlight {
-        ledger: ledger.clone(),
+        records: records.clone(),
         entry: intent.id.clone(),
         sn: intent.sn.clone(),
         sent_at: intent.time.clone(),
@@ -291,33 +255,33 @@ pub async fn place(
             order
                 .status
                 .as_ref()
-                .map(journal::outcome_of)
-                .unwrap_or_else(|| "created".to_owned()),
+                .map(Word::of)
+                .unwrap_or_else(|| Word::Open("created".to_owned())),
             Some(order.order_no.clone()),
             order.status.as_ref().map(|s| s.as_str().to_owned()),
             order.request_id.clone(),
         ),
         OrderOutcome::Rejected(error) => (
-            journal::REJECTED.to_owned(),
+            Word::Rejected,
             None,
             None,
             error.request_id().map(str::to_owned),
         ),
         OrderOutcome::NotSent(error) => (
-            journal::NOT_SENT.to_owned(),
+            Word::NotSent,
             None,
             None,
             error.request_id().map(str::to_owned),
         ),
         OrderOutcome::Unknown(error) => (
-            journal::UNKNOWN.to_owned(),
+            Word::Unknown,
             None,
             None,
             error.request_id().map(str::to_owned),
         ),
     };
-    let unrecorded = ledger
-        .write(&Entry::Outcome(Outcome {
+    let unrecorded = records
+        .settle(&Entry::Outcome(Outcome {
             id: intent.id.clone(),
             time: ctx.now_rfc3339(),
             outcome: word,
@@ -325,6 +289,7 @@ pub async fn place(
             order_status: status,
             request_id,
         }))
+        .await
         .err();
     Ok(Placed {
         intent,
@@ -332,6 +297,12 @@ pub async fn place(
         response,
         unrecorded,
     })
+}
+
+/// Milliseconds since the epoch as RFC 3339 with milliseconds (UTC).
+pub fn rfc3339(ms: u64) -> String {
+    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
+        .to_string()
 }
 
 /// The order result on stdout (CLI.md section 5).

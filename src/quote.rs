@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use yeastar_partner::{Amount, Money};
 
-use crate::context::Context;
 use crate::error::{Failure, Kind};
 
 /// A plan's list price for some years.
@@ -60,7 +59,7 @@ impl Quote {
 /// The price list to use, saying so on stderr when the portal's answer could not be read: a
 /// price that will not show is worth one line that names the endpoint and the field.
 pub fn usable_prices(
-    ctx: &Context,
+    out: &crate::output::Output,
     sn: &str,
     prices: Option<Result<yeastar_partner::PriceList, yeastar_partner::Error>>,
 ) -> Option<yeastar_partner::PriceList> {
@@ -69,7 +68,7 @@ pub fn usable_prices(
     );
     match prices? {
         Err(error) => {
-            ctx.out.warn(&format!(
+            out.warn(&format!(
                 "the list price could not be read, so it shows as unknown: {}. {check}",
                 crate::redact::scrub(&error.to_string())
             ));
@@ -77,7 +76,7 @@ pub fn usable_prices(
         }
         Ok(list) => {
             if !list.plans.is_empty() && list.plans.iter().all(|plan| plan.price.is_none()) {
-                ctx.out.warn(&format!(
+                out.warn(&format!(
                     "GET {} answered, but no plan in it has a `price` (or `amount`, `unitPrice`, `originalPrice`, `listPrice`) with a `currency` that linkus can read, so prices show as unknown. {check}",
                     yeastar_partner::paths::PRICE_PATH
                 ));

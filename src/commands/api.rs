@@ -12,9 +12,10 @@ use yeastar_partner::{
 use crate::cli::{ApiArgs, HttpMethod};
 use crate::context::Context;
 use crate::error::{classify, ExitStatus, Failure, Kind};
+use crate::guard::Pass;
 use crate::journal::{self, Intent};
 use crate::lock::LockDir;
-use crate::order::{self, Ledger};
+use crate::order;
 use crate::rawjson::pretty;
 use crate::redact;
 
@@ -222,17 +223,29 @@ async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
     let service = parsed.get("serviceList").and_then(|list| list.get(0));
     let locks = LockDir::locate()?;
     let lock = locks.lock(&ctx.portal_key(), &sn, "linkus api", &ctx.now_rfc3339())?;
-    let ledger = Ledger::new(ctx, Some(&locks), &sn);
+    let mut records = order::records(ctx, Some(&locks), &sn);
     let client = ctx.client()?;
-    let mut history = ledger.history(&ctx.portal_label(), &sn)?;
-    history.check(operation, ctx.clock.now_ms(), None, None)?;
-    let looked_up = order::look_up_open(ctx, &client, &ledger, &mut history).await;
-    history.check(operation, ctx.clock.now_ms(), None, Some(&looked_up))?;
-    // The portal's own list: orders for the SN placed from other machines.
-    let listed = crate::portal_record::read_for_order(ctx, &client).await?;
-    let known = crate::portal_record::known_in(&history);
-    crate::commands::purchase::check_portal(ctx, &client, &listed, operation, &sn, &[], &known)
-        .await?;
+    let again: &[String] = &[];
+    let mut earlier = records.read().await?;
+    order::check(
+        &earlier,
+        &order::ask(ctx, &sn, operation, again, Pass::BeforeLookUps),
+    )?;
+    // The portal's own list (orders placed from other machines) with the look-ups.
+    let ((), listed) = tokio::join!(
+        order::look_up_open(ctx, &client, &records, &mut earlier),
+        crate::portal_record::read_for_order(ctx, &client),
+    );
+    let portal = listed?
+        .earlier_for(&client, &sn, operation, ctx.clock.now_ms(), false)
+        .await;
+    order::check(
+        &[earlier.as_slice(), portal.as_slice()].concat(),
+        &order::ask(ctx, &sn, operation, again, Pass::Final),
+    )?;
+    records.push(std::sync::Arc::new(crate::portal_record::PortalStore::new(
+        portal,
+    )));
     let intent = Intent {
         id: journal::new_id(),
         time: ctx.now_rfc3339(),
@@ -253,9 +266,12 @@ async fn order(ctx: &Context, body: Vec<u8>) -> Result<ExitStatus> {
             .and_then(|v| v.as_str())
             .map(str::to_owned),
         list_total: None,
+        portal_time: None,
         pid: Some(std::process::id()),
+        host: None,
+        user: None,
     };
-    let placed = order::place(ctx, &client, &lock, &ledger, intent, body, None).await?;
+    let placed = order::place(ctx, &client, &lock, &records, intent, body, again).await?;
     if let Some(response) = &placed.response {
         print_body(ctx, response);
     }

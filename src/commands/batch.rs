@@ -169,9 +169,9 @@ pub async fn run(
         operation,
         checked,
         args.batch.jobs,
+        &args.common.again,
         &done,
         &listed,
-        &crate::portal_record::again_list(args.common.again.as_deref()),
     )
     .await;
     ctx.on_interrupt(None);

@@ -151,7 +151,7 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
     };
     // A subscription that could not be read is unknown, never "none".
     let mut unknown = false;
-    let prices = crate::quote::usable_prices(ctx, &args.sn, prices);
+    let prices = crate::quote::usable_prices(&ctx.out, &args.sn, prices);
     let subscription = match subscription {
         Ok(SubscriptionCheck::Subscribed(subscription)) => Some(subscription),
         Ok(SubscriptionCheck::NotSubscribed) => None,

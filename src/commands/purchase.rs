@@ -6,6 +6,8 @@
 //! concurrently; apply the journal's rules; resolve flags or ask the wizard; show the summary
 //! and the replay command; stop for `--dry-run` or `--max-total`; confirm; place the order.
 
+use std::sync::Arc;
+
 use anyhow::{Context as _, Result};
 use yeastar_partner::{
     BillingContact, Client, Id, Offer, Operation, OrderRequest, Plan, PriceList, Subscription,
@@ -16,16 +18,16 @@ use crate::cli::OrderArgs;
 use crate::commands::products::years_text;
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
-use std::collections::HashMap;
 
-use crate::guard::{History, LookedUp};
+use crate::guard::{Earlier, Pass};
 use crate::journal::{self, Intent};
 use crate::lock::LockDir;
-use crate::order::{self, Ledger};
+use crate::order;
 use crate::output::format_date_ms;
-use crate::portal_record::{self, PortalList};
+use crate::portal_record::{self, PortalList, PortalStore};
 use crate::prompt::{self, Spinner};
 use crate::quote::{self, Offerings, Quote};
+use crate::records::Records;
 
 pub mod choose;
 pub mod summary;
@@ -37,8 +39,6 @@ pub struct Catalog {
     /// `None` when the subscription could not be read (a purchase goes on; the portal decides).
     pub subscription: Option<SubscriptionCheck>,
     pub prices: Option<PriceList>,
-    /// Fresh looks at earlier orders that were still open.
-    pub looked_up: HashMap<String, LookedUp>,
 }
 
 impl Catalog {
@@ -89,7 +89,11 @@ impl Choice {
             years: self.years,
             po_number: self.po_number.clone(),
             list_total: self.quote.total().map(|total| total.to_string()),
+            // When, where and by whom: stamped by `order::place` as it claims the order.
+            portal_time: None,
             pid: Some(std::process::id()),
+            host: None,
+            user: None,
         }
     }
 
@@ -126,30 +130,27 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
             &ctx.now_rfc3339(),
         )?)
     };
-    let ledger = Ledger::new(ctx, Some(&locks), &sn);
+    let records = order::records(ctx, Some(&locks), &sn);
     let client = ctx.client()?;
 
-    // The journal's own rules first: they need no network.
-    let mut history = ledger.history(&ctx.portal_label(), &sn)?;
-    history.check(
-        operation,
-        ctx.clock.now_ms(),
-        args.common.again.as_deref(),
-        None,
+    // The records' own rules first: they need no network.
+    let again = &args.common.again;
+    let mut earlier = records.read().await?;
+    order::check(
+        &earlier,
+        &order::ask(ctx, &sn, operation, again, Pass::BeforeLookUps),
     )?;
     let (catalog, mut portal) =
-        look_up(ctx, &client, operation, &sn, &ledger, &mut history).await?;
-    history.check(
-        operation,
-        ctx.clock.now_ms(),
-        args.common.again.as_deref(),
-        Some(&catalog.looked_up),
+        look_up(ctx, &client, operation, &sn, &records, &mut earlier).await?;
+    // The portal's own list beside the local records: orders placed from other machines (a
+    // block wins over the subscription's refusal, as the journal's does).
+    let mut listed = portal
+        .earlier_for(&client, &sn, operation, ctx.clock.now_ms(), false)
+        .await;
+    order::check(
+        &[earlier.as_slice(), listed.as_slice()].concat(),
+        &order::ask(ctx, &sn, operation, again, Pass::Final),
     )?;
-    // The portal's own list: orders placed from other machines (it blocks before the
-    // subscription's refusal, as the journal does).
-    let again = portal_record::again_list(args.common.again.as_deref());
-    let known = portal_record::known_in(&history);
-    check_portal(ctx, &client, &portal, operation, &sn, &again, &known).await?;
     refuse_what_cannot_be_ordered(operation, &sn, &catalog, ctx.clock.now_ms())?;
 
     let choice = choose::choose(ctx, operation, &args, sn, &catalog).await?;
@@ -187,54 +188,21 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     let Some(lock) = lock else {
         return Ok(ExitStatus::Success);
     };
-    // A read older than 30 s (a person took time to confirm) is read again first.
+    // A read of the list older than 30 s (a person took time to confirm) is read again; the
+    // list is then one of the records that claim the order.
     if portal.age_ms(ctx.clock.now_ms()) >= portal_record::fresh_ms() {
         portal = portal_record::read_for_order(ctx, &client).await?;
-        check_portal(ctx, &client, &portal, operation, &choice.sn, &again, &known).await?;
+        listed = portal
+            .earlier_for(&client, &choice.sn, operation, ctx.clock.now_ms(), false)
+            .await;
     }
+    let mut records = records;
+    records.push(Arc::new(PortalStore::new(listed)));
     let intent = choice.intent(ctx);
     let spinner = Spinner::start(spinner_allowed(ctx), "Placing the order…");
-    let placed = order::place(
-        ctx,
-        &client,
-        &lock,
-        &ledger,
-        intent,
-        body,
-        args.common.again.as_deref(),
-    )
-    .await;
+    let placed = order::place(ctx, &client, &lock, &records, intent, body, again).await;
     drop(spinner);
     order::report(ctx, placed?, &choice.plan.plan_name, Some(&choice.quote))
-}
-
-/// Blocks (exit 9) an order that the portal's list shows for the SN (see [`portal_record`]).
-pub async fn check_portal(
-    ctx: &Context,
-    client: &Client,
-    portal: &PortalList,
-    operation: Operation,
-    sn: &str,
-    again: &[String],
-    known: &std::collections::HashSet<String>,
-) -> Result<(), Failure> {
-    match portal
-        .check_sn(
-            client,
-            sn,
-            operation,
-            ctx.clock.now_ms(),
-            again,
-            known,
-            false,
-        )
-        .await
-    {
-        portal_record::Verdict::Clear => Ok(()),
-        portal_record::Verdict::Blocked(found) | portal_record::Verdict::Already(found) => {
-            Err(found.failure(again))
-        }
-    }
 }
 
 /// `linkus purchase`, for the lock's note about who holds it.
@@ -248,14 +216,14 @@ pub fn spinner_allowed(ctx: &Context) -> bool {
 
 /// Plans, billing contacts, the PBX's subscription, the price, any open earlier order and the
 /// portal's order list, concurrently: one round trip (two the first time, when the offering is
-/// not yet known; more when the order list needs more than one page).
+/// not yet known; one more when the order list needs more than one page).
 pub async fn look_up(
     ctx: &Context,
     client: &Client,
     operation: Operation,
     sn: &str,
-    ledger: &Ledger,
-    history: &mut History,
+    records: &Records,
+    earlier: &mut [Earlier],
 ) -> Result<(Catalog, PortalList)> {
     let spinner = Spinner::start(
         spinner_allowed(ctx),
@@ -264,7 +232,7 @@ pub async fn look_up(
     let offerings = Offerings::new(&ctx.dirs.cache);
     let portal = ctx.portal_label();
     let remembered = offerings.get(&portal, LINKUS_PRODUCT_ID);
-    let (offer, contacts, subscription, prices, looked, listed) = tokio::join!(
+    let (offer, contacts, subscription, prices, (), listed) = tokio::join!(
         client.offer(LINKUS_PRODUCT_ID, sn),
         client.billing_contacts(),
         client.subscription(LINKUS_PRODUCT_ID, sn),
@@ -276,7 +244,7 @@ pub async fn look_up(
                 None => None,
             }
         },
-        order::look_up_open(ctx, client, ledger, history),
+        order::look_up_open(ctx, client, records, earlier),
         PortalList::read(client),
     );
     let listed = match listed {
@@ -308,7 +276,7 @@ pub async fn look_up(
             prices = Some(client.prices(LINKUS_PRODUCT_ID, offering, "annually").await);
         }
     }
-    let prices = quote::usable_prices(ctx, sn, prices);
+    let prices = quote::usable_prices(&ctx.out, sn, prices);
     drop(spinner);
     let subscription = match subscription {
         Ok(check) => Some(check),
@@ -356,7 +324,6 @@ pub async fn look_up(
             contacts,
             subscription,
             prices,
-            looked_up: looked,
         },
         listed,
     ))

@@ -7,6 +7,7 @@
 mod api;
 mod concurrency;
 mod keep_alive;
+mod one_home;
 mod portal;
 mod reconcile;
 mod reruns;
@@ -14,6 +15,7 @@ mod reruns;
 mod signals;
 #[cfg(unix)]
 mod streams;
+mod times;
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};

@@ -223,6 +223,16 @@ mod tests {
     }
 
     #[test]
+    fn a_refunded_order_is_final_without_service_like_failed() {
+        for status in ["refunded", "REFUNDED", "failed", "invalid", "cancelled"] {
+            let OrderOutcome::Created(order) = decide(200, &created_body("success", status)) else {
+                panic!("{status}: created");
+            };
+            assert_eq!(order.state(), OrderState::Failed, "{status}");
+        }
+    }
+
+    #[test]
     fn a_429_without_an_order_number_was_not_processed() {
         for body in [
             "",

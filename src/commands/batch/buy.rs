@@ -1,7 +1,7 @@
 //! The buy phase: the orders, `--jobs` at a time, each under every rule of a single order.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
 use yeastar_partner::{Client, Error as PortalError, Operation, OrderOutcome, OrderState, Phase};
@@ -11,15 +11,16 @@ use super::{report, Checked, RowResult, Verdict};
 use crate::commands::purchase::Choice;
 use crate::context::Context;
 use crate::error::{classify, diagnose, Kind};
+use crate::guard::{self, Ask, Decision, Earlier, Pass};
 use crate::lock::LockDir;
-use crate::order::{self, Ledger};
-use crate::portal_record::{self, SharedList};
+use crate::order;
+use crate::portal_record::{PortalStore, SharedList};
 use crate::prompt::Progress;
+use crate::records::{Records, Source};
 
 /// The buy phase: `jobs` orders at a time, each under every rule of a single order; no new
 /// order once one's outcome is unknown or the portal fails. Each row's result goes to `done`
 /// as it ends.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn buy_all(
     ctx: &Context,
     client: &Client,
@@ -27,9 +28,9 @@ pub(super) async fn buy_all(
     operation: Operation,
     checked: Vec<Checked>,
     jobs: u8,
+    again: &[String],
     done: &Mutex<Vec<RowResult>>,
     listed: &SharedList,
-    again: &[String],
 ) {
     let stop = AtomicBool::new(false);
     let to_buy = checked
@@ -51,7 +52,7 @@ pub(super) async fn buy_all(
             let result = match verdict {
                 Verdict::Buy(choice) => {
                     let result = buy_row(
-                        ctx, client, locks, operation, &row, *choice, stop, listed, again,
+                        ctx, client, locks, operation, &row, *choice, again, stop, listed,
                     )
                     .await;
                     let message = match tally.lock() {
@@ -97,67 +98,55 @@ pub(super) async fn buy_all(
         .await;
 }
 
-/// The row's result when the portal's list (read again if stale) stops its order.
+/// The row's earlier orders in the portal's list (read again if stale), or the row's result
+/// when they, with the local records', stop its order: `already ...` for a success of its
+/// operation, `blocked` otherwise.
 #[allow(clippy::too_many_arguments)]
 async fn check_portal(
     ctx: &Context,
     client: &Client,
     operation: Operation,
     row: &Row,
-    ledger: &Ledger,
+    records: &Records,
     listed: &SharedList,
     again: &[String],
     stop: &AtomicBool,
-) -> Option<RowResult> {
+) -> Result<Vec<Earlier>, Box<RowResult>> {
     let list = match listed.fresh(ctx, client).await {
         Ok(list) => list,
         Err(error) => {
             stop.store(true, Ordering::SeqCst);
             let report = diagnose(&error);
-            return Some(result(
+            return Err(Box::new(result(
                 row,
                 "not sent",
                 None,
                 None,
                 report.message,
                 Some(report.kind),
-            ));
+            )));
         }
     };
-    let known = match ledger.history(&ctx.portal_label(), &row.sn) {
-        Ok(history) => portal_record::known_in(&history),
-        // place() reads the journal again and says why it cannot.
-        Err(_) => Default::default(),
+    let portal = list
+        .earlier_for(client, &row.sn, operation, ctx.clock.now_ms(), true)
+        .await;
+    // place() reads the local records again under their locks and says why it cannot.
+    let local = records.read().await.unwrap_or_default();
+    let ask = Ask {
+        batch_row: true,
+        ..order::ask(ctx, &row.sn, operation, again, Pass::Final)
     };
-    match list
-        .check_sn(
-            client,
-            &row.sn,
-            operation,
-            ctx.clock.now_ms(),
-            again,
-            &known,
-            true,
-        )
-        .await
-    {
-        portal_record::Verdict::Clear => None,
-        portal_record::Verdict::Already(found) => Some(result(
+    match guard::decide(&[local.as_slice(), portal.as_slice()].concat(), &ask) {
+        Decision::Already(earlier) if earlier.source == Source::Portal => Err(Box::new(result(
             row,
             "already bought",
-            Some(found.order_no),
+            earlier.order_no,
             Some("succeed".to_owned()),
             "bought from elsewhere, as the portal's order list shows".to_owned(),
             None,
-        )),
-        portal_record::Verdict::Blocked(found) => Some(result(
-            row,
-            "blocked",
-            None,
-            None,
-            found.failure(again).message,
-            Some(Kind::Blocked),
-        )),
+        ))),
+        // Anything else is for the claim in place() to say, under the records' locks.
+        _ => Ok(portal),
     }
 }
 
@@ -202,9 +191,9 @@ async fn buy_row(
     operation: Operation,
     row: &Row,
     choice: Choice,
+    again: &[String],
     stop: &AtomicBool,
     listed: &SharedList,
-    again: &[String],
 ) -> RowResult {
     if stop.load(Ordering::SeqCst) {
         return result(
@@ -248,16 +237,15 @@ async fn buy_row(
             )
         }
     };
-    let ledger = Ledger::new(ctx, Some(locks), &row.sn);
-    // The portal's list once more, read again if the last read is older than 30 s: another
-    // machine may have ordered for the SN since the check phase.
-    if let Some(result) =
-        check_portal(ctx, client, operation, row, &ledger, listed, again, stop).await
-    {
-        return result;
+    let mut records = order::records(ctx, Some(locks), &row.sn);
+    // The portal's list once more (read again if the last read is older than 30 s: another
+    // machine may have ordered for the SN since the check phase), as one of the records.
+    match check_portal(ctx, client, operation, row, &records, listed, again, stop).await {
+        Ok(portal) => records.push(Arc::new(PortalStore::new(portal))),
+        Err(result) => return *result,
     }
     let intent = choice.intent(ctx);
-    let placed = match order::place(ctx, client, &lock, &ledger, intent, body, None).await {
+    let placed = match order::place(ctx, client, &lock, &records, intent, body, again).await {
         Ok(placed) => placed,
         Err(error) => {
             let report = diagnose(&error);

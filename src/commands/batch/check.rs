@@ -16,10 +16,10 @@ use crate::cli::OrderArgs;
 use crate::commands::purchase::{self, choose, Catalog};
 use crate::context::Context;
 use crate::error::{diagnose, Kind};
-use crate::guard::Block;
+use crate::guard::{self, Ask, Block, Decision, Earlier, Pass};
 use crate::journal::Contents;
 use crate::lock::LockDir;
-use crate::order::{self, Ledger};
+use crate::order;
 use crate::portal_record::{self, PortalList, SharedList};
 use crate::prompt::Progress;
 use crate::quote::Offerings;
@@ -50,7 +50,7 @@ pub(super) async fn check_all(
     let remembered = offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID);
     let prices: OnceCell<Option<PriceList>> = OnceCell::new();
     // The journal once for the whole batch, by SN: not once per row.
-    let journal = Ledger::new(ctx, None, "").read_journal()?.by_sn();
+    let journal = order::read_journal(ctx)?.by_sn();
     // Contacts and (with a remembered offering) the price are asked for alongside the first
     // rows, not before them: no round trip of their own. Shared, so that they are asked once.
     let contacts = client
@@ -149,12 +149,20 @@ fn refused_by(error: &anyhow::Error) -> Verdict {
     refused(report.kind, message)
 }
 
-fn blocked(block: Block) -> Verdict {
-    match block {
+/// What the earlier orders make of a row, if they stop it.
+fn verdict(decision: Decision, again: &[String]) -> Option<Verdict> {
+    match decision {
+        Decision::Clear => None,
         // Resuming: bought by an earlier run, reported and not bought again.
-        Block::Recent { order_no, .. } => Verdict::Already { order_no },
-        other => refused(Kind::Blocked, other.failure(None).message),
+        Decision::Already(earlier) => Some(Verdict::Already {
+            order_no: earlier.order_no,
+        }),
+        Decision::Blocked(block) => Some(blocked(&block, again)),
     }
+}
+
+fn blocked(block: &Block, again: &[String]) -> Verdict {
+    refused(Kind::Blocked, block.failure(again).message)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -173,15 +181,28 @@ async fn check_row(
 ) -> Verdict {
     let sn = &row.sn;
     let now = ctx.clock.now_ms();
-    let ledger = Ledger::new(ctx, Some(locks), sn);
-    let mut history = ledger.history_from(journal, &ctx.portal_label(), sn);
-    if let Some(block) = history.block(operation, now, None, None) {
-        return blocked(block);
+    let again = &args.common.again;
+    let records = order::records_preloaded(
+        ctx,
+        Some(locks),
+        sn,
+        Some(journal.cloned().unwrap_or_default()),
+    );
+    let mut earlier = match records.read().await {
+        Ok(earlier) => earlier,
+        Err(error) => return refused_by(&error),
+    };
+    let ask = |pass| Ask {
+        batch_row: true,
+        ..order::ask(ctx, sn, operation, again, pass)
+    };
+    if let Some(verdict) = verdict(guard::decide(&earlier, &ask(Pass::BeforeLookUps)), again) {
+        return verdict;
     }
-    let (offer, subscription, looked_up, contacts, listed) = tokio::join!(
+    let (offer, subscription, (), contacts, listed) = tokio::join!(
         client.offer(LINKUS_PRODUCT_ID, sn),
         client.subscription(LINKUS_PRODUCT_ID, sn),
-        order::look_up_open(ctx, client, &ledger, &mut history),
+        order::look_up_open(ctx, client, &records, &mut earlier),
         contacts,
         listed,
     );
@@ -191,24 +212,14 @@ async fn check_row(
     let Ok(listed) = listed else {
         return refused(Kind::Network, "the portal's order list could not be read");
     };
-    if let Some(block) = history.block(operation, now, None, Some(&looked_up)) {
-        return blocked(block);
-    }
-    let again = portal_record::again_list(args.common.again.as_deref());
-    let known = portal_record::known_in(&history);
-    match listed
-        .check_sn(client, sn, operation, now, &again, &known, true)
-        .await
-    {
-        portal_record::Verdict::Clear => {}
-        portal_record::Verdict::Already(found) => {
-            return Verdict::Already {
-                order_no: Some(found.order_no),
-            }
-        }
-        portal_record::Verdict::Blocked(found) => {
-            return refused(Kind::Blocked, found.failure(&again).message)
-        }
+    // The portal's list beside the local records: a success of the row's operation there is
+    // "already ...", an open order or another operation's success blocks the row.
+    let portal = listed
+        .earlier_for(client, sn, operation, ctx.clock.now_ms(), true)
+        .await;
+    let all = [earlier.as_slice(), portal.as_slice()].concat();
+    if let Some(verdict) = verdict(guard::decide(&all, &ask(Pass::Final)), again) {
+        return verdict;
     }
     let offer = match offer {
         Ok(offer) => Some(offer),
@@ -247,9 +258,8 @@ async fn check_row(
         contacts: contacts.to_vec(),
         subscription,
         prices: prices.get().cloned().flatten(),
-        looked_up,
     };
-    if let Some(already) = resumed(operation, &history, &catalog, now) {
+    if let Some(already) = resumed(operation, &earlier, &catalog, now) {
         return already;
     }
     if let Err(failure) = purchase::refuse_what_cannot_be_ordered(operation, sn, &catalog, now) {
@@ -269,20 +279,20 @@ async fn check_row(
 /// purchase whose subscription is current, a switch whose plan is the one asked for.
 fn resumed(
     operation: Operation,
-    history: &crate::guard::History,
+    earlier: &[Earlier],
     catalog: &Catalog,
     now: u64,
 ) -> Option<Verdict> {
-    let (intent, order_no) = history.last_success(operation)?;
+    let success = guard::last_success(earlier, operation)?;
     let current = catalog.current()?;
     let in_force = match operation {
         Operation::Purchase => current.is_current(now),
-        Operation::Switch => current.plan_id == Some(intent.plan_id),
+        Operation::Switch => success.plan_id.is_some() && current.plan_id == success.plan_id,
         // Every renewal leaves a current subscription: only the 24-hour rule applies.
         Operation::Renew => false,
     };
     in_force.then(|| Verdict::Already {
-        order_no: order_no.map(str::to_owned),
+        order_no: success.order_no.clone(),
     })
 }
 

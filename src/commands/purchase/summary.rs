@@ -142,7 +142,7 @@ pub fn replay_command(ctx: &Context, choice: &Choice, args: &OrderArgs) -> Strin
     if let Some(cap) = &args.common.max_total {
         words.extend(["--max-total".to_owned(), cap.to_string().replace(' ', "")]);
     }
-    if let Some(again) = &args.common.again {
+    for again in &args.common.again {
         words.extend(["--again".to_owned(), again.clone()]);
     }
     words.push("--yes".to_owned());

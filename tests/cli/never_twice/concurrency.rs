@@ -9,7 +9,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use super::*;
 
 /// A portal that does not deduplicate orders and answers everything after `latency`.
-async fn slow_portal(latency: Duration) -> MockServer {
+pub(super) async fn slow_portal(latency: Duration) -> MockServer {
     let server = MockServer::start().await;
     let token = ResponseTemplate::new(200)
         .set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "1800")));

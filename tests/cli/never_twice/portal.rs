@@ -188,7 +188,7 @@ fn an_order_the_portal_shows_pending_from_elsewhere_blocks() {
         FRESH,
         Operation::Purchase,
         "pending",
-        Duration::from_secs(3 * 3600),
+        Duration::from_secs(3 * 3600 + 1800),
     );
     let blocked = machines.on(&machines.b, &purchase(FRESH));
     assert_blocked_by_portal(&blocked, &order_no);
@@ -387,21 +387,44 @@ async fn list_with_clock(server: &MockServer, orders: Vec<Value>, behind_ms: u64
         .await
 }
 
+/// Every answer of the portal carries its clock, `behind_ms` behind this machine's; Get
+/// Product Details answers `details`.
+async fn portal_clock_behind(server: &MockServer, behind_ms: u64, details: ResponseTemplate) {
+    let date =
+        httpdate::fmt_http_date(std::time::SystemTime::now() - Duration::from_millis(behind_ms));
+    let answers = [
+        (
+            "POST",
+            TOKEN_PATH,
+            ResponseTemplate::new(200)
+                .set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "1800"))),
+        ),
+        ("GET", PLANS_PATH, json_response(plans_body())),
+        ("GET", CONTACTS_PATH, json_response(contacts_body())),
+        ("GET", PRICE_PATH, json_response(prices_body())),
+        ("GET", DETAILS_PATH, details),
+        ("POST", ORDER_PATH, order_created("succeed")),
+    ];
+    for (verb, route, answer) in answers {
+        respond(
+            server,
+            verb,
+            route,
+            answer.insert_header("Date", date.as_str()),
+        )
+        .await;
+    }
+}
+
 const MINUTE: u64 = 60_000;
 const HOUR: u64 = 60 * MINUTE;
 
 #[tokio::test]
 async fn a_success_23_hours_ago_by_the_portals_clock_blocks_though_this_clock_is_2_hours_fast() {
     let server = ordering_portal().await;
-    respond(
-        &server,
-        "GET",
-        DETAILS_PATH,
-        subscribed("2027-11-29 00:00:00"),
-    )
-    .await;
-    // 25 hours ago by this machine's clock, 23 by the portal's.
-    let mut order = listed(EARLIER, SN, "succeed", 25 * HOUR);
+    portal_clock_behind(&server, 2 * HOUR, subscribed("2027-11-29 00:00:00")).await;
+    // 25½ hours ago by this machine's clock, 23½ by the portal's.
+    let mut order = listed(EARLIER, SN, "succeed", 25 * HOUR + 30 * MINUTE);
     order["operationType"] = json!("renew_plan");
     let _list = list_with_clock(&server, vec![order], 2 * HOUR).await;
     let env = TestEnv::new();
@@ -432,6 +455,7 @@ async fn a_success_23_hours_ago_by_the_portals_clock_blocks_though_this_clock_is
 async fn not_placed_is_refused_for_an_order_the_portal_lists_though_this_clock_is_10_minutes_fast()
 {
     let server = ordering_portal().await;
+    portal_clock_behind(&server, 10 * MINUTE, not_subscribed()).await;
     let env = TestEnv::new();
     // The intent was written just now by this machine's clock; the portal, 10 minutes
     // behind, created the order 2 seconds later by its own clock.

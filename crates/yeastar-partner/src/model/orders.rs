@@ -18,7 +18,7 @@ pub enum OrderState {
     Succeeded,
     /// Created, but not (yet) done: pending payment, or any status this client does not know.
     Open,
-    /// Final, without service: failed, invalid or cancelled.
+    /// Final, without service: failed, invalid, cancelled or refunded.
     Failed,
 }
 
@@ -36,13 +36,13 @@ impl OrderStatus {
         &self.0
     }
 
-    /// `succeed` is done; `failed`, `invalid` and `cancelled` are final without service;
-    /// every other status (`pending`, `refunded`, one never seen before) is open
+    /// `succeed` is done; `failed`, `invalid`, `cancelled` and `refunded` are final without
+    /// service (exit 5); every other status (`pending`, one never seen before) is open
     /// (CLI.md section 3).
     pub fn state(&self) -> OrderState {
         match self.0.trim().to_ascii_lowercase().as_str() {
             "succeed" | "success" | "succeeded" => OrderState::Succeeded,
-            "failed" | "invalid" | "cancelled" | "canceled" => OrderState::Failed,
+            "failed" | "invalid" | "cancelled" | "canceled" | "refunded" => OrderState::Failed,
             _ => OrderState::Open,
         }
     }
@@ -218,7 +218,9 @@ mod tests {
         assert_eq!(state("succeed"), OrderState::Succeeded);
         assert_eq!(state("pending"), OrderState::Open);
         assert_eq!(state("confirming"), OrderState::Open);
-        assert_eq!(state("refunded"), OrderState::Open);
+        // Money went back: final, without service (exit 5), never "pending".
+        assert_eq!(state("refunded"), OrderState::Failed);
+        assert_eq!(state(" Refunded "), OrderState::Failed);
         assert_eq!(state("failed"), OrderState::Failed);
         assert_eq!(state("INVALID"), OrderState::Failed);
         assert_eq!(state("cancelled"), OrderState::Failed);
