@@ -377,3 +377,39 @@ fn ages_read_as_a_person_would_say_them() {
     assert_eq!(age_text(71 * HOUR), "71 h ago");
     assert_eq!(age_text(72 * HOUR), "3 days ago");
 }
+
+#[test]
+fn two_records_that_disagree_keep_the_first_settled_word() {
+    let journal = success("a", Operation::Purchase, HOUR, "LR1");
+    let record = Earlier {
+        source: Source::Lock,
+        ..earlier("a", Operation::Purchase, HOUR, Status::Closed)
+    };
+    // The journal's success is not undone by the record's other word.
+    assert!(check(&[journal, record], Operation::Purchase, &[]).is_err());
+}
+
+#[test]
+fn the_last_success_is_the_newest_of_that_operation_whatever_its_age() {
+    let list = [
+        success("a", Operation::Purchase, 50 * HOUR, "LR1"),
+        success("b", Operation::Purchase, 30 * HOUR, "LR2"),
+        success("c", Operation::Switch, 20 * HOUR, "LR3"),
+        earlier("d", Operation::Purchase, 10 * HOUR, Status::Closed),
+        earlier("e", Operation::Purchase, 5 * HOUR, Status::Unknown),
+    ];
+    let last = last_success(&list, Operation::Purchase).unwrap();
+    assert_eq!(last.order_no.as_deref(), Some("LR2"));
+    assert_eq!(
+        last_success(&list, Operation::Switch)
+            .unwrap()
+            .order_no
+            .as_deref(),
+        Some("LR3")
+    );
+    assert!(last_success(&list, Operation::Renew).is_none());
+    // A success whose operation the record cannot tell is not "this operation's".
+    let mut any = success("f", Operation::Renew, HOUR, "LR4");
+    any.operation = None;
+    assert!(last_success(&[any], Operation::Renew).is_none());
+}

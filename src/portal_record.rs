@@ -442,7 +442,7 @@ impl Store for PortalStore {
         async move {
             Ok(match check(&self.earlier) {
                 Ok(()) => Claim::Checked,
-                Err(failure) => Claim::Refused(failure),
+                Err(failure) => Claim::Refused(Box::new(failure)),
             })
         }
         .boxed()

@@ -55,7 +55,7 @@ pub enum Claim {
     #[allow(dead_code)] // The portal's order list is the first read-only store.
     Checked,
     /// The check refused: nothing was written.
-    Refused(Failure),
+    Refused(Box<Failure>),
 }
 
 /// A store of earlier orders. See the module's documentation for how to add one.
@@ -161,7 +161,7 @@ impl Store for JournalStore {
                 .claim(&entry, |contents| check(&self.earlier(contents)))?;
             Ok(match claimed {
                 Ok(()) => Claim::Written,
-                Err(failure) => Claim::Refused(failure),
+                Err(failure) => Claim::Refused(Box::new(failure)),
             })
         }
         .boxed()
@@ -288,7 +288,7 @@ impl Records {
                     return Err(Failure::new(
                         Kind::Config,
                         format!(
-                            "Could not read {}, which every order is checked against, so nothing was sent: {error:#}",
+                            "Could not read {}, which every order is checked against, so it was not sent: {error:#}",
                             store.source().name()
                         ),
                     )
@@ -338,8 +338,19 @@ impl Records {
                     None
                 }
                 Ok(Claim::Checked) => None,
-                Ok(Claim::Refused(failure)) => Some(anyhow::Error::from(failure)),
-                Err(error) if store.required() => Some(error),
+                Ok(Claim::Refused(failure)) => Some(anyhow::Error::from(*failure)),
+                Err(error) if store.required() => Some(match error.downcast::<Failure>() {
+                    Ok(failure) => failure.into(),
+                    Err(error) => Failure::new(
+                        Kind::Config,
+                        format!(
+                            "Could not record the order in {}, so it was not sent: {error:#}",
+                            store.source().name()
+                        ),
+                    )
+                    .hint("Make the data folder writable (or set LINKUS_DATA_DIR), then run the command again; nothing was bought.")
+                    .into(),
+                }),
                 Err(error) => {
                     warn(format!(
                         "could not note the order in {}: {error:#}",
@@ -544,6 +555,32 @@ mod tests {
             .read()
             .unwrap();
         assert_eq!(journal.entries.len(), 1);
+    }
+
+    #[test]
+    fn other_portals_and_sns_do_not_count() {
+        let mut other_sn = intent("b", "http://127.0.0.1:9");
+        other_sn.sn = "B2".into();
+        let contents = Contents {
+            entries: vec![
+                Entry::Intent(intent("a", "https://elsewhere")),
+                Entry::Intent(other_sn),
+                Entry::Intent(intent("c", "http://[::1]:9/")),
+            ],
+            damaged: Vec::new(),
+        };
+        let store = JournalStore::new(
+            Journal::new("unused".into()),
+            Source::Journal,
+            "http://localhost:9",
+            " a1 ",
+        );
+        let ids: Vec<String> = store
+            .recorded(&contents)
+            .into_iter()
+            .map(|r| r.intent.id)
+            .collect();
+        assert_eq!(ids, vec!["c".to_owned()]);
     }
 
     #[tokio::test]

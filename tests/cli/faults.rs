@@ -1047,6 +1047,13 @@ async fn order_answers_with_and_without_an_order_number() {
             &[ORDER_NO, "status cancelled"],
         ),
         row(
+            "an order number with status refunded",
+            || order_answer(200, "success", true, Some("refunded")),
+            5,
+            Some("rejected"),
+            &[ORDER_NO, "status refunded"],
+        ),
+        row(
             "an order number with a status never seen (on_hold)",
             || order_answer(200, "success", true, Some("on_hold")),
             8,

@@ -41,6 +41,9 @@ const FILTERS: &[(&str, &str)] = &[
     (r"\b[0-9a-f]{32}\b", "[REQUEST_ID]"),
     (r"\b[0-9a-f]{16}\b", "[ENTRY_ID]"),
     (r#""pid": \d+"#, r#""pid": [PID]"#),
+    (r#""host": "[^"]*""#, r#""host": "[HOST]""#),
+    (r#""user": (null|"[^"]*")"#, r#""user": [USER]"#),
+    (r#""age": \d+"#, r#""age": [AGE]"#),
     (r"\bpid \d+", "pid [PID]"),
     (r"linkus-cli/\d+\.\d+\.\d+\S*", "linkus-cli/[VERSION]"),
     // The system's words for a refused connection (macOS and Windows number it otherwise).

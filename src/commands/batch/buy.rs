@@ -21,6 +21,7 @@ use crate::records::{Records, Source};
 /// The buy phase: `jobs` orders at a time, each under every rule of a single order; no new
 /// order once one's outcome is unknown or the portal fails. Each row's result goes to `done`
 /// as it ends.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn buy_all(
     ctx: &Context,
     client: &Client,

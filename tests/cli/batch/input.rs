@@ -251,23 +251,46 @@ async fn yes_alone_does_not_skip_invalid_rows() {
     assert!(run.stderr.contains("add --skip-invalid"), "{}", run.stderr);
 }
 
+/// `--again` with `--from` (CLI.md section 3): each names one earlier order that the row for
+/// its SN may order again after; without it, that row is "already bought".
 #[tokio::test]
-async fn again_is_refused_with_from() {
+async fn again_with_from_lets_the_row_it_names_order_again() {
     let server = portal_taking_orders().await;
+    let earlier = "LR3206190457467700001";
+    let seed = |env: &TestEnv| {
+        let time = humantime::format_rfc3339_millis(
+            std::time::SystemTime::now() - std::time::Duration::from_secs(3600),
+        );
+        let lines = [
+            serde_json::json!({"event": "intent", "id": "0a9a000000000001", "time": time.to_string(),
+                "profile": "default", "baseUrl": format!("{}/", server.uri()), "sn": fleet_sn(1),
+                "operation": "purchase", "planId": PLAN_ID, "planName": "Linkus Cloud Service",
+                "billingContactId": CONTACT_ID, "years": 1, "poNumber": null}),
+            serde_json::json!({"event": "outcome", "id": "0a9a000000000001", "time": time.to_string(),
+                "outcome": "succeed", "orderNo": earlier, "orderStatus": "succeed", "requestId": null}),
+        ];
+        std::fs::create_dir_all(env.data_dir()).unwrap();
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(env.journal(), text).unwrap();
+    };
     let env = TestEnv::new();
+    seed(&env);
     let from = file(&env, "rows.csv", &csv_of(&fleet(2)));
-    let run = run(env
-        .portal_cmd(&server.uri())
-        .args(batch_args(&from))
-        .args(["--again", "LR3206190457467703296"]));
-    assert_eq!(run.code, 2);
-    assert!(
-        run.stderr
-            .contains("'--from <FILE>' cannot be used with '--again <ORDER>'"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(total_requests(&server).await, 0);
+    let resumed = run(env.portal_cmd(&server.uri()).args(batch_args(&from)));
+    assert_eq!(resumed.code, 0, "{}", resumed.stderr);
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
+
+    let env = TestEnv::new();
+    seed(&env);
+    let from = file(&env, "rows.csv", &csv_of(&fleet(2)));
+    let again = run(env.portal_cmd(&server.uri()).args(batch_args(&from)).args([
+        "--again",
+        "LR3206190457467709999",
+        "--again",
+        earlier,
+    ]));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 3);
 }
 
 #[tokio::test]

@@ -11,6 +11,12 @@ use super::*;
 /// A portal that does not deduplicate orders and answers everything after `latency`.
 pub(super) async fn slow_portal(latency: Duration) -> MockServer {
     let server = MockServer::start().await;
+    slow_routes(&server, latency).await;
+    server
+}
+
+/// The routes of [`slow_portal`], mounted on a server (again after a reset).
+pub(super) async fn slow_routes(server: &MockServer, latency: Duration) {
     let token = ResponseTemplate::new(200)
         .set_body_json(envelope(token_result(ACCESS_1, REFRESH_1, "1800")));
     let routes = [
@@ -27,10 +33,9 @@ pub(super) async fn slow_portal(latency: Duration) -> MockServer {
         Mock::given(method(verb))
             .and(path(route))
             .respond_with(response.set_delay(latency))
-            .mount(&server)
+            .mount(server)
             .await;
     }
-    server
 }
 
 /// Starts every command at once; exactly one order reaches the portal, one run exits 0 and

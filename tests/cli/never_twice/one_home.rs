@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::concurrency::slow_portal;
+use super::concurrency::{slow_portal, slow_routes};
 use super::*;
 
 /// Eight runs at once with one data folder and eight lock folders, twenty times over: every
@@ -12,8 +12,13 @@ use super::*;
 /// the seven others exit 9 with nothing sent.
 #[tokio::test]
 async fn eight_runs_in_one_home_with_eight_lock_folders_place_one_order_twenty_times_over() {
+    // One portal for all: a wiremock server dropped inside the loop can hang the test.
+    let server = slow_portal(Duration::from_millis(100)).await;
     for repetition in 0..20 {
-        let server = slow_portal(Duration::from_millis(100)).await;
+        if repetition > 0 {
+            server.reset().await;
+            slow_routes(&server, Duration::from_millis(100)).await;
+        }
         let env = TestEnv::new();
         let children: Vec<std::process::Child> = (0..8)
             .map(|folder| {

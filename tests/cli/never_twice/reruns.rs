@@ -115,6 +115,26 @@ async fn a_rerun_after_a_pending_order_exits_9_when_the_order_cannot_be_looked_u
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
 }
 
+/// `refunded` is final without service (exit 5 for an order answered so): an earlier order
+/// refunded since no longer blocks, and the journal records it as such.
+#[tokio::test]
+async fn a_rerun_after_a_pending_order_goes_through_once_the_portal_says_refunded() {
+    let (server, env) = after_a_pending_order().await;
+    let entry = first_entry(&env);
+    let _refunded = details_answer(&server, ORDER_NO, details(ORDER_NO, "refunded")).await;
+    let rerun = run(env.portal_cmd(&server.uri()).args(purchase_args()));
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 2);
+    let lines = env.journal_lines();
+    assert!(
+        lines.iter().any(|line| line["event"] == "reconciled"
+            && line["id"] == entry.as_str()
+            && line["outcome"] == "refunded"
+            && line["orderStatus"] == "refunded"),
+        "{lines:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_rerun_after_a_pending_order_goes_through_once_the_portal_says_cancelled() {
     let (server, env) = after_a_pending_order().await;

@@ -47,10 +47,10 @@ async fn portal_ten_minutes_behind(orders: Vec<Value>) -> MockServer {
             }))),
         ),
         ("GET", DETAILS_PATH, subscribed("2030-06-30 00:00:00")),
-        // One portal, one clock: every answer says it.
         ("GET", PLANS_PATH, json_response(plans_body())),
         ("GET", CONTACTS_PATH, json_response(contacts_body())),
         ("GET", PRICE_PATH, json_response(prices_body())),
+        ("GET", INSTANCES_PATH, empty_page()),
     ];
     for (verb, route, answer) in answers {
         Mock::given(method(verb))
@@ -237,4 +237,32 @@ async fn a_renew_after_one_dated_in_the_future_is_blocked_without_an_impossible_
         "{}",
         blocked.stderr
     );
+}
+
+/// `--not-placed` reads the records again under the SN's lock, the one beside the locks too:
+/// another home that shares the lock folder bought the order; this home's journal only has
+/// its intent, with an unknown outcome. The mark is refused and nothing is written.
+#[tokio::test]
+async fn not_placed_is_refused_when_the_record_beside_the_locks_shows_the_order_succeeded() {
+    let server = ordering_portal().await;
+    let buyer = TestEnv::new();
+    let bought = run(buyer.portal_cmd(&server.uri()).args(purchase_args()));
+    assert_eq!(bought.code, 0, "{}", bought.stderr);
+    let intent = buyer.journal_lines()[0].clone();
+    let entry = intent["id"].as_str().unwrap().to_owned();
+
+    let env = TestEnv::new();
+    seed(&env, &[intent, outcome_line(&entry, "unknown", None)]);
+    let marked = run(env
+        .portal_cmd(&server.uri())
+        .env("LINKUS_LOCK_DIR", buyer.lock_dir())
+        .args(["orders", "reconcile", "--not-placed", &entry, "--yes"]));
+    assert_ne!(marked.code, 0, "{}", marked.stderr);
+    assert!(
+        marked.stderr.contains("succeeded") && marked.stderr.contains(ORDER_NO),
+        "{}",
+        marked.stderr
+    );
+    assert!(!journal_text(&env).contains("not_placed"));
+    assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
 }
