@@ -452,6 +452,10 @@ impl Store for PortalStore {
     fn settle<'a>(&'a self, _entry: &'a Entry) -> BoxFuture<'a, anyhow::Result<()>> {
         async move { Ok(()) }.boxed()
     }
+
+    fn records_outcomes(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(test)]
