@@ -211,8 +211,12 @@ pub enum Why {
     },
 }
 
-/// The decision: the earlier orders (each record's oldest first), newest looked at first.
+/// The decision: the earlier orders (each record's oldest first), newest looked at first; a
+/// batch row's recent success of its operation is "already done" unless another order blocks.
 pub fn decide(earlier: &[Earlier], ask: &Ask) -> Decision {
+    // A batch row's "already done" holds only if nothing older blocks (an order still open
+    // in the portal, an unknown outcome): it is remembered, and the scan goes on.
+    let mut already: Option<Earlier> = None;
     for e in merged(earlier).iter().rev() {
         let now = match e.at {
             Stamp::At { clock, .. } => ask.now.by(clock),
@@ -260,14 +264,18 @@ pub fn decide(earlier: &[Earlier], ask: &Ask) -> Decision {
                     (Stamp::At { .. }, Some(_)) => continue,
                 };
                 if why == Why::Recent && same && ask.batch_row {
-                    return Decision::Already(e.clone());
+                    already.get_or_insert_with(|| e.clone());
+                    continue;
                 }
                 return block(why);
             }
             Status::Closed => {}
         }
     }
-    Decision::Clear
+    match already {
+        Some(done) => Decision::Already(done),
+        None => Decision::Clear,
+    }
 }
 
 /// Whether `--again` names this earlier order, by its order number or its entry ID.
@@ -382,10 +390,18 @@ impl Block {
             }
             Why::Open { status } => {
                 let order_no = e.order_no.as_deref().unwrap_or("(number unknown)");
-                Failure::new(
-                    Kind::Blocked,
-                    format!("Order {order_no} for SN {sn} is still {status}; nothing was sent."),
-                )
+                let message = match (e.source, self.age_ms) {
+                    // Placed elsewhere, perhaps: when, by the portal's clock.
+                    (Source::Portal, age) => format!(
+                        "The portal lists order {order_no} for SN {sn}, placed {} and still {status}; nothing was sent.",
+                        match age {
+                            Some(age) => format!("{} by the portal's clock", age_text(age)),
+                            None => format!("at a time that cannot be read ({})", e.at_text),
+                        }
+                    ),
+                    _ => format!("Order {order_no} for SN {sn} is still {status}; nothing was sent."),
+                };
+                Failure::new(Kind::Blocked, message)
                 .hint("Finish or cancel it in the Partner Portal (Orders & Billing > Orders) before ordering again.")
                 .hint(format!(
                     "`linkus orders show {order_no} --wait` waits until it is no longer open."
@@ -406,10 +422,13 @@ impl Block {
             Why::Recent => {
                 let ago = self.age_ms.map(age_text).unwrap_or_default();
                 let order = e.order_no.as_deref().unwrap_or("(number unknown)");
-                let seen = if e.source == Source::Portal {
-                    format!(" (in {}{by})", e.source.name())
+                let (ago, seen) = if e.source == Source::Portal {
+                    (
+                        format!("{ago} by the portal's clock"),
+                        format!(" (in {}{by})", e.source.name()),
+                    )
                 } else {
-                    String::new()
+                    (ago, String::new())
                 };
                 let mut failure = Failure::new(
                     Kind::Blocked,

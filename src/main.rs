@@ -29,6 +29,7 @@ mod order;
 mod output;
 mod portal_clock;
 mod portal_key;
+mod portal_record;
 mod prompt;
 mod quote;
 mod rawjson;

@@ -78,6 +78,12 @@ pub trait Store: Send + Sync {
 
     /// Records a later word about an intent this store claimed.
     fn settle<'a>(&'a self, entry: &'a Entry) -> BoxFuture<'a, Result<()>>;
+
+    /// Whether the store keeps the run's intents and outcomes (false for a read-only store,
+    /// such as the portal's order list: settling it records nothing).
+    fn records_outcomes(&self) -> bool {
+        true
+    }
 }
 
 /// The journal in the data folder, or the SN's record beside the locks: a JSON-lines file
@@ -394,7 +400,7 @@ impl Records {
     pub async fn settle(&self, entry: &Entry) -> Result<(), Unrecorded> {
         let mut written = 0;
         let mut problems: Vec<String> = Vec::new();
-        for store in &self.stores {
+        for store in self.stores.iter().filter(|store| store.records_outcomes()) {
             match store.settle(entry).await {
                 Ok(()) => written += 1,
                 Err(error) => problems.push(format!("{}: {error:#}", store.source().name())),

@@ -329,7 +329,7 @@ async fn order(ctx: &Context, call: yeastar_partner::OrderCall) -> Result<ExitSt
     let lock = locks
         .lock(&ctx.portal_key(), &sn, "linkus api", &ctx.now_rfc3339())
         .await?;
-    let records = order::records(ctx, Some(&locks), &sn);
+    let mut records = order::records(ctx, Some(&locks), &sn);
     let client = ctx.client()?;
     let again: &[String] = &[];
     let mut earlier = records.read().await?;
@@ -339,13 +339,21 @@ async fn order(ctx: &Context, call: yeastar_partner::OrderCall) -> Result<ExitSt
             &order::ask(ctx, &sn, *operation, again, Pass::BeforeLookUps),
         )?;
     }
-    order::look_up_open(ctx, &client, &records, &mut earlier).await;
+    // The portal's own list (orders placed from other machines) with the look-ups.
+    let ((), listed) = tokio::join!(
+        order::look_up_open(ctx, &client, &records, &mut earlier),
+        crate::portal_record::read_for_order(ctx, &client),
+    );
+    let portal = listed?
+        .earlier_for(&client, &sn, operation, ctx.clock.now_ms(), false)
+        .await;
+    let all = [earlier.as_slice(), portal.as_slice()].concat();
     for operation in &checked {
-        order::check(
-            &earlier,
-            &order::ask(ctx, &sn, *operation, again, Pass::Final),
-        )?;
+        order::check(&all, &order::ask(ctx, &sn, *operation, again, Pass::Final))?;
     }
+    records.push(std::sync::Arc::new(crate::portal_record::PortalStore::new(
+        portal,
+    )));
     let intent = Intent {
         id: journal::new_id(),
         time: ctx.now_rfc3339(),

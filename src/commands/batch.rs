@@ -157,7 +157,7 @@ pub async fn run_rows(
 
     let client = ctx.client()?;
     let locks = LockDir::locate()?;
-    let checked = check_all(ctx, &client, &locks, operation, &args, parsed.rows).await?;
+    let (checked, listed) = check_all(ctx, &client, &locks, operation, &args, parsed.rows).await?;
     // A value that matches nothing (a plan name with a typo, an unknown contact, years the
     // plan does not allow) makes its row invalid, as a bad value in the file does: a usage
     // error for the whole file, never a refusal after other rows were bought.
@@ -227,6 +227,7 @@ pub async fn run_rows(
         args.batch.jobs,
         &args.common.again,
         &done,
+        &listed,
     )
     .await;
     ctx.on_interrupt(None);

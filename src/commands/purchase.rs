@@ -6,6 +6,8 @@
 //! concurrently; apply the journal's rules; resolve flags or ask the wizard; show the summary
 //! and the replay command; stop for `--dry-run` or `--max-total`; confirm; place the order.
 
+use std::sync::Arc;
+
 use anyhow::{Context as _, Result};
 use yeastar_partner::{
     BillingContact, Client, Id, Offer, Operation, OrderRequest, Plan, PriceList, Subscription,
@@ -22,6 +24,7 @@ use crate::journal::{self, Intent};
 use crate::lock::LockDir;
 use crate::order;
 use crate::output::format_date_ms;
+use crate::portal_record::{self, PortalList, PortalStore};
 use crate::prompt::{self, Spinner};
 use crate::quote::{self, Offerings, Quote};
 use crate::records::Records;
@@ -113,7 +116,7 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     choose::check_flags_without_prompts(ctx, operation, &args)?;
     // The wizard asks for the SN again when the portal says it cannot be used, and when Esc
     // is pressed at the step after it.
-    let (lock, records, client, catalog, choice) = loop {
+    let (lock, records, client, catalog, choice, (mut portal, mut listed)) = loop {
         let sn = match &args.sn {
             Some(sn) => sn.clone(),
             None => prompt::serial_number().await?,
@@ -164,6 +167,16 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     let Some(lock) = lock else {
         return Ok(ExitStatus::Success);
     };
+    // A read of the list older than 30 s (a person took time to confirm) is read again; the
+    // list is then one of the records that claim the order.
+    if portal.age_ms(ctx.clock.now_ms()) >= portal_record::fresh_ms() {
+        portal = portal_record::read_for_order(ctx, &client).await?;
+        listed = portal
+            .earlier_for(&client, &choice.sn, operation, ctx.clock.now_ms(), false)
+            .await;
+    }
+    let mut records = records;
+    records.push(Arc::new(PortalStore::new(listed)));
     let intent = choice.intent(ctx);
     let spinner = Spinner::start(spinner_allowed(ctx), "Placing the order…");
     let placed = order::place(
@@ -187,6 +200,7 @@ type Prepared = (
     Client,
     Catalog,
     Choice,
+    (PortalList, Vec<Earlier>),
 );
 
 /// An SN that the wizard can ask again for: the portal refused it (not eligible, already has
@@ -229,15 +243,20 @@ async fn prepare(
         &earlier,
         &order::ask(ctx, &sn, operation, again, Pass::BeforeLookUps),
     )?;
-    let catalog = look_up(ctx, &client, operation, &sn, &records, &mut earlier).await?;
+    let (catalog, portal) = look_up(ctx, &client, operation, &sn, &records, &mut earlier).await?;
+    // The portal's own list beside the local records: orders placed from other machines (a
+    // block wins over the subscription's refusal, as the journal's does).
+    let listed = portal
+        .earlier_for(&client, &sn, operation, ctx.clock.now_ms(), false)
+        .await;
     order::check(
-        &earlier,
+        &[earlier.as_slice(), listed.as_slice()].concat(),
         &order::ask(ctx, &sn, operation, again, Pass::Final),
     )?;
     refuse_what_cannot_be_ordered(operation, &sn, &catalog, ctx.clock.now_ms())?;
 
     let choice = choose::choose(ctx, operation, args, sn, &catalog).await?;
-    Ok((lock, records, client, catalog, choice))
+    Ok((lock, records, client, catalog, choice, (portal, listed)))
 }
 
 /// `linkus purchase`, for the lock's note about who holds it.
@@ -249,8 +268,9 @@ pub fn spinner_allowed(ctx: &Context) -> bool {
     ctx.out.stderr_is_terminal && !ctx.out.is_quiet() && ctx.global.verbose == 0
 }
 
-/// Plans, billing contacts, the PBX's subscription, the price and any open earlier order,
-/// concurrently: one round trip (two the first time, when the offering is not yet known).
+/// Plans, billing contacts, the PBX's subscription, the price, any open earlier order and the
+/// portal's order list, concurrently: one round trip (two the first time, when the offering is
+/// not yet known; one more when the order list needs more than one page).
 pub async fn look_up(
     ctx: &Context,
     client: &Client,
@@ -258,7 +278,7 @@ pub async fn look_up(
     sn: &str,
     records: &Records,
     earlier: &mut [Earlier],
-) -> Result<Catalog> {
+) -> Result<(Catalog, PortalList)> {
     let spinner = Spinner::start(
         spinner_allowed(ctx),
         "Fetching plans, prices and billing contacts…",
@@ -266,7 +286,7 @@ pub async fn look_up(
     let offerings = Offerings::new(&ctx.dirs.cache);
     let portal = ctx.portal_label();
     let remembered = offerings.get(&portal, LINKUS_PRODUCT_ID);
-    let (offer, contacts, subscription, prices, ()) = tokio::join!(
+    let (offer, contacts, subscription, prices, (), listed) = tokio::join!(
         client.offer(LINKUS_PRODUCT_ID, sn),
         client.billing_contacts(),
         client.subscription(LINKUS_PRODUCT_ID, sn),
@@ -279,7 +299,18 @@ pub async fn look_up(
             }
         },
         order::look_up_open(ctx, client, records, earlier),
+        PortalList::read(client),
     );
+    let listed = match listed {
+        Ok(listed) => listed,
+        Err(error) => {
+            drop(spinner);
+            return Err(portal_record::unreadable(error));
+        }
+    };
+    for warning in listed.warnings() {
+        ctx.out.warn(&warning);
+    }
     let offer: Option<Offer> = match offer {
         Ok(offer) => Some(offer),
         // A renewal keeps the current plan: the plan list only gives the price's offering.
@@ -341,12 +372,15 @@ pub async fn look_up(
                 .into(),
         );
     }
-    Ok(Catalog {
-        plans,
-        contacts,
-        subscription,
-        prices,
-    })
+    Ok((
+        Catalog {
+            plans,
+            contacts,
+            subscription,
+            prices,
+        },
+        listed,
+    ))
 }
 
 /// What the portal's answers already say cannot be ordered (exit 5, nothing sent): a purchase

@@ -3,14 +3,13 @@
 
 use std::collections::HashSet;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 use yeastar_partner::{
     Client, Order, OrderState, OrderStatus, SubscriptionCheck, LINKUS_PRODUCT_ID,
 };
 
 use crate::cli::ReconcileArgs;
-use crate::commands::orders::collect_orders;
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::guard::{parse_time_ms, Stamp, FUTURE_MS};
@@ -49,22 +48,19 @@ struct Search {
 }
 
 /// The orders listed back to the earliest of `intents` (by the portal's clock, known once
-/// the first page has answered).
+/// the first page has answered), at most 2,000 (CLI.md section 3): past them, or past a page
+/// that cannot be read, the search is incomplete ("could not search all orders").
 async fn search(ctx: &Context, client: &Client, intents: &[&Intent]) -> Result<Search> {
-    let listing = collect_orders(client, 100, |orders| {
-        let since = intents.iter().map(|i| since_ms(ctx, i)).min().unwrap_or(0);
-        orders
-            .iter()
-            .filter_map(Order::created_ms)
-            .min()
-            .is_some_and(|oldest| oldest < since)
-    })
-    .await?;
-    crate::commands::orders::warn_missing_fields(ctx, &listing.orders);
-    Ok(Search {
-        orders: listing.orders,
-        complete: listing.complete,
-    })
+    let history = client
+        .order_history_partial(|_| intents.iter().map(|i| since_ms(ctx, i)).min().unwrap_or(0))
+        .await
+        .context("Could not list the orders")?;
+    let complete = history.is_complete();
+    let mut orders = history.orders;
+    // Newest first, whatever order the pages came in.
+    orders.sort_by_key(|order| std::cmp::Reverse(order.created_ms().unwrap_or(0)));
+    crate::commands::orders::warn_missing_fields(ctx, &orders);
+    Ok(Search { orders, complete })
 }
 
 /// Orders placed from this moment on, by the portal's clock, may be the intent's: its time by

@@ -421,6 +421,7 @@ fn normal_raw(request: &RawRequest) -> Reply {
         ("GET", PLANS_PATH) => Reply::json(200, plans_body()),
         ("GET", CONTACTS_PATH) => Reply::json(200, contacts_body()),
         ("GET", INSTANCES_PATH) => Reply::json(200, instances_ok()),
+        ("GET", ORDERS_PATH) => Reply::json(200, empty_orders_body()),
         ("POST", ORDER_PATH) => Reply::json(200, order_ok()),
         _ => Reply::json(404, "{}"),
     }
@@ -1880,6 +1881,7 @@ async fn a_token_that_expires_in_the_middle_of_a_purchase() {
             (PLANS_PATH, plans_body()),
             (CONTACTS_PATH, contacts_body()),
             (INSTANCES_PATH, instances_ok()),
+            (ORDERS_PATH, empty_orders_body()),
         ] {
             Mock::given(method("GET"))
                 .and(path(route))
@@ -2008,6 +2010,7 @@ async fn an_order_answered_401_whose_token_cannot_be_renewed_says_so() {
                 (PLANS_PATH, plans_body()),
                 (CONTACTS_PATH, contacts_body()),
                 (INSTANCES_PATH, instances_ok()),
+                (ORDERS_PATH, empty_orders_body()),
             ] {
                 Mock::given(method("GET"))
                     .and(path(route))

@@ -8,6 +8,7 @@ mod api;
 mod concurrency;
 mod keep_alive;
 mod one_home;
+mod portal;
 mod reconcile;
 mod reruns;
 #[cfg(unix)]

@@ -297,6 +297,7 @@ async fn slow_portal(delay: Duration) -> (MockServer, Arrivals) {
             json_response(prices_body()).set_delay(delay),
         ),
         ("GET", INSTANCES_PATH, empty_page().set_delay(delay)),
+        ("GET", ORDERS_PATH, empty_page().set_delay(delay)),
         ("POST", ORDER_PATH, order_created("succeed")),
     ];
     for (verb, route, response) in routes {
@@ -356,11 +357,17 @@ async fn the_offering_is_remembered_so_the_second_purchase_asks_the_price_with_t
     let paths: Vec<&str> = two.iter().map(|(p, _)| p.as_str()).collect();
     let mut lookups: Vec<&str> = paths[..paths.len() - 1].to_vec();
     lookups.sort_unstable();
-    let mut expected = vec![PLANS_PATH, CONTACTS_PATH, DETAILS_PATH, PRICE_PATH];
+    let mut expected = vec![
+        PLANS_PATH,
+        CONTACTS_PATH,
+        DETAILS_PATH,
+        PRICE_PATH,
+        ORDERS_PATH,
+    ];
     expected.sort_unstable();
     assert_eq!(
         lookups, expected,
-        "five requests, no token, no paging: {paths:?}"
+        "six requests (the order list's first page among the lookups), no token, no paging: {paths:?}"
     );
     assert_eq!(paths.last(), Some(&ORDER_PATH));
     let started = two.first().unwrap().1;

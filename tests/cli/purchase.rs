@@ -142,13 +142,15 @@ async fn with_a_cached_token_the_lookups_run_concurrently() {
         )
         .await;
     }
-    respond(
-        &server,
-        "GET",
-        INSTANCES_PATH,
-        empty_page().set_delay(Duration::from_millis(300)),
-    )
-    .await;
+    for route in [INSTANCES_PATH, ORDERS_PATH] {
+        respond(
+            &server,
+            "GET",
+            route,
+            empty_page().set_delay(Duration::from_millis(300)),
+        )
+        .await;
+    }
     respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
     let env = TestEnv::new();
     assert_eq!(
@@ -530,6 +532,7 @@ fn raw_portal(
                 200,
                 envelope(json!({"pageNo": 1, "totalPage": 1, "results": []})).to_string(),
             ),
+            ("GET", ORDERS_PATH) => Reply::json(200, empty_orders_body()),
             ("POST", ORDER_PATH) => order(request),
             _ => Reply::json(404, "{}"),
         },
@@ -573,6 +576,7 @@ fn a_refused_connection_before_sending_exits_6_and_nothing_is_bought() {
             ("GET", INSTANCES_PATH) => {
                 Reply::json(200, envelope(json!({"results": []})).to_string())
             }
+            ("GET", ORDERS_PATH) => Reply::json(200, empty_orders_body()),
             ("GET", DETAILS_PATH) => Reply::json(
                 404,
                 json!({"code": "product_not_found", "detailMessage": "", "requestId": "r"})

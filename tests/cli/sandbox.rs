@@ -116,10 +116,32 @@ fn state_persists_until_reset() {
         "{}",
         again.stderr
     );
-    // With the journal out of the way (another machine), the portal's check refuses it.
+    // With the journal out of the way (another machine), the portal's order list blocks it
+    // (9), and once `--again` names that order, the portal's subscription check refuses it.
     std::fs::remove_file(env.journal()).unwrap();
     std::fs::remove_dir_all(env.lock_dir()).unwrap();
     let elsewhere = purchase(&env, "5550001");
+    assert_eq!(elsewhere.code, 9, "{}", elsewhere.stderr);
+    assert!(
+        elsewhere.stderr.contains("in the portal's order list"),
+        "{}",
+        elsewhere.stderr
+    );
+    let order_no = list.stdout.lines().next().unwrap().trim().to_owned();
+    let elsewhere = run(env.sandbox_cmd().args([
+        "purchase",
+        "--sn",
+        "5550001",
+        "--plan",
+        "Linkus Cloud Service",
+        "--billing-contact",
+        "3197218168379846218",
+        "--years",
+        "1",
+        "--yes",
+        "--again",
+        &order_no,
+    ]));
     assert_eq!(elsewhere.code, 5, "{}", elsewhere.stderr);
     assert!(
         elsewhere
@@ -276,9 +298,9 @@ fn serve_then_stop_with(signal: &str) {
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
     assert_eq!(status.code(), Some(0), "{log}");
     assert!(log.contains("stopped"), "{log}");
-    // One line per request: token, four lookups (plans, contacts, the PBX's subscription, the
-    // price), the order.
-    assert_eq!(log.matches(" -> ").count(), 6, "{log}");
+    // One line per request: token, five lookups (plans, contacts, the PBX's subscription, the
+    // price, the order list), the order.
+    assert_eq!(log.matches(" -> ").count(), 7, "{log}");
     assert!(
         log.contains("POST /order/openapi/order/v1/save -> 200"),
         "{log}"

@@ -339,8 +339,8 @@ fn a_purchase_never_pages_the_product_list_while_the_details_endpoint_works() {
         "a purchase paged the product list of a 10,000-PBX account:\n{:#?}",
         served.requests()
     );
-    // Token, plans, contacts, details, price, order.
-    assert_eq!(served.requests().len(), 6, "{:#?}", served.requests());
+    // Token, plans, contacts, details, price, the order list (one page), order.
+    assert_eq!(served.requests().len(), 7, "{:#?}", served.requests());
 
     // A PBX of the fleet already has Linkus: refused from its details alone.
     let refused = run(served.cmd(&env).args(purchase_args_for("F00000009999")));

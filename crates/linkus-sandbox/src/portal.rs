@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
@@ -54,6 +54,30 @@ pub struct SandboxPortal {
     pub(crate) store: Store,
     fleet: Fleet,
     unavailable: Mutex<HashMap<String, u32>>,
+    /// The state as last read for the order list, with the file's stamp: pages asked for
+    /// together are answered without parsing the file once per page.
+    read: Mutex<Option<(FileStamp, Arc<State>)>>,
+}
+
+/// What tells one version of the state file from another (it is replaced, never edited).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+    #[cfg(unix)]
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<FileStamp> {
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            modified: metadata.modified().ok(),
+            len: metadata.len(),
+            #[cfg(unix)]
+            inode: std::os::unix::fs::MetadataExt::ino(&metadata),
+        })
+    }
 }
 
 impl SandboxPortal {
@@ -63,6 +87,7 @@ impl SandboxPortal {
             store: Store::new(state_dir),
             fleet: Fleet::default(),
             unavailable: Mutex::new(HashMap::new()),
+            read: Mutex::new(None),
         }
     }
 
@@ -84,6 +109,26 @@ impl SandboxPortal {
     pub fn with_fleet_expiring(mut self, pbxs: u32) -> Self {
         self.fleet = self.fleet.with_expiring(pbxs);
         self
+    }
+
+    /// The state for answers that only read it, parsed again only when the file changed.
+    fn state_to_read(&self) -> Arc<State> {
+        let Some(stamp) = FileStamp::of(self.store.path()) else {
+            return Arc::new(self.store.load());
+        };
+        if let Ok(read) = self.read.lock() {
+            if let Some((seen, state)) = read.as_ref() {
+                if *seen == stamp {
+                    return state.clone();
+                }
+            }
+        }
+        let state = Arc::new(self.store.load());
+        // Stamped as it was before the read: a change meanwhile makes the next read parse again.
+        if let Ok(mut read) = self.read.lock() {
+            *read = Some((stamp, state.clone()));
+        }
+        state
     }
 
     /// The state file this portal keeps.
@@ -299,15 +344,16 @@ impl SandboxPortal {
         page_answer(page_no, page_size, total, results)
     }
 
-    /// Query Order List (6.2): newest first.
+    /// Query Order List (6.2): newest first by creation time, as the portal's Orders page
+    /// lists them (orders seeded "from elsewhere" with an age of their own included).
     fn orders(&self, call: &Call) -> Answer {
         let (page_no, page_size) = paging(call);
-        let state = self.store.load();
+        let state = self.state_to_read();
         let total = state.orders.len();
-        let results = state
-            .orders
-            .iter()
-            .rev()
+        let mut newest_first: Vec<&SandboxOrder> = state.orders.iter().rev().collect();
+        newest_first.sort_by_key(|order| std::cmp::Reverse(order.create_time));
+        let results = newest_first
+            .into_iter()
             .skip((page_no - 1).saturating_mul(page_size))
             .take(page_size)
             .map(order_item)
@@ -317,7 +363,7 @@ impl SandboxPortal {
 
     /// Get Order Details (6.2), by order number or ID.
     fn order_details(&self, key: &str) -> Answer {
-        let state = self.store.load();
+        let state = self.state_to_read();
         let Some(order) = state
             .orders
             .iter()

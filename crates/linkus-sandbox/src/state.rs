@@ -72,6 +72,35 @@ impl SandboxOrder {
     pub fn succeeded(&self) -> bool {
         self.order_status == "succeed"
     }
+
+    /// An order placed for `sn` from elsewhere (another machine, the portal's own pages)
+    /// `age` ago with `status`, for tests and benchmarks that need the portal to know of
+    /// orders no local record has. The basic plan for a year, the first billing contact.
+    pub fn elsewhere(
+        sn: &str,
+        operation: Operation,
+        status: &str,
+        age: std::time::Duration,
+    ) -> SandboxOrder {
+        let id = new_order_id();
+        let (plan_id, plan_name) = crate::catalog::PLANS[0];
+        SandboxOrder {
+            id,
+            order_no: format!("LR{id}"),
+            order_status: status.to_owned(),
+            operation_type: operation,
+            transaction_no: format!("QO{}", id + 1),
+            instance_id: String::new(),
+            create_time: now_ms()
+                .saturating_sub(u64::try_from(age.as_millis()).unwrap_or(u64::MAX)),
+            product_no: sn.to_owned(),
+            plan_id,
+            plan_name: plan_name.to_owned(),
+            billing_id: 3_197_218_168_379_846_218,
+            multi_cycle: 1,
+            po_number: None,
+        }
+    }
 }
 
 /// A PBX's Linkus Cloud Service, live or expired.
@@ -206,6 +235,12 @@ impl Store {
         files::write_private(&self.path, &serde_json::to_vec_pretty(&state)?)
             .context("could not save the sandbox state")?;
         Ok(value)
+    }
+
+    /// Adds an order to the list as if it had been placed elsewhere (see
+    /// [`SandboxOrder::elsewhere`]); subscriptions are left as they are.
+    pub fn add_order(&self, order: SandboxOrder) -> Result<()> {
+        self.update(|state| state.orders.push(order))
     }
 
     /// Forgets every order and subscription. `Ok(false)` when there was nothing to forget.

@@ -374,6 +374,7 @@ impl Client {
             page_no: to_read,
             total_pages: first.total_pages,
             total: first.total,
+            page_size: first.page_size,
         })
     }
 
@@ -517,18 +518,61 @@ impl Client {
         page_no: u64,
     ) -> Result<Page<T>, Error> {
         let reply = self.read(request).await?;
-        let page: PageResult = reply.decode()?;
-        let items = match &page.results {
-            Some(results) => reply.decode_list(results)?,
-            None => Vec::new(),
-        };
-        Ok(Page {
-            items,
-            page_no: page.page_no.unwrap_or(page_no),
-            total_pages: page.total_page.unwrap_or(1).max(1),
-            total: page.total,
-        })
+        page_of(&reply, page_no)
     }
+
+    /// Like [`Client::read`], with the time of the portal's `Date` header, when it sent one.
+    pub(crate) async fn read_dated(
+        &self,
+        request: Request,
+    ) -> Result<(Reply, Option<std::time::SystemTime>), Error> {
+        let endpoint = request.endpoint();
+        let response = self.send(&request).await?;
+        if (300..400).contains(&response.status) {
+            return Err(Error::Redirect {
+                endpoint,
+                status: response.status,
+                location: response.location(),
+            });
+        }
+        let date = response
+            .headers
+            .get(reqwest::header::DATE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| httpdate::parse_http_date(value).ok());
+        Ok((
+            envelope::parse(&endpoint, response.status, &response.body)?,
+            date,
+        ))
+    }
+
+    /// One page of Query Order List with the portal's time when it answered.
+    pub(crate) async fn orders_page_dated(
+        &self,
+        page_no: u64,
+        page_size: u64,
+    ) -> Result<(Page<Order>, Option<std::time::SystemTime>), Error> {
+        let request = Request::get(ORDERS_PATH)
+            .query("pageNo", page_no)
+            .query("pageSize", page_size);
+        let (reply, date) = self.read_dated(request).await?;
+        Ok((page_of(&reply, page_no)?, date))
+    }
+}
+
+fn page_of<T: DeserializeOwned>(reply: &Reply, page_no: u64) -> Result<Page<T>, Error> {
+    let page: PageResult = reply.decode()?;
+    let items = match &page.results {
+        Some(results) => reply.decode_list(results)?,
+        None => Vec::new(),
+    };
+    Ok(Page {
+        items,
+        page_no: page.page_no.unwrap_or(page_no),
+        total_pages: page.total_page.unwrap_or(1).max(1),
+        total: page.total,
+        page_size: page.page_size,
+    })
 }
 
 const HELD: &str =

@@ -74,10 +74,11 @@ pub fn epoch_ms(time: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-/// Portal times are epoch milliseconds; values below 10^12 are taken as seconds
-/// (partner-api.md 8.15).
+/// Portal times are epoch milliseconds; values below 10^11 are taken as seconds (CLI.md
+/// section 3: no time in seconds reaches 10^11 before the year 5138, and none in milliseconds
+/// is below it after 1973).
 pub fn portal_time_ms(value: u64) -> u64 {
-    if value < 1_000_000_000_000 {
+    if value < 100_000_000_000 {
         value.saturating_mul(1000)
     } else {
         value
@@ -100,5 +101,7 @@ mod tests {
     fn portal_times_in_seconds_or_milliseconds() {
         assert_eq!(portal_time_ms(1_700_000_000), 1_700_000_000_000);
         assert_eq!(portal_time_ms(1_700_000_000_123), 1_700_000_000_123);
+        assert_eq!(portal_time_ms(99_999_999_999), 99_999_999_999_000);
+        assert_eq!(portal_time_ms(100_000_000_000), 100_000_000_000);
     }
 }

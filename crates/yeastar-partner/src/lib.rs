@@ -59,6 +59,7 @@ mod client;
 pub mod clock;
 mod envelope;
 mod error;
+pub mod history;
 mod ids;
 pub mod model;
 mod money;
@@ -73,11 +74,14 @@ pub use client::{path_segment, Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use envelope::{list_items, object_members, parse as parse_envelope, request_id_of, Reply};
 pub use error::{snippet, Error, Phase};
+pub use history::{CreatedAt, OrderHistory, HISTORY_CAP, HISTORY_PAGE_SIZE};
 pub use ids::{as_number, Id, IdError};
 pub use model::time_of;
+
 pub use model::{
-    BillingContact, Offer, Operation, Order, OrderDetails, OrderRequest, OrderState, OrderStatus,
-    Page, Plan, PlanPrice, PriceList, Subscription, SubscriptionCheck, LINKUS_PRODUCT_ID,
+    product_is_linkus, BillingContact, Offer, Operation, Order, OrderDetails, OrderRequest,
+    OrderState, OrderStatus, Page, Plan, PlanPrice, PriceList, Subscription, SubscriptionCheck,
+    LINKUS_PRODUCT_ID,
 };
 pub use money::{amount_from_json, Amount, AmountError, Money};
 pub use outcome::{CreatedOrder, OrderCall, OrderOutcome};

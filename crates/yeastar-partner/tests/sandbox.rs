@@ -252,6 +252,126 @@ async fn reads_retry_a_busy_portal() {
     assert_eq!(retries.load(Ordering::SeqCst), 2);
 }
 
+/// Seeds `count` orders for other PBXs, `spacing` apart, the newest `newest` ago.
+fn seed(sandbox: &Sandbox, count: u64, newest: Duration, spacing: Duration) {
+    linkus_sandbox::Store::new(sandbox._dir.path())
+        .update(|state| {
+            for i in 0..count {
+                state.orders.push(linkus_sandbox::SandboxOrder::elsewhere(
+                    &format!("H{i:011}"),
+                    linkus_sandbox::Operation::Purchase,
+                    "succeed",
+                    newest + spacing * u32::try_from(i).unwrap(),
+                ));
+            }
+        })
+        .unwrap();
+}
+
+fn counted(sandbox: &Sandbox) -> (Client, Arc<Counter>) {
+    let counter = Arc::new(Counter::default());
+    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
+        .observer(counter.clone())
+        .build()
+        .unwrap();
+    (client, counter)
+}
+
+const WEEK_MS: u64 = 7 * 24 * 3600 * 1000;
+
+#[tokio::test]
+async fn the_order_history_is_one_request_while_one_page_covers_the_window() {
+    let sandbox = sandbox();
+    let (client, counter) = counted(&sandbox);
+    let empty = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    assert!(empty.orders.is_empty());
+    assert!(empty.is_complete());
+    // The sandbox's Date header gives the portal's clock.
+    let portal = empty.portal_ms.expect("a Date header");
+    let local = yeastar_partner::clock::epoch_ms(std::time::SystemTime::now());
+    assert!(portal.abs_diff(local) < 5_000, "{portal} {local}");
+
+    seed(
+        &sandbox,
+        99,
+        Duration::from_secs(60),
+        Duration::from_secs(600),
+    );
+    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    assert_eq!(history.orders.len(), 99);
+    assert_eq!((history.pages, history.page_size), (1, 100));
+    // 99 orders over 16 hours, then more than a week back: still one page.
+    seed(
+        &sandbox,
+        200,
+        Duration::from_secs(8 * 24 * 3600),
+        Duration::from_secs(1),
+    );
+    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    assert_eq!(history.pages, 1, "the first page reached past the window");
+    assert!(history.is_complete());
+    assert_eq!(counter.count("/order/v1/page"), 3);
+    let asked: Vec<String> = counter.0.lock().unwrap().clone();
+    let other: Vec<&String> = asked
+        .iter()
+        .filter(|r| !r.ends_with("/order/openapi/order/v1/page") && !r.contains("/oauth/token"))
+        .collect();
+    assert!(other.is_empty(), "{other:?}");
+}
+
+#[tokio::test]
+async fn further_pages_are_read_together_back_to_the_window_start() {
+    let sandbox = sandbox();
+    // 1,000 orders over the last 24 hours: ten pages, all inside a week.
+    seed(
+        &sandbox,
+        1000,
+        Duration::from_secs(10),
+        Duration::from_secs(86),
+    );
+    let (client, counter) = counted(&sandbox);
+    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    assert_eq!(history.orders.len(), 1000);
+    assert_eq!(history.pages, 10);
+    assert!(history.is_complete());
+    assert_eq!(counter.count("/order/v1/page"), 10);
+    let times: Vec<u64> = history
+        .orders
+        .iter()
+        .filter_map(|o| o.created_ms())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+
+    // A shorter window stops early: a day of 1,000 orders, a window of 2 hours.
+    let (client, counter) = counted(&sandbox);
+    let history = client
+        .order_history(|now| now - 2 * 3600 * 1000)
+        .await
+        .unwrap();
+    assert!(history.is_complete());
+    assert!(history.pages <= 2, "{} pages", history.pages);
+    assert!(history.orders.len() >= 83);
+    assert_eq!(counter.count("/order/v1/page") as u64, history.pages);
+}
+
+#[tokio::test]
+async fn past_the_cap_the_history_says_it_is_partial() {
+    let sandbox = sandbox();
+    seed(
+        &sandbox,
+        2050,
+        Duration::from_secs(10),
+        Duration::from_secs(20),
+    );
+    let (client, counter) = counted(&sandbox);
+    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    assert!(!history.is_complete());
+    assert!(history.capped);
+    assert_eq!(history.orders.len(), 2000);
+    assert_eq!(history.pages, 20);
+    assert_eq!(counter.count("/order/v1/page"), 20);
+}
+
 #[tokio::test]
 async fn an_order_held_while_it_waits_to_be_sent_is_not_sent() {
     let sandbox = sandbox();

@@ -1,6 +1,6 @@
 //! The buy phase: the orders, `--jobs` at a time, each under every rule of a single order.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
 use yeastar_partner::{Client, Error as PortalError, Operation, OrderOutcome, OrderState, Phase};
@@ -10,9 +10,12 @@ use super::{report, Checked, RowResult, Verdict};
 use crate::commands::purchase::Choice;
 use crate::context::Context;
 use crate::error::{classify, diagnose, Kind};
+use crate::guard::{self, Ask, Decision, Earlier, Pass};
 use crate::lock::LockDir;
 use crate::order;
+use crate::portal_record::{PortalStore, SharedList};
 use crate::prompt::Progress;
+use crate::records::{Records, Source};
 
 /// The buy phase: `jobs` orders at a time, each under every rule of a single order; no new
 /// order once one's outcome is unknown or the portal fails. Each row's result goes to `done`
@@ -27,6 +30,7 @@ pub(super) async fn buy_all(
     jobs: u8,
     again: &[String],
     done: &Mutex<Vec<RowResult>>,
+    listed: &SharedList,
 ) {
     let to_buy = checked
         .iter()
@@ -45,7 +49,8 @@ pub(super) async fn buy_all(
             let Checked { row, verdict } = checked;
             let result = match verdict {
                 Verdict::Buy(choice) => {
-                    let result = buy_row(ctx, client, locks, operation, &row, *choice, again).await;
+                    let result =
+                        buy_row(ctx, client, locks, operation, &row, *choice, again, listed).await;
                     let message = match tally.lock() {
                         Ok(mut tally) => {
                             if result.kind.is_none() {
@@ -101,6 +106,57 @@ fn not_started(row: &Row) -> RowResult {
     )
 }
 
+/// The row's earlier orders in the portal's list (read again if stale), or the row's result
+/// when they, with the local records', stop its order: `already ...` for a success of its
+/// operation, `blocked` otherwise.
+async fn check_portal(
+    ctx: &Context,
+    client: &Client,
+    operation: Operation,
+    row: &Row,
+    records: &Records,
+    listed: &SharedList,
+    again: &[String],
+) -> Result<Vec<Earlier>, Box<RowResult>> {
+    let list = match listed.fresh(ctx, client).await {
+        Ok(list) => list,
+        Err(error) => {
+            // No list, no new order: for this row or any other.
+            client.hold_orders();
+            let report = diagnose(&error);
+            return Err(Box::new(result(
+                row,
+                "not sent",
+                None,
+                None,
+                report.message,
+                Some(report.kind),
+            )));
+        }
+    };
+    let portal = list
+        .earlier_for(client, &row.sn, operation, ctx.clock.now_ms(), true)
+        .await;
+    // place() reads the local records again under their locks and says why it cannot.
+    let local = records.read().await.unwrap_or_default();
+    let ask = Ask {
+        batch_row: true,
+        ..order::ask(ctx, &row.sn, operation, again, Pass::Final)
+    };
+    match guard::decide(&[local.as_slice(), portal.as_slice()].concat(), &ask) {
+        Decision::Already(earlier) if earlier.source == Source::Portal => Err(Box::new(result(
+            row,
+            super::done_words(operation).1,
+            earlier.order_no,
+            Some("succeed".to_owned()),
+            "done from elsewhere, as the portal's order list shows".to_owned(),
+            None,
+        ))),
+        // Anything else is for the claim in place() to say, under the records' locks.
+        _ => Ok(portal),
+    }
+}
+
 pub(crate) fn result(
     row: &Row,
     outcome: &'static str,
@@ -144,6 +200,7 @@ async fn buy_row(
     row: &Row,
     choice: Choice,
     again: &[String],
+    listed: &SharedList,
 ) -> RowResult {
     // Looked at here, before the lock, and by the client again immediately before the order
     // is written (a row waiting on its way out when another's outcome became unknown).
@@ -185,9 +242,15 @@ async fn buy_row(
             )
         }
     };
+    let mut records = order::records(ctx, Some(locks), &row.sn);
+    // The portal's list once more (read again if the last read is older than 30 s: another
+    // machine may have ordered for the SN since the check phase), as one of the records.
+    match check_portal(ctx, client, operation, row, &records, listed, again).await {
+        Ok(portal) => records.push(Arc::new(PortalStore::new(portal))),
+        Err(result) => return *result,
+    }
     let intent = choice.intent(ctx);
     let spent = choice.quote.total();
-    let records = order::records(ctx, Some(locks), &row.sn);
     let placed = match order::place(ctx, client, &lock, &records, intent, body, again).await {
         Ok(placed) => placed,
         Err(error) => {

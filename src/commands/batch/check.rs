@@ -21,12 +21,18 @@ use crate::guard::{self, Ask, Block, Decision, Earlier, Pass};
 use crate::journal::Contents;
 use crate::lock::LockDir;
 use crate::order;
+use crate::portal_record::{self, PortalList, SharedList};
 use crate::prompt::Progress;
 use crate::quote::Offerings;
 
 /// The account's billing contacts, asked for once and awaited by every row.
 type Contacts<'a> = futures_util::future::Shared<
     futures_util::future::BoxFuture<'a, Result<Arc<Vec<BillingContact>>, PortalError>>,
+>;
+
+/// The portal's order list, read once for the whole batch and awaited by every row.
+type Listed<'a> = futures_util::future::Shared<
+    futures_util::future::BoxFuture<'a, Result<Arc<PortalList>, Arc<PortalError>>>,
 >;
 
 /// Rows checked at once in the check phase.
@@ -40,7 +46,7 @@ pub(super) async fn check_all(
     operation: Operation,
     args: &OrderArgs,
     rows: Vec<Row>,
-) -> Result<Vec<Checked>> {
+) -> Result<(Vec<Checked>, SharedList)> {
     let offerings = Offerings::new(&ctx.dirs.cache);
     let remembered = offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID);
     let prices: OnceCell<Option<PriceList>> = OnceCell::new();
@@ -53,13 +59,18 @@ pub(super) async fn check_all(
         .map(|listed| listed.map(Arc::new))
         .boxed()
         .shared();
+    // The portal's order list too: once for all rows, in the same round trip.
+    let listed: Listed<'_> = PortalList::read(client)
+        .map(|read| read.map(Arc::new).map_err(Arc::new))
+        .boxed()
+        .shared();
     let price = async {
         if let Some(offering) = &remembered {
             let _ = prices.get_or_init(|| fetch_prices(client, offering)).await;
         }
     };
     let shared = async {
-        let ((), _) = tokio::join!(price, contacts.clone());
+        let ((), _, _) = tokio::join!(price, contacts.clone(), listed.clone());
     };
     let progress = Progress::start(
         crate::commands::purchase::spinner_allowed(ctx),
@@ -70,13 +81,15 @@ pub(super) async fn check_all(
     let rows = futures_util::stream::iter(rows)
         .map(|row| {
             let contacts = contacts.clone();
+            let listed = listed.clone();
             let prices = &prices;
             let progress = &progress;
             let offerings = &offerings;
             let journal = journal.get(&row.sn.to_ascii_uppercase());
             async move {
                 let verdict = check_row(
-                    ctx, client, locks, operation, args, &row, journal, contacts, prices, offerings,
+                    ctx, client, locks, operation, args, &row, journal, contacts, listed, prices,
+                    offerings,
                 )
                 .await;
                 progress.advance("rows checked");
@@ -91,8 +104,16 @@ pub(super) async fn check_all(
     contacts
         .await
         .context("Could not list the billing contacts")?;
+    // A batch whose rows could not be checked against the order list sends nothing (exit 6).
+    let listed = match listed.await {
+        Ok(listed) => Arc::unwrap_or_clone(listed),
+        Err(error) => return Err(portal_record::unreadable(Arc::unwrap_or_clone(error))),
+    };
+    for warning in listed.warnings() {
+        ctx.out.warn(&warning);
+    }
     debug_assert_eq!(checked.len(), total);
-    Ok(checked)
+    Ok((checked, SharedList::new(listed)))
 }
 
 /// The price list for rows that need no plan list of their own: by the remembered offering,
@@ -178,6 +199,7 @@ async fn check_row(
     row: &Row,
     journal: Option<&Contents>,
     contacts: Contacts<'_>,
+    order_list: Listed<'_>,
     prices: &OnceCell<Option<PriceList>>,
     offerings: &Offerings,
 ) -> Verdict {
@@ -224,16 +246,26 @@ async fn check_row(
             None => client.subscription(LINKUS_PRODUCT_ID, sn).await,
         }
     };
-    let (offer, subscription, (), contacts) = tokio::join!(
+    let (offer, subscription, (), contacts, order_list) = tokio::join!(
         offer,
         subscription,
         order::look_up_open(ctx, client, &records, &mut earlier),
         contacts,
+        order_list,
     );
     let Ok(contacts) = contacts else {
         return refused(Kind::Network, "the billing contacts could not be listed");
     };
-    if let Some(verdict) = verdict(guard::decide(&earlier, &ask(Pass::Final)), again) {
+    let Ok(order_list) = order_list else {
+        return refused(Kind::Network, "the portal's order list could not be read");
+    };
+    // The portal's list beside the local records: a success of the row's operation there is
+    // "already ...", an open order or another operation's success blocks the row.
+    let portal = order_list
+        .earlier_for(client, sn, operation, ctx.clock.now_ms(), true)
+        .await;
+    let all = [earlier.as_slice(), portal.as_slice()].concat();
+    if let Some(verdict) = verdict(guard::decide(&all, &ask(Pass::Final)), again) {
         return verdict;
     }
     let offer = match offer {

@@ -218,6 +218,15 @@ pub fn empty_page() -> ResponseTemplate {
     })))
 }
 
+/// Query Order List with no orders: what every raw portal answers unless a test says more
+/// (each order reads the list first, CLI.md section 3).
+pub fn empty_orders_body() -> String {
+    envelope(json!({
+        "count": 0, "pageNo": 1, "pageSize": 100, "total": 0, "totalPage": 1, "results": []
+    }))
+    .to_string()
+}
+
 pub fn order_created(status: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "code": "success", "detailMessage": "", "requestId": "req-order-1", "status": 200,

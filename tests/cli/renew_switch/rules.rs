@@ -298,6 +298,7 @@ fn a_switch_whose_answer_is_lost_exits_7_and_blocks_until_reconciled() {
             ("GET", CONTACTS_PATH) => Reply::json(200, contacts_body()),
             ("GET", PRICE_PATH) => Reply::json(200, prices_body()),
             ("GET", DETAILS_PATH) => Reply::json(200, details.clone()),
+            ("GET", ORDERS_PATH) => Reply::json(200, empty_orders_body()),
             ("POST", ORDER_PATH) => Reply::Reset,
             _ => Reply::json(404, "{}"),
         }

@@ -12,7 +12,7 @@ pub(crate) mod request;
 
 pub use contacts::BillingContact;
 pub use lenient::time_of;
-pub use orders::{Order, OrderDetails, OrderState, OrderStatus, Page};
+pub use orders::{product_is_linkus, Order, OrderDetails, OrderState, OrderStatus, Page};
 pub use plans::{Offer, Plan};
 pub use prices::{PlanPrice, PriceList};
 pub use products::{Subscription, SubscriptionCheck};

@@ -62,6 +62,8 @@ pub struct Page<T> {
     pub total_pages: u64,
     /// The number of items in all pages, where the portal says.
     pub total: Option<u64>,
+    /// The page size the portal says it used (it may differ from the one asked for).
+    pub page_size: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -73,6 +75,8 @@ pub(crate) struct PageResult {
     pub total_page: Option<u64>,
     #[serde(default, deserialize_with = "lenient_opt_u64")]
     pub total: Option<u64>,
+    #[serde(default, deserialize_with = "lenient_opt_u64")]
+    pub page_size: Option<u64>,
     #[serde(alias = "list", alias = "records", default)]
     pub results: Option<Box<RawValue>>,
 }
@@ -117,16 +121,25 @@ pub struct Order {
     pub amount: Option<Amount>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
     pub operation_type: Option<String>,
+    /// The product the order is for (`9` is Linkus), where the list says.
+    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub product_id: Option<String>,
 }
 
 impl Order {
-    /// `createTime` in epoch milliseconds; values below 10^12 are taken as seconds.
+    /// `createTime` in epoch milliseconds; values below 10^11 are taken as seconds.
     pub fn created_ms(&self) -> Option<u64> {
         self.create_time.map(portal_time_ms)
     }
 
     pub fn status(&self) -> Option<OrderStatus> {
         self.order_status.clone().map(OrderStatus)
+    }
+
+    /// Whether the order is for Linkus Cloud Service: `None` when the list does not say which
+    /// product it is for (such an order counts, CLI.md section 3).
+    pub fn is_linkus(&self) -> Option<bool> {
+        product_is_linkus(self.product_id.as_deref())
     }
 
     /// Whether the order is for this PBX (serial numbers compare case-insensitively).
@@ -145,6 +158,20 @@ pub struct OrderDetails {
     pub order_no: Option<String>,
     pub status: Option<OrderStatus>,
     pub product_no: Option<String>,
+    /// `orderInformation.operationType` (`renew_plan`, …), where the portal fills it.
+    pub operation_type: Option<String>,
+    /// `basicInformation.productId` (`9` is Linkus).
+    pub product_id: Option<String>,
+}
+
+/// Whether a `productId` as the portal wrote it (`9`, `"9"`) is Linkus Cloud Service; `None`
+/// when there is none.
+pub fn product_is_linkus(product_id: Option<&str>) -> Option<bool> {
+    let id = product_id?.trim();
+    if id.is_empty() {
+        return None;
+    }
+    Some(id.parse::<u64>().ok() == Some(crate::model::LINKUS_PRODUCT_ID))
 }
 
 impl OrderDetails {
@@ -174,6 +201,8 @@ impl OrderDetails {
             order_no: field(&[information.as_ref(), top], "orderNo"),
             status: field(&[information.as_ref(), top], "orderStatus").map(OrderStatus),
             product_no: field(&[basic.as_ref(), information.as_ref(), top], "productNo"),
+            operation_type: field(&[information.as_ref(), top], "operationType"),
+            product_id: field(&[basic.as_ref(), information.as_ref(), top], "productId"),
             raw,
         }
     }
@@ -209,10 +238,22 @@ mod tests {
         assert_eq!(details.order_no.as_deref(), Some("LR1"));
         assert_eq!(details.status.unwrap().state(), OrderState::Open);
         assert_eq!(details.product_no.as_deref(), Some("369471667338"));
+        assert_eq!(details.product_id.as_deref(), Some("9"));
+        assert_eq!(details.operation_type, None);
         let flat = OrderDetails::from_raw(
             RawValue::from_string(r#"{"orderNo":"LR2","orderStatus":"succeed"}"#.to_owned())
                 .unwrap(),
         );
         assert_eq!(flat.order_no.as_deref(), Some("LR2"));
+    }
+
+    #[test]
+    fn the_product_is_told_by_its_id_only() {
+        assert_eq!(product_is_linkus(Some("9")), Some(true));
+        assert_eq!(product_is_linkus(Some(" 9 ")), Some(true));
+        assert_eq!(product_is_linkus(Some("11")), Some(false));
+        assert_eq!(product_is_linkus(Some("linkus")), Some(false));
+        assert_eq!(product_is_linkus(Some("")), None);
+        assert_eq!(product_is_linkus(None), None);
     }
 }
