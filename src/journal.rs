@@ -602,6 +602,15 @@ mod tests {
     }
 
     #[test]
+    fn entry_ids_are_sixteen_hex_digits_and_differ() {
+        let ids: std::collections::HashSet<String> = (0..100).map(|_| new_id()).collect();
+        assert_eq!(ids.len(), 100);
+        assert!(ids
+            .iter()
+            .all(|id| id.len() == 16 && id.chars().all(|c| c.is_ascii_hexdigit())));
+    }
+
+    #[test]
     fn merging_a_record_adds_its_lines_once() {
         let mut journal = Contents {
             entries: vec![Entry::Intent(intent("a"))],

@@ -719,7 +719,8 @@ mod tests {
         unnamed.host = None;
         assert_eq!(pid(&recorded(&unnamed, State::InFlight)), None);
         let mut gone = here.clone();
-        gone.pid = Some(u32::MAX - 1);
+        // Above the kernel's pid limit (2^22): no such process.
+        gone.pid = Some(0x3fff_fff0);
         assert_eq!(pid(&recorded(&gone, State::InFlight)), None);
         // The portal's time wins over the local one; neither readable is damaged.
         let mut timed = here.clone();
