@@ -246,7 +246,7 @@ fn a_success_in_the_future_blocks_without_an_impossible_age() {
     assert_eq!(failure.blocked_by.unwrap().age, None);
     // Up to 5 minutes ahead is a clock difference: a success "just now".
     future.at = Stamp::At {
-        ms: NOW + FUTURE_MS,
+        ms: NOW + 5 * 60 * 1000,
         clock: Clock::Local,
     };
     let failure = check(&[future.clone()], Operation::Renew, &[]).unwrap_err();
@@ -256,7 +256,7 @@ fn a_success_in_the_future_blocks_without_an_impossible_age() {
         failure.message
     );
     future.at = Stamp::At {
-        ms: NOW + FUTURE_MS + 1,
+        ms: NOW + 5 * 60 * 1000 + 1,
         clock: Clock::Local,
     };
     assert!(check(&[future], Operation::Renew, &[])
@@ -412,4 +412,19 @@ fn the_last_success_is_the_newest_of_that_operation_whatever_its_age() {
     let mut any = success("f", Operation::Renew, HOUR, "LR4");
     any.operation = None;
     assert!(last_success(&[any], Operation::Renew).is_none());
+}
+
+#[test]
+fn recorded_times_are_read_as_rfc_3339_or_not_at_all() {
+    assert_eq!(
+        parse_time_ms("2026-11-18T10:00:00.250Z"),
+        Some(1_794_996_000_250)
+    );
+    assert_eq!(
+        parse_time_ms(" 2026-11-18T10:00:00Z "),
+        Some(1_794_996_000_000)
+    );
+    for bad in ["", "last tuesday", "12345", "2026-13-40T10:00:00Z"] {
+        assert_eq!(parse_time_ms(bad), None, "{bad}");
+    }
 }

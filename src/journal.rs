@@ -539,6 +539,98 @@ mod tests {
     }
 
     #[test]
+    fn every_outcome_word_reads_back_as_its_state() {
+        let state = |word: &str, order_no: Option<&str>| {
+            State::from_outcome(&Outcome {
+                outcome: Word::from(word.to_owned()),
+                ..outcome("a", word, order_no)
+            })
+        };
+        let closed = |word: Word| State::Closed { outcome: word };
+        assert_eq!(state("rejected", None), closed(Word::Rejected));
+        assert_eq!(state("not_sent", None), closed(Word::NotSent));
+        assert_eq!(state("not_placed", None), closed(Word::NotPlaced));
+        assert_eq!(
+            state("Refunded", Some("LR1")),
+            closed(Word::Failed("refunded".into()))
+        );
+        assert_eq!(state("unknown", None), State::Unknown);
+        assert_eq!(state("", Some("LR1")), State::Unknown);
+        assert_eq!(
+            state("succeed", Some("LR1")),
+            State::Succeeded {
+                order_no: Some("LR1".into())
+            }
+        );
+        assert_eq!(
+            state("pending", Some("LR1")),
+            State::Open {
+                order_no: "LR1".into(),
+                status: "pending".into()
+            }
+        );
+        // Open without an order number to look up: it may be anything.
+        assert_eq!(state("pending", Some(" ")), State::Unknown);
+        assert_eq!(state("pending", None), State::Unknown);
+        // Written back as read.
+        for word in [
+            "succeed",
+            "rejected",
+            "not_sent",
+            "not_placed",
+            "unknown",
+            "pending",
+        ] {
+            assert_eq!(String::from(Word::from(word.to_owned())), word);
+        }
+    }
+
+    #[test]
+    fn only_intents_without_a_settled_word_are_unsettled() {
+        assert!(State::InFlight.unsettled());
+        assert!(State::Unknown.unsettled());
+        assert!(State::Open {
+            order_no: "LR1".into(),
+            status: "pending".into()
+        }
+        .unsettled());
+        assert!(!State::Succeeded { order_no: None }.unsettled());
+        assert!(!State::Closed {
+            outcome: Word::NotPlaced
+        }
+        .unsettled());
+    }
+
+    #[test]
+    fn entry_ids_are_sixteen_hex_digits_and_differ() {
+        let ids: std::collections::HashSet<String> = (0..100).map(|_| new_id()).collect();
+        assert_eq!(ids.len(), 100);
+        assert!(ids
+            .iter()
+            .all(|id| id.len() == 16 && id.chars().all(|c| c.is_ascii_hexdigit())));
+    }
+
+    #[test]
+    fn merging_a_record_adds_its_lines_once() {
+        let mut journal = Contents {
+            entries: vec![Entry::Intent(intent("a"))],
+            damaged: Vec::new(),
+        };
+        journal.merge(Contents {
+            entries: vec![
+                Entry::Intent(intent("a")),
+                Entry::Outcome(outcome("a", "succeed", Some("LR1"))),
+            ],
+            damaged: Vec::new(),
+        });
+        assert_eq!(journal.entries.len(), 2);
+        assert!(matches!(
+            journal.intents()[0].state,
+            State::Succeeded { .. }
+        ));
+    }
+
+    #[test]
     fn a_journal_splits_by_sn_with_each_intents_outcomes() {
         let mut other = intent("b");
         other.sn = "a1b2".to_owned();

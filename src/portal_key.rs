@@ -77,6 +77,13 @@ mod tests {
         assert!(!same("https://a.example", "https://b.example"));
         assert!(!same("https://a.example/x", "https://a.example/y"));
         assert!(!same("http://10.0.0.1", "http://localhost"));
+        assert!(!same("http://[2001:db8::1]", "http://localhost"));
+        assert_eq!(
+            normalise("http://[2001:DB8::1]:8080/"),
+            "http://[2001:db8::1]:8080"
+        );
+        assert_eq!(normalise("http://p.example:80/"), "http://p.example");
+        assert_eq!(normalise("sandbox:/tmp/A/"), "sandbox:/tmp/a");
     }
 
     #[test]

@@ -650,4 +650,110 @@ mod tests {
             .await
             .unwrap();
     }
+
+    #[tokio::test]
+    async fn the_journal_is_required_and_the_record_beside_the_locks_is_not() {
+        let temp = tempfile::tempdir().unwrap();
+        // The record's path is a folder: it cannot be read or written.
+        std::fs::create_dir_all(temp.path().join("record.jsonl")).unwrap();
+        let records = records(temp.path(), "p");
+        assert!(records.read().await.unwrap().is_empty());
+        let warned = Mutex::new(Vec::new());
+        records
+            .claim(&intent("a", "p"), &ask(&[]), &|w| {
+                warned.lock().unwrap().push(w)
+            })
+            .await
+            .unwrap();
+        let warned = warned.into_inner().unwrap();
+        assert_eq!(warned.len(), 1, "{warned:?}");
+        assert!(
+            warned[0].contains("the record beside the locks"),
+            "{warned:?}"
+        );
+        assert_eq!(records.read().await.unwrap().len(), 1);
+        let settled = records
+            .settle(&Entry::Outcome(Outcome {
+                id: "a".into(),
+                time: "t".into(),
+                outcome: Word::Succeed,
+                order_no: Some("LR1".into()),
+                order_status: None,
+                request_id: None,
+            }))
+            .await
+            .unwrap_err();
+        assert!(!settled.nowhere, "{settled:?}");
+
+        // The journal's path is a folder: nothing is read, claimed or sent.
+        let temp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(temp.path().join("orders.jsonl")).unwrap();
+        let records = super::tests::records(temp.path(), "p");
+        let error = records.read().await.unwrap_err();
+        assert!(error.to_string().contains("so it was not sent"), "{error}");
+        let error = records
+            .claim(&intent("b", "p"), &ask(&[]), &|_| {})
+            .await
+            .unwrap_err();
+        let failure = error.downcast_ref::<Failure>().unwrap();
+        assert_eq!(failure.kind, Kind::Config);
+        assert!(
+            failure.message.contains("so it was not sent"),
+            "{failure:?}"
+        );
+    }
+
+    #[test]
+    fn a_pid_is_named_only_for_an_unsettled_intent_of_a_run_alive_on_this_machine() {
+        let here = intent("a", "p");
+        let recorded = |intent: &Intent, state: State| Recorded {
+            intent: intent.clone(),
+            state,
+        };
+        let pid = |r: &Recorded| earlier_of(Source::Journal, r).pid;
+        assert_eq!(
+            pid(&recorded(&here, State::InFlight)),
+            Some(std::process::id())
+        );
+        assert_eq!(
+            pid(&recorded(&here, State::Unknown)),
+            Some(std::process::id())
+        );
+        assert_eq!(
+            pid(&recorded(&here, State::Succeeded { order_no: None })),
+            None
+        );
+        let mut elsewhere = here.clone();
+        elsewhere.host = Some("another-machine".into());
+        assert_eq!(pid(&recorded(&elsewhere, State::InFlight)), None);
+        let mut unnamed = here.clone();
+        unnamed.host = None;
+        assert_eq!(pid(&recorded(&unnamed, State::InFlight)), None);
+        let mut gone = here.clone();
+        // Above the kernel's pid limit (2^22): no such process.
+        gone.pid = Some(0x3fff_fff0);
+        assert_eq!(pid(&recorded(&gone, State::InFlight)), None);
+        // The portal's time wins over the local one; neither readable is damaged.
+        let mut timed = here.clone();
+        timed.portal_time = Some("2026-11-18T10:00:00Z".into());
+        assert_eq!(
+            earlier_of(Source::Journal, &recorded(&timed, State::InFlight)).at,
+            Stamp::At {
+                ms: 1_794_996_000_000,
+                clock: Clock::Portal
+            }
+        );
+        timed.portal_time = None;
+        timed.time = "garbage".into();
+        assert_eq!(
+            earlier_of(Source::Journal, &recorded(&timed, State::InFlight)).at,
+            Stamp::Unreadable
+        );
+    }
+
+    #[test]
+    fn this_host_and_user_are_names_not_blanks() {
+        assert!(this_host().is_some_and(|h| !h.trim().is_empty()));
+        assert!(this_user().is_none_or(|u| !u.trim().is_empty()));
+    }
 }
