@@ -483,6 +483,11 @@ pub struct ApiArgs {
     /// Send this file as the JSON body ("-" for stdin)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["fields", "typed_fields"])]
     pub input: Option<PathBuf>,
+
+    /// For a request that is an order: order again although this earlier order (for the same
+    /// SN) succeeded in the last 24 hours; may be given several times, each naming one order
+    #[arg(long, value_name = "ORDER", value_parser = parse_order)]
+    pub again: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -131,7 +131,13 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
             path: path.to_owned(),
             body: bytes,
         };
-        return order(ctx, call).await;
+        return order(ctx, call, &args.again).await;
+    }
+    if !args.again.is_empty() {
+        return Err(Failure::usage(
+            "--again names an earlier order to order again after; this request is not an order.",
+        )
+        .into());
     }
 
     let resend = if method == Method::GET {
@@ -292,7 +298,11 @@ fn names_an_operation(body: &[u8]) -> bool {
 
 /// An order sent through `api`: its SN is the body's `productNo`, and it is locked, checked
 /// against the journal and journaled like any other order.
-async fn order(ctx: &Context, call: yeastar_partner::OrderCall) -> Result<ExitStatus> {
+async fn order(
+    ctx: &Context,
+    call: yeastar_partner::OrderCall,
+    again: &[String],
+) -> Result<ExitStatus> {
     let body = &call.body;
     let parsed: serde_json::Value = serde_json::from_slice(body).map_err(|_| {
         Failure::usage(
@@ -331,7 +341,6 @@ async fn order(ctx: &Context, call: yeastar_partner::OrderCall) -> Result<ExitSt
         .await?;
     let mut records = order::records(ctx, Some(&locks), &sn);
     let client = ctx.client()?;
-    let again: &[String] = &[];
     let mut earlier = records.read().await?;
     for operation in &checked {
         order::check(

@@ -301,3 +301,38 @@ async fn an_api_order_of_an_unknown_operation_is_blocked_by_any_recent_success()
     assert!(run.stderr.contains(EARLIER), "{}", run.stderr);
     assert!(orders_received(&server).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_api_order_again_goes_through_only_with_again_naming_the_earlier_order() {
+    let server = lenient_ordering_portal().await;
+    let env = TestEnv::new();
+    let body = body_file(&env, Some(SN));
+    let plain = "/order/openapi/order/v1/save";
+    let first = run(&mut api_order_at(&env, &server.uri(), plain, &body));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+
+    // Another order number does not release it.
+    let wrong = run(api_order_at(&env, &server.uri(), plain, &body).args(["--again", "LR0"]));
+    assert_eq!(wrong.code, 9, "{}", wrong.stderr);
+    assert_eq!(orders_received(&server).await.len(), 1);
+
+    let again = run(api_order_at(&env, &server.uri(), plain, &body).args(["--again", ORDER_NO]));
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(orders_received(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn again_on_an_api_request_that_is_not_an_order_is_a_usage_error() {
+    let server = ordering_portal().await;
+    let env = TestEnv::new();
+    let get = run(env.portal_cmd(&server.uri()).args([
+        "api",
+        "GET",
+        "/order/openapi/order/v1/page",
+        "--again",
+        ORDER_NO,
+    ]));
+    assert_eq!(get.code, 2, "{}", get.stderr);
+    assert!(get.stderr.contains("not an order"), "{}", get.stderr);
+    assert_eq!(total_requests(&server).await, 0);
+}
