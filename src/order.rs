@@ -27,7 +27,7 @@ use crate::records::{self, InFlight, JournalStore, Records, Source};
 /// The records of one SN for this run: the journal in the data folder, then the SN's record
 /// beside the locks.
 pub fn records(ctx: &Context, locks: Option<&LockDir>, sn: &str) -> Records {
-    records_preloaded(ctx, locks, sn, None)
+    records_preloaded(ctx, locks, sn, None, None)
 }
 
 /// The same, with the journal's lines for the SN already read (a batch reads it once).
@@ -36,6 +36,7 @@ pub fn records_preloaded(
     locks: Option<&LockDir>,
     sn: &str,
     journal: Option<Contents>,
+    team_entries: Option<Vec<crate::team::TeamEntry>>,
 ) -> Records {
     let label = ctx.portal_label();
     let mut records = Records::new();
@@ -61,9 +62,11 @@ pub fn records_preloaded(
     // The team journal, when one is set (never for the sandbox); a setting that cannot be
     // used was said when the run resolved it.
     if let Ok(Some(team)) = ctx.team_journal() {
-        records.push(Arc::new(crate::team::store::TeamStore::new(
-            team, &label, sn, batch,
-        )));
+        let store = crate::team::store::TeamStore::new(team, &label, sn, batch);
+        records.push(Arc::new(match team_entries {
+            Some(entries) => store.preloaded(entries),
+            None => store,
+        }));
     }
     records
 }

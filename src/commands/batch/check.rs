@@ -52,6 +52,8 @@ pub(super) async fn check_all(
     let prices: OnceCell<Option<PriceList>> = OnceCell::new();
     // The journal once for the whole batch, by SN: not once per row.
     let journal = order::read_journal(ctx)?.by_sn();
+    // The team journal too: one statement for every row, not one per row.
+    let team = team_entries(ctx, &rows).await;
     // Contacts and (with a remembered offering) the price are asked for alongside the first
     // rows, not before them: no round trip of their own. Shared, so that they are asked once.
     let contacts = client
@@ -86,10 +88,16 @@ pub(super) async fn check_all(
             let progress = &progress;
             let offerings = &offerings;
             let journal = journal.get(&row.sn.to_ascii_uppercase());
+            let team = team.as_ref().map(|by_sn| {
+                by_sn
+                    .get(&row.sn.trim().to_ascii_uppercase())
+                    .cloned()
+                    .unwrap_or_default()
+            });
             async move {
                 let verdict = check_row(
-                    ctx, client, locks, operation, args, &row, journal, contacts, listed, prices,
-                    offerings,
+                    ctx, client, locks, operation, args, &row, journal, team, contacts, listed,
+                    prices, offerings,
                 )
                 .await;
                 progress.advance("rows checked");
@@ -137,6 +145,27 @@ async fn prices_for_listed(
         }
     };
     fetch_prices(client, &offering).await
+}
+
+/// The team journal's entries for every row's SN, by SN (upper case, as the schema keys them),
+/// in one statement; `None` without a team journal, or when that read fails: each row then
+/// asks for its own and says why it could not.
+async fn team_entries(
+    ctx: &Context,
+    rows: &[Row],
+) -> Option<std::collections::HashMap<String, Vec<crate::team::TeamEntry>>> {
+    let team = ctx.team_journal().ok().flatten()?;
+    let sns: Vec<String> = rows.iter().map(|row| row.sn.clone()).collect();
+    let entries = team.entries_of_sns(&ctx.portal_label(), &sns).await.ok()?;
+    let mut by_sn: std::collections::HashMap<String, Vec<crate::team::TeamEntry>> =
+        std::collections::HashMap::new();
+    for entry in entries {
+        by_sn
+            .entry(entry.sn.trim().to_ascii_uppercase())
+            .or_default()
+            .push(entry);
+    }
+    Some(by_sn)
 }
 
 async fn fetch_prices(client: &Client, offering: &str) -> Option<PriceList> {
@@ -198,6 +227,7 @@ async fn check_row(
     args: &OrderArgs,
     row: &Row,
     journal: Option<&Contents>,
+    team: Option<Vec<crate::team::TeamEntry>>,
     contacts: Contacts<'_>,
     order_list: Listed<'_>,
     prices: &OnceCell<Option<PriceList>>,
@@ -211,6 +241,7 @@ async fn check_row(
         Some(locks),
         sn,
         Some(journal.cloned().unwrap_or_default()),
+        team,
     );
     let mut earlier = match records.read().await {
         Ok(earlier) => earlier,
