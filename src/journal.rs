@@ -319,22 +319,46 @@ impl Journal {
     }
 
     /// Appends one line in one write and flushes it to disk. Under the file's lock, the line
-    /// starts on a fresh line even if the file ends in a torn one.
+    /// starts on a fresh line even if the file ends in a torn one. Nothing else is read: an
+    /// outcome needs no check, so a long journal costs it nothing.
     pub fn append(&self, entry: &Entry) -> Result<()> {
-        self.claim(entry, |_| Ok::<(), std::convert::Infallible>(()))
-            .map(|_| ())
+        let line = line_of(entry)?;
+        self.locked(|file| {
+            let ends_torn = match file.seek(SeekFrom::End(-1)) {
+                Ok(_) => {
+                    let mut last = [0u8; 1];
+                    file.read_exact(&mut last)?;
+                    last[0] != b'\n'
+                }
+                // An empty file: nothing before the line.
+                Err(_) => false,
+            };
+            write_line(file, &line, ends_torn)
+        })
+        .with_context(|| format!("could not write the order journal {}", self.path.display()))
     }
 
-    /// Reads the journal and appends `entry` in one step under the file's lock: `check`
-    /// sees every line written so far, and the entry is written only if it passes. No other
-    /// run can write between the read and the write, whatever its lock folder.
-    pub fn claim<E>(
+    /// Reads the journal's lines about one SN and appends `entry` in one step under the
+    /// file's lock: `check` sees every line about that SN written so far (see
+    /// [`parse_for_sn`]; other SNs' lines are skipped unparsed), and the entry is written only
+    /// if it passes. No other run can write between the read and the write, whatever its lock
+    /// folder.
+    pub fn claim_for_sn<E>(
         &self,
         entry: &Entry,
+        sn: &str,
         check: impl FnOnce(&Contents) -> std::result::Result<(), E>,
     ) -> Result<std::result::Result<(), E>> {
-        let mut line = serde_json::to_vec(entry)?;
-        line.push(b'\n');
+        self.claim_with(entry, |bytes| parse_for_sn(bytes, sn), check)
+    }
+
+    fn claim_with<E>(
+        &self,
+        entry: &Entry,
+        parse: impl FnOnce(&[u8]) -> Contents,
+        check: impl FnOnce(&Contents) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<(), E>> {
+        let line = line_of(entry)?;
         self.locked(|file| {
             let mut bytes = Vec::new();
             file.seek(SeekFrom::Start(0))?;
@@ -342,13 +366,7 @@ impl Journal {
             if let Err(refused) = check(&parse(&bytes)) {
                 return Ok(Err(refused));
             }
-            let mut out = Vec::with_capacity(line.len() + 1);
-            if bytes.last().is_some_and(|last| *last != b'\n') {
-                out.push(b'\n');
-            }
-            out.extend_from_slice(&line);
-            file.write_all(&out)?;
-            file.sync_data()?;
+            write_line(file, &line, bytes.last().is_some_and(|last| *last != b'\n'))?;
             Ok(Ok(()))
         })
         .with_context(|| format!("could not write the order journal {}", self.path.display()))
@@ -390,6 +408,32 @@ impl Journal {
         };
         Ok(parse(&bytes))
     }
+
+    /// Every readable entry about one SN (see [`parse_for_sn`]).
+    pub fn read_for_sn(&self, sn: &str) -> Result<Contents> {
+        let Some(bytes) = crate::files::read_optional(&self.path)? else {
+            return Ok(Contents::default());
+        };
+        Ok(parse_for_sn(&bytes, sn))
+    }
+}
+
+fn line_of(entry: &Entry) -> Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(entry)?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// Writes one line in one write, on a fresh line, and flushes it to disk.
+fn write_line(file: &mut std::fs::File, line: &[u8], ends_torn: bool) -> Result<()> {
+    let mut out = Vec::with_capacity(line.len() + 1);
+    if ends_torn {
+        out.push(b'\n');
+    }
+    out.extend_from_slice(line);
+    file.write_all(&out)?;
+    file.sync_data()?;
+    Ok(())
 }
 
 /// Flushes a folder's entries (a new file's name) to disk.
@@ -423,10 +467,143 @@ pub fn parse(bytes: &[u8]) -> Contents {
     contents
 }
 
+/// The lines about one SN, for the checks before an order: a line is parsed when its text
+/// holds the SN (in any case), or names an intent such a line wrote (its outcomes); every other
+/// line is skipped unparsed, so a long journal costs a scan, not a parse. A superset of the
+/// SN's lines is fine (callers compare the SN exactly); a line of the SN is never left out,
+/// because linkus writes the SN as its plain letters and digits. Damaged lines that hold the
+/// SN are reported like [`parse`] does.
+pub fn parse_for_sn(bytes: &[u8], sn: &str) -> Contents {
+    let sn = sn.trim().to_ascii_lowercase();
+    if sn.is_empty() {
+        return parse(bytes);
+    }
+    let lower = bytes.to_ascii_lowercase();
+    let finder = memchr::memmem::Finder::new(sn.as_bytes());
+    let mut ids: Vec<String> = Vec::new();
+    let mut contents = Contents::default();
+    let mut start = 0;
+    for (index, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        let lower_line = &lower[start..start + line.len()];
+        start += line.len() + 1;
+        let names_an_intent = || {
+            ids.iter()
+                .any(|id| memchr::memmem::find(line, id.as_bytes()).is_some())
+        };
+        if finder.find(lower_line).is_none() && !names_an_intent() {
+            continue;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<Entry>(line) {
+            Ok(entry) => {
+                // Every intent read, so that what is read stays whole: its outcomes too.
+                if let Entry::Intent(intent) = &entry {
+                    ids.push(intent.id.clone());
+                }
+                contents.entries.push(entry);
+            }
+            Err(_) => contents.damaged.push(Damaged {
+                line: index + 1,
+                text: String::from_utf8_lossy(&line[..line.len().min(120)]).into_owned(),
+            }),
+        }
+    }
+    contents
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn outcome_of_id(id: &str) -> Entry {
+        Entry::Outcome(Outcome {
+            id: id.to_owned(),
+            time: "2026-11-29T10:00:01.000Z".to_owned(),
+            outcome: Word::Succeed,
+            order_no: Some(format!("LR{id}")),
+            order_status: Some("succeed".to_owned()),
+            request_id: None,
+        })
+    }
+
+    fn with_sn(id: &str, sn: &str) -> Entry {
+        let mut intent = intent(id);
+        intent.sn = sn.to_owned();
+        Entry::Intent(intent)
+    }
+
+    fn text(entries: &[Entry]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for entry in entries {
+            bytes.extend(serde_json::to_vec(entry).unwrap());
+            bytes.push(b'\n');
+        }
+        bytes
+    }
+
+    #[test]
+    fn the_lines_of_one_sn_are_what_a_full_parse_gives_for_it() {
+        let mut entries = Vec::new();
+        for i in 0..50 {
+            let sn = format!("PBX{:04}", i % 7);
+            entries.push(with_sn(&format!("{i:016x}"), &sn));
+            if i % 3 != 0 {
+                entries.push(outcome_of_id(&format!("{i:016x}")));
+            }
+        }
+        // Another SN that contains this one, a lower-case spelling, and a torn line of it.
+        entries.push(with_sn("aa00000000000001", "XPBX0003Y"));
+        entries.push(outcome_of_id("aa00000000000001"));
+        entries.push(with_sn("aa00000000000002", "pbx0003"));
+        let mut bytes = text(&entries);
+        bytes.extend_from_slice(b"{\"event\":\"intent\",\"sn\":\"PBX0003\",\"id\":\"torn\n");
+        bytes.extend(text(&[outcome_of_id("aa00000000000002")]));
+
+        let full = parse(&bytes);
+        let of_sn = |contents: &Contents| -> Vec<Recorded> {
+            contents
+                .intents()
+                .into_iter()
+                .filter(|r| r.intent.sn.eq_ignore_ascii_case("PBX0003"))
+                .collect()
+        };
+        let scanned = parse_for_sn(&bytes, " pbx0003 ");
+        assert_eq!(of_sn(&scanned), of_sn(&full));
+        assert_eq!(of_sn(&full).len(), 8, "{:?}", of_sn(&full));
+        // Much less is parsed than the whole file, and the torn line is still reported.
+        assert!(scanned.entries.len() < full.entries.len() / 3);
+        assert_eq!(scanned.damaged.len(), 1);
+        assert_eq!(scanned.damaged[0].line, full.damaged[0].line);
+        // An SN that nothing wrote: nothing parsed.
+        assert!(parse_for_sn(&bytes, "NOPE1").entries.is_empty());
+    }
+
+    #[test]
+    fn an_append_after_a_torn_line_starts_a_fresh_line_without_reading_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.jsonl");
+        let journal = Journal::new(path.clone());
+        journal.append(&with_sn("a", "A1")).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"event\":\"outc")
+            .unwrap();
+        journal.append(&outcome_of_id("a")).unwrap();
+        let read = journal.read().unwrap();
+        assert_eq!(read.entries.len(), 2);
+        assert_eq!(read.damaged.len(), 1);
+        assert_eq!(
+            read.intents()[0].state,
+            State::Succeeded {
+                order_no: Some("LRa".into())
+            }
+        );
+    }
 
     pub fn intent(id: &str) -> Intent {
         Intent {

@@ -149,7 +149,7 @@ impl Store for JournalStore {
         async move {
             match &self.preloaded {
                 Some(contents) => Ok(self.earlier(contents)),
-                None => Ok(self.earlier(&self.journal.read()?)),
+                None => Ok(self.earlier(&self.journal.read_for_sn(&self.sn)?)),
             }
         }
         .boxed()
@@ -164,7 +164,7 @@ impl Store for JournalStore {
             let entry = Entry::Intent(intent.clone());
             let claimed = self
                 .journal
-                .claim(&entry, |contents| check(&self.earlier(contents)))?;
+                .claim_for_sn(&entry, &self.sn, |contents| check(&self.earlier(contents)))?;
             Ok(match claimed {
                 Ok(()) => Claim::Written,
                 Err(failure) => Claim::Refused(Box::new(failure)),
