@@ -1877,18 +1877,7 @@ async fn a_token_that_expires_in_the_middle_of_a_purchase() {
         .await;
         mount_token(&server, "pp_credentials", (row.credentials_again)(), false).await;
         mount_token(&server, "refresh_token", (row.refresh)(), false).await;
-        for (route, body) in [
-            (PLANS_PATH, plans_body()),
-            (CONTACTS_PATH, contacts_body()),
-            (INSTANCES_PATH, instances_ok()),
-            (ORDERS_PATH, empty_orders_body()),
-        ] {
-            Mock::given(method("GET"))
-                .and(path(route))
-                .respond_with(json_response(body))
-                .mount(&server)
-                .await;
-        }
+        mount_purchase_reads(&server).await;
         Mock::given(method("POST"))
             .and(path(ORDER_PATH))
             .respond_with(rejection(401, "invalid_token", "token expired", "req-401"))
@@ -2006,18 +1995,7 @@ async fn an_order_answered_401_whose_token_cannot_be_renewed_says_so() {
             .await;
             mount_token(&server, "pp_credentials", (row.token_again)(), false).await;
             mount_token(&server, "refresh_token", (row.token_again)(), false).await;
-            for (route, body) in [
-                (PLANS_PATH, plans_body()),
-                (CONTACTS_PATH, contacts_body()),
-                (INSTANCES_PATH, instances_ok()),
-                (ORDERS_PATH, empty_orders_body()),
-            ] {
-                Mock::given(method("GET"))
-                    .and(path(route))
-                    .respond_with(json_response(body))
-                    .mount(&server)
-                    .await;
-            }
+            mount_purchase_reads(&server).await;
             Mock::given(method("POST"))
                 .and(path(ORDER_PATH))
                 .respond_with(rejection(401, "invalid_token", "token expired", "req-401"))
@@ -2559,4 +2537,22 @@ fn an_order_with_no_room_to_grow_files_says_the_journal_cannot_be_written_and_se
         format!("the journal holds {:?}", env.journal_lines())
     });
     checks.finish();
+}
+
+/// The reads a purchase makes before its order (plans, contacts, the subscription, the
+/// order list), answered normally: for tables whose rows differ only in the token and the
+/// order's answers.
+async fn mount_purchase_reads(server: &MockServer) {
+    for (route, body) in [
+        (PLANS_PATH, plans_body()),
+        (CONTACTS_PATH, contacts_body()),
+        (INSTANCES_PATH, instances_ok()),
+        (ORDERS_PATH, empty_orders_body()),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(route))
+            .respond_with(json_response(body))
+            .mount(server)
+            .await;
+    }
 }
