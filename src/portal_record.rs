@@ -207,20 +207,7 @@ impl PortalList {
             .map(|(index, _)| index)
             .collect();
         let (ask, left) = nameless.split_at(nameless.len().min(LOOKUPS));
-        let found: Vec<(usize, Option<yeastar_partner::OrderDetails>)> =
-            futures_util::stream::iter(ask.iter().copied())
-                .map(|index| {
-                    let order_no = listed[index].order_no.clone();
-                    async move { (index, client.order_details(&order_no).await.ok()) }
-                })
-                .buffer_unordered(LOOKUPS_AT_ONCE)
-                .collect()
-                .await;
-        for (index, details) in found {
-            if let Some(details) = details {
-                fill(&mut listed[index], &details);
-            }
-        }
+        look_up_details(client, &mut listed, ask.iter().copied()).await;
         let unknown_sn = ask
             .iter()
             .chain(left.iter())
@@ -260,20 +247,7 @@ impl PortalList {
             .map(|(index, _)| index)
             .take(LOOKUPS)
             .collect();
-        let found: Vec<(usize, Option<yeastar_partner::OrderDetails>)> =
-            futures_util::stream::iter(wanted)
-                .map(|index| {
-                    let order_no = mine[index].order_no.clone();
-                    async move { (index, client.order_details(&order_no).await.ok()) }
-                })
-                .buffer_unordered(LOOKUPS_AT_ONCE)
-                .collect()
-                .await;
-        for (index, details) in found {
-            if let Some(details) = details {
-                fill(&mut mine[index], &details);
-            }
-        }
+        look_up_details(client, &mut mine, wanted).await;
         mine.iter()
             .rev()
             .map(|order| {
@@ -333,6 +307,31 @@ fn span_text(ms: u64) -> String {
         format!("{} min", minutes.max(1))
     } else {
         format!("{} h", (minutes + 30) / 60)
+    }
+}
+
+/// Looks these orders up (Get Order Details, a few at once) and fills in what the list left
+/// out; an order that cannot be looked up stays as the list gave it.
+async fn look_up_details(
+    client: &Client,
+    orders: &mut [Listed],
+    indices: impl IntoIterator<Item = usize>,
+) {
+    let asked: Vec<(usize, String)> = indices
+        .into_iter()
+        .map(|index| (index, orders[index].order_no.clone()))
+        .collect();
+    let found: Vec<(usize, Option<yeastar_partner::OrderDetails>)> = futures_util::stream::iter(
+        asked,
+    )
+    .map(|(index, order_no)| async move { (index, client.order_details(&order_no).await.ok()) })
+    .buffer_unordered(LOOKUPS_AT_ONCE)
+    .collect()
+    .await;
+    for (index, details) in found {
+        if let Some(details) = details {
+            fill(&mut orders[index], &details);
+        }
     }
 }
 
