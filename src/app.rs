@@ -174,7 +174,7 @@ fn interrupted(ctx: &Context, terminal: &Terminal, signal: Signal) -> anyhow::Re
         ))
     };
     if ctx.report_interrupted(kind, &sns) {
-        ctx.out.report(failure);
+        crate::error::report(&ctx.out, failure);
         return Ok(ExitStatus::Failed(kind));
     }
     Err(failure.into())

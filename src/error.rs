@@ -388,6 +388,13 @@ fn rejection_hints(code: &str, endpoint: Option<&str>) -> Vec<String> {
     }
 }
 
+/// A failure report on stderr, for a command that printed its result and still did not
+/// succeed (the JSON error object is not printed: stdout already holds the result).
+pub(crate) fn report(out: &crate::output::Output, failure: Failure) {
+    let report = diagnose(&failure.into());
+    crate::output::stderr(&report.to_text(&out.style));
+}
+
 /// Decides kind, message, causes and hints. A [`Failure`] anywhere in the chain decides the
 /// kind; else a [`PortalError`]; anything else is an internal error.
 pub(crate) fn diagnose(error: &anyhow::Error) -> Report {

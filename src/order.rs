@@ -526,7 +526,7 @@ fn created(
             .hint("Next: pay it in the Partner Portal, Orders & Billing > Orders > Pay Now. Do not order again.")
             .hint(format!("`linkus orders show {order_no} --wait` waits until it is paid."));
             failure.request_id = order.request_id.clone();
-            ctx.out.report(failure);
+            crate::error::report(&ctx.out, failure);
             Ok(ExitStatus::Failed(Kind::OrderIncomplete))
         }
         OrderState::Failed => {

@@ -211,13 +211,6 @@ impl Output {
         ));
     }
 
-    /// A failure report on stderr, for a command that printed its result and still did not
-    /// succeed (the JSON error object is not printed: stdout already holds the result).
-    pub fn report(&self, failure: crate::error::Failure) {
-        let report = crate::error::diagnose(&failure.into());
-        stderr(&report.to_text(&self.style));
-    }
-
     /// A table on a terminal; tab-separated rows without a header when piped.
     pub fn table(&self, headers: &[&str], rows: Vec<Vec<String>>) -> String {
         self.table_fit(headers, rows, &[])

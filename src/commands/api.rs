@@ -196,7 +196,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
                 Failure::new(kind, error.to_string()).about(&error),
                 Failure::hint,
             );
-            ctx.out.report(failure);
+            crate::error::report(&ctx.out, failure);
             Ok(ExitStatus::Failed(kind))
         }
     }
@@ -409,13 +409,14 @@ async fn order(
         }
         OrderOutcome::Rejected(error) | OrderOutcome::NotSent(error) => {
             let kind = classify(&error).0;
-            ctx.out
-                .report(Failure::new(kind, format!("{error}; nothing was bought.")).about(&error));
+            crate::error::report(
+                &ctx.out,
+                Failure::new(kind, format!("{error}; nothing was bought.")).about(&error),
+            );
             Ok(ExitStatus::Failed(kind))
         }
         OrderOutcome::Unknown(error) => {
-            ctx.out
-                .report(order::unknown(&sn, &placed.intent.time, &error));
+            crate::error::report(&ctx.out, order::unknown(&sn, &placed.intent.time, &error));
             Ok(ExitStatus::Failed(Kind::OrderUnknown))
         }
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 use yeastar_partner::{Client, SubscriptionCheck, LINKUS_PRODUCT_ID};
 
 use crate::cli::AutorenewArgs;
-use crate::commands::purchase::{plan_label, spinner_allowed};
+use crate::commands::order_flow::{plan_label, spinner_allowed};
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::output::format_date_ms;

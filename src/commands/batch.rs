@@ -25,7 +25,7 @@ use anyhow::{Context as _, Result};
 use yeastar_partner::Operation;
 
 use crate::cli::OrderArgs;
-use crate::commands::purchase::Choice;
+use crate::commands::order_flow::Choice;
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::lock::LockDir;

@@ -8,6 +8,7 @@ pub mod billing_contacts;
 pub mod completions;
 pub mod doctor;
 pub mod man;
+pub mod order_flow;
 pub mod orders;
 pub mod products;
 pub mod purchase;
@@ -20,7 +21,7 @@ use anyhow::Result;
 use yeastar_partner::Operation;
 
 use crate::cli::{
-    AuthCommand, AutorenewCommand, Command, OrdersCommand, SandboxCommand, TeamCommand,
+    AuthCommand, AutorenewCommand, Command, OrderArgs, OrdersCommand, SandboxCommand, TeamCommand,
 };
 use crate::context::Context;
 use crate::error::ExitStatus;
@@ -33,7 +34,7 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Products(args) => products::run(ctx, args).await,
         Command::BillingContacts => billing_contacts::run(ctx).await,
         Command::Subscriptions(args) => subscriptions::run(ctx, args).await,
-        Command::Purchase(args) => purchase::run(ctx, Operation::Purchase, args).await,
+        Command::Purchase(args) => order(ctx, Operation::Purchase, args).await,
         Command::Renew(args) => match args.expiring_within {
             Some(within) => {
                 let expiring = batch::expiring::Expiring {
@@ -43,9 +44,9 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
                 };
                 batch::expiring::run(ctx, args.into(), expiring).await
             }
-            None => purchase::run(ctx, Operation::Renew, args.into()).await,
+            None => order(ctx, Operation::Renew, args.into()).await,
         },
-        Command::Switch(args) => purchase::run(ctx, Operation::Switch, args.into()).await,
+        Command::Switch(args) => order(ctx, Operation::Switch, args.into()).await,
         Command::Orders(OrdersCommand::List(args)) => orders::list(ctx, args).await,
         Command::Orders(OrdersCommand::Show(args)) => orders::show(ctx, args).await,
         Command::Orders(OrdersCommand::Reconcile(args)) => reconcile::run(ctx, args).await,
@@ -61,5 +62,13 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Team(TeamCommand::Sync) => team::sync(ctx).await,
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(ctx, args),
+    }
+}
+
+/// `purchase | renew | switch`: a batch with `--from FILE`, else one SN.
+async fn order(ctx: &Context, operation: Operation, args: OrderArgs) -> Result<ExitStatus> {
+    match args.batch.from.clone() {
+        Some(file) => batch::run(ctx, operation, args, file).await,
+        None => purchase::run(ctx, operation, args).await,
     }
 }

@@ -409,14 +409,17 @@ pub async fn show(ctx: &Context, args: OrdersShowArgs) -> Result<ExitStatus> {
     Ok(match state(&details) {
         OrderState::Succeeded => ExitStatus::Success,
         OrderState::Failed => {
-            ctx.out.report(Failure::new(
-                Kind::Rejected,
-                format!("Order {order} ended {status}: it did not go through."),
-            ));
+            crate::error::report(
+                &ctx.out,
+                Failure::new(
+                    Kind::Rejected,
+                    format!("Order {order} ended {status}: it did not go through."),
+                ),
+            );
             ExitStatus::Failed(Kind::Rejected)
         }
         OrderState::Open => {
-            ctx.out.report(
+            crate::error::report(&ctx.out,
                 Failure::new(Kind::OrderIncomplete, format!("Order {order} is still {status} after {} s.", args.wait_timeout))
                     .hint("Pay it in the Partner Portal (Orders & Billing > Orders), or wait longer with --wait-timeout SECS."),
             );

@@ -8,7 +8,7 @@ use yeastar_partner::{Client, Id, Plan, PriceList, Subscription, SubscriptionChe
 
 use crate::cli::ProductsArgs;
 use crate::commands::autorenew::CANCEL_AUTO_RENEW;
-use crate::commands::purchase::plan_label;
+use crate::commands::order_flow::{days_left, plan_label, years_text};
 use crate::context::Context;
 use crate::error::ExitStatus;
 use crate::output::format_date_ms;
@@ -68,35 +68,6 @@ struct ProductsOut<'a> {
     subscription: Option<SubscriptionOut>,
     plans: Vec<PlanOut<'a>>,
     services: &'a [Box<RawValue>],
-}
-
-/// "1-5" for a run of years, "1, 3" otherwise.
-pub fn years_text(years: &[u8]) -> String {
-    let mut sorted = years.to_vec();
-    sorted.sort_unstable();
-    sorted.dedup();
-    match (sorted.first(), sorted.last()) {
-        (Some(first), Some(last))
-            if sorted.len() > 1 && usize::from(last.saturating_sub(*first)) + 1 == sorted.len() =>
-        {
-            format!("{first}-{last}")
-        }
-        _ => sorted
-            .iter()
-            .map(u8::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-    }
-}
-
-/// Days from today (UTC) to an expiry, negative once it has passed.
-pub fn days_left(expires_ms: u64, now_ms: u64) -> i64 {
-    const DAY: i64 = 86_400_000;
-    let today = i64::try_from(now_ms).unwrap_or(i64::MAX).div_euclid(DAY);
-    let end = i64::try_from(expires_ms)
-        .unwrap_or(i64::MAX)
-        .div_euclid(DAY);
-    end - today
 }
 
 /// The price list of an offering, with the offering remembered for the next run.

@@ -281,14 +281,14 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
     let unknown = rows.iter().filter(|r| r.status == "unknown").count();
     let open = rows.iter().filter(|r| r.status == "open").count();
     if unknown > 0 {
-        ctx.out.report(
+        crate::error::report(&ctx.out,
             Failure::new(Kind::OrderUnknown, if unknown == 1 { "1 order still has no known outcome.".to_owned() } else { format!("{unknown} orders still have no known outcome.") })
                 .hint("If the portal shows no order for the SN (Orders & Billing > Orders), mark the entry with `linkus orders reconcile --not-placed ENTRY`."),
         );
         return Ok(ExitStatus::Failed(Kind::OrderUnknown));
     }
     if open > 0 {
-        ctx.out.report(
+        crate::error::report(&ctx.out,
             Failure::new(Kind::OrderIncomplete, if open == 1 { "1 order is still open (not paid or not complete).".to_owned() } else { format!("{open} orders are still open (not paid or not complete).") })
                 .hint("Pay or cancel them in the Partner Portal (Orders & Billing > Orders); reconcile looks them up again next time."),
         );

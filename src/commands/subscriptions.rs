@@ -13,8 +13,8 @@ use serde::Serialize;
 use yeastar_partner::{Id, Subscription, SubscriptionCheck, LINKUS_PRODUCT_ID};
 
 use crate::cli::SubscriptionsArgs;
-use crate::commands::products::days_left;
-use crate::commands::purchase::{plan_label, spinner_allowed};
+use crate::commands::order_flow::days_left;
+use crate::commands::order_flow::{plan_label, spinner_allowed};
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::output::format_date_ms;
@@ -157,7 +157,7 @@ pub async fn run(ctx: &Context, args: SubscriptionsArgs) -> Result<ExitStatus> {
             .total
             .map(|t| format!("{t} PBXs on {pages} pages"))
             .unwrap_or_else(|| format!("{pages} pages of PBXs"));
-        ctx.out.report(
+        crate::error::report(&ctx.out,
             Failure::new(
                 Kind::Network,
                 format!(

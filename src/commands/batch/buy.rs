@@ -7,7 +7,7 @@ use yeastar_partner::{Client, Error as PortalError, Operation, OrderOutcome, Ord
 
 use super::input::Row;
 use super::{report, Checked, RowResult, Verdict};
-use crate::commands::purchase::Choice;
+use crate::commands::order_flow::Choice;
 use crate::context::Context;
 use crate::error::{classify, diagnose, Kind};
 use crate::guard::{self, Ask, Decision, Earlier, Pass};
@@ -37,7 +37,7 @@ pub(super) async fn buy_all(
         .filter(|c| matches!(c.verdict, Verdict::Buy(_)))
         .count();
     let progress = Progress::start(
-        crate::commands::purchase::spinner_allowed(ctx),
+        crate::commands::order_flow::spinner_allowed(ctx),
         to_buy as u64,
         "ordered",
     );

@@ -14,7 +14,7 @@ use yeastar_partner::{
 use super::input::Row;
 use super::{Checked, Verdict};
 use crate::cli::OrderArgs;
-use crate::commands::purchase::{self, choose, Catalog};
+use crate::commands::order_flow::{self, choose, Catalog};
 use crate::context::Context;
 use crate::error::{diagnose, Kind};
 use crate::guard::{self, Ask, Block, Decision, Earlier, Pass};
@@ -75,7 +75,7 @@ pub(super) async fn check_all(
         let ((), _, _) = tokio::join!(price, contacts.clone(), listed.clone());
     };
     let progress = Progress::start(
-        crate::commands::purchase::spinner_allowed(ctx),
+        crate::commands::order_flow::spinner_allowed(ctx),
         rows.len() as u64,
         "rows checked",
     );
@@ -341,7 +341,7 @@ async fn check_row(
     if let Some(already) = resumed(operation, &earlier, &catalog, now) {
         return already;
     }
-    if let Err(failure) = purchase::refuse_what_cannot_be_ordered(operation, sn, &catalog, now) {
+    if let Err(failure) = order_flow::refuse_what_cannot_be_ordered(operation, sn, &catalog, now) {
         return refused(failure.kind, failure.message);
     }
     let row_args = row_args(operation, args, row);

@@ -13,7 +13,7 @@ use yeastar_partner::{Money, Operation};
 
 use super::input::{Invalid, Row};
 use super::{Checked, RowResult, Verdict};
-use crate::commands::purchase::summary::request_json;
+use crate::commands::order_flow::summary::request_json;
 use crate::context::Context;
 use crate::error::Failure;
 use crate::output::clean;
