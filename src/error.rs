@@ -269,8 +269,32 @@ impl Report {
     }
 }
 
-/// The kind and hints of an error the portal or the network gave.
-pub(crate) fn classify(error: &PortalError) -> (Kind, Vec<String>) {
+/// Client errors become CLI errors here and nowhere else (jj's `command_error.rs`): the kind,
+/// hints, request ID, HTTP status and portal code of anything the portal or the network gave.
+/// A command that needs only the kind asks `Kind::from(&error)`.
+impl From<&PortalError> for Failure {
+    fn from(error: &PortalError) -> Self {
+        let (kind, hints) = classify(error);
+        let failure = Failure::new(kind, error.to_string()).about(error);
+        hints.into_iter().fold(failure, Failure::hint)
+    }
+}
+
+impl From<PortalError> for Failure {
+    fn from(error: PortalError) -> Self {
+        Failure::from(&error)
+    }
+}
+
+impl From<&PortalError> for Kind {
+    fn from(error: &PortalError) -> Self {
+        classify(error).0
+    }
+}
+
+/// The kind and hints of an error the portal or the network gave (the table behind the
+/// `From` impls above).
+fn classify(error: &PortalError) -> (Kind, Vec<String>) {
     let hints = |items: &[&str]| items.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>();
     let credentials = [
         "Check the client ID and secret with `linkus auth login` (Partner Portal, System > API).",
@@ -395,11 +419,27 @@ pub(crate) fn report(out: &crate::output::Output, failure: Failure) {
     crate::output::stderr(&report.to_text(&out.style));
 }
 
+/// The typed errors that decide a kind: the outermost [`Failure`] and [`PortalError`] of the
+/// chain, whether `anyhow` context layers hold them or a standard error names them as its
+/// `source()` (an I/O error carrying a portal error, a library's error wrapping ours).
+fn typed(error: &anyhow::Error) -> (Option<&Failure>, Option<&PortalError>) {
+    let failure = error.downcast_ref::<Failure>().or_else(|| {
+        error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<Failure>())
+    });
+    let portal = error.downcast_ref::<PortalError>().or_else(|| {
+        error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<PortalError>())
+    });
+    (failure, portal)
+}
+
 /// Decides kind, message, causes and hints. A [`Failure`] anywhere in the chain decides the
 /// kind; else a [`PortalError`]; anything else is an internal error.
 pub(crate) fn diagnose(error: &anyhow::Error) -> Report {
-    let failure = error.downcast_ref::<Failure>();
-    let portal = error.downcast_ref::<PortalError>();
+    let (failure, portal) = typed(error);
     let classified = portal.map(classify);
     let kind = failure
         .map(|f| f.kind)
@@ -534,5 +574,152 @@ mod tests {
         assert!(report.hints.join(" ").contains("`planId`"));
         assert!(report.hints.join(" ").contains("linkus doctor"));
         assert!(!report.hints.join(" ").contains("try again"));
+    }
+
+    /// A standard error that names a typed one as its `source()` (as a library's error or a
+    /// wrapper of ours would): the typed one still decides.
+    #[derive(Debug, thiserror::Error)]
+    #[error("the team journal could not be written")]
+    struct Wrapped(#[source] Box<dyn std::error::Error + Send + Sync>);
+
+    #[test]
+    fn every_portal_error_ends_with_the_contracts_exit_code() {
+        let rejected = |status: u16, code: &str, credentials: bool| PortalError::Rejected {
+            endpoint: "POST /order".into(),
+            status,
+            code: code.into(),
+            message: "no".into(),
+            request_id: Some("req-1".into()),
+            credentials,
+        };
+        let not_json = |status: u16| PortalError::NotJson {
+            endpoint: "GET /x".into(),
+            status,
+            snippet: "<html>".into(),
+        };
+        let transport = |phase: Phase| PortalError::Transport {
+            endpoint: "GET /x".into(),
+            phase,
+            message: "reset".into(),
+        };
+        let table: Vec<(PortalError, u8)> = vec![
+            (rejected(200, "product_not_eligible", false), 5),
+            (rejected(400, "validation_failed", false), 5),
+            (rejected(401, "unauthorized", false), 4),
+            (rejected(403, "forbidden", false), 4),
+            (rejected(400, "invalid_client", true), 4),
+            (rejected(429, "too_many_requests", false), 6),
+            (rejected(503, "unavailable", false), 6),
+            (not_json(403), 4),
+            (not_json(404), 6),
+            (not_json(502), 6),
+            (not_json(200), 6),
+            (
+                PortalError::Shape {
+                    endpoint: "GET /x".into(),
+                    status: 200,
+                    field: Some("planId".into()),
+                    detail: "missing".into(),
+                    request_id: None,
+                },
+                6,
+            ),
+            (
+                PortalError::TooLarge {
+                    endpoint: "GET /x".into(),
+                    status: 200,
+                    limit_mib: 16,
+                },
+                6,
+            ),
+            (transport(Phase::Connect), 6),
+            (transport(Phase::Timeout), 6),
+            (transport(Phase::Broken), 6),
+            (
+                PortalError::Certificate {
+                    endpoint: "GET /x".into(),
+                    message: "unknown issuer".into(),
+                },
+                6,
+            ),
+            (
+                PortalError::RetryLater {
+                    endpoint: "GET /x".into(),
+                    status: 503,
+                    seconds: 600,
+                    request_id: None,
+                },
+                6,
+            ),
+            (
+                PortalError::Redirect {
+                    endpoint: "GET /x".into(),
+                    status: 301,
+                    location: Some("https://api.example".into()),
+                },
+                2,
+            ),
+            (
+                PortalError::Renewal {
+                    endpoint: "GET /x".into(),
+                    cause: Box::new(rejected(400, "invalid_grant", true)),
+                },
+                4,
+            ),
+            (
+                PortalError::Renewal {
+                    endpoint: "GET /x".into(),
+                    cause: Box::new(transport(Phase::Timeout)),
+                },
+                6,
+            ),
+            (PortalError::Setup("not a URL".into()), 2),
+        ];
+        for (error, code) in table {
+            let text = error.to_string();
+            let failure = Failure::from(&error);
+            assert_eq!(failure.kind.exit_code(), code, "Failure::from: {text}");
+            assert_eq!(Kind::from(&error).exit_code(), code, "Kind::from: {text}");
+            assert_eq!(failure.message, text);
+            assert_eq!(failure.request_id.as_deref(), error.request_id());
+            let in_context = anyhow::Error::from(error.clone()).context("Could not buy");
+            assert_eq!(
+                diagnose(&in_context).exit_code(),
+                code,
+                "in context: {text}"
+            );
+            let as_source = anyhow::Error::from(Wrapped(Box::new(error)));
+            let report = diagnose(&as_source);
+            assert_eq!(report.exit_code(), code, "as a source: {text}");
+            assert_ne!(report.exit_code(), 1, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_file_error_under_a_failure_keeps_the_failures_exit_code_not_1() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
+        // As a context layer (`.context(Failure)`, how the results file is opened) ...
+        let error = anyhow::Error::from(io).context(Failure::usage(
+            "The results file results.csv cannot be written; nothing was sent.",
+        ));
+        let report = diagnose(&error);
+        assert_eq!((report.kind, report.exit_code()), (Kind::Usage, 2));
+        assert_eq!(report.causes, vec!["permission denied".to_owned()]);
+        // ... and as the source of another error.
+        let wrapped = anyhow::Error::from(Wrapped(Box::new(Failure::new(
+            Kind::Config,
+            "The data folder is not writable.",
+        ))));
+        assert_eq!(diagnose(&wrapped).exit_code(), 2);
+        for kind in [
+            Kind::Blocked,
+            Kind::OrderUnknown,
+            Kind::Auth,
+            Kind::Cancelled,
+        ] {
+            let error = anyhow::Error::from(Wrapped(Box::new(Failure::new(kind, "x"))))
+                .context("Could not buy");
+            assert_eq!(diagnose(&error).exit_code(), kind.exit_code(), "{kind:?}");
+        }
     }
 }

@@ -356,8 +356,7 @@ fn fill(order: &mut Listed, details: &yeastar_partner::OrderDetails) {
 /// A list that cannot be read stops the order: nothing sent, exit 6 (a refused token keeps
 /// its own kind, 4).
 pub fn unreadable(error: yeastar_partner::Error) -> anyhow::Error {
-    let (kind, _) = crate::error::classify(&error);
-    if kind == Kind::Auth {
+    if Kind::from(&error) == Kind::Auth {
         return anyhow::Error::from(error).context("Could not read the portal's order list");
     }
     Failure::new(

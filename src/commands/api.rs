@@ -11,7 +11,7 @@ use yeastar_partner::{
 
 use crate::cli::{ApiArgs, HttpMethod};
 use crate::context::Context;
-use crate::error::{classify, ExitStatus, Failure, Kind};
+use crate::error::{ExitStatus, Failure, Kind};
 use crate::guard::Pass;
 use crate::journal::{self, Intent};
 use crate::lock::LockDir;
@@ -183,19 +183,16 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
     match parsed {
         Ok(_) => Ok(ExitStatus::Success),
         Err(error) => {
-            let (kind, hints) = classify(&error);
+            let failure = Failure::from(&error);
             // A request that may change something and got a 5xx or a 3xx (which is not a
             // refusal) may or may not have taken effect.
             let processed = response.status >= 500 || (300..400).contains(&response.status);
             let kind = if resend == Resend::OnlyIfNotSent && processed {
                 Kind::OrderUnknown
             } else {
-                kind
+                failure.kind
             };
-            let failure = hints.into_iter().fold(
-                Failure::new(kind, error.to_string()).about(&error),
-                Failure::hint,
-            );
+            let failure = Failure { kind, ..failure };
             crate::error::report(&ctx.out, failure);
             Ok(ExitStatus::Failed(kind))
         }
@@ -408,7 +405,7 @@ async fn order(
             Err(anyhow::Error::from(error).context(context))
         }
         OrderOutcome::Rejected(error) | OrderOutcome::NotSent(error) => {
-            let kind = classify(&error).0;
+            let kind = Kind::from(&error);
             crate::error::report(
                 &ctx.out,
                 Failure::new(kind, format!("{error}; nothing was bought.")).about(&error),

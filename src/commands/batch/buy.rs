@@ -9,7 +9,7 @@ use super::input::Row;
 use super::{report, Checked, RowResult, Verdict};
 use crate::commands::order_flow::Choice;
 use crate::context::Context;
-use crate::error::{classify, diagnose, Kind};
+use crate::error::{diagnose, Kind};
 use crate::guard::{self, Ask, Decision, Earlier, Pass};
 use crate::lock::LockDir;
 use crate::order;
@@ -299,7 +299,7 @@ async fn buy_row(
                 None,
                 None,
                 message,
-                Some(classify(&error).0),
+                Some(Kind::from(&error)),
             )
         }
         OrderOutcome::NotSent(error) if error.is_held_order() && message.is_empty() => {
@@ -316,7 +316,7 @@ async fn buy_row(
                 None,
                 None,
                 message,
-                Some(classify(&error).0),
+                Some(Kind::from(&error)),
             )
         }
         OrderOutcome::Unknown(error) => {

@@ -11,7 +11,7 @@ use yeastar_partner::{Error as PortalError, Exchange, Observer};
 use super::{setup, Checks};
 use crate::config::Credentials;
 use crate::context::Context;
-use crate::error::{classify, Kind};
+use crate::error::{Failure, Kind};
 use crate::output::clip;
 use crate::redact::scrub;
 
@@ -110,7 +110,7 @@ pub async fn run(
     if url.scheme() == "https" && !ctx.global.sandbox {
         match &token {
             Err(error) if certificate => {
-                let (_, hints) = classify(error);
+                let hints = Failure::from(error).hints;
                 checks.fail(
                     "TLS",
                     Kind::Network,
@@ -159,7 +159,7 @@ pub fn shown(error: &PortalError) -> String {
 /// A read that failed: the kind and hints every command would give, except that a shape
 /// problem points at the capture rather than at `doctor` itself.
 pub fn failed_read(checks: &mut Checks, name: &'static str, error: &PortalError) {
-    let (kind, hints) = classify(error);
+    let Failure { kind, hints, .. } = Failure::from(error);
     let hint = match error {
         PortalError::Shape { .. } | PortalError::TooLarge { .. } => SHAPE_HINT.to_owned(),
         _ => hints.join(" "),
