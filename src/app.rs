@@ -4,7 +4,7 @@
 use std::io;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command, SandboxCommand};
 use crate::commands;
@@ -15,9 +15,14 @@ use crate::prompt::Terminal;
 
 pub fn main() -> ExitCode {
     install_panic_hook();
-    let cli = match Cli::try_parse_from(std::env::args_os()) {
+    let command = crate::cli::pages::command();
+    let parsed = command
+        .clone()
+        .try_get_matches_from(std::env::args_os())
+        .and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(error) => return clap_failure(error),
+        Err(error) => return clap_failure(&command, error),
     };
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(code) => code,
@@ -210,15 +215,10 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 
 /// Help and version go to stdout with exit 0; every other parse error is a usage error (2),
 /// as JSON on stdout too when `--json` or `LINKUS_OUTPUT=json` was asked for.
-fn clap_failure(error: clap::Error) -> ExitCode {
+fn clap_failure(command: &clap::Command, error: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     if error.kind() == ErrorKind::DisplayHelp {
-        match subcommand_help() {
-            Some(help) => output::stdout_text(&help),
-            None => {
-                let _ = error.print();
-            }
-        }
+        let _ = error.print();
         return ExitCode::SUCCESS;
     }
     // `linkus` alone: a short usage with the commands used most, not the whole help;
@@ -233,7 +233,14 @@ fn clap_failure(error: clap::Error) -> ExitCode {
             );
             let _ = Output::new(Mode::Json).json(&report.to_json());
         }
-        output::stderr(&subcommand_help().unwrap_or_else(short_usage));
+        // clap's page of the command that lacks a subcommand; `linkus` alone is the short usage.
+        let page = error.render().to_string();
+        let top = command.clone().render_help().to_string();
+        if page == top {
+            output::stderr(&crate::cli::pages::short_usage());
+        } else {
+            output::stderr(&page);
+        }
         return ExitCode::from(Kind::Usage.exit_code());
     }
     if error.kind() == ErrorKind::DisplayVersion {
@@ -256,122 +263,6 @@ fn clap_failure(error: clap::Error) -> ExitCode {
     }
     let _ = error.print();
     ExitCode::from(Kind::Usage.exit_code())
-}
-
-/// What `linkus` without a command prints: the five commands used most, and where the rest is.
-fn short_usage() -> String {
-    "\
-linkus buys Linkus Cloud Service for Yeastar PBXs through the Partner Portal, safely.
-
-Usage: linkus [OPTIONS] <COMMAND>
-
-Most used:
-  linkus purchase                buy for a PBX (asks for what is missing)
-  linkus renew --sn SN           add years to a PBX's current plan
-  linkus subscriptions           the account's PBXs with Linkus, soonest expiry first
-  linkus orders list             the orders, newest first
-  linkus products --sn SN        the plans and prices for a PBX
-
-Try it without an account or money: linkus --sandbox purchase
-Every command and option: linkus --help
-"
-    .to_owned()
-}
-
-/// A subcommand's help with the global options named once in a line, as gh shows inherited
-/// flags, instead of repeating their nine lines on every page (`linkus --help` has them).
-fn subcommand_help() -> Option<String> {
-    use clap::CommandFactory;
-    let mut command = Cli::command();
-    command.build();
-    let globals: Vec<clap::Id> = command
-        .get_arguments()
-        .filter(|arg| arg.is_global_set())
-        .map(|arg| arg.get_id().clone())
-        .collect();
-    let names: Vec<String> = command
-        .get_arguments()
-        .filter(|arg| arg.is_global_set())
-        .filter_map(|arg| arg.get_long().map(|long| format!("--{long}")))
-        .collect();
-    // The subcommand path from the arguments: the words that name subcommands, in order,
-    // leaving out the values of options (`--profile orders` names a profile, not a command).
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .filter_map(|arg| arg.to_str().map(str::to_owned))
-        .collect();
-    let mut path: Vec<String> = Vec::new();
-    let mut current: &clap::Command = &command;
-    let mut words = args.iter().peekable();
-    // `linkus help orders show` asks for the page of `orders show`.
-    if words.peek().is_some_and(|w| *w == "help") {
-        words.next();
-    }
-    while let Some(word) = words.next() {
-        if let Some(flag) = word.strip_prefix("--").filter(|f| !f.contains('=')) {
-            let takes_value = current
-                .get_arguments()
-                .find(|arg| arg.get_long() == Some(flag))
-                .is_some_and(|arg| arg.get_action().takes_values());
-            if takes_value {
-                words.next();
-            }
-            continue;
-        }
-        if word.starts_with('-') {
-            continue;
-        }
-        if let Some(sub) = current.find_subcommand(word) {
-            path.push(word.clone());
-            current = sub;
-        }
-    }
-    if path.is_empty() {
-        return None;
-    }
-    let help = render_without(&mut command, &path, &globals)?;
-    // As wide as clap wraps the page: the terminal (or `COLUMNS`), at most 100.
-    let note_width = output::terminal_width().min(100);
-    let mut note = String::from("Global options:");
-    let mut width = note.len();
-    for (index, name) in names.iter().enumerate() {
-        let word = if index + 1 < names.len() {
-            format!("{name},")
-        } else {
-            name.clone()
-        };
-        if width + 1 + word.len() > note_width {
-            note.push_str("\n ");
-            width = 1;
-        }
-        note.push(' ');
-        note.push_str(&word);
-        width += 1 + word.len();
-    }
-    Some(format!(
-        "{}\n\n{note}\n  (see `linkus --help`)\n",
-        help.trim_end()
-    ))
-}
-
-/// The help of the subcommand at `path`, with the global arguments hidden.
-fn render_without(
-    command: &mut clap::Command,
-    path: &[String],
-    globals: &[clap::Id],
-) -> Option<String> {
-    match path.split_first() {
-        Some((head, rest)) => render_without(command.find_subcommand_mut(head)?, rest, globals),
-        None => {
-            let mut page = command.clone();
-            for id in globals {
-                if page.get_arguments().any(|arg| arg.get_id() == id) {
-                    page = page.mut_arg(id.clone(), |arg| arg.hide(true));
-                }
-            }
-            Some(page.render_help().to_string())
-        }
-    }
 }
 
 /// A panic is a bug: say so in one line, without a backtrace or a debug dump.

@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::config::validate_profile;
 
 mod help;
+pub mod pages;
 mod values;
 use help::*;
 use values::{parse_base_url, parse_limit, parse_max_total, parse_since, parse_timeout};

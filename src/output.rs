@@ -407,13 +407,6 @@ pub fn warn(text: &str) {
     ));
 }
 
-/// Text on stdout as it is, for help pages (no `Output` exists before the arguments parse).
-pub fn stdout_text(text: &str) {
-    let mut out = io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-}
-
 /// Writes text to stderr as it is. A stderr that cannot be written is not an error worth
 /// failing for (and never a panic, as `eprintln!` would be).
 pub fn stderr(text: &str) {

@@ -186,3 +186,37 @@ fn a_missing_subcommand_with_json_still_prints_one_json_error() {
     assert_eq!(error["kind"], "usage");
     assert_eq!(error["exitCode"], 2);
 }
+
+/// clap finds the page itself (no reading of the arguments by hand): `-h`, `--help`, `linkus
+/// help …` and a global option's value that names a command all give the same page, and a
+/// subcommand's page names the global options in one line instead of listing them.
+#[test]
+fn h_help_and_the_help_command_print_the_same_page_for_every_command() {
+    let env = TestEnv::new();
+    for page in PAGES.iter().filter(|page| !page.is_empty()) {
+        let long = run(env.cmd().env("COLUMNS", "100").args(*page).arg("--help"));
+        assert_eq!(long.code, 0, "{page:?}: {}", long.stderr);
+        let short = run(env.cmd().env("COLUMNS", "100").args(*page).arg("-h"));
+        assert_eq!(short.stdout, long.stdout, "{page:?}: -h and --help differ");
+        let command = run(env.cmd().env("COLUMNS", "100").arg("help").args(*page));
+        assert_eq!(
+            command.stdout, long.stdout,
+            "{page:?}: `help` and --help differ"
+        );
+        let valued = run(env
+            .cmd()
+            .env("COLUMNS", "100")
+            .args(["--profile", "orders"])
+            .args(*page)
+            .arg("--help"));
+        assert_eq!(valued.stdout, long.stdout, "{page:?}: --profile orders");
+        assert!(
+            long.stdout
+                .contains("\nGlobal options: --profile, --base-url,")
+                && long.stdout.ends_with("  (see `linkus --help`)\n")
+                && !long.stdout.contains("--base-url <URL>"),
+            "{page:?}:\n{}",
+            long.stdout
+        );
+    }
+}
