@@ -1,7 +1,9 @@
 //! The fields `linkus` reads from each answer (partner-api.md section 10), checked one by one
 //! on the raw JSON, so that `doctor` can say which were found, under which name, and which
 //! were missing or of another type. The readers are the client's own (`Id`, `time_of`,
-//! `amount_from_json`), so a field that passes here is one the commands can read.
+//! `amount_from_json`), so a field that passes here is one the commands can read. The names
+//! are the model's (`crates/yeastar-partner/src/model`): a test reads its serde names and
+//! aliases and fails when the tables and the model differ.
 
 use serde_json::value::RawValue;
 use yeastar_partner::{amount_from_json, list_items, object_members, time_of, Id};
@@ -549,5 +551,152 @@ mod tests {
         );
         assert!(list_in(&raw("[1]"), &["planList"]).is_err());
         assert!(list_in(&raw(r#"{"planList":"none"}"#), &["planList"]).is_err());
+    }
+
+    /// The JSON names a model struct of the client crate reads for each field: its own name
+    /// (camelCase, or `rename`) and every `alias`, read from the crate's source as rustc
+    /// tokenizes it, so that the tables above and the model cannot drift apart.
+    fn model_names(file: &str, name: &str) -> Vec<(String, Vec<String>)> {
+        use proc_macro2::{Delimiter, TokenStream, TokenTree};
+        let path = format!(
+            "{}/crates/yeastar-partner/src/model/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let tokens: Vec<TokenTree> = text.parse::<TokenStream>().unwrap().into_iter().collect();
+        let at = tokens
+            .windows(2)
+            .position(|pair| {
+                matches!(&pair[0], TokenTree::Ident(i) if i == "struct")
+                    && matches!(&pair[1], TokenTree::Ident(i) if i == name)
+            })
+            .unwrap_or_else(|| panic!("{file} has no struct {name}"));
+        let body = tokens[at..]
+            .iter()
+            .find_map(|token| match token {
+                TokenTree::Group(group) if group.delimiter() == Delimiter::Brace => {
+                    Some(group.stream().into_iter().collect::<Vec<_>>())
+                }
+                _ => None,
+            })
+            .unwrap();
+        let camel = |snake: &str| {
+            let mut out = String::new();
+            let mut upper = false;
+            for c in snake.chars() {
+                if c == '_' {
+                    upper = true;
+                } else if upper {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        };
+        let mut fields = Vec::new();
+        let (mut rename, mut aliases) = (None::<String>, Vec::<String>::new());
+        let mut depth = 0i32;
+        let mut expect_name = true;
+        for (index, token) in body.iter().enumerate() {
+            match token {
+                TokenTree::Group(group) if group.delimiter() == Delimiter::Bracket => {
+                    let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+                    if !matches!(inner.first(), Some(TokenTree::Ident(i)) if i == "serde") {
+                        continue;
+                    }
+                    let Some(TokenTree::Group(args)) = inner.get(1) else {
+                        continue;
+                    };
+                    let args: Vec<TokenTree> = args.stream().into_iter().collect();
+                    for triple in args.windows(3) {
+                        if let (
+                            TokenTree::Ident(key),
+                            TokenTree::Punct(eq),
+                            TokenTree::Literal(value),
+                        ) = (&triple[0], &triple[1], &triple[2])
+                        {
+                            let value = value.to_string().trim_matches('"').to_owned();
+                            if eq.as_char() == '=' && key == "alias" {
+                                aliases.push(value);
+                            } else if eq.as_char() == '=' && key == "rename" {
+                                rename = Some(value);
+                            }
+                        }
+                    }
+                }
+                TokenTree::Punct(p) if p.as_char() == '<' => depth += 1,
+                TokenTree::Punct(p) if p.as_char() == '>' => depth -= 1,
+                TokenTree::Punct(p) if p.as_char() == ',' && depth == 0 => expect_name = true,
+                TokenTree::Ident(ident)
+                    if expect_name
+                        && matches!(body.get(index + 1), Some(TokenTree::Punct(p)) if p.as_char() == ':') =>
+                {
+                    let field = ident.to_string();
+                    let mut names = vec![rename.take().unwrap_or_else(|| camel(&field))];
+                    names.append(&mut aliases);
+                    fields.push((field, names));
+                    expect_name = false;
+                }
+                _ => {}
+            }
+        }
+        assert!(!fields.is_empty(), "{file}: no fields read in {name}");
+        fields
+    }
+
+    /// A name added to the model (an alias the portal was seen to use) is one `doctor` checks
+    /// too, in the same entry as the field's other names; and every name `doctor` checks is
+    /// one the model reads.
+    #[test]
+    fn the_tables_list_exactly_the_names_the_clients_model_reads() {
+        let checks: [(&str, &str, &[&[Field]]); 4] = [
+            ("contacts.rs", "BillingContact", &[CONTACT]),
+            ("prices.rs", "PriceItem", &[PRICE]),
+            ("plans.rs", "Plan", &[PLAN]),
+            (
+                "products.rs",
+                "Subscription",
+                &[SUBSCRIPTION, SUBSCRIPTION_PLAN],
+            ),
+        ];
+        for (file, name, tables) in checks {
+            let fields = model_names(file, name);
+            let entries: Vec<&Field> = tables.iter().flat_map(|table| table.iter()).collect();
+            for (field, names) in &fields {
+                let listed: Vec<&&Field> = entries
+                    .iter()
+                    .filter(|entry| {
+                        entry
+                            .names
+                            .iter()
+                            .any(|(n, _)| names.contains(&n.to_string()))
+                    })
+                    .collect();
+                // A field doctor does not check (a contact's phone number, say).
+                if listed.is_empty() {
+                    continue;
+                }
+                for wanted in names {
+                    assert!(
+                        listed
+                            .iter()
+                            .any(|entry| entry.names.iter().any(|(n, _)| n == wanted)),
+                        "{file}: {name}.{field} is read as `{wanted}`, which doctor/shapes.rs does not list beside {:?}",
+                        listed.iter().map(|e| e.label).collect::<Vec<_>>()
+                    );
+                }
+            }
+            for entry in &entries {
+                for (listed, _) in entry.names {
+                    assert!(
+                        fields.iter().any(|(_, names)| names.iter().any(|n| n == listed)),
+                        "doctor/shapes.rs checks `{listed}` ({}), which {file}'s {name} does not read",
+                        entry.label
+                    );
+                }
+            }
+        }
     }
 }
