@@ -60,6 +60,7 @@ impl ClientBuilder {
         self
     }
 
+    /// The retry policy of reads and of orders that provably never left (default: [`RetryPolicy::default`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -77,11 +78,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The clock that decides when a token expires (default: the system clock; tests pass a [`crate::ManualClock`]).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
+    /// The client, or [`Error::Setup`] when the HTTP client cannot be built (an unusable base URL, say).
     pub fn build(self) -> Result<Client, Error> {
         let http = Transport::new(
             self.base_url,
@@ -127,6 +130,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A builder for a client of the portal at `base_url` (usually [`DEFAULT_BASE_URL`]) with these credentials.
     pub fn builder(base_url: Url, credentials: Credentials) -> ClientBuilder {
         ClientBuilder {
             base_url,
@@ -140,6 +144,7 @@ impl Client {
         }
     }
 
+    /// The base URL requests go to.
     pub fn base_url(&self) -> &Url {
         self.http.base()
     }
@@ -156,6 +161,7 @@ impl Client {
         self.orders_held.load(Ordering::SeqCst)
     }
 
+    /// The clock this client reads.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }

@@ -28,12 +28,16 @@ impl fmt::Debug for Id {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a text is not an ID.
 pub enum IdError {
     #[error("an ID cannot be empty")]
+    /// The text was empty.
     Empty,
     #[error("an ID has only digits, not {0:?}")]
+    /// The text has something other than digits.
     NotDigits(String),
     #[error("the ID {0} does not fit in 64 bits")]
+    /// The number is larger than `u64::MAX`.
     TooLarge(String),
 }
 

@@ -55,6 +55,13 @@
 //! # }
 //! ```
 
+#![deny(missing_docs)]
+
+/// The README's usage snippet, compiled as a doctest (it is also `examples/buy.rs`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 mod client;
 pub mod clock;
 mod envelope;

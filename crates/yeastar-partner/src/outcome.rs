@@ -19,17 +19,24 @@ use crate::transport::RawResponse;
 /// An order the portal created.
 #[derive(Debug, Clone)]
 pub struct CreatedOrder {
+    /// The order number (`orderNo`).
     pub order_no: String,
     /// `None` when the answer gave no status.
     pub status: Option<OrderStatus>,
+    /// The subscription instance the order created, when the answer named it.
     pub instance_id: Option<String>,
+    /// The PBX's serial number, when the answer named it.
     pub product_no: Option<String>,
+    /// The payment transaction's number, when the answer named it.
     pub transaction_no: Option<String>,
+    /// The portal's `requestId` of the answer.
     pub request_id: Option<String>,
+    /// The HTTP status of the answer.
     pub http_status: u16,
     /// The portal's `code` and `detailMessage` when they were not `success` (an order created
     /// with a complaint, such as `payment_required`).
     pub code: Option<String>,
+    /// The portal's `detailMessage` (see `code`).
     pub message: Option<String>,
 }
 
@@ -47,8 +54,11 @@ impl CreatedOrder {
 /// becomes), or any method and path that the caller has decided is an order (`linkus api`).
 #[derive(Debug, Clone)]
 pub struct OrderCall {
+    /// The HTTP method (`POST`).
     pub method: crate::transport::Method,
+    /// The path the order is sent to.
     pub path: String,
+    /// The exact bytes of the body.
     pub body: Vec<u8>,
 }
 

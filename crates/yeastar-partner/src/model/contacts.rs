@@ -9,16 +9,22 @@ use crate::ids::{lenient_opt_string, Id};
 #[serde(rename_all = "camelCase")]
 pub struct BillingContact {
     #[serde(alias = "id", alias = "billingId")]
+    /// The contact's ID (`billingContactId`; the `billingId` of an order).
     pub billing_contact_id: Id,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// First name.
     pub first_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// Last name.
     pub last_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// Company name.
     pub company: Option<String>,
     #[serde(alias = "email", default, deserialize_with = "lenient_opt_string")]
+    /// E-mail address.
     pub email_address: Option<String>,
     #[serde(alias = "phone", default, deserialize_with = "lenient_opt_string")]
+    /// Phone number.
     pub phone_number: Option<String>,
 }
 
@@ -34,6 +40,7 @@ impl BillingContact {
         parts.join(" ")
     }
 
+    /// The e-mail address, or `""` when there is none.
     pub fn email(&self) -> &str {
         self.email_address.as_deref().unwrap_or("")
     }

@@ -14,12 +14,16 @@ pub struct Plan {
     #[serde(alias = "pricingPlanId", alias = "serviceId", alias = "id")]
     pub plan_id: Id,
     #[serde(alias = "name", default, deserialize_with = "lenient_string")]
+    /// The plan's name.
     pub plan_name: String,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The plan's `purchaseType`.
     pub purchase_type: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The plan's billing model (`recurring`).
     pub billing_model: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The plan's billing cycle (`annually`).
     pub billing_cycle: Option<String>,
     #[serde(
         alias = "multiCycles",
@@ -27,6 +31,7 @@ pub struct Plan {
         default,
         deserialize_with = "opt_cycle_list"
     )]
+    /// The numbers of cycles (years) that may be bought, when the portal lists them.
     pub multi_cycle_list: Option<Vec<u8>>,
 }
 
@@ -54,11 +59,14 @@ impl Plan {
 /// What the portal offers for one PBX.
 #[derive(Debug, Clone)]
 pub struct Offer {
+    /// The product the plans are of.
     pub product_id: u64,
+    /// The PBX's serial number the plans are for.
     pub product_no: String,
     /// The product's offering, needed to ask for prices (partner-api.md 10.8). It belongs to
     /// the product, not the PBX, so it may be remembered.
     pub offering_id: Option<String>,
+    /// The plans the PBX may be ordered.
     pub plans: Vec<Plan>,
     /// Services as the portal sent them (not used for Linkus).
     pub services: Vec<Box<RawValue>>,

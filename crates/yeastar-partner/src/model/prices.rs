@@ -10,6 +10,7 @@ use crate::money::{Amount, Money};
 /// The list prices of a product's plans for one billing cycle.
 #[derive(Debug, Clone, Default)]
 pub struct PriceList {
+    /// One price per plan of the offering.
     pub plans: Vec<PlanPrice>,
 }
 
@@ -34,8 +35,11 @@ impl PriceList {
 /// One plan's list price per billing cycle; `None` when the answer gives none that can be read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanPrice {
+    /// The plan's ID.
     pub plan_id: Option<Id>,
+    /// The plan's name.
     pub plan_name: Option<String>,
+    /// The list price of one billing cycle.
     pub price: Option<Money>,
 }
 

@@ -11,8 +11,10 @@ use crate::ids::{lenient_opt_bool, lenient_opt_id, lenient_opt_string, Id};
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
     #[serde(default, deserialize_with = "lenient_opt_string", alias = "sn")]
+    /// The PBX's serial number.
     pub product_no: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_id")]
+    /// The current plan's ID.
     pub plan_id: Option<Id>,
     #[serde(
         default,
@@ -20,8 +22,10 @@ pub struct Subscription {
         alias = "goodsName",
         alias = "goodsShortName"
     )]
+    /// The current plan's name.
     pub plan_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The product's name.
     pub product_name: Option<String>,
     /// The billing cycles of the current subscription (a switch keeps them).
     #[serde(default, deserialize_with = "opt_cycles")]
@@ -31,6 +35,7 @@ pub struct Subscription {
         deserialize_with = "lenient_opt_string",
         alias = "subscriptionStatus"
     )]
+    /// The subscription's status as the portal wrote it.
     pub status: Option<String>,
     /// Set only while the subscription is switching to another plan.
     #[serde(default, deserialize_with = "lenient_opt_string")]
@@ -51,6 +56,7 @@ pub struct Subscription {
         alias = "autoRenewStatus",
         deserialize_with = "lenient_opt_bool"
     )]
+    /// Whether auto-renewal is on, when the portal says.
     pub auto_renew: Option<bool>,
 }
 
@@ -76,6 +82,7 @@ impl Subscription {
             .is_some_and(|plan| !plan.trim().is_empty())
     }
 
+    /// Whether this subscription is the PBX with this serial number (case and spaces ignored).
     pub fn is_for(&self, sn: &str) -> bool {
         self.product_no
             .as_deref()

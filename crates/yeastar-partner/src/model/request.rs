@@ -56,13 +56,19 @@ impl Operation {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderRequest {
+    /// `purchase_plan`, `renew_plan` or `switch_plan`.
     pub operation_type: &'static str,
+    /// The product ordered ([`crate::LINKUS_PRODUCT_ID`]).
     pub product_id: u64,
+    /// The PBX's serial number.
     pub product_no: String,
     #[serde(serialize_with = "as_number")]
+    /// The billing contact's ID, written as a JSON number.
     pub billing_id: Id,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The purchase-order number, when there is one.
     pub po_number: Option<String>,
+    /// The services ordered (one plan).
     pub service_list: Vec<OrderService>,
 }
 
@@ -107,6 +113,7 @@ impl OrderRequest {
         }
     }
 
+    /// The operation of this order.
     pub fn operation(&self) -> Option<Operation> {
         Operation::parse(self.operation_type)
     }
