@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use yeastar_partner::{
-    BillingContact, Client, Id, Offer, Operation, OrderRequest, Plan, PriceList, Subscription,
+    BillingContact, Client, Offer, Operation, OrderRequest, Plan, PriceList, Sn, Subscription,
     SubscriptionCheck, LINKUS_PRODUCT_ID,
 };
 
@@ -97,15 +97,21 @@ impl Choice {
         }
     }
 
-    pub fn request(&self) -> OrderRequest {
-        OrderRequest::linkus(
+    /// The order; the SN and the years were checked before (`--sn`, `--years`, the plan's
+    /// years), so an error here is the client refusing what the checks let through.
+    pub fn request(&self) -> Result<OrderRequest> {
+        let sn: Sn = self.sn.parse()?;
+        let request = OrderRequest::new(
             self.operation,
-            &self.sn,
+            sn,
             self.plan.plan_id,
             self.contact.billing_contact_id,
             self.years,
-            self.po_number.clone(),
-        )
+        )?;
+        Ok(match &self.po_number {
+            Some(po_number) => request.with_po_number(po_number.clone()),
+            None => request,
+        })
     }
 }
 
@@ -133,8 +139,8 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
             Err(error) => return Err(error),
         }
     };
-    let request = choice.request();
-    let body = request.body().context("could not write the order body")?;
+    let request = choice.request()?;
+    let body = request.body();
 
     // The token is in memory by now: reading its claims costs no request.
     let account = client.token().await.ok().and_then(|token| token.account());
@@ -447,7 +453,7 @@ pub fn plan_label(subscription: &Subscription) -> String {
 
 /// The plan a renewal renews: the current one, named from the plan list where it is there.
 pub fn current_plan(catalog: &Catalog, subscription: &Subscription) -> Option<Plan> {
-    let id: Id = subscription.plan_id?;
+    let id = subscription.plan_id?;
     Some(
         catalog
             .plans

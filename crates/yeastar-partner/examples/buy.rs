@@ -10,7 +10,7 @@
 
 // README begin
 use yeastar_partner::LINKUS_PRODUCT_ID;
-use yeastar_partner::{Client, Credentials, Operation, OrderOutcome, OrderRequest, Secret};
+use yeastar_partner::{Client, Credentials, OrderOutcome, OrderRequest, Secret, Sn};
 
 async fn buy(
     base_url: &str,
@@ -18,6 +18,7 @@ async fn buy(
     client_secret: &str,
     sn: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let sn: Sn = sn.parse()?;
     let client = Client::builder(
         base_url.parse()?,
         Credentials::new(client_id, Secret::new(client_secret)),
@@ -28,7 +29,7 @@ async fn buy(
     let token = client.token().await?;
     println!("token valid until {}", token.expires_at);
 
-    let offer = client.offer(LINKUS_PRODUCT_ID, sn).await?;
+    let offer = client.offer(LINKUS_PRODUCT_ID, sn.as_str()).await?;
     let plan = offer
         .plans
         .first()
@@ -39,14 +40,8 @@ async fn buy(
         .ok_or("the account has no billing contact")?;
     println!("{} for {} ({})", plan.plan_name, sn, contact.email());
 
-    let order = OrderRequest::linkus(
-        Operation::Purchase,
-        sn,
-        plan.plan_id,
-        contact.billing_contact_id,
-        1,
-        None,
-    );
+    // A plan and a contact have distinct ID types; years outside 1 to 5 are an error here.
+    let order = OrderRequest::purchase(sn, plan.plan_id, contact.billing_contact_id, 1)?;
     match client.create_order(&order).await {
         OrderOutcome::Created(created) => {
             println!("order {} ({:?})", created.order_no, created.state())

@@ -394,11 +394,11 @@ impl Client {
 
     /// The body of Enable Auto-renewal (partner-api.md 10.10): `productId` a string, as the
     /// developer guide types it, and the plan ID a number, digit for digit.
-    pub fn auto_renew_body(product_id: u64, sn: &str, plan_id: crate::Id) -> Vec<u8> {
+    pub fn auto_renew_body(product_id: u64, sn: &str, plan_id: crate::PlanId) -> Vec<u8> {
         let sn = serde_json::Value::String(sn.to_owned());
         format!(
             r#"{{"productNo":{sn},"productId":"{product_id}","planOrServiceId":{}}}"#,
-            plan_id.0
+            plan_id.get()
         )
         .into_bytes()
     }
@@ -430,12 +430,7 @@ impl Client {
     /// Create an Order. It is sent again only when it provably never reached a live
     /// connection, or once after a 401 (which means it was not processed).
     pub async fn create_order(&self, order: &OrderRequest) -> OrderOutcome {
-        match order.body() {
-            Ok(body) => self.create_order_body(body).await,
-            Err(error) => OrderOutcome::NotSent(Error::Setup(format!(
-                "the order body could not be written: {error}"
-            ))),
-        }
+        self.create_order_body(order.body()).await
     }
 
     /// Create an Order with a body given as bytes, under the same rules as
@@ -505,11 +500,12 @@ impl Client {
         if order.status.is_some() || !(300..400).contains(&order.http_status) {
             return OrderOutcome::Created(order);
         }
-        if let Ok(details) = self.order_details(&order.order_no).await {
-            let same = details
-                .order_no
-                .as_deref()
-                .is_none_or(|no| no.trim().eq_ignore_ascii_case(&order.order_no));
+        if let Ok(details) = self.order_details(order.order_no.as_str()).await {
+            let same = details.order_no.as_ref().is_none_or(|no| {
+                no.as_str()
+                    .trim()
+                    .eq_ignore_ascii_case(order.order_no.as_str())
+            });
             if same {
                 order.status = details.status;
                 order.product_no = order.product_no.or(details.product_no);

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::envelope::{self, request_id_of};
 use crate::error::Error;
-use crate::ids::lenient_opt_string;
+use crate::ids::{lenient_opt_string, OrderNo};
 use crate::model::{OrderState, OrderStatus};
 use crate::paths::ORDER_DETAILS_PATH;
 use crate::transport::RawResponse;
@@ -20,7 +20,7 @@ use crate::transport::RawResponse;
 #[derive(Debug, Clone)]
 pub struct CreatedOrder {
     /// The order number (`orderNo`).
-    pub order_no: String,
+    pub order_no: OrderNo,
     /// `None` when the answer gave no status.
     pub status: Option<OrderStatus>,
     /// The subscription instance the order created, when the answer named it.
@@ -118,7 +118,8 @@ fn created(response: &RawResponse) -> Option<CreatedOrder> {
     let order_no = result
         .order_no
         .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty())?;
+        .filter(|n| !n.is_empty())
+        .map(OrderNo::from_portal)?;
     let code = match answer.code {
         Some(serde_json::Value::String(code)) => Some(code),
         Some(serde_json::Value::Number(code)) => Some(code.to_string()),
@@ -185,7 +186,7 @@ impl OrderOutcome {
             let location = response.location();
             if let Some(order_no) = location.as_deref().and_then(order_no_in_location) {
                 return OrderOutcome::Created(CreatedOrder {
-                    order_no,
+                    order_no: OrderNo::from_portal(order_no),
                     status: None,
                     instance_id: None,
                     product_no: None,

@@ -4,7 +4,7 @@
 //! `amount_from_json`), so a field that passes here is one the commands can read.
 
 use serde_json::value::RawValue;
-use yeastar_partner::{amount_from_json, list_items, object_members, time_of, Id};
+use yeastar_partner::{amount_from_json, list_items, object_members, time_of, PlanId};
 
 /// The type a field must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,8 @@ impl Expect {
     fn read(self, raw: &RawValue) -> Result<(), String> {
         let text = raw.get().trim();
         let fits = match self {
-            Expect::Id => serde_json::from_str::<Id>(text).is_ok(),
+            // Every ID type of the client reads the same forms.
+            Expect::Id => serde_json::from_str::<PlanId>(text).is_ok(),
             Expect::Text => match text.as_bytes().first() {
                 Some(b'"') => {
                     serde_json::from_str::<String>(text).is_ok_and(|value| !value.trim().is_empty())

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::ids::{lenient_opt_string, Id};
+use crate::ids::{lenient_opt_string, BillingContactId};
 
 /// Who an order is billed to.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -10,7 +10,7 @@ use crate::ids::{lenient_opt_string, Id};
 pub struct BillingContact {
     #[serde(alias = "id", alias = "billingId")]
     /// The contact's ID (`billingContactId`; the `billingId` of an order).
-    pub billing_contact_id: Id,
+    pub billing_contact_id: BillingContactId,
     #[serde(default, deserialize_with = "lenient_opt_string")]
     /// First name.
     pub first_name: Option<String>,
@@ -77,7 +77,10 @@ mod tests {
             let reply = parse("GET /c", 200, body.as_bytes()).unwrap();
             let contacts: Vec<BillingContact> = reply.decode_list(&reply.result).unwrap();
             assert_eq!(contacts.len(), 1);
-            assert_eq!(contacts[0].billing_contact_id, Id(3197218168379846218));
+            assert_eq!(
+                contacts[0].billing_contact_id,
+                BillingContactId::new(3197218168379846218)
+            );
             assert_eq!(contacts[0].name(), "Ana Silva");
             assert_eq!(contacts[0].label(), "Ana Silva <a@x>");
         }

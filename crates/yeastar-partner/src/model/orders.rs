@@ -5,7 +5,9 @@ use serde_json::value::RawValue;
 
 use super::lenient::{opt_amount, opt_cycles, scalar_text};
 use crate::clock::portal_time_ms;
-use crate::ids::{lenient_opt_id, lenient_opt_string, lenient_opt_u64, Id};
+use crate::ids::{
+    lenient_opt_id, lenient_opt_order_no, lenient_opt_string, lenient_opt_u64, OrderId, OrderNo,
+};
 use crate::money::Amount;
 
 /// The members of a JSON object, each value as its raw text.
@@ -93,10 +95,10 @@ pub(crate) struct PageResult {
 pub struct Order {
     #[serde(default, deserialize_with = "lenient_opt_id", alias = "orderId")]
     /// The order's ID.
-    pub id: Option<Id>,
-    #[serde(default, deserialize_with = "lenient_opt_string")]
+    pub id: Option<OrderId>,
+    #[serde(default, deserialize_with = "lenient_opt_order_no")]
     /// The order number (`orderNo`), the name a person uses.
-    pub order_no: Option<String>,
+    pub order_no: Option<OrderNo>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
     /// The order's status as the portal wrote it (see [`Order::status`]).
     pub order_status: Option<String>,
@@ -174,7 +176,7 @@ pub struct OrderDetails {
     /// The `result` as the portal sent it, every digit kept.
     pub raw: Box<RawValue>,
     /// The order number, when the answer named it.
-    pub order_no: Option<String>,
+    pub order_no: Option<OrderNo>,
     /// The order's status, when the answer gave one.
     pub status: Option<OrderStatus>,
     /// The PBX's serial number, when the answer named it.
@@ -219,7 +221,7 @@ impl OrderDetails {
         };
         let top = Some(&members);
         OrderDetails {
-            order_no: field(&[information.as_ref(), top], "orderNo"),
+            order_no: field(&[information.as_ref(), top], "orderNo").map(OrderNo::from_portal),
             status: field(&[information.as_ref(), top], "orderStatus").map(OrderStatus),
             product_no: field(&[basic.as_ref(), information.as_ref(), top], "productNo"),
             operation_type: field(&[information.as_ref(), top], "operationType"),
@@ -256,7 +258,7 @@ mod tests {
         )
         .unwrap();
         let details = OrderDetails::from_raw(raw);
-        assert_eq!(details.order_no.as_deref(), Some("LR1"));
+        assert_eq!(details.order_no.as_ref().map(OrderNo::as_str), Some("LR1"));
         assert_eq!(details.status.unwrap().state(), OrderState::Open);
         assert_eq!(details.product_no.as_deref(), Some("369471667338"));
         assert_eq!(details.product_id.as_deref(), Some("9"));
@@ -265,7 +267,7 @@ mod tests {
             RawValue::from_string(r#"{"orderNo":"LR2","orderStatus":"succeed"}"#.to_owned())
                 .unwrap(),
         );
-        assert_eq!(flat.order_no.as_deref(), Some("LR2"));
+        assert_eq!(flat.order_no.as_ref().map(OrderNo::as_str), Some("LR2"));
     }
 
     #[test]

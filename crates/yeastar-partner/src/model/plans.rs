@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::lenient::{opt_cycle_list, opt_offering};
-use crate::ids::{lenient_opt_string, lenient_opt_u64, lenient_string, Id};
+use crate::ids::{lenient_opt_string, lenient_opt_u64, lenient_string, PlanId};
 
 /// A plan that can be bought for a PBX.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -12,7 +12,7 @@ use crate::ids::{lenient_opt_string, lenient_opt_u64, lenient_string, Id};
 pub struct Plan {
     /// The ID that goes into the order's `serviceList[].serviceId`.
     #[serde(alias = "pricingPlanId", alias = "serviceId", alias = "id")]
-    pub plan_id: Id,
+    pub plan_id: PlanId,
     #[serde(alias = "name", default, deserialize_with = "lenient_string")]
     /// The plan's name.
     pub plan_name: String,
@@ -102,10 +102,10 @@ mod tests {
         let offer: OfferResult = reply.decode().unwrap();
         assert_eq!(offer.offering_id.as_deref(), Some("31"));
         let plans: Vec<Plan> = reply.decode_list(&offer.plan_list.unwrap()).unwrap();
-        assert_eq!(plans[0].plan_id, Id(3048918321840570368));
+        assert_eq!(plans[0].plan_id, PlanId::new(3048918321840570368));
         // Out of order and repeated in the answer: sorted, once each.
         assert_eq!(plans[0].years(), vec![1, 2, 3]);
-        assert_eq!(plans[1].plan_id, Id(3048918719332507648));
+        assert_eq!(plans[1].plan_id, PlanId::new(3048918719332507648));
         assert_eq!(plans[1].plan_name, "Linkus Cloud Service Pro");
         assert_eq!(plans[1].years(), vec![1, 2, 3, 4, 5]);
         assert!(plans[1].is_purchasable());

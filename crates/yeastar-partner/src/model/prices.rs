@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::lenient::opt_amount;
-use crate::ids::{lenient_opt_id, lenient_opt_string, Id};
+use crate::ids::{lenient_opt_id, lenient_opt_string, PlanId};
 use crate::money::{Amount, Money};
 
 /// The list prices of a product's plans for one billing cycle.
@@ -16,7 +16,7 @@ pub struct PriceList {
 
 impl PriceList {
     /// The price of a plan, by ID, else by name.
-    pub fn for_plan(&self, plan_id: Id, plan_name: &str) -> Option<&Money> {
+    pub fn for_plan(&self, plan_id: PlanId, plan_name: &str) -> Option<&Money> {
         self.plans
             .iter()
             .find(|p| p.plan_id == Some(plan_id))
@@ -36,7 +36,7 @@ impl PriceList {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanPrice {
     /// The plan's ID.
-    pub plan_id: Option<Id>,
+    pub plan_id: Option<PlanId>,
     /// The plan's name.
     pub plan_name: Option<String>,
     /// The list price of one billing cycle.
@@ -60,7 +60,7 @@ pub(crate) struct PriceItem {
         alias = "serviceId",
         alias = "id"
     )]
-    plan_id: Option<Id>,
+    plan_id: Option<PlanId>,
     #[serde(default, deserialize_with = "lenient_opt_string", alias = "name")]
     plan_name: Option<String>,
     #[serde(default, deserialize_with = "opt_amount")]

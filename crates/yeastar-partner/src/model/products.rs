@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::lenient::{opt_cycles, opt_time_ms};
-use crate::ids::{lenient_opt_bool, lenient_opt_id, lenient_opt_string, Id};
+use crate::ids::{lenient_opt_bool, lenient_opt_id, lenient_opt_string, PlanId};
 
 /// A PBX's Linkus Cloud Service subscription as the portal describes it.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -15,7 +15,7 @@ pub struct Subscription {
     pub product_no: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_id")]
     /// The current plan's ID.
-    pub plan_id: Option<Id>,
+    pub plan_id: Option<PlanId>,
     #[serde(
         default,
         deserialize_with = "lenient_opt_string",
@@ -111,7 +111,7 @@ mod tests {
                 "currentPlanExpireDate": "2027-11-29 00:00:00", "autoRenewStatus": 0}"#,
         )
         .unwrap();
-        assert_eq!(details.plan_id, Some(Id(3048918321840570368)));
+        assert_eq!(details.plan_id, Some(PlanId::new(3048918321840570368)));
         assert_eq!(details.expires_ms, Some(1_827_446_400_000));
         assert_eq!(details.auto_renew, Some(false));
         assert!(!details.is_switching());
