@@ -14,7 +14,7 @@
 //!   same way (fail closed), and `--again` releases it too.
 
 use serde::Serialize;
-use yeastar_partner::{Id, Operation};
+use yeastar_partner::{Operation, PlanId};
 
 use crate::error::{BlockedBy, Failure, Kind};
 
@@ -121,7 +121,7 @@ pub struct Earlier {
     pub order_no: Option<String>,
     /// `None`: the record cannot tell which operation it was; it counts as any.
     pub operation: Option<Operation>,
-    pub plan_id: Option<Id>,
+    pub plan_id: Option<PlanId>,
     pub status: Status,
     pub at: Stamp,
     /// The time as the record wrote it, for messages.

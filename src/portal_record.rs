@@ -80,7 +80,8 @@ impl Listed {
     pub fn of(order: &Order, now_ms: u64) -> Option<Listed> {
         let order_no = order
             .order_no
-            .clone()
+            .as_deref()
+            .map(str::to_owned)
             .or_else(|| order.id.map(|id| id.to_string()))?;
         Some(Listed {
             order_no,

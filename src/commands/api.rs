@@ -6,7 +6,8 @@ use std::io::Read;
 use anyhow::{Context as _, Result};
 use yeastar_partner::paths::ORDER_PATH;
 use yeastar_partner::{
-    Body, Id, Method, Operation, OrderOutcome, OrderState, RawResponse, Request, Resend,
+    BillingContactId, Body, Method, Operation, OrderOutcome, OrderState, PlanId, RawResponse,
+    Request, Resend,
 };
 
 use crate::cli::{ApiArgs, HttpMethod};
@@ -328,8 +329,7 @@ async fn order(
                 v.as_u64()
                     .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
             })
-            .map(Id)
-            .unwrap_or(Id(0))
+            .unwrap_or(0)
     };
     let service = parsed.get("serviceList").and_then(|list| list.get(0));
     let locks = LockDir::locate()?;
@@ -367,9 +367,9 @@ async fn order(
         base_url: ctx.portal_label(),
         sn: sn.clone(),
         operation,
-        plan_id: id_of(service.and_then(|s| s.get("serviceId"))),
+        plan_id: PlanId::new(id_of(service.and_then(|s| s.get("serviceId")))),
         plan_name: "(sent with linkus api)".to_owned(),
-        billing_contact_id: id_of(parsed.get("billingId")),
+        billing_contact_id: BillingContactId::new(id_of(parsed.get("billingId"))),
         years: service
             .and_then(|s| s.get("multiCycle"))
             .and_then(|v| v.as_u64())

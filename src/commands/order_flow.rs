@@ -6,7 +6,7 @@
 
 use anyhow::{Context as _, Result};
 use yeastar_partner::{
-    BillingContact, Client, Id, Offer, Operation, OrderRequest, Plan, PriceList, Subscription,
+    BillingContact, Client, Offer, Operation, OrderRequest, Plan, PriceList, Sn, Subscription,
     SubscriptionCheck, LINKUS_PRODUCT_ID,
 };
 
@@ -89,15 +89,21 @@ impl Choice {
         }
     }
 
-    pub fn request(&self) -> OrderRequest {
-        OrderRequest::linkus(
+    /// The order; the SN and the years were checked before (`--sn`, `--years`, the plan's
+    /// years), so an error here is the client refusing what the checks let through.
+    pub fn request(&self) -> Result<OrderRequest> {
+        let sn: Sn = self.sn.parse()?;
+        let request = OrderRequest::new(
             self.operation,
-            &self.sn,
+            sn,
             self.plan.plan_id,
             self.contact.billing_contact_id,
             self.years,
-            self.po_number.clone(),
-        )
+        )?;
+        Ok(match &self.po_number {
+            Some(po_number) => request.with_po_number(po_number.clone()),
+            None => request,
+        })
     }
 }
 
@@ -284,7 +290,7 @@ pub fn plan_label(subscription: &Subscription) -> String {
 
 /// The plan a renewal renews: the current one, named from the plan list where it is there.
 pub fn current_plan(catalog: &Catalog, subscription: &Subscription) -> Option<Plan> {
-    let id: Id = subscription.plan_id?;
+    let id = subscription.plan_id?;
     Some(
         catalog
             .plans

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use yeastar_partner::{Client, Id, Order, OrderDetails, OrderState};
+use yeastar_partner::{Client, Order, OrderDetails, OrderId, OrderState};
 
 use crate::cli::{OrdersListArgs, OrdersShowArgs};
 use crate::context::Context;
@@ -21,7 +21,7 @@ pub const MAX_PAGES: u64 = 50;
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct OrderOut<'a> {
-    id: Option<Id>,
+    id: Option<OrderId>,
     order_no: Option<&'a str>,
     order_status: Option<&'a str>,
     product_no: Option<&'a str>,
@@ -220,7 +220,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
     let ordered_by = ordered_by(ctx, &shown).await?;
     let who = |order: &Order| -> Option<String> {
         let by = ordered_by.as_ref()?;
-        order.order_no.as_ref().and_then(|no| by.get(no).cloned())
+        order.order_no.as_deref().and_then(|no| by.get(no).cloned())
     };
     if ctx.out.is_json() {
         let out: Vec<OrderOut> = shown
@@ -280,7 +280,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
                 });
                 let mut row = vec![
                     created.unwrap_or_default(),
-                    o.order_no.clone().unwrap_or_default(),
+                    o.order_no.as_deref().unwrap_or_default().to_owned(),
                     o.product_no.clone().unwrap_or_default(),
                     o.plan_name
                         .clone()
@@ -333,7 +333,10 @@ async fn ordered_by(
     let Some(team) = ctx.team_journal()? else {
         return Ok(None);
     };
-    let numbers: Vec<String> = shown.iter().filter_map(|o| o.order_no.clone()).collect();
+    let numbers: Vec<String> = shown
+        .iter()
+        .filter_map(|o| o.order_no.as_deref().map(str::to_owned))
+        .collect();
     match team.by_order_numbers(&ctx.portal_label(), &numbers).await {
         Ok(entries) => Ok(Some(
             entries

@@ -4,7 +4,7 @@
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use yeastar_partner::{Client, Id, Plan, PriceList, Subscription, SubscriptionCheck};
+use yeastar_partner::{Client, Plan, PlanId, PriceList, Subscription, SubscriptionCheck};
 
 use crate::cli::ProductsArgs;
 use crate::commands::autorenew::CANCEL_AUTO_RENEW;
@@ -27,7 +27,7 @@ pub struct PriceOut {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanOut<'a> {
-    pub plan_id: Id,
+    pub plan_id: PlanId,
     pub name: &'a str,
     pub purchase_type: Option<&'a str>,
     pub billing_model: Option<&'a str>,
@@ -40,7 +40,7 @@ pub struct PlanOut<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionOut {
-    pub plan_id: Option<Id>,
+    pub plan_id: Option<PlanId>,
     pub plan_name: String,
     /// `YYYY-MM-DD` (UTC).
     pub expires: Option<String>,

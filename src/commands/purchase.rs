@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use yeastar_partner::{Client, Operation};
 
 use crate::cli::OrderArgs;
@@ -49,8 +49,8 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
             Err(error) => return Err(error),
         }
     };
-    let request = choice.request();
-    let body = request.body().context("could not write the order body")?;
+    let request = choice.request()?;
+    let body = request.body();
 
     // The token is in memory by now: reading its claims costs no request.
     let account = client.token().await.ok().and_then(|token| token.account());

@@ -98,7 +98,7 @@ fn match_order<'a>(
                 .and_then(yeastar_partner::Operation::parse)
                 .is_none_or(|op| op == intent.operation)
         })
-        .find(|o| o.order_no.as_ref().is_some_and(|no| !taken.contains(no)))
+        .find(|o| o.order_no.as_deref().is_some_and(|no| !taken.contains(no)))
 }
 
 fn taken_orders(contents: &Contents) -> HashSet<String> {
@@ -397,7 +397,7 @@ async fn settle_unknown(
 ) -> Row {
     match match_order(&search.orders, intent, since_ms(ctx, intent), taken) {
         Some(order) => {
-            let order_no = order.order_no.clone().unwrap_or_default();
+            let order_no = order.order_no.as_deref().unwrap_or_default().to_owned();
             taken.insert(order_no.clone());
             let status = order
                 .status()
@@ -640,7 +640,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
 /// An entry of the team journal as a record of this machine's journal would hold it.
 pub fn team_recorded(ctx: &Context, entry: &TeamEntry) -> Recorded {
     let id = |text: &Option<String>| {
-        yeastar_partner::Id(text.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0))
+        yeastar_partner::PlanId::new(text.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0))
     };
     let state = match entry.state.as_str() {
         "open" => State::Open {
@@ -662,7 +662,7 @@ pub fn team_recorded(ctx: &Context, entry: &TeamEntry) -> Recorded {
                 .unwrap_or(yeastar_partner::Operation::Purchase),
             plan_id: id(&entry.plan_id),
             plan_name: entry.plan_name.clone().unwrap_or_default(),
-            billing_contact_id: yeastar_partner::Id(0),
+            billing_contact_id: yeastar_partner::BillingContactId::new(0),
             years: entry.years.and_then(|y| u8::try_from(y).ok()).unwrap_or(1),
             po_number: entry.po_number.clone(),
             list_total: None,

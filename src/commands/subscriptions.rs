@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use yeastar_partner::{Id, Subscription, SubscriptionCheck, LINKUS_PRODUCT_ID};
+use yeastar_partner::{PlanId, Subscription, SubscriptionCheck, LINKUS_PRODUCT_ID};
 
 use crate::cli::SubscriptionsArgs;
 use crate::commands::order_flow::days_left;
@@ -35,7 +35,7 @@ const QUIET_PAGES: u64 = 6;
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Row {
     pub product_no: String,
-    pub plan_id: Option<Id>,
+    pub plan_id: Option<PlanId>,
     pub plan_name: String,
     pub status: Option<String>,
     /// `YYYY-MM-DD` (UTC).

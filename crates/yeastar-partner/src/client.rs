@@ -60,6 +60,7 @@ impl ClientBuilder {
         self
     }
 
+    /// The retry policy of reads and of orders that provably never left (default: [`RetryPolicy::default`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -77,11 +78,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The clock that decides when a token expires (default: the system clock; tests pass a [`crate::ManualClock`]).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
+    /// The client, or [`Error::Setup`] when the HTTP client cannot be built (an unusable base URL, say).
     pub fn build(self) -> Result<Client, Error> {
         let http = Transport::new(
             self.base_url,
@@ -127,6 +130,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A builder for a client of the portal at `base_url` (usually [`DEFAULT_BASE_URL`]) with these credentials.
     pub fn builder(base_url: Url, credentials: Credentials) -> ClientBuilder {
         ClientBuilder {
             base_url,
@@ -140,6 +144,7 @@ impl Client {
         }
     }
 
+    /// The base URL requests go to.
     pub fn base_url(&self) -> &Url {
         self.http.base()
     }
@@ -156,6 +161,7 @@ impl Client {
         self.orders_held.load(Ordering::SeqCst)
     }
 
+    /// The clock this client reads.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
@@ -388,11 +394,11 @@ impl Client {
 
     /// The body of Enable Auto-renewal (partner-api.md 10.10): `productId` a string, as the
     /// developer guide types it, and the plan ID a number, digit for digit.
-    pub fn auto_renew_body(product_id: u64, sn: &str, plan_id: crate::Id) -> Vec<u8> {
+    pub fn auto_renew_body(product_id: u64, sn: &str, plan_id: crate::PlanId) -> Vec<u8> {
         let sn = serde_json::Value::String(sn.to_owned());
         format!(
             r#"{{"productNo":{sn},"productId":"{product_id}","planOrServiceId":{}}}"#,
-            plan_id.0
+            plan_id.get()
         )
         .into_bytes()
     }
@@ -424,12 +430,7 @@ impl Client {
     /// Create an Order. It is sent again only when it provably never reached a live
     /// connection, or once after a 401 (which means it was not processed).
     pub async fn create_order(&self, order: &OrderRequest) -> OrderOutcome {
-        match order.body() {
-            Ok(body) => self.create_order_body(body).await,
-            Err(error) => OrderOutcome::NotSent(Error::Setup(format!(
-                "the order body could not be written: {error}"
-            ))),
-        }
+        self.create_order_body(order.body()).await
     }
 
     /// Create an Order with a body given as bytes, under the same rules as
@@ -499,11 +500,12 @@ impl Client {
         if order.status.is_some() || !(300..400).contains(&order.http_status) {
             return OrderOutcome::Created(order);
         }
-        if let Ok(details) = self.order_details(&order.order_no).await {
-            let same = details
-                .order_no
-                .as_deref()
-                .is_none_or(|no| no.trim().eq_ignore_ascii_case(&order.order_no));
+        if let Ok(details) = self.order_details(order.order_no.as_str()).await {
+            let same = details.order_no.as_ref().is_none_or(|no| {
+                no.as_str()
+                    .trim()
+                    .eq_ignore_ascii_case(order.order_no.as_str())
+            });
             if same {
                 order.status = details.status;
                 order.product_no = order.product_no.or(details.product_no);

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where the time comes from.
 pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current time.
     fn now(&self) -> SystemTime;
 
     /// Seconds since the Unix epoch.
@@ -34,6 +35,7 @@ impl Clock for SystemClock {
 pub struct ManualClock(Mutex<SystemTime>);
 
 impl ManualClock {
+    /// A clock stopped at `time`.
     pub fn at(time: SystemTime) -> Self {
         ManualClock(Mutex::new(time))
     }
@@ -43,12 +45,14 @@ impl ManualClock {
         Self::at(UNIX_EPOCH + Duration::from_secs(secs))
     }
 
+    /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         if let Ok(mut now) = self.0.lock() {
             *now += by;
         }
     }
 
+    /// Sets the clock to `time`.
     pub fn set(&self, time: SystemTime) {
         if let Ok(mut now) = self.0.lock() {
             *now = time;
@@ -62,12 +66,14 @@ impl Clock for ManualClock {
     }
 }
 
+/// Seconds since the Unix epoch (0 before it).
 pub fn epoch_secs(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
 
+/// Milliseconds since the Unix epoch (0 before it).
 pub fn epoch_ms(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

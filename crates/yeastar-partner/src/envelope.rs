@@ -13,8 +13,11 @@ use crate::error::{snippet, Error};
 /// A successful answer: HTTP 2xx and `code == "success"`.
 #[derive(Debug, Clone)]
 pub struct Reply {
+    /// The endpoint that answered, as `GET /path`.
     pub endpoint: String,
+    /// The HTTP status.
     pub status: u16,
+    /// The portal's `requestId`, when it sent one.
     pub request_id: Option<String>,
     /// The `result` member as it was sent (`null` when absent).
     pub result: Box<RawValue>,

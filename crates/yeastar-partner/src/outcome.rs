@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::envelope::{self, request_id_of};
 use crate::error::Error;
-use crate::ids::lenient_opt_string;
+use crate::ids::{lenient_opt_string, OrderNo};
 use crate::model::{OrderState, OrderStatus};
 use crate::paths::ORDER_DETAILS_PATH;
 use crate::transport::RawResponse;
@@ -19,17 +19,24 @@ use crate::transport::RawResponse;
 /// An order the portal created.
 #[derive(Debug, Clone)]
 pub struct CreatedOrder {
-    pub order_no: String,
+    /// The order number (`orderNo`).
+    pub order_no: OrderNo,
     /// `None` when the answer gave no status.
     pub status: Option<OrderStatus>,
+    /// The subscription instance the order created, when the answer named it.
     pub instance_id: Option<String>,
+    /// The PBX's serial number, when the answer named it.
     pub product_no: Option<String>,
+    /// The payment transaction's number, when the answer named it.
     pub transaction_no: Option<String>,
+    /// The portal's `requestId` of the answer.
     pub request_id: Option<String>,
+    /// The HTTP status of the answer.
     pub http_status: u16,
     /// The portal's `code` and `detailMessage` when they were not `success` (an order created
     /// with a complaint, such as `payment_required`).
     pub code: Option<String>,
+    /// The portal's `detailMessage` (see `code`).
     pub message: Option<String>,
 }
 
@@ -47,8 +54,11 @@ impl CreatedOrder {
 /// becomes), or any method and path that the caller has decided is an order (`linkus api`).
 #[derive(Debug, Clone)]
 pub struct OrderCall {
+    /// The HTTP method (`POST`).
     pub method: crate::transport::Method,
+    /// The path the order is sent to.
     pub path: String,
+    /// The exact bytes of the body.
     pub body: Vec<u8>,
 }
 
@@ -108,7 +118,8 @@ fn created(response: &RawResponse) -> Option<CreatedOrder> {
     let order_no = result
         .order_no
         .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty())?;
+        .filter(|n| !n.is_empty())
+        .map(OrderNo::from_portal)?;
     let code = match answer.code {
         Some(serde_json::Value::String(code)) => Some(code),
         Some(serde_json::Value::Number(code)) => Some(code.to_string()),
@@ -175,7 +186,7 @@ impl OrderOutcome {
             let location = response.location();
             if let Some(order_no) = location.as_deref().and_then(order_no_in_location) {
                 return OrderOutcome::Created(CreatedOrder {
-                    order_no,
+                    order_no: OrderNo::from_portal(order_no),
                     status: None,
                     instance_id: None,
                     product_no: None,

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 /// How reads are retried. Delays are settings so that tests never sleep through them.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
+    /// How many times a request is sent at most (the first time included).
     pub attempts: u32,
     /// The first backoff delay; each further one doubles.
     pub base_delay: Duration,

@@ -20,11 +20,14 @@ const REFRESH_LIFETIME_SECS: u64 = 15 * 24 * 3600 - 3600;
 /// The API credentials from Partner Portal > System > API.
 #[derive(Clone, Debug)]
 pub struct Credentials {
+    /// The client ID of the partner's API credentials.
     pub client_id: String,
+    /// The client secret.
     pub client_secret: Secret,
 }
 
 impl Credentials {
+    /// Credentials from a client ID and secret.
     pub fn new(client_id: impl Into<String>, client_secret: Secret) -> Self {
         Credentials {
             client_id: client_id.into(),
@@ -36,12 +39,17 @@ impl Credentials {
 /// An access token and what is known of its life. Times are seconds since the Unix epoch.
 #[derive(Clone)]
 pub struct Token {
+    /// The access token.
     pub access: Secret,
     /// `Bearer <token>`, ready for the Authorization header.
     pub authorization: Secret,
+    /// The refresh token, when the portal gave one.
     pub refresh: Option<Secret>,
+    /// When the token was obtained.
     pub obtained_at: u64,
+    /// When the access token expires.
     pub expires_at: u64,
+    /// When the refresh token expires.
     pub refresh_expires_at: u64,
 }
 
@@ -85,6 +93,7 @@ impl Token {
         now.saturating_add(margin) < self.expires_at
     }
 
+    /// Whether the refresh token can still be used at `now`.
     pub fn can_refresh(&self, now: u64) -> bool {
         self.refresh.is_some() && now < self.refresh_expires_at
     }
@@ -130,7 +139,9 @@ pub fn account_from_jwt(token: &str) -> Option<String> {
 /// Where tokens are kept between runs. An implementation that cannot save reports it its own
 /// way: the client goes on with the token in memory.
 pub trait TokenStore: Send + Sync {
+    /// The stored token, if any.
     fn load(&self) -> Option<Token>;
+    /// Keeps a token for later runs.
     fn save(&self, token: &Token);
 }
 

@@ -27,7 +27,9 @@ pub const MAX_BODY: usize = 4 * 1024 * 1024;
 pub const POOL_IDLE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
+/// The body of a request.
 pub enum Body {
+    /// No body.
     Empty,
     /// Form fields (the token requests).
     Form(Vec<(&'static str, String)>),
@@ -47,10 +49,15 @@ pub enum Resend {
 /// One request to a path of the API.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The HTTP method.
     pub method: Method,
+    /// The path under the base URL.
     pub path: String,
+    /// Query parameters, in order.
     pub query: Vec<(String, String)>,
+    /// The body.
     pub body: Body,
+    /// When the request may be sent again.
     pub resend: Resend,
 }
 
@@ -78,6 +85,7 @@ impl Request {
         }
     }
 
+    /// Adds a query parameter.
     pub fn query(mut self, key: &str, value: impl ToString) -> Self {
         self.query.push((key.to_owned(), value.to_string()));
         self
@@ -92,9 +100,13 @@ impl Request {
 /// An answer with any status: the caller reads the envelope.
 #[derive(Debug, Clone)]
 pub struct RawResponse {
+    /// The HTTP status.
     pub status: u16,
+    /// The response headers.
     pub headers: HeaderMap,
+    /// The body as received.
     pub body: Bytes,
+    /// What a `Retry-After` header asked for, when there was one.
     pub retry_after: Option<Duration>,
 }
 
@@ -111,16 +123,23 @@ impl RawResponse {
 /// A request as it goes on the wire, shown to an [`Observer`]. Secrets are in it as sent
 /// (the `Authorization` header, the token request's form): an observer redacts them.
 pub struct SentRequest<'a> {
+    /// The HTTP method.
     pub method: &'a Method,
+    /// The full URL.
     pub url: &'a Url,
+    /// The headers as sent.
     pub headers: &'a HeaderMap,
+    /// The body as sent, if any.
     pub body: Option<&'a [u8]>,
 }
 
 /// One finished exchange (one attempt), shown to an [`Observer`].
 pub struct Exchange<'a> {
+    /// The request.
     pub request: SentRequest<'a>,
+    /// When the attempt started.
     pub started_at: SystemTime,
+    /// How long it took.
     pub elapsed: Duration,
     /// The answer, or why there was none.
     pub response: Result<&'a RawResponse, &'a Error>,

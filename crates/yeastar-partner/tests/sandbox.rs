@@ -5,14 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use yeastar_partner::{
-    Client, Credentials, Exchange, Id, ManualClock, MemoryTokenStore, Observer, Operation,
-    OrderOutcome, OrderRequest, OrderState, Secret, SubscriptionCheck, TokenStore,
+    BillingContactId, Client, Credentials, Exchange, ManualClock, MemoryTokenStore, Observer,
+    OrderOutcome, OrderRequest, OrderState, PlanId, Secret, Sn, SubscriptionCheck, TokenStore,
     LINKUS_PRODUCT_ID,
 };
 
-const CONTACT: Id = Id(3197218168379846218);
-const BASIC: Id = Id(3048918321840570368);
-const PRO: Id = Id(3048918719332507648);
+const CONTACT: BillingContactId = BillingContactId::new(3197218168379846218);
+const BASIC: PlanId = PlanId::new(3048918321840570368);
+const PRO: PlanId = PlanId::new(3048918719332507648);
+
+fn sn(text: &str) -> Sn {
+    text.parse().unwrap()
+}
 
 /// Counts the requests to each path.
 #[derive(Default)]
@@ -71,7 +75,7 @@ async fn plans_contacts_and_prices_keep_every_digit() {
         .offer(LINKUS_PRODUCT_ID, "369471667338")
         .await
         .unwrap();
-    let ids: Vec<Id> = offer.plans.iter().map(|p| p.plan_id).collect();
+    let ids: Vec<PlanId> = offer.plans.iter().map(|p| p.plan_id).collect();
     assert_eq!(ids, [BASIC, PRO]);
     let offering = offer.offering_id.expect("the plans name the offering");
     let contacts = client.billing_contacts().await.unwrap();
@@ -122,13 +126,13 @@ async fn one_request_tells_a_pbxs_subscription() {
 async fn order_outcomes_are_decided_in_the_client() {
     let sandbox = sandbox();
     let client = client(&sandbox);
-    let order = |sn: &str| OrderRequest::linkus(Operation::Purchase, sn, BASIC, CONTACT, 1, None);
+    let order = |sn: &str| OrderRequest::purchase(sn.parse().unwrap(), BASIC, CONTACT, 1).unwrap();
 
     let OrderOutcome::Created(bought) = client.create_order(&order("1000001")).await else {
         panic!("created")
     };
     assert_eq!(bought.state(), OrderState::Succeeded);
-    assert!(bought.order_no.starts_with("LR"));
+    assert!(bought.order_no.as_str().starts_with("LR"));
 
     let OrderOutcome::Created(pending) = client.create_order(&order("1000202")).await else {
         panic!("created")
@@ -146,12 +150,12 @@ async fn order_outcomes_are_decided_in_the_client() {
         OrderOutcome::Rejected(_)
     ));
 
-    let renew = OrderRequest::linkus(Operation::Renew, "1000001", BASIC, CONTACT, 2, None);
+    let renew = OrderRequest::renew(sn("1000001"), BASIC, CONTACT, 2).unwrap();
     assert!(matches!(
         client.create_order(&renew).await,
         OrderOutcome::Created(_)
     ));
-    let switch = OrderRequest::linkus(Operation::Switch, "1000001", PRO, CONTACT, 2, None);
+    let switch = OrderRequest::switch(sn("1000001"), PRO, CONTACT, 2).unwrap();
     assert!(matches!(
         client.create_order(&switch).await,
         OrderOutcome::Created(_)
@@ -159,8 +163,11 @@ async fn order_outcomes_are_decided_in_the_client() {
 
     let listed = client.orders_page(1, 100).await.unwrap();
     assert_eq!(listed.items.len(), 4);
-    let details = client.order_details(&bought.order_no).await.unwrap();
-    assert_eq!(details.order_no.as_deref(), Some(bought.order_no.as_str()));
+    let details = client
+        .order_details(bought.order_no.as_str())
+        .await
+        .unwrap();
+    assert_eq!(details.order_no.as_ref(), Some(&bought.order_no));
     assert_eq!(details.product_no.as_deref(), Some("1000001"));
 }
 
@@ -171,7 +178,7 @@ async fn an_order_whose_answer_never_comes_is_unknown() {
         .timeout(Duration::from_millis(500))
         .build()
         .unwrap();
-    let order = OrderRequest::linkus(Operation::Purchase, "1000504", BASIC, CONTACT, 1, None);
+    let order = OrderRequest::purchase(sn("1000504"), BASIC, CONTACT, 1).unwrap();
     assert!(matches!(
         client.create_order(&order).await,
         OrderOutcome::Unknown(_)
@@ -382,9 +389,9 @@ async fn an_order_held_while_it_waits_to_be_sent_is_not_sent() {
         .unwrap();
     // A token first: the order's first pause is then the settle just before it is sent.
     client.billing_contacts().await.unwrap();
-    let body = OrderRequest::linkus(Operation::Purchase, "1000001", BASIC, CONTACT, 1, None)
-        .body()
-        .unwrap();
+    let body = OrderRequest::purchase(sn("1000001"), BASIC, CONTACT, 1)
+        .unwrap()
+        .body();
     assert!(!client.orders_held());
     // Another row's order ends in doubt while this one is on its way out.
     let (outcome, held) = tokio::join!(client.create_order_exchange(body.clone()), async {

@@ -229,7 +229,7 @@ async fn buy_row(
             );
         }
     };
-    let body = match choice.request().body() {
+    let body = match choice.request().map(|request| request.body()) {
         Ok(body) => body,
         Err(error) => {
             return result(
@@ -282,7 +282,14 @@ async fn buy_row(
                     ("failed", Some(Kind::Rejected))
                 }
             };
-            let mut ended = result(row, outcome, Some(created.order_no), status, message, kind);
+            let mut ended = result(
+                row,
+                outcome,
+                Some(created.order_no.to_string()),
+                status,
+                message,
+                kind,
+            );
             if kind.is_none() {
                 ended.spent = spent;
             }

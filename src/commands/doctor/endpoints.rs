@@ -9,8 +9,8 @@ use yeastar_partner::paths::{
     CONTACTS_PATH, ORDERS_PATH, PLANS_PATH, PRICE_PATH, PRODUCTS_PATH, PRODUCT_DETAILS_PATH,
 };
 use yeastar_partner::{
-    amount_from_json, list_items, BillingContact, Client, Error as PortalError, Id, Order, Plan,
-    Reply, Request, Subscription, LINKUS_PRODUCT_ID,
+    amount_from_json, list_items, BillingContact, Client, Error as PortalError, Order, Plan,
+    PlanId, Reply, Request, Subscription, LINKUS_PRODUCT_ID,
 };
 
 use super::portal::{failed_read, shown, LESS_HINT, SHAPE_HINT};
@@ -211,7 +211,7 @@ async fn plans(client: &Client, sn: &str, checks: &mut Checks) -> Option<OfferSe
         } else {
             raw
         };
-        serde_json::from_str::<Id>(first.get())
+        serde_json::from_str::<PlanId>(first.get())
             .map(|id| id.to_string())
             .or_else(|_| serde_json::from_str::<String>(first.get()))
             .ok()
@@ -379,7 +379,7 @@ fn price_of(items: &[Box<RawValue>], plan: &Plan) -> Option<String> {
     let field = |item: &RawValue, names: &[&str]| member(item.get(), names).map(|(_, raw)| raw);
     let by_id = items.iter().find(|item| {
         field(item, &["planId", "pricingPlanId", "serviceId", "id"])
-            .and_then(|raw| serde_json::from_str::<Id>(raw.get()).ok())
+            .and_then(|raw| serde_json::from_str::<PlanId>(raw.get()).ok())
             == Some(plan.plan_id)
     });
     let by_name = || {

@@ -6,7 +6,7 @@
 //! aliases and fails when the tables and the model differ.
 
 use serde_json::value::RawValue;
-use yeastar_partner::{amount_from_json, list_items, object_members, time_of, Id};
+use yeastar_partner::{amount_from_json, list_items, object_members, time_of, PlanId};
 
 /// The type a field must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,8 @@ impl Expect {
     fn read(self, raw: &RawValue) -> Result<(), String> {
         let text = raw.get().trim();
         let fits = match self {
-            Expect::Id => serde_json::from_str::<Id>(text).is_ok(),
+            // Every ID type of the client reads the same forms.
+            Expect::Id => serde_json::from_str::<PlanId>(text).is_ok(),
             Expect::Text => match text.as_bytes().first() {
                 Some(b'"') => {
                     serde_json::from_str::<String>(text).is_ok_and(|value| !value.trim().is_empty())

@@ -172,26 +172,8 @@ pub fn replay_command(ctx: &Context, choice: &Choice, args: &OrderArgs) -> Strin
 
 /// The order body as our own JSON shows it: 64-bit IDs as strings.
 pub fn request_json(request: &OrderRequest) -> serde_json::Value {
-    let service = &request.service_list[0];
-    let mut json = serde_json::json!({
-        "operationType": request.operation_type,
-        "productId": request.product_id,
-        "productNo": request.product_no,
-        "billingId": request.billing_id,
-        "serviceList": [{
-            "serviceType": service.service_type,
-            "serviceId": service.service_id,
-            "purchaseType": service.purchase_type,
-            "billingModel": service.billing_model,
-            "billingCycle": service.billing_cycle,
-            "multiCycle": service.multi_cycle,
-        }],
-    });
-    // In the body's own order, and only when the body has it.
-    if let (Some(po), Some(object)) = (&request.po_number, json.as_object_mut()) {
-        object.insert("poNumber".to_owned(), serde_json::Value::String(po.clone()));
-    }
-    json
+    // The client serializes an order for our own output with the IDs as strings.
+    serde_json::to_value(request).unwrap_or_default()
 }
 
 pub fn print_dry_run(

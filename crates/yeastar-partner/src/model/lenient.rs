@@ -39,8 +39,9 @@ pub(crate) fn time_ms(text: &str) -> Option<u64> {
     Some(crate::clock::epoch_ms(time))
 }
 
-/// A time as this client reads it from a field's JSON text (see [`time_ms`]), as epoch
-/// milliseconds: for callers that check an answer's shape field by field.
+/// A time as this client reads it from a field's JSON text (epoch milliseconds or seconds, a
+/// date, or RFC 3339), as epoch milliseconds: for callers that check an answer's shape field
+/// by field.
 pub fn time_of(raw: &RawValue) -> Option<u64> {
     scalar_text(raw).and_then(|text| time_ms(&text))
 }

@@ -16,7 +16,7 @@ pub use orders::{product_is_linkus, Order, OrderDetails, OrderState, OrderStatus
 pub use plans::{Offer, Plan};
 pub use prices::{PlanPrice, PriceList};
 pub use products::{Subscription, SubscriptionCheck};
-pub use request::{Operation, OrderRequest};
+pub use request::{Operation, OrderRequest, OrderRequestError, YEARS};
 
 /// Linkus Cloud Service.
 pub const LINKUS_PRODUCT_ID: u64 = 9;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::lenient::{opt_cycle_list, opt_offering};
-use crate::ids::{lenient_opt_string, lenient_opt_u64, lenient_string, Id};
+use crate::ids::{lenient_opt_string, lenient_opt_u64, lenient_string, PlanId};
 
 /// A plan that can be bought for a PBX.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -12,14 +12,18 @@ use crate::ids::{lenient_opt_string, lenient_opt_u64, lenient_string, Id};
 pub struct Plan {
     /// The ID that goes into the order's `serviceList[].serviceId`.
     #[serde(alias = "pricingPlanId", alias = "serviceId", alias = "id")]
-    pub plan_id: Id,
+    pub plan_id: PlanId,
     #[serde(alias = "name", default, deserialize_with = "lenient_string")]
+    /// The plan's name.
     pub plan_name: String,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The plan's `purchaseType`.
     pub purchase_type: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The plan's billing model (`recurring`).
     pub billing_model: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The plan's billing cycle (`annually`).
     pub billing_cycle: Option<String>,
     #[serde(
         alias = "multiCycles",
@@ -27,6 +31,7 @@ pub struct Plan {
         default,
         deserialize_with = "opt_cycle_list"
     )]
+    /// The numbers of cycles (years) that may be bought, when the portal lists them.
     pub multi_cycle_list: Option<Vec<u8>>,
 }
 
@@ -54,11 +59,14 @@ impl Plan {
 /// What the portal offers for one PBX.
 #[derive(Debug, Clone)]
 pub struct Offer {
+    /// The product the plans are of.
     pub product_id: u64,
+    /// The PBX's serial number the plans are for.
     pub product_no: String,
     /// The product's offering, needed to ask for prices (partner-api.md 10.8). It belongs to
     /// the product, not the PBX, so it may be remembered.
     pub offering_id: Option<String>,
+    /// The plans the PBX may be ordered.
     pub plans: Vec<Plan>,
     /// Services as the portal sent them (not used for Linkus).
     pub services: Vec<Box<RawValue>>,
@@ -94,10 +102,10 @@ mod tests {
         let offer: OfferResult = reply.decode().unwrap();
         assert_eq!(offer.offering_id.as_deref(), Some("31"));
         let plans: Vec<Plan> = reply.decode_list(&offer.plan_list.unwrap()).unwrap();
-        assert_eq!(plans[0].plan_id, Id(3048918321840570368));
+        assert_eq!(plans[0].plan_id, PlanId::new(3048918321840570368));
         // Out of order and repeated in the answer: sorted, once each.
         assert_eq!(plans[0].years(), vec![1, 2, 3]);
-        assert_eq!(plans[1].plan_id, Id(3048918719332507648));
+        assert_eq!(plans[1].plan_id, PlanId::new(3048918719332507648));
         assert_eq!(plans[1].plan_name, "Linkus Cloud Service Pro");
         assert_eq!(plans[1].years(), vec![1, 2, 3, 4, 5]);
         assert!(plans[1].is_purchasable());

@@ -4,24 +4,28 @@
 use serde::{Deserialize, Serialize};
 
 use super::lenient::{opt_cycles, opt_time_ms};
-use crate::ids::{lenient_opt_bool, lenient_opt_id, lenient_opt_string, Id};
+use crate::ids::{lenient_opt_bool, lenient_opt_id, lenient_opt_string, PlanId};
 
 /// A PBX's Linkus Cloud Service subscription as the portal describes it.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Subscription {
     #[serde(default, deserialize_with = "lenient_opt_string", alias = "sn")]
+    /// The PBX's serial number.
     pub product_no: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_id")]
-    pub plan_id: Option<Id>,
+    /// The current plan's ID.
+    pub plan_id: Option<PlanId>,
     #[serde(
         default,
         deserialize_with = "lenient_opt_string",
         alias = "goodsName",
         alias = "goodsShortName"
     )]
+    /// The current plan's name.
     pub plan_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The product's name.
     pub product_name: Option<String>,
     /// The billing cycles of the current subscription (a switch keeps them).
     #[serde(default, deserialize_with = "opt_cycles")]
@@ -31,6 +35,7 @@ pub struct Subscription {
         deserialize_with = "lenient_opt_string",
         alias = "subscriptionStatus"
     )]
+    /// The subscription's status as the portal wrote it.
     pub status: Option<String>,
     /// Set only while the subscription is switching to another plan.
     #[serde(default, deserialize_with = "lenient_opt_string")]
@@ -51,6 +56,7 @@ pub struct Subscription {
         alias = "autoRenewStatus",
         deserialize_with = "lenient_opt_bool"
     )]
+    /// Whether auto-renewal is on, when the portal says.
     pub auto_renew: Option<bool>,
 }
 
@@ -76,6 +82,7 @@ impl Subscription {
             .is_some_and(|plan| !plan.trim().is_empty())
     }
 
+    /// Whether this subscription is the PBX with this serial number (case and spaces ignored).
     pub fn is_for(&self, sn: &str) -> bool {
         self.product_no
             .as_deref()
@@ -104,7 +111,7 @@ mod tests {
                 "currentPlanExpireDate": "2027-11-29 00:00:00", "autoRenewStatus": 0}"#,
         )
         .unwrap();
-        assert_eq!(details.plan_id, Some(Id(3048918321840570368)));
+        assert_eq!(details.plan_id, Some(PlanId::new(3048918321840570368)));
         assert_eq!(details.expires_ms, Some(1_827_446_400_000));
         assert_eq!(details.auto_renew, Some(false));
         assert!(!details.is_switching());
