@@ -155,7 +155,7 @@ impl Signals {
 fn interrupted(ctx: &Context, terminal: &Terminal, signal: Signal) -> anyhow::Result<ExitStatus> {
     terminal.restore();
     let kind = Kind::Interrupted(signal);
-    let in_flight = ctx.take_in_flight();
+    let in_flight = ctx.orders.take();
     let sns: Vec<String> = in_flight.iter().map(|order| order.sn.clone()).collect();
     let now = ctx.now_rfc3339();
     let said: Vec<String> = in_flight
@@ -163,7 +163,7 @@ fn interrupted(ctx: &Context, terminal: &Terminal, signal: Signal) -> anyhow::Re
         .map(|order| order.interrupted(&now))
         .collect();
     let failure = if said.is_empty() {
-        let message = if ctx.placed_an_order() {
+        let message = if ctx.orders.placed_any() {
             "Interrupted."
         } else {
             "Interrupted; nothing was bought."
@@ -178,7 +178,7 @@ fn interrupted(ctx: &Context, terminal: &Terminal, signal: Signal) -> anyhow::Re
             "Check with {check} (or `linkus orders reconcile`) before you order again."
         ))
     };
-    if ctx.report_interrupted(kind, &sns) {
+    if ctx.orders.report_interrupted(ctx, kind, &sns) {
         crate::error::report(&ctx.out, failure);
         return Ok(ExitStatus::Failed(kind));
     }

@@ -66,26 +66,31 @@ fn prompts_off(no_input_flag: bool) -> Option<&'static str> {
     }
 }
 
-pub struct Context {
+/// What the flags, the environment and the folders say, resolved once: read by everything,
+/// changed by nothing (uv's settings structs). A command that needs only these and the
+/// [`Output`] takes just the two.
+pub struct Settings {
     pub global: GlobalArgs,
-    pub out: Output,
     pub dirs: Dirs,
     /// Why prompts are off; `None` when a person can be asked.
     prompts_off: Option<&'static str>,
     pub retry: RetryPolicy,
+}
+
+/// The run: its [`Settings`] and [`Output`] (the printer), and what it builds from them and
+/// keeps while it runs: the clock, the portal client's parts (the embedded sandbox, the
+/// observers, the team journal) and the orders on the wire.
+pub struct Context {
+    pub settings: Settings,
+    pub out: Output,
     pub clock: Arc<dyn Clock>,
     sandbox: OnceLock<linkus_sandbox::Embedded>,
-    /// The order requests on the wire right now (a batch has several), for an interruption
-    /// to journal.
-    in_flight: Mutex<Vec<InFlight>>,
+    /// The orders on the wire, for what a signal must journal and say.
+    pub orders: Orders,
     /// The portal's clock, from the `Date` header of its answers.
     pub portal_clock: Arc<crate::portal_clock::PortalClock>,
     /// Extra observers of HTTP exchanges (captures).
     observers: Vec<Arc<dyn Observer>>,
-    /// An order request left during this run.
-    placed: std::sync::atomic::AtomicBool,
-    /// What a command whose result is a list prints if a signal ends it early.
-    interrupt_report: Mutex<Option<InterruptReport>>,
     /// The team journal, resolved on first use.
     team: OnceLock<Option<Arc<TeamJournal>>>,
 }
@@ -93,6 +98,164 @@ pub struct Context {
 /// Prints a command's result so far when a signal ends the run (a batch's rows), given the
 /// signal's kind and the SNs whose orders were on the wire; true when it printed.
 pub type InterruptReport = Box<dyn FnOnce(&Context, crate::error::Kind, &[String]) -> bool + Send>;
+
+/// The order requests on the wire right now (a batch has several) and what to print if a
+/// signal ends the run: the one state that commands change while they run.
+#[derive(Default)]
+pub struct Orders {
+    in_flight: Mutex<Vec<InFlight>>,
+    /// An order request left during this run.
+    placed: std::sync::atomic::AtomicBool,
+    /// What a command whose result is a list prints if a signal ends it early.
+    interrupt_report: Mutex<Option<InterruptReport>>,
+}
+
+impl Orders {
+    /// Marks an order request as on the wire; cleared by [`Orders::landed`]. It is not
+    /// cleared on drop: when an interruption cancels the order's future, the report must
+    /// still know that an order was on its way.
+    pub fn sent(&self, order: InFlight) {
+        self.placed.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(mut list) = self.in_flight.lock() {
+            list.push(order);
+        }
+    }
+
+    /// The order request of this journal entry came back, one way or another.
+    pub fn landed(&self, entry: &str) {
+        if let Ok(mut list) = self.in_flight.lock() {
+            list.retain(|order| order.entry != entry);
+        }
+    }
+
+    /// Sets (or with `None` clears) what to print if a signal ends the run now.
+    pub fn on_interrupt(&self, report: Option<InterruptReport>) {
+        if let Ok(mut slot) = self.interrupt_report.lock() {
+            *slot = report;
+        }
+    }
+
+    /// Prints the result so far, if the command left a way to; true when it did.
+    pub fn report_interrupted(
+        &self,
+        ctx: &Context,
+        kind: crate::error::Kind,
+        in_flight: &[String],
+    ) -> bool {
+        let report = self
+            .interrupt_report
+            .lock()
+            .ok()
+            .and_then(|mut slot| slot.take());
+        report.is_some_and(|report| report(ctx, kind, in_flight))
+    }
+
+    /// Whether an order request left during this run.
+    pub fn placed_any(&self) -> bool {
+        self.placed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The orders on the wire, taken for an interruption to journal.
+    pub fn take(&self) -> Vec<InFlight> {
+        self.in_flight
+            .lock()
+            .map(|mut list| std::mem::take(&mut *list))
+            .unwrap_or_default()
+    }
+}
+
+impl Settings {
+    /// Prompts are allowed: a terminal on stdin and stderr, no `--no-input`, no `CI`.
+    pub fn interactive(&self) -> bool {
+        self.prompts_off.is_none()
+    }
+
+    /// Why prompts are off, for usage errors.
+    pub fn prompts_off_reason(&self) -> &'static str {
+        self.prompts_off.unwrap_or("prompts are on")
+    }
+
+    pub fn profile(&self) -> &str {
+        &self.global.profile
+    }
+
+    /// The portal's name in caches, the journal and summaries: its base URL without user
+    /// name or password (written as linkus 0.1 wrote it, so that its journal lines still
+    /// count), or `sandbox`.
+    pub fn portal_label(&self) -> String {
+        if self.global.sandbox {
+            "sandbox".to_owned()
+        } else {
+            without_userinfo(&self.configured_base_url()).to_string()
+        }
+    }
+
+    /// What identifies the portal for locks: its label, or for the sandbox its state folder,
+    /// so that sandboxes of different homes never block each other.
+    pub fn portal_key(&self) -> String {
+        if self.global.sandbox {
+            self.sandbox_portal_key()
+        } else {
+            crate::portal_key::normalise(&self.portal_label())
+        }
+    }
+
+    /// The lock key of this data folder's sandbox, with or without `--sandbox`.
+    pub fn sandbox_portal_key(&self) -> String {
+        let dir = self.dirs.sandbox_dir();
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        format!("sandbox:{}", dir.display())
+    }
+
+    pub fn configured_base_url(&self) -> Url {
+        self.global.base_url.clone().unwrap_or_else(|| {
+            Url::parse(DEFAULT_BASE_URL)
+                .unwrap_or_else(|_| Url::parse("https://localhost").expect("a valid URL"))
+        })
+    }
+
+    /// The team journal setting, resolved from the flag, the environment and the profile.
+    pub fn team_setting(&self) -> Result<team::Setting> {
+        let profile_value = if self.global.team_journal.is_none()
+            && std::env::var("LINKUS_TEAM_JOURNAL").map_or(true, |v| v.trim().is_empty())
+        {
+            config::ConfigFile::load(&self.dirs.config_file())
+                .ok()
+                .and_then(|mut file| file.profiles.remove(self.profile()))
+                .and_then(|stored| stored.team_journal)
+        } else {
+            None
+        };
+        Ok(team::settings::resolve(
+            self.global.team_journal.as_deref(),
+            profile_value.as_deref(),
+            self.global.timeout,
+        )?)
+    }
+
+    /// The credentials in use: the sandbox's, the environment's or the profile's.
+    pub fn credentials(&self) -> Result<Credentials> {
+        if self.global.sandbox {
+            return Ok(Credentials {
+                client_id: linkus_sandbox::CLIENT_ID.to_owned(),
+                client_secret: redact::secret(linkus_sandbox::CLIENT_SECRET),
+                source: CredentialSource::Sandbox,
+            });
+        }
+        config::find_credentials(&self.dirs, self.profile())?
+            .active
+            .ok_or_else(|| config::no_credentials(self.profile()))
+    }
+
+    pub fn token_store(&self, client_id: &str) -> FileTokenStore {
+        FileTokenStore::new(
+            &self.dirs.cache,
+            self.profile(),
+            &self.portal_label(),
+            client_id,
+        )
+    }
+}
 
 impl Context {
     pub fn new(global: GlobalArgs, out: Output) -> Result<Self> {
@@ -136,39 +299,20 @@ impl Context {
             observers.push(Arc::new(capture));
         }
         Ok(Context {
-            dirs: Dirs::from_env()?,
-            prompts_off: prompts_off(global.no_input),
-            global,
+            settings: Settings {
+                dirs: Dirs::from_env()?,
+                prompts_off: prompts_off(global.no_input),
+                global,
+                retry,
+            },
             out,
-            retry,
             clock: Arc::new(SystemClock),
             sandbox: OnceLock::new(),
-            in_flight: Mutex::new(Vec::new()),
+            orders: Orders::default(),
             observers,
             portal_clock: Arc::default(),
-            placed: std::sync::atomic::AtomicBool::new(false),
-            interrupt_report: Mutex::new(None),
             team: OnceLock::new(),
         })
-    }
-
-    /// The team journal setting, resolved from the flag, the environment and the profile.
-    pub fn team_setting(&self) -> Result<team::Setting> {
-        let profile_value = if self.global.team_journal.is_none()
-            && std::env::var("LINKUS_TEAM_JOURNAL").map_or(true, |v| v.trim().is_empty())
-        {
-            config::ConfigFile::load(&self.dirs.config_file())
-                .ok()
-                .and_then(|mut file| file.profiles.remove(self.profile()))
-                .and_then(|stored| stored.team_journal)
-        } else {
-            None
-        };
-        Ok(team::settings::resolve(
-            self.global.team_journal.as_deref(),
-            profile_value.as_deref(),
-            self.global.timeout,
-        )?)
     }
 
     /// The team journal orders go through, if one is set (never for the sandbox). `off` is
@@ -177,10 +321,10 @@ impl Context {
         if let Some(team) = self.team.get() {
             return Ok(team.clone());
         }
-        let team = if self.global.sandbox {
+        let team = if self.settings.global.sandbox {
             None
         } else {
-            match self.team_setting()? {
+            match self.settings.team_setting()? {
                 team::Setting::Unset => None,
                 team::Setting::Off(source) => {
                     self.out.warn(&format!(
@@ -190,66 +334,17 @@ impl Context {
                     None
                 }
                 team::Setting::On(settings) => {
-                    Some(TeamJournal::new(*settings, self.global.timeout))
+                    Some(TeamJournal::new(*settings, self.settings.global.timeout))
                 }
             }
         };
         Ok(self.team.get_or_init(|| team).clone())
     }
 
-    /// Prompts are allowed: a terminal on stdin and stderr, no `--no-input`, no `CI`.
-    pub fn interactive(&self) -> bool {
-        self.prompts_off.is_none()
-    }
-
-    /// Why prompts are off, for usage errors.
-    pub fn prompts_off_reason(&self) -> &'static str {
-        self.prompts_off.unwrap_or("prompts are on")
-    }
-
-    pub fn profile(&self) -> &str {
-        &self.global.profile
-    }
-
-    /// The portal's name in caches, the journal and summaries: its base URL without user
-    /// name or password (written as linkus 0.1 wrote it, so that its journal lines still
-    /// count), or `sandbox`.
-    pub fn portal_label(&self) -> String {
-        if self.global.sandbox {
-            "sandbox".to_owned()
-        } else {
-            without_userinfo(&self.configured_base_url()).to_string()
-        }
-    }
-
-    /// What identifies the portal for locks: its label, or for the sandbox its state folder,
-    /// so that sandboxes of different homes never block each other.
-    pub fn portal_key(&self) -> String {
-        if self.global.sandbox {
-            self.sandbox_portal_key()
-        } else {
-            crate::portal_key::normalise(&self.portal_label())
-        }
-    }
-
-    /// The lock key of this data folder's sandbox, with or without `--sandbox`.
-    pub fn sandbox_portal_key(&self) -> String {
-        let dir = self.dirs.sandbox_dir();
-        let dir = std::path::absolute(&dir).unwrap_or(dir);
-        format!("sandbox:{}", dir.display())
-    }
-
-    fn configured_base_url(&self) -> Url {
-        self.global.base_url.clone().unwrap_or_else(|| {
-            Url::parse(DEFAULT_BASE_URL)
-                .unwrap_or_else(|_| Url::parse("https://localhost").expect("a valid URL"))
-        })
-    }
-
     /// With `--sandbox`, one short line before anything else, even with `--quiet`: this run
     /// spends nothing.
     pub fn announce_sandbox(&self) {
-        if self.global.sandbox {
+        if self.settings.global.sandbox {
             self.out
                 .notice("Sandbox:", "the built-in portal; no account, no money.");
         }
@@ -257,54 +352,31 @@ impl Context {
 
     /// The URL requests go to; with `--sandbox`, the embedded portal is started first.
     pub fn base_url(&self) -> Result<Url> {
-        if !self.global.sandbox {
-            return Ok(self.configured_base_url());
+        if !self.settings.global.sandbox {
+            return Ok(self.settings.configured_base_url());
         }
         if let Some(embedded) = self.sandbox.get() {
             return Ok(embedded.url.clone());
         }
-        let embedded = linkus_sandbox::Embedded::start(&self.dirs.sandbox_dir())?;
+        let embedded = linkus_sandbox::Embedded::start(&self.settings.dirs.sandbox_dir())?;
         // The one-line notice went out first (`announce_sandbox`); where it runs is for -v.
-        if self.global.verbose > 0 {
+        if self.settings.global.verbose > 0 {
             crate::output::log_line(&format!(
                 "sandbox portal at {} (state in {})",
                 embedded.url.as_str().trim_end_matches('/'),
-                self.dirs.sandbox_dir().display()
+                self.settings.dirs.sandbox_dir().display()
             ));
         }
-        if self.global.base_url.is_some() {
+        if self.settings.global.base_url.is_some() {
             self.out
                 .warn("--base-url (LINKUS_BASE_URL) is ignored with --sandbox.");
         }
         Ok(self.sandbox.get_or_init(|| embedded).url.clone())
     }
 
-    /// The credentials in use: the sandbox's, the environment's or the profile's.
-    pub fn credentials(&self) -> Result<Credentials> {
-        if self.global.sandbox {
-            return Ok(Credentials {
-                client_id: linkus_sandbox::CLIENT_ID.to_owned(),
-                client_secret: redact::secret(linkus_sandbox::CLIENT_SECRET),
-                source: CredentialSource::Sandbox,
-            });
-        }
-        config::find_credentials(&self.dirs, self.profile())?
-            .active
-            .ok_or_else(|| config::no_credentials(self.profile()))
-    }
-
-    pub fn token_store(&self, client_id: &str) -> FileTokenStore {
-        FileTokenStore::new(
-            &self.dirs.cache,
-            self.profile(),
-            &self.portal_label(),
-            client_id,
-        )
-    }
-
     /// A portal client with the credentials in use.
     pub fn client(&self) -> Result<Client> {
-        let credentials = self.credentials()?;
+        let credentials = self.settings.credentials()?;
         self.client_with(&credentials)
     }
 
@@ -320,67 +392,20 @@ impl Context {
         extra: Option<Arc<dyn Observer>>,
     ) -> Result<Client> {
         let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(HttpLog {
-            verbosity: self.global.verbose,
+            verbosity: self.settings.global.verbose,
         })];
         observers.push(self.portal_clock.clone());
         observers.extend(self.observers.iter().cloned());
         observers.extend(extra);
         let client = Client::builder(self.base_url()?, credentials.for_client())
-            .token_store(Arc::new(self.token_store(&credentials.client_id)))
-            .timeout(self.global.timeout)
-            .retry(self.retry.clone())
+            .token_store(Arc::new(self.settings.token_store(&credentials.client_id)))
+            .timeout(self.settings.global.timeout)
+            .retry(self.settings.retry.clone())
             .user_agent(USER_AGENT)
             .observer(Arc::new(Observers(observers)))
             .clock(self.clock.clone())
             .build()?;
         Ok(client)
-    }
-
-    /// Marks an order request as on the wire; cleared by [`Context::order_landed`]. It is not
-    /// cleared on drop: when an interruption cancels the order's future, the report must
-    /// still know that an order was on its way.
-    pub fn order_sent(&self, order: InFlight) {
-        self.placed.store(true, std::sync::atomic::Ordering::SeqCst);
-        if let Ok(mut list) = self.in_flight.lock() {
-            list.push(order);
-        }
-    }
-
-    /// The order request of this journal entry came back, one way or another.
-    pub fn order_landed(&self, entry: &str) {
-        if let Ok(mut list) = self.in_flight.lock() {
-            list.retain(|order| order.entry != entry);
-        }
-    }
-
-    /// Sets (or with `None` clears) what to print if a signal ends the run now.
-    pub fn on_interrupt(&self, report: Option<InterruptReport>) {
-        if let Ok(mut slot) = self.interrupt_report.lock() {
-            *slot = report;
-        }
-    }
-
-    /// Prints the result so far, if the command left a way to; true when it did.
-    pub fn report_interrupted(&self, kind: crate::error::Kind, in_flight: &[String]) -> bool {
-        let report = self
-            .interrupt_report
-            .lock()
-            .ok()
-            .and_then(|mut slot| slot.take());
-        report.is_some_and(|report| report(self, kind, in_flight))
-    }
-
-    /// Whether an order request left during this run.
-    pub fn placed_an_order(&self) -> bool {
-        self.placed.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// The orders on the wire, taken for an interruption to journal.
-    pub fn take_in_flight(&self) -> Vec<InFlight> {
-        self.in_flight
-            .lock()
-            .map(|mut list| std::mem::take(&mut *list))
-            .unwrap_or_default()
     }
 
     /// Now, as RFC 3339 with milliseconds (UTC).

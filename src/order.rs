@@ -38,10 +38,10 @@ pub fn records_preloaded(
     journal: Option<Contents>,
     team_entries: Option<Vec<crate::team::TeamEntry>>,
 ) -> Records {
-    let label = ctx.portal_label();
+    let label = ctx.settings.portal_label();
     let mut records = Records::new();
     let mut store = JournalStore::new(
-        Journal::new(ctx.dirs.journal_file()),
+        Journal::new(ctx.settings.dirs.journal_file()),
         Source::Journal,
         &label,
         sn,
@@ -53,7 +53,7 @@ pub fn records_preloaded(
     records.push(Arc::new(store));
     if let Some(locks) = locks {
         records.push(Arc::new(JournalStore::new(
-            locks.record(&ctx.portal_key(), sn),
+            locks.record(&ctx.settings.portal_key(), sn),
             Source::Lock,
             &label,
             sn,
@@ -74,7 +74,7 @@ pub fn records_preloaded(
 /// The journal in the data folder, read whole (the batch's check phase, `orders reconcile`);
 /// one that cannot be read stops the command.
 pub fn read_journal(ctx: &Context) -> Result<Contents> {
-    let journal = Journal::new(ctx.dirs.journal_file());
+    let journal = Journal::new(ctx.settings.dirs.journal_file());
     Ok(journal.read().map_err(|error| {
         Failure::new(
             Kind::Config,
@@ -262,7 +262,7 @@ pub async fn place(
     records
         .claim(&intent, &ask, &|warning| ctx.out.warn(&warning))
         .await?;
-    if let (Some(team), true) = (&team, ctx.global.verbose > 0) {
+    if let (Some(team), true) = (&team, ctx.settings.global.verbose > 0) {
         crate::output::log_line(&format!(
             "team journal: {} statement(s) before the order for SN {}, {} ms",
             team.statements() - statements,
@@ -271,14 +271,14 @@ pub async fn place(
         ));
     }
 
-    ctx.order_sent(InFlight {
+    ctx.orders.sent(InFlight {
         records: records.clone(),
         entry: intent.id.clone(),
         sn: intent.sn.clone(),
         sent_at: intent.time.clone(),
     });
     let (outcome, response) = client.create_order_call(order.into()).await;
-    ctx.order_landed(&intent.id);
+    ctx.orders.landed(&intent.id);
 
     let (word, order_no, status, request_id) = match &outcome {
         OrderOutcome::Created(order) => (
@@ -324,10 +324,10 @@ pub async fn place(
     let team_missed = team.as_ref().is_some_and(|t| t.has_missed(&intent.id));
     if team_missed {
         // The next order from this machine writes it, if `team sync` has not.
-        let _ = std::fs::create_dir_all(&ctx.dirs.data);
+        let _ = std::fs::create_dir_all(&ctx.settings.dirs.data);
         let _ = std::fs::write(missed_marker(ctx), b"");
     }
-    if let (Some(team), true) = (&team, ctx.global.verbose > 0) {
+    if let (Some(team), true) = (&team, ctx.settings.global.verbose > 0) {
         crate::output::log_line(&format!(
             "team journal: {} statement(s) after the order for SN {}",
             usize::from(true),
@@ -346,7 +346,7 @@ pub async fn place(
 
 /// The file that says an earlier run could not write an outcome to the team journal.
 fn missed_marker(ctx: &Context) -> std::path::PathBuf {
-    ctx.dirs.data.join("team-journal-missed")
+    ctx.settings.dirs.data.join("team-journal-missed")
 }
 
 /// Writes the outcomes an earlier run of this machine could not (once a run, and only when

@@ -334,7 +334,12 @@ async fn order(
     let service = parsed.get("serviceList").and_then(|list| list.get(0));
     let locks = LockDir::locate()?;
     let lock = locks
-        .lock(&ctx.portal_key(), &sn, "linkus api", &ctx.now_rfc3339())
+        .lock(
+            &ctx.settings.portal_key(),
+            &sn,
+            "linkus api",
+            &ctx.now_rfc3339(),
+        )
         .await?;
     let mut records = order::records(ctx, Some(&locks), &sn);
     let client = ctx.client()?;
@@ -363,8 +368,8 @@ async fn order(
     let intent = Intent {
         id: journal::new_id(),
         time: ctx.now_rfc3339(),
-        profile: ctx.profile().to_owned(),
-        base_url: ctx.portal_label(),
+        profile: ctx.settings.profile().to_owned(),
+        base_url: ctx.settings.portal_label(),
         sn: sn.clone(),
         operation,
         plan_id: PlanId::new(id_of(service.and_then(|s| s.get("serviceId")))),

@@ -17,10 +17,10 @@ use crate::redact::Secret;
 use crate::tokens;
 
 pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitStatus> {
-    if ctx.global.sandbox {
+    if ctx.settings.global.sandbox {
         if ctx.out.is_json() {
             ctx.out.json(
-                &serde_json::json!({"profile": ctx.profile(), "sandbox": true, "saved": false}),
+                &serde_json::json!({"profile": ctx.settings.profile(), "sandbox": true, "saved": false}),
             )?;
         }
         ctx.out
@@ -30,7 +30,7 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitStatus> {
     let client_id = match args.client_id.map(|id| id.trim().to_owned()) {
         Some(id) if !id.is_empty() => id,
         Some(_) => return Err(usage("--client-id is empty.")),
-        None if ctx.interactive() => {
+        None if ctx.settings.interactive() => {
             prompt::text("Client ID (Partner Portal > System > API)", |v| {
                 if v.trim().is_empty() {
                     Err("the client ID is required".to_owned())
@@ -50,7 +50,7 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitStatus> {
     };
     let secret = if args.secret_stdin {
         read_secret_from_stdin().await?
-    } else if ctx.interactive() {
+    } else if ctx.settings.interactive() {
         prompt::password("Client secret").await?
     } else {
         return Err(Failure::usage("The client secret cannot be asked for when prompts are off.")
@@ -61,12 +61,12 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitStatus> {
         return Err(usage("The client secret is empty."));
     }
 
-    let path = ctx.dirs.config_file();
+    let path = ctx.settings.dirs.config_file();
     let credentials = Credentials {
         client_id: client_id.clone(),
         client_secret: secret.clone(),
         source: CredentialSource::Profile {
-            name: ctx.profile().to_owned(),
+            name: ctx.settings.profile().to_owned(),
             path: path.clone(),
         },
     };
@@ -80,10 +80,10 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitStatus> {
         // The profile's other settings (its team journal) stay.
         let team_journal = config
             .profiles
-            .get(ctx.profile())
+            .get(ctx.settings.profile())
             .and_then(|stored| stored.team_journal.clone());
         config.profiles.insert(
-            ctx.profile().to_owned(),
+            ctx.settings.profile().to_owned(),
             StoredProfile {
                 client_id: client_id.clone(),
                 client_secret: secret.expose().to_owned(),
@@ -104,7 +104,7 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitStatus> {
             config_file: String,
         }
         ctx.out.json(&LoginResult {
-            profile: ctx.profile(),
+            profile: ctx.settings.profile(),
             client_id: &client_id,
             account: account.as_deref(),
             config_file: path.display().to_string(),
@@ -113,11 +113,11 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitStatus> {
         ctx.out.status(&format!(
             "Logged in{} with profile '{}'. Credentials saved in {}.",
             account.map(|a| format!(" as {a}")).unwrap_or_default(),
-            ctx.profile(),
+            ctx.settings.profile(),
             path.display()
         ));
     }
-    if config::find_credentials(&ctx.dirs, ctx.profile())?.shadowed_profile {
+    if config::find_credentials(&ctx.settings.dirs, ctx.settings.profile())?.shadowed_profile {
         ctx.out.warn("LINKUS_CLIENT_ID and LINKUS_CLIENT_SECRET are set and take precedence over the stored profile.");
     }
     Ok(ExitStatus::Success)
@@ -150,22 +150,22 @@ struct Status {
 }
 
 pub fn status(ctx: &Context) -> Result<ExitStatus> {
-    let (credentials, shadowed) = if ctx.global.sandbox {
-        (ctx.credentials()?, false)
+    let (credentials, shadowed) = if ctx.settings.global.sandbox {
+        (ctx.settings.credentials()?, false)
     } else {
-        let lookup = config::find_credentials(&ctx.dirs, ctx.profile())?;
+        let lookup = config::find_credentials(&ctx.settings.dirs, ctx.settings.profile())?;
         let Some(active) = lookup.active else {
-            return Err(config::no_credentials(ctx.profile()));
+            return Err(config::no_credentials(ctx.settings.profile()));
         };
         (active, lookup.shadowed_profile)
     };
-    let cached: Option<Token> = ctx.token_store(&credentials.client_id).load();
+    let cached: Option<Token> = ctx.settings.token_store(&credentials.client_id).load();
     let now = ctx.clock.now_secs();
     let status = Status {
-        profile: ctx.profile().to_owned(),
+        profile: ctx.settings.profile().to_owned(),
         source: credentials.source.to_string(),
         client_id: credentials.client_id.clone(),
-        base_url: ctx.portal_label(),
+        base_url: ctx.settings.portal_label(),
         environment_overrides_profile: shadowed,
         account: cached.as_ref().and_then(Token::account),
         token_expires_at: cached.as_ref().map(|t| format_ms(t.expires_at * 1000)),
@@ -211,31 +211,31 @@ pub fn status(ctx: &Context) -> Result<ExitStatus> {
     if shadowed {
         ctx.out.warn(&format!(
             "LINKUS_CLIENT_ID and LINKUS_CLIENT_SECRET override the stored profile '{}'.",
-            ctx.profile()
+            ctx.settings.profile()
         ));
     }
     Ok(ExitStatus::Success)
 }
 
 pub fn logout(ctx: &Context) -> Result<ExitStatus> {
-    if ctx.global.sandbox {
+    if ctx.settings.global.sandbox {
         if ctx.out.is_json() {
             ctx.out.json(
-                &serde_json::json!({"profile": ctx.profile(), "sandbox": true, "removed": false}),
+                &serde_json::json!({"profile": ctx.settings.profile(), "sandbox": true, "removed": false}),
             )?;
         }
         ctx.out.status("The sandbox has no login to remove.");
         return Ok(ExitStatus::Success);
     }
-    let path = ctx.dirs.config_file();
+    let path = ctx.settings.dirs.config_file();
     let removed = if path.exists() {
         ConfigFile::update(&path, |config| {
-            config.profiles.remove(ctx.profile()).is_some()
+            config.profiles.remove(ctx.settings.profile()).is_some()
         })?
     } else {
         false
     };
-    let token_files = tokens::cache_files_of(&ctx.dirs.cache, ctx.profile());
+    let token_files = tokens::cache_files_of(&ctx.settings.dirs.cache, ctx.settings.profile());
     for file in &token_files {
         std::fs::remove_file(file)
             .with_context(|| format!("could not remove the cached token {}", file.display()))?;
@@ -243,7 +243,7 @@ pub fn logout(ctx: &Context) -> Result<ExitStatus> {
     let env_still_set = std::env::var_os("LINKUS_CLIENT_ID").is_some();
     if ctx.out.is_json() {
         ctx.out.json(&serde_json::json!({
-            "profile": ctx.profile(),
+            "profile": ctx.settings.profile(),
             "removed": removed,
             "tokensRemoved": token_files.len(),
             "environmentStillSet": env_still_set,
@@ -252,12 +252,12 @@ pub fn logout(ctx: &Context) -> Result<ExitStatus> {
     if removed {
         ctx.out.status(&format!(
             "Removed the credentials of profile '{}' and its cached tokens.",
-            ctx.profile()
+            ctx.settings.profile()
         ));
     } else {
         ctx.out.status(&format!(
             "No credentials were stored for profile '{}'.",
-            ctx.profile()
+            ctx.settings.profile()
         ));
     }
     if env_still_set {

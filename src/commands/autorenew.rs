@@ -22,10 +22,10 @@ fn how_to_switch_off() -> String {
 
 pub async fn enable(ctx: &Context, args: AutorenewArgs) -> Result<ExitStatus> {
     let sn = args.sn.as_str();
-    if !ctx.interactive() && !args.yes && !args.dry_run {
+    if !ctx.settings.interactive() && !args.yes && !args.dry_run {
         return Err(Failure::usage(format!(
             "Prompts are off ({}), so linkus needs --yes to switch on auto-renewal.",
-            ctx.prompts_off_reason()
+            ctx.settings.prompts_off_reason()
         ))
         .hint("--dry-run shows the request without sending it.")
         .into());

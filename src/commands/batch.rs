@@ -122,10 +122,10 @@ pub async fn run_rows(
         )?)),
         None => None,
     };
-    if !ctx.interactive() && !args.common.yes && !args.common.dry_run {
+    if !ctx.settings.interactive() && !args.common.yes && !args.common.dry_run {
         return Err(Failure::usage(format!(
             "Prompts are off ({}), so a batch needs --yes to order (or --dry-run to look).",
-            ctx.prompts_off_reason()
+            ctx.settings.prompts_off_reason()
         ))
         .into());
     }
@@ -212,7 +212,7 @@ pub async fn run_rows(
     }
     // A signal during the orders still prints every row: those ended, the rest as they are.
     let done = Arc::new(Mutex::new(results));
-    ctx.on_interrupt(Some(report::interrupted(
+    ctx.orders.on_interrupt(Some(report::interrupted(
         &checked,
         done.clone(),
         parsed.header.clone(),
@@ -230,7 +230,7 @@ pub async fn run_rows(
         &listed,
     )
     .await;
-    ctx.on_interrupt(None);
+    ctx.orders.on_interrupt(None);
     let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
     results.sort_by_key(|r| r.index);
     report::results(ctx, &parsed.header, &results, results_file.as_deref())?;

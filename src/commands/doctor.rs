@@ -219,7 +219,7 @@ fn report(ctx: &Context, checks: &Checks, sn: Option<&str>) -> String {
 
 /// How to send what the portal answered: `--capture`, or where this run's capture is.
 fn closing(ctx: &Context, sn: Option<&str>) -> Vec<String> {
-    if let Some(dir) = &ctx.global.capture {
+    if let Some(dir) = &ctx.settings.global.capture {
         return vec![format!(
             "This run's HTTP exchanges are in {}, secrets redacted and personal data replaced: attach them to your report, with this output.",
             dir.display()

@@ -71,8 +71,8 @@ impl Choice {
         Intent {
             id: journal::new_id(),
             time: ctx.now_rfc3339(),
-            profile: ctx.profile().to_owned(),
-            base_url: ctx.portal_label(),
+            profile: ctx.settings.profile().to_owned(),
+            base_url: ctx.settings.portal_label(),
             sn: self.sn.clone(),
             operation: self.operation,
             plan_id: self.plan.plan_id,
@@ -108,7 +108,7 @@ impl Choice {
 }
 
 pub fn spinner_allowed(ctx: &Context) -> bool {
-    ctx.out.stderr_is_terminal && !ctx.out.is_quiet() && ctx.global.verbose == 0
+    ctx.out.stderr_is_terminal && !ctx.out.is_quiet() && ctx.settings.global.verbose == 0
 }
 
 /// Plans, billing contacts, the PBX's subscription, the price, any open earlier order and the
@@ -126,8 +126,8 @@ pub async fn look_up(
         spinner_allowed(ctx),
         "Fetching plans, prices and billing contacts…",
     );
-    let offerings = Offerings::new(&ctx.dirs.cache);
-    let portal = ctx.portal_label();
+    let offerings = Offerings::new(&ctx.settings.dirs.cache);
+    let portal = ctx.settings.portal_label();
     let remembered = offerings.get(&portal, LINKUS_PRODUCT_ID);
     let (offer, contacts, subscription, prices, (), listed) = tokio::join!(
         client.offer(LINKUS_PRODUCT_ID, sn),

@@ -247,7 +247,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
             (None, false) => "No orders.".to_owned(),
         });
     } else {
-        let journal = Journal::new(ctx.dirs.journal_file())
+        let journal = Journal::new(ctx.settings.dirs.journal_file())
             .read()
             .unwrap_or_default();
         let rows = shown
@@ -337,7 +337,10 @@ async fn ordered_by(
         .iter()
         .filter_map(|o| o.order_no.as_deref().map(str::to_owned))
         .collect();
-    match team.by_order_numbers(&ctx.portal_label(), &numbers).await {
+    match team
+        .by_order_numbers(&ctx.settings.portal_label(), &numbers)
+        .await
+    {
         Ok(entries) => Ok(Some(
             entries
                 .into_iter()

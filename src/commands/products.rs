@@ -78,7 +78,11 @@ pub async fn prices_of(
     offering: Option<&str>,
 ) -> Option<Result<PriceList, yeastar_partner::Error>> {
     let offering = offering?;
-    Offerings::new(&ctx.dirs.cache).remember(&ctx.portal_label(), product_id, offering);
+    Offerings::new(&ctx.settings.dirs.cache).remember(
+        &ctx.settings.portal_label(),
+        product_id,
+        offering,
+    );
     Some(client.prices(product_id, offering, "annually").await)
 }
 
@@ -91,8 +95,8 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
             .await
             .with_context(|| format!("Could not list the plans for SN {}", args.sn))?;
         if let Some(offering) = &offer.offering_id {
-            Offerings::new(&ctx.dirs.cache).remember(
-                &ctx.portal_label(),
+            Offerings::new(&ctx.settings.dirs.cache).remember(
+                &ctx.settings.portal_label(),
                 args.product_id,
                 offering,
             );
@@ -100,8 +104,8 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
         ctx.out.lines(offer.plans.iter().map(|p| p.plan_id))?;
         return Ok(ExitStatus::Success);
     }
-    let offerings = Offerings::new(&ctx.dirs.cache);
-    let remembered = offerings.get(&ctx.portal_label(), args.product_id);
+    let offerings = Offerings::new(&ctx.settings.dirs.cache);
+    let remembered = offerings.get(&ctx.settings.portal_label(), args.product_id);
     let (offer, subscription, early_prices) = tokio::join!(
         client.offer(args.product_id, &args.sn),
         client.subscription(args.product_id, &args.sn),

@@ -55,7 +55,9 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     // The token is in memory by now: reading its claims costs no request.
     let account = client.token().await.ok().and_then(|token| token.account());
     // The summary is what a person confirms: shown even with --quiet when they will be asked.
-    if !ctx.out.is_quiet() || (ctx.interactive() && !args.common.yes && !args.common.dry_run) {
+    if !ctx.out.is_quiet()
+        || (ctx.settings.interactive() && !args.common.yes && !args.common.dry_run)
+    {
         crate::output::stderr(&summary::text(
             ctx,
             &choice,
@@ -141,7 +143,7 @@ async fn prepare(
         Some(
             locks
                 .lock(
-                    &ctx.portal_key(),
+                    &ctx.settings.portal_key(),
                     &sn,
                     &command_line(operation),
                     &ctx.now_rfc3339(),

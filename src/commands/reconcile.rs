@@ -134,7 +134,7 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
         return not_placed(ctx, entry, args.yes).await;
     }
     let contents = order::read_journal(ctx)?;
-    let portal = portal_key::normalise(&ctx.portal_label());
+    let portal = portal_key::normalise(&ctx.settings.portal_label());
     let recorded = contents.intents();
     // The team journal's entries from other machines (and this one's that only it holds),
     // settled here like this machine's own; each row names who made it.
@@ -154,7 +154,8 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
         .filter(|r| r.state.unsettled())
         .collect();
     let (mine, others): (Vec<&Recorded>, Vec<&Recorded>) = pending.into_iter().partition(|r| {
-        portal_key::normalise(&r.intent.base_url) == portal && r.intent.profile == ctx.profile()
+        portal_key::normalise(&r.intent.base_url) == portal
+            && r.intent.profile == ctx.settings.profile()
     });
     if !others.is_empty() {
         ctx.out.status(&format!(
@@ -183,7 +184,7 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
             // A run still waiting on this SN's order holds its lock: leave the entry to it.
             let lock = match locks
                 .lock(
-                    &ctx.portal_key(),
+                    &ctx.settings.portal_key(),
                     &intent.sn,
                     "linkus orders reconcile",
                     &ctx.now_rfc3339(),
@@ -228,7 +229,8 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
     // Entries whose time cannot be read, or lies in the future, block their SN: named here.
     let now = ctx.clock.now_ms();
     for r in recorded.iter().filter(|r| {
-        portal_key::normalise(&r.intent.base_url) == portal && r.intent.profile == ctx.profile()
+        portal_key::normalise(&r.intent.base_url) == portal
+            && r.intent.profile == ctx.settings.profile()
     }) {
         if let Some(problem) = time_problem(&r.intent, now) {
             let release = match &r.state {
@@ -515,10 +517,10 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
     unknown_or_refuse(entry, &first.state)?;
     let intent = first.intent;
     if !yes {
-        if !ctx.interactive() {
+        if !ctx.settings.interactive() {
             return Err(Failure::usage(format!(
                 "Prompts are off ({}), so marking an entry as not placed needs --yes.",
-                ctx.prompts_off_reason()
+                ctx.settings.prompts_off_reason()
             ))
             .into());
         }
@@ -542,7 +544,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
     let locks = LockDir::locate()?;
     let _lock = locks
         .lock(
-            &ctx.portal_key(),
+            &ctx.settings.portal_key(),
             &intent.sn,
             "linkus orders reconcile --not-placed",
             &ctx.now_rfc3339(),
@@ -550,7 +552,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         .await?;
     // Under the lock, both records again: a run may have settled the entry since.
     let mut contents = order::read_journal(ctx)?;
-    if let Ok(record) = locks.record(&ctx.portal_key(), &intent.sn).read() {
+    if let Ok(record) = locks.record(&ctx.settings.portal_key(), &intent.sn).read() {
         contents.merge(record);
     }
     let refuse = |why: String| -> Result<ExitStatus> {
@@ -655,8 +657,8 @@ pub fn team_recorded(ctx: &Context, entry: &TeamEntry) -> Recorded {
             id: entry.id.clone(),
             time: entry.created_at.clone(),
             portal_time: None,
-            profile: ctx.profile().to_owned(),
-            base_url: ctx.portal_label(),
+            profile: ctx.settings.profile().to_owned(),
+            base_url: ctx.settings.portal_label(),
             sn: entry.sn.clone(),
             operation: yeastar_partner::Operation::parse(&entry.operation)
                 .unwrap_or(yeastar_partner::Operation::Purchase),
@@ -680,7 +682,7 @@ async fn team_unsettled(ctx: &Context) -> Result<Vec<TeamEntry>> {
     let Some(team) = ctx.team_journal()? else {
         return Ok(Vec::new());
     };
-    match team.unsettled(Some(&ctx.portal_label())).await {
+    match team.unsettled(Some(&ctx.settings.portal_label())).await {
         Ok(entries) => Ok(entries),
         Err(error) => {
             ctx.out.warn(&format!(

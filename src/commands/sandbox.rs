@@ -16,7 +16,7 @@ use crate::error::{ExitStatus, Failure, Kind};
 use crate::lock::LockDir;
 
 pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitStatus> {
-    let dir = ctx.dirs.sandbox_dir();
+    let dir = ctx.settings.dirs.sandbox_dir();
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -87,12 +87,12 @@ async fn stop_requested() {
 const SANDBOX_LABEL: &str = "sandbox";
 
 pub fn reset(ctx: &Context) -> Result<ExitStatus> {
-    let store = Store::new(&ctx.dirs.sandbox_dir());
+    let store = Store::new(&ctx.settings.dirs.sandbox_dir());
     let removed = store.reset()?;
-    let journal = forget_sandbox_entries(&ctx.dirs.journal_file())?;
+    let journal = forget_sandbox_entries(&ctx.settings.dirs.journal_file())?;
     let locks = LockDir::locate()?;
     let mut records = 0;
-    for record in locks.records_of_portal(&ctx.sandbox_portal_key())? {
+    for record in locks.records_of_portal(&ctx.settings.sandbox_portal_key())? {
         match std::fs::remove_file(&record) {
             Ok(()) => records += 1,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -190,7 +190,7 @@ fn forget_sandbox_entries(path: &Path) -> Result<usize> {
 
 /// `sandbox pay | cancel ORDER`: what a person would do to a pending order in the portal.
 pub fn settle(ctx: &Context, args: SandboxOrderArgs, pay: bool) -> Result<ExitStatus> {
-    let portal = SandboxPortal::new(&ctx.dirs.sandbox_dir());
+    let portal = SandboxPortal::new(&ctx.settings.dirs.sandbox_dir());
     let order = args.order.as_str();
     let verb = if pay { "pay" } else { "cancel" };
     let settled = portal.settle(order, pay)?;

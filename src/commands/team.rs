@@ -14,7 +14,7 @@ use crate::team::{self, TeamEntry, TeamError, TeamJournal, SCHEMA_VERSION};
 
 /// The team journal, or a usage error saying how to set one.
 fn configured(ctx: &Context) -> Result<Arc<TeamJournal>> {
-    if ctx.global.sandbox {
+    if ctx.settings.global.sandbox {
         return Err(Failure::usage("The sandbox never uses a team journal.").into());
     }
     match ctx.team_journal()? {
@@ -215,7 +215,7 @@ struct SyncOut {
 pub async fn sync(ctx: &Context) -> Result<ExitStatus> {
     let team = configured(ctx)?;
     let (checked, written) = push_outcomes(ctx, &team).await?;
-    let _ = std::fs::remove_file(ctx.dirs.data.join("team-journal-missed"));
+    let _ = std::fs::remove_file(ctx.settings.dirs.data.join("team-journal-missed"));
     if ctx.out.is_json() {
         ctx.out.json(&SyncOut { checked, written })?;
     } else {
@@ -229,7 +229,7 @@ pub async fn sync(ctx: &Context) -> Result<ExitStatus> {
 
 /// Pushes the last word about every intent of the local journal; (checked, written).
 pub async fn push_outcomes(ctx: &Context, team: &TeamJournal) -> Result<(usize, usize)> {
-    let contents = Journal::new(ctx.dirs.journal_file()).read()?;
+    let contents = Journal::new(ctx.settings.dirs.journal_file()).read()?;
     let mut last: Vec<crate::journal::Outcome> = Vec::new();
     for entry in &contents.entries {
         if let Entry::Outcome(outcome) | Entry::Reconciled(outcome) = entry {

@@ -209,7 +209,7 @@ async fn buy_row(
     }
     let lock = match locks
         .lock(
-            &ctx.portal_key(),
+            &ctx.settings.portal_key(),
             &row.sn,
             &format!("linkus {} --from", operation.name()),
             &ctx.now_rfc3339(),

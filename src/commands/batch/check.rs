@@ -47,8 +47,8 @@ pub(super) async fn check_all(
     args: &OrderArgs,
     rows: Vec<Row>,
 ) -> Result<(Vec<Checked>, SharedList)> {
-    let offerings = Offerings::new(&ctx.dirs.cache);
-    let remembered = offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID);
+    let offerings = Offerings::new(&ctx.settings.dirs.cache);
+    let remembered = offerings.get(&ctx.settings.portal_label(), LINKUS_PRODUCT_ID);
     let prices: OnceCell<Option<PriceList>> = OnceCell::new();
     // The journal once for the whole batch, by SN: not once per row.
     let journal = order::read_journal(ctx)?.by_sn();
@@ -132,7 +132,7 @@ async fn prices_for_listed(
     offerings: &Offerings,
     sn: &str,
 ) -> Option<PriceList> {
-    let offering = match offerings.get(&ctx.portal_label(), LINKUS_PRODUCT_ID) {
+    let offering = match offerings.get(&ctx.settings.portal_label(), LINKUS_PRODUCT_ID) {
         Some(offering) => offering,
         None => {
             let offering = client
@@ -140,7 +140,7 @@ async fn prices_for_listed(
                 .await
                 .ok()?
                 .offering_id?;
-            offerings.remember(&ctx.portal_label(), LINKUS_PRODUCT_ID, &offering);
+            offerings.remember(&ctx.settings.portal_label(), LINKUS_PRODUCT_ID, &offering);
             offering
         }
     };
@@ -156,7 +156,10 @@ async fn team_entries(
 ) -> Option<std::collections::HashMap<String, Vec<crate::team::TeamEntry>>> {
     let team = ctx.team_journal().ok().flatten()?;
     let sns: Vec<String> = rows.iter().map(|row| row.sn.clone()).collect();
-    let entries = team.entries_of_sns(&ctx.portal_label(), &sns).await.ok()?;
+    let entries = team
+        .entries_of_sns(&ctx.settings.portal_label(), &sns)
+        .await
+        .ok()?;
     let mut by_sn: std::collections::HashMap<String, Vec<crate::team::TeamEntry>> =
         std::collections::HashMap::new();
     for entry in entries {
@@ -322,7 +325,7 @@ async fn check_row(
         }
     };
     if let Some(offering) = offer.as_ref().and_then(|o| o.offering_id.clone()) {
-        offerings.remember(&ctx.portal_label(), LINKUS_PRODUCT_ID, &offering);
+        offerings.remember(&ctx.settings.portal_label(), LINKUS_PRODUCT_ID, &offering);
         let _ = prices.get_or_init(|| fetch_prices(client, &offering)).await;
     }
     let catalog = Catalog {

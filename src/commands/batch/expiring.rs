@@ -66,10 +66,10 @@ pub async fn run(ctx: &Context, args: OrderArgs, expiring: Expiring) -> Result<E
         .hint("`linkus billing-contacts` lists them.")
         .into());
     }
-    if !ctx.interactive() && !args.common.yes && !args.common.dry_run {
+    if !ctx.settings.interactive() && !args.common.yes && !args.common.dry_run {
         return Err(Failure::usage(format!(
             "Prompts are off ({}), so a batch needs --yes to order (or --dry-run to look).",
-            ctx.prompts_off_reason()
+            ctx.settings.prompts_off_reason()
         ))
         .into());
     }

@@ -107,7 +107,7 @@ pub async fn run(
         ),
         Err(error) => failed_read(checks, "token", error),
     }
-    if url.scheme() == "https" && !ctx.global.sandbox {
+    if url.scheme() == "https" && !ctx.settings.global.sandbox {
         match &token {
             Err(error) if certificate => {
                 let hints = Failure::from(error).hints;

@@ -64,8 +64,8 @@ pub fn folders(ctx: &Context, checks: &mut Checks) {
 }
 
 fn config_files(ctx: &Context, checks: &mut Checks) {
-    let dir = &ctx.dirs.config;
-    let file = ctx.dirs.config_file();
+    let dir = &ctx.settings.dirs.config;
+    let file = ctx.settings.dirs.config_file();
     if !dir.exists() {
         checks.pass(
             "config",
@@ -134,7 +134,7 @@ fn config_files(ctx: &Context, checks: &mut Checks) {
 }
 
 fn token_cache(ctx: &Context, checks: &mut Checks) {
-    let files = crate::tokens::cache_files_of(&ctx.dirs.cache, ctx.profile());
+    let files = crate::tokens::cache_files_of(&ctx.settings.dirs.cache, ctx.settings.profile());
     let open: Vec<_> = files.iter().filter(|f| is_open(mode_of(f))).collect();
     if let Some(file) = open.first() {
         checks.fail(
@@ -153,9 +153,9 @@ fn token_cache(ctx: &Context, checks: &mut Checks) {
             "token cache",
             format!(
                 "{}: {} {noun} for profile '{}'{}",
-                ctx.dirs.cache.join("tokens").display(),
+                ctx.settings.dirs.cache.join("tokens").display(),
                 files.len(),
-                ctx.profile(),
+                ctx.settings.profile(),
                 if files.is_empty() || !cfg!(unix) {
                     ""
                 } else {
@@ -177,8 +177,8 @@ fn writable(dir: &Path) -> anyhow::Result<()> {
 }
 
 fn data_folder(ctx: &Context, checks: &mut Checks) {
-    let dir = &ctx.dirs.data;
-    let journal = ctx.dirs.journal_file();
+    let dir = &ctx.settings.dirs.data;
+    let journal = ctx.settings.dirs.journal_file();
     let result = writable(dir).and_then(|()| {
         if journal.exists() {
             std::fs::OpenOptions::new()
@@ -235,11 +235,11 @@ fn lock_folder(checks: &mut Checks) {
 
 /// Where the credentials come from; `None` when there are none to use.
 pub fn credentials(ctx: &Context, checks: &mut Checks) -> Option<Credentials> {
-    if ctx.global.sandbox {
+    if ctx.settings.global.sandbox {
         checks.pass("credentials", "the built-in sandbox's (no account)");
-        return ctx.credentials().ok();
+        return ctx.settings.credentials().ok();
     }
-    match config::find_credentials(&ctx.dirs, ctx.profile()) {
+    match config::find_credentials(&ctx.settings.dirs, ctx.settings.profile()) {
         Ok(lookup) => match lookup.active {
             Some(credentials) => {
                 let detail = format!(
@@ -249,7 +249,7 @@ pub fn credentials(ctx: &Context, checks: &mut Checks) -> Option<Credentials> {
                 if lookup.shadowed_profile {
                     checks.warn(
                         "credentials",
-                        format!("{detail}; they override the stored profile '{}'", ctx.profile()),
+                        format!("{detail}; they override the stored profile '{}'", ctx.settings.profile()),
                         "Unset LINKUS_CLIENT_ID and LINKUS_CLIENT_SECRET to use the stored profile.",
                     );
                 } else {
@@ -258,7 +258,7 @@ pub fn credentials(ctx: &Context, checks: &mut Checks) -> Option<Credentials> {
                 Some(credentials)
             }
             None => {
-                let (kind, message, hint) = failed(&config::no_credentials(ctx.profile()));
+                let (kind, message, hint) = failed(&config::no_credentials(ctx.settings.profile()));
                 checks.add("credentials", Level::Fail(kind), message, hint);
                 None
             }
@@ -273,7 +273,7 @@ pub fn credentials(ctx: &Context, checks: &mut Checks) -> Option<Credentials> {
 
 /// The portal's address; `None` when it cannot be used.
 pub fn base_url(ctx: &Context, checks: &mut Checks) -> Option<Url> {
-    if ctx.global.sandbox {
+    if ctx.settings.global.sandbox {
         return match ctx.base_url() {
             Ok(url) => {
                 checks.pass("portal", format!("the built-in sandbox at {url}"));
@@ -287,6 +287,7 @@ pub fn base_url(ctx: &Context, checks: &mut Checks) -> Option<Url> {
         };
     }
     let url = ctx
+        .settings
         .global
         .base_url
         .clone()

@@ -11,10 +11,10 @@ use crate::team::{Setting, TeamError, SCHEMA_VERSION};
 const CLOCK_LIMIT_MS: i64 = 5 * 60 * 1000;
 
 pub async fn run(ctx: &Context, checks: &mut Checks) {
-    if ctx.global.sandbox {
+    if ctx.settings.global.sandbox {
         return;
     }
-    let setting = match ctx.team_setting() {
+    let setting = match ctx.settings.team_setting() {
         Ok(setting) => setting,
         Err(error) => {
             checks.fail(
@@ -38,7 +38,7 @@ pub async fn run(ctx: &Context, checks: &mut Checks) {
         }
         Setting::On(settings) => settings,
     };
-    let team = crate::team::TeamJournal::new(*settings, ctx.global.timeout);
+    let team = crate::team::TeamJournal::new(*settings, ctx.settings.global.timeout);
     let shown = crate::redact::scrub(team.shown());
     let info = match team.probe().await {
         Ok(info) => info,

@@ -16,7 +16,7 @@ pub fn check_flags_without_prompts(
     operation: Operation,
     args: &OrderArgs,
 ) -> Result<()> {
-    if ctx.interactive() {
+    if ctx.settings.interactive() {
         return Ok(());
     }
     let mut missing: Vec<&str> = Vec::new();
@@ -41,7 +41,7 @@ pub fn check_flags_without_prompts(
     }
     let mut failure = Failure::usage(format!(
         "Prompts are off ({}), so linkus needs {}.",
-        ctx.prompts_off_reason(),
+        ctx.settings.prompts_off_reason(),
         missing.join(", ")
     ));
     if missing.contains(&"--yes") {
@@ -145,10 +145,12 @@ pub async fn choose(
                 let asked = sn_asked || !asked_steps.is_empty();
                 match &args.po_number {
                     Some(po) => break Some(po.trim().to_owned()).filter(|po| !po.is_empty()),
-                    None if asked && ctx.interactive() => match prompt::po_number(back).await? {
-                        Step::Given(po) => break po,
-                        Step::Back => Step::Back,
-                    },
+                    None if asked && ctx.settings.interactive() => {
+                        match prompt::po_number(back).await? {
+                            Step::Given(po) => break po,
+                            Step::Back => Step::Back,
+                        }
+                    }
                     None => break None,
                 }
             }
@@ -287,7 +289,9 @@ async fn years(
         ))
         .hint(format!("Choose --years {}.", allowed_years(plan)))
         .into()),
-        None if operation == Operation::Renew && !ctx.interactive() => Ok(Step::Given((1, false))),
+        None if operation == Operation::Renew && !ctx.settings.interactive() => {
+            Ok(Step::Given((1, false)))
+        }
         None => {
             let items: Vec<String> = allowed
                 .iter()

@@ -27,7 +27,10 @@ pub fn text(
     );
     let charged_to = match account {
         Some(account) => format!("partner account {account}"),
-        None => format!("the partner account of profile '{}'", ctx.profile()),
+        None => format!(
+            "the partner account of profile '{}'",
+            ctx.settings.profile()
+        ),
     };
     let what = match choice.operation {
         Operation::Purchase => "New subscription",
@@ -66,7 +69,7 @@ pub fn text(
         ("Charged to", charged_to),
         (
             "Portal",
-            ctx.portal_label().trim_end_matches('/').to_owned(),
+            ctx.settings.portal_label().trim_end_matches('/').to_owned(),
         ),
     ]);
     let mut text = format!("\n{}\n", style.bold("Order summary"));
@@ -125,17 +128,17 @@ fn years_text(choice: &Choice, current: Option<&yeastar_partner::Subscription>) 
 /// The equivalent non-interactive command line, IDs rather than names so that it is exact.
 pub fn replay_command(ctx: &Context, choice: &Choice, args: &OrderArgs) -> String {
     let mut words = vec!["linkus".to_owned()];
-    if ctx.global.sandbox {
+    if ctx.settings.global.sandbox {
         words.push("--sandbox".to_owned());
     }
-    if ctx.profile() != "default" {
-        words.extend(["--profile".to_owned(), ctx.profile().to_owned()]);
+    if ctx.settings.profile() != "default" {
+        words.extend(["--profile".to_owned(), ctx.settings.profile().to_owned()]);
     }
-    if !ctx.global.sandbox && ctx.global.base_url.is_some() {
+    if !ctx.settings.global.sandbox && ctx.settings.global.base_url.is_some() {
         // Without a password: a replay line ends up in scripts and shell history.
         words.extend([
             "--base-url".to_owned(),
-            ctx.portal_label().trim_end_matches('/').to_owned(),
+            ctx.settings.portal_label().trim_end_matches('/').to_owned(),
         ]);
     }
     words.extend([
