@@ -5,13 +5,14 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use yeastar_partner::{Token, TokenStore};
+use yeastar_partner::{Clock, Token, TokenStore};
 
 use crate::cli::LoginArgs;
 use crate::config::{self, ConfigFile, CredentialSource, Credentials, StoredProfile};
-use crate::context::Context;
+use crate::context::{Context, Settings};
 use crate::error::{usage, ExitStatus, Failure};
 use crate::output::format_ms;
+use crate::output::Output;
 use crate::prompt;
 use crate::redact::Secret;
 use crate::tokens;
@@ -149,32 +150,32 @@ struct Status {
     token_fresh: bool,
 }
 
-pub fn status(ctx: &Context) -> Result<ExitStatus> {
-    let (credentials, shadowed) = if ctx.settings.global.sandbox {
-        (ctx.settings.credentials()?, false)
+pub fn status(settings: &Settings, out: &Output, clock: &dyn Clock) -> Result<ExitStatus> {
+    let (credentials, shadowed) = if settings.global.sandbox {
+        (settings.credentials()?, false)
     } else {
-        let lookup = config::find_credentials(&ctx.settings.dirs, ctx.settings.profile())?;
+        let lookup = config::find_credentials(&settings.dirs, settings.profile())?;
         let Some(active) = lookup.active else {
-            return Err(config::no_credentials(ctx.settings.profile()));
+            return Err(config::no_credentials(settings.profile()));
         };
         (active, lookup.shadowed_profile)
     };
-    let cached: Option<Token> = ctx.settings.token_store(&credentials.client_id).load();
-    let now = ctx.clock.now_secs();
+    let cached: Option<Token> = settings.token_store(&credentials.client_id).load();
+    let now = clock.now_secs();
     let status = Status {
-        profile: ctx.settings.profile().to_owned(),
+        profile: settings.profile().to_owned(),
         source: credentials.source.to_string(),
         client_id: credentials.client_id.clone(),
-        base_url: ctx.settings.portal_label(),
+        base_url: settings.portal_label(),
         environment_overrides_profile: shadowed,
         account: cached.as_ref().and_then(Token::account),
         token_expires_at: cached.as_ref().map(|t| format_ms(t.expires_at * 1000)),
         token_fresh: cached.as_ref().is_some_and(|t| t.is_fresh(now)),
     };
-    if ctx.out.is_json() {
-        ctx.out.json(&status)?;
-    } else if ctx.out.is_quiet() {
-        ctx.out.print(&status.client_id)?;
+    if out.is_json() {
+        out.json(&status)?;
+    } else if out.is_quiet() {
+        out.print(&status.client_id)?;
     } else {
         let token_line = match &cached {
             None => "none cached (one is requested on the next command)".to_owned(),
@@ -206,62 +207,62 @@ pub fn status(ctx: &Context) -> Result<ExitStatus> {
             .iter()
             .map(|(label, value)| format!("{label:<14}{value}\n"))
             .collect();
-        ctx.out.print(&text)?;
+        out.print(&text)?;
     }
     if shadowed {
-        ctx.out.warn(&format!(
+        out.warn(&format!(
             "LINKUS_CLIENT_ID and LINKUS_CLIENT_SECRET override the stored profile '{}'.",
-            ctx.settings.profile()
+            settings.profile()
         ));
     }
     Ok(ExitStatus::Success)
 }
 
-pub fn logout(ctx: &Context) -> Result<ExitStatus> {
-    if ctx.settings.global.sandbox {
-        if ctx.out.is_json() {
-            ctx.out.json(
-                &serde_json::json!({"profile": ctx.settings.profile(), "sandbox": true, "removed": false}),
+pub fn logout(settings: &Settings, out: &Output) -> Result<ExitStatus> {
+    if settings.global.sandbox {
+        if out.is_json() {
+            out.json(
+                &serde_json::json!({"profile": settings.profile(), "sandbox": true, "removed": false}),
             )?;
         }
-        ctx.out.status("The sandbox has no login to remove.");
+        out.status("The sandbox has no login to remove.");
         return Ok(ExitStatus::Success);
     }
-    let path = ctx.settings.dirs.config_file();
+    let path = settings.dirs.config_file();
     let removed = if path.exists() {
         ConfigFile::update(&path, |config| {
-            config.profiles.remove(ctx.settings.profile()).is_some()
+            config.profiles.remove(settings.profile()).is_some()
         })?
     } else {
         false
     };
-    let token_files = tokens::cache_files_of(&ctx.settings.dirs.cache, ctx.settings.profile());
+    let token_files = tokens::cache_files_of(&settings.dirs.cache, settings.profile());
     for file in &token_files {
         std::fs::remove_file(file)
             .with_context(|| format!("could not remove the cached token {}", file.display()))?;
     }
     let env_still_set = std::env::var_os("LINKUS_CLIENT_ID").is_some();
-    if ctx.out.is_json() {
-        ctx.out.json(&serde_json::json!({
-            "profile": ctx.settings.profile(),
+    if out.is_json() {
+        out.json(&serde_json::json!({
+            "profile": settings.profile(),
             "removed": removed,
             "tokensRemoved": token_files.len(),
             "environmentStillSet": env_still_set,
         }))?;
     }
     if removed {
-        ctx.out.status(&format!(
+        out.status(&format!(
             "Removed the credentials of profile '{}' and its cached tokens.",
-            ctx.settings.profile()
+            settings.profile()
         ));
     } else {
-        ctx.out.status(&format!(
+        out.status(&format!(
             "No credentials were stored for profile '{}'.",
-            ctx.settings.profile()
+            settings.profile()
         ));
     }
     if env_still_set {
-        ctx.out
+        out
             .warn("LINKUS_CLIENT_ID and LINKUS_CLIENT_SECRET are still set in the environment and still apply.");
     }
     Ok(ExitStatus::Success)

@@ -9,10 +9,10 @@ use anyhow::{Context as _, Result};
 use clap::CommandFactory;
 
 use crate::cli::{Cli, ManArgs};
-use crate::context::Context;
 use crate::error::ExitStatus;
+use crate::output::Output;
 
-pub fn run(ctx: &Context, args: ManArgs) -> Result<ExitStatus> {
+pub fn run(out: &Output, args: ManArgs) -> Result<ExitStatus> {
     let command = Cli::command();
     let Some(dir) = args.dir else {
         let page = render(&command)?;
@@ -23,7 +23,7 @@ pub fn run(ctx: &Context, args: ManArgs) -> Result<ExitStatus> {
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
     let written = write_pages(&command, "linkus", &dir)?;
-    ctx.out.status(&format!(
+    out.status(&format!(
         "Wrote {written} manual pages to {}.",
         dir.display()
     ));

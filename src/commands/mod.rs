@@ -29,8 +29,10 @@ use crate::error::ExitStatus;
 pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
     match command {
         Command::Auth(AuthCommand::Login(args)) => auth::login(ctx, args).await,
-        Command::Auth(AuthCommand::Status) => auth::status(ctx),
-        Command::Auth(AuthCommand::Logout) => auth::logout(ctx),
+        Command::Auth(AuthCommand::Status) => {
+            auth::status(&ctx.settings, &ctx.out, ctx.clock.as_ref())
+        }
+        Command::Auth(AuthCommand::Logout) => auth::logout(&ctx.settings, &ctx.out),
         Command::Products(args) => products::run(ctx, args).await,
         Command::BillingContacts => billing_contacts::run(ctx).await,
         Command::Subscriptions(args) => subscriptions::run(ctx, args).await,
@@ -52,16 +54,22 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         Command::Orders(OrdersCommand::Reconcile(args)) => reconcile::run(ctx, args).await,
         Command::Api(args) => api::run(ctx, args).await,
         Command::Doctor(args) => doctor::run(ctx, args).await,
-        Command::Sandbox(SandboxCommand::Serve(args)) => sandbox::serve(ctx, args).await,
-        Command::Sandbox(SandboxCommand::Reset) => sandbox::reset(ctx),
-        Command::Sandbox(SandboxCommand::Pay(args)) => sandbox::settle(ctx, args, true),
-        Command::Sandbox(SandboxCommand::Cancel(args)) => sandbox::settle(ctx, args, false),
+        Command::Sandbox(SandboxCommand::Serve(args)) => {
+            sandbox::serve(&ctx.settings, &ctx.out, args).await
+        }
+        Command::Sandbox(SandboxCommand::Reset) => sandbox::reset(&ctx.settings, &ctx.out),
+        Command::Sandbox(SandboxCommand::Pay(args)) => {
+            sandbox::settle(&ctx.settings, &ctx.out, args, true)
+        }
+        Command::Sandbox(SandboxCommand::Cancel(args)) => {
+            sandbox::settle(&ctx.settings, &ctx.out, args, false)
+        }
         Command::Autorenew(AutorenewCommand::Enable(args)) => autorenew::enable(ctx, args).await,
         Command::Team(TeamCommand::Init) => team::init(ctx).await,
         Command::Team(TeamCommand::Status) => team::status(ctx).await,
         Command::Team(TeamCommand::Sync) => team::sync(ctx).await,
         Command::Completions(args) => completions::run(args),
-        Command::Man(args) => man::run(ctx, args),
+        Command::Man(args) => man::run(&ctx.out, args),
     }
 }
 

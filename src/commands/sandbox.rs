@@ -11,12 +11,13 @@ use anyhow::{Context as _, Result};
 use linkus_sandbox::{Options, SandboxPortal, Settled, Store};
 
 use crate::cli::{SandboxOrderArgs, ServeArgs};
-use crate::context::Context;
+use crate::context::Settings;
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::lock::LockDir;
+use crate::output::Output;
 
-pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitStatus> {
-    let dir = ctx.settings.dirs.sandbox_dir();
+pub async fn serve(settings: &Settings, out: &Output, args: ServeArgs) -> Result<ExitStatus> {
+    let dir = settings.dirs.sandbox_dir();
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -45,17 +46,17 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitStatus> {
     };
     let url = format!("http://{address}");
     // The URL is the result, for tools that start the sandbox on port 0.
-    if ctx.out.is_json() {
-        ctx.out.json(&serde_json::json!({ "url": url }))?;
+    if out.is_json() {
+        out.json(&serde_json::json!({ "url": url }))?;
     } else {
-        ctx.out.print(&url)?;
+        out.print(&url)?;
     }
     let fleet = if args.fleet > 0 {
         format!(" with {} more PBXs in the account", args.fleet)
     } else {
         String::new()
     };
-    ctx.out.status(&format!(
+    out.status(&format!(
         "Sandbox portal listening on {url}{fleet} (state in {}); any client ID and secret work. Ctrl-C or SIGTERM stops it.",
         dir.display()
     ));
@@ -63,7 +64,7 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitStatus> {
         () = linkus_sandbox::serve(listener, portal, options) => {}
         () = stop_requested() => {}
     }
-    ctx.out.status("Sandbox portal stopped.");
+    out.status("Sandbox portal stopped.");
     Ok(ExitStatus::Success)
 }
 
@@ -86,13 +87,13 @@ async fn stop_requested() {
 /// The journal's label for the sandbox's entries (`baseUrl`), as `portal_label` writes it.
 const SANDBOX_LABEL: &str = "sandbox";
 
-pub fn reset(ctx: &Context) -> Result<ExitStatus> {
-    let store = Store::new(&ctx.settings.dirs.sandbox_dir());
+pub fn reset(settings: &Settings, out: &Output) -> Result<ExitStatus> {
+    let store = Store::new(&settings.dirs.sandbox_dir());
     let removed = store.reset()?;
-    let journal = forget_sandbox_entries(&ctx.settings.dirs.journal_file())?;
+    let journal = forget_sandbox_entries(&settings.dirs.journal_file())?;
     let locks = LockDir::locate()?;
     let mut records = 0;
-    for record in locks.records_of_portal(&ctx.settings.sandbox_portal_key())? {
+    for record in locks.records_of_portal(&settings.sandbox_portal_key())? {
         match std::fs::remove_file(&record) {
             Ok(()) => records += 1,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -101,8 +102,8 @@ pub fn reset(ctx: &Context) -> Result<ExitStatus> {
             }
         }
     }
-    if ctx.out.is_json() {
-        ctx.out.json(&serde_json::json!({
+    if out.is_json() {
+        out.json(&serde_json::json!({
             "reset": true,
             "hadState": removed,
             "journalLinesRemoved": journal,
@@ -118,7 +119,7 @@ pub fn reset(ctx: &Context) -> Result<ExitStatus> {
         } else {
             String::new()
         };
-        ctx.out.status(&format!(
+        out.status(&format!(
             "{}{forgotten}",
             if removed {
                 "Sandbox reset: its orders and subscriptions are gone."
@@ -189,8 +190,13 @@ fn forget_sandbox_entries(path: &Path) -> Result<usize> {
 }
 
 /// `sandbox pay | cancel ORDER`: what a person would do to a pending order in the portal.
-pub fn settle(ctx: &Context, args: SandboxOrderArgs, pay: bool) -> Result<ExitStatus> {
-    let portal = SandboxPortal::new(&ctx.settings.dirs.sandbox_dir());
+pub fn settle(
+    settings: &Settings,
+    out: &Output,
+    args: SandboxOrderArgs,
+    pay: bool,
+) -> Result<ExitStatus> {
+    let portal = SandboxPortal::new(&settings.dirs.sandbox_dir());
     let order = args.order.as_str();
     let verb = if pay { "pay" } else { "cancel" };
     let settled = portal.settle(order, pay)?;
@@ -226,16 +232,16 @@ pub fn settle(ctx: &Context, args: SandboxOrderArgs, pay: bool) -> Result<ExitSt
             .into())
         }
     };
-    if ctx.out.is_json() {
-        ctx.out.json(&serde_json::json!({
+    if out.is_json() {
+        out.json(&serde_json::json!({
             "orderNo": done.order_no,
             "orderStatus": done.order_status,
             "productNo": done.product_no,
         }))?;
-    } else if ctx.out.is_quiet() {
-        ctx.out.print(&done.order_status)?;
+    } else if out.is_quiet() {
+        out.print(&done.order_status)?;
     }
-    ctx.out.status(&if pay {
+    out.status(&if pay {
         format!(
             "Sandbox order {} paid: {}; PBX {} has its {} now.",
             done.order_no, done.order_status, done.product_no, done.plan_name
