@@ -16,7 +16,7 @@ use yeastar_partner::{
     Client, CreatedOrder, Error as PortalError, OrderOutcome, OrderState, OrderStatus,
 };
 
-use crate::context::Context;
+use crate::context::{Context, Settings};
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::guard::{Ask, Earlier, Look, Now, Pass, Status};
 use crate::journal::{Contents, Entry, Intent, Journal, Outcome, Word};
@@ -73,8 +73,8 @@ pub fn records_preloaded(
 
 /// The journal in the data folder, read whole (the batch's check phase, `orders reconcile`);
 /// one that cannot be read stops the command.
-pub fn read_journal(ctx: &Context) -> Result<Contents> {
-    let journal = Journal::new(ctx.settings.dirs.journal_file());
+pub fn read_journal(settings: &Settings) -> Result<Contents> {
+    let journal = Journal::new(settings.dirs.journal_file());
     Ok(journal.read().map_err(|error| {
         Failure::new(
             Kind::Config,
@@ -325,7 +325,7 @@ pub async fn place(
     if team_missed {
         // The next order from this machine writes it, if `team sync` has not.
         let _ = std::fs::create_dir_all(&ctx.settings.dirs.data);
-        let _ = std::fs::write(missed_marker(ctx), b"");
+        let _ = std::fs::write(missed_marker(&ctx.settings), b"");
     }
     if let (Some(team), true) = (&team, ctx.settings.global.verbose > 0) {
         crate::output::log_line(&format!(
@@ -345,18 +345,18 @@ pub async fn place(
 }
 
 /// The file that says an earlier run could not write an outcome to the team journal.
-fn missed_marker(ctx: &Context) -> std::path::PathBuf {
-    ctx.settings.dirs.data.join("team-journal-missed")
+fn missed_marker(settings: &Settings) -> std::path::PathBuf {
+    settings.dirs.data.join("team-journal-missed")
 }
 
 /// Writes the outcomes an earlier run of this machine could not (once a run, and only when
 /// one was missed); a failure leaves it for later.
 async fn catch_up(ctx: &Context, team: &crate::team::TeamJournal) {
-    let marker = missed_marker(ctx);
+    let marker = missed_marker(&ctx.settings);
     if !team.first_catch_up() || !marker.exists() {
         return;
     }
-    if let Ok((_, written)) = crate::commands::team::push_outcomes(ctx, team).await {
+    if let Ok((_, written)) = crate::commands::team::push_outcomes(&ctx.settings, team).await {
         let _ = std::fs::remove_file(&marker);
         if written > 0 {
             ctx.out.status(&format!(

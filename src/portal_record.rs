@@ -25,6 +25,7 @@ use crate::context::Context;
 use crate::error::{Failure, Kind};
 use crate::guard::{Clock, Earlier, Look, Source, Stamp, Status};
 use crate::journal::{Entry, Intent};
+use crate::output::Output;
 use crate::records::{Check, Claim, Store};
 
 /// How far back an open order is looked for.
@@ -372,10 +373,10 @@ pub fn unreadable(error: yeastar_partner::Error) -> anyhow::Error {
 }
 
 /// Reads the list before an order and says what a user should know about the read.
-pub async fn read_for_order(ctx: &Context, client: &Client) -> anyhow::Result<PortalList> {
+pub async fn read_for_order(out: &Output, client: &Client) -> anyhow::Result<PortalList> {
     let list = PortalList::read(client).await.map_err(unreadable)?;
     for warning in list.warnings() {
-        ctx.out.warn(&warning);
+        out.warn(&warning);
     }
     Ok(list)
 }
@@ -401,7 +402,7 @@ impl SharedList {
     ) -> anyhow::Result<std::sync::Arc<PortalList>> {
         let mut list = self.list.lock().await;
         if list.age_ms(ctx.clock.now_ms()) >= fresh_ms() {
-            *list = std::sync::Arc::new(read_for_order(ctx, client).await?);
+            *list = std::sync::Arc::new(read_for_order(&ctx.out, client).await?);
         }
         Ok(list.clone())
     }

@@ -17,6 +17,7 @@ use crate::guard::Pass;
 use crate::journal::{self, Intent};
 use crate::lock::LockDir;
 use crate::order;
+use crate::output::Output;
 use crate::rawjson::pretty;
 use crate::redact;
 
@@ -171,7 +172,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         }
         Err(error) => return Err(error.into()),
     };
-    print_body(ctx, &response);
+    print_body(&ctx.out, &response);
     let parsed = if (300..400).contains(&response.status) {
         Err(yeastar_partner::Error::Redirect {
             endpoint: endpoint.clone(),
@@ -202,12 +203,12 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
 
 /// The portal's own body, digit for digit, with every known secret scrubbed (a portal that
 /// echoes the Authorization header must not print the token).
-fn print_body(ctx: &Context, response: &RawResponse) {
+fn print_body(out: &Output, response: &RawResponse) {
     let text = redact::scrub(&pretty(&String::from_utf8_lossy(&response.body)));
-    let printed = if ctx.out.jq.is_some() {
-        ctx.out.json_text(&text)
+    let printed = if out.jq.is_some() {
+        out.json_text(&text)
     } else {
-        ctx.out.print(&text)
+        out.print(&text)
     };
     if let Err(error) = printed {
         crate::output::warn(&format!("could not write the answer to stdout: {error}"));
@@ -353,7 +354,7 @@ async fn order(
     // The portal's own list (orders placed from other machines) with the look-ups.
     let ((), listed) = tokio::join!(
         order::look_up_open(ctx, &client, &records, &mut earlier),
-        crate::portal_record::read_for_order(ctx, &client),
+        crate::portal_record::read_for_order(&ctx.out, &client),
     );
     let portal = listed?
         .earlier_for(&client, &sn, operation, ctx.clock.now_ms(), false)
@@ -392,7 +393,7 @@ async fn order(
     };
     let placed = order::place(ctx, &client, &lock, &records, intent, call, again).await?;
     if let Some(response) = &placed.response {
-        print_body(ctx, response);
+        print_body(&ctx.out, response);
     }
     if let Some(unrecorded) = &placed.unrecorded {
         ctx.out.warn(&unrecorded.warning(&sn));

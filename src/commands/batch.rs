@@ -187,7 +187,7 @@ pub async fn run_rows(
         quote::check_cap(cap, &totals, unknown)?;
     }
     if args.common.dry_run {
-        report::dry_run(ctx, operation, &checked, &skipped)?;
+        report::dry_run(&ctx.out, operation, &checked, &skipped)?;
         // As the real run would end if every order it would send succeeded.
         return Ok(exit_status(checked.iter().filter_map(
             |c| match c.verdict {
@@ -233,7 +233,7 @@ pub async fn run_rows(
     ctx.orders.on_interrupt(None);
     let mut results = std::mem::take(&mut *done.lock().unwrap_or_else(PoisonError::into_inner));
     results.sort_by_key(|r| r.index);
-    report::results(ctx, &parsed.header, &results, results_file.as_deref())?;
+    report::results(&ctx.out, &parsed.header, &results, results_file.as_deref())?;
     report::tally(operation, &results);
     Ok(exit_status(results.iter().filter_map(|r| r.kind)))
 }
@@ -257,7 +257,7 @@ pub fn ended_without_orders(
         Some(path) => Some(report::ResultsFile::open(path, false)?),
         None => None,
     };
-    report::results(ctx, header, &results, file.as_ref())?;
+    report::results(&ctx.out, header, &results, file.as_ref())?;
     Ok(ExitStatus::Success)
 }
 

@@ -19,7 +19,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::cli::DoctorArgs;
-use crate::context::Context;
+use crate::context::{Context, Settings};
 use crate::error::{ExitStatus, Kind};
 
 /// How a check ended.
@@ -135,7 +135,8 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitStatus> {
             checks: &checks.0,
         })?;
         if failure.is_some() {
-            ctx.out.status(&closing(ctx, args.sn.as_deref()).join(" "));
+            ctx.out
+                .status(&closing(&ctx.settings, args.sn.as_deref()).join(" "));
         }
     } else {
         ctx.out.print(&report(ctx, &checks, args.sn.as_deref()))?;
@@ -209,7 +210,7 @@ fn report(ctx: &Context, checks: &Checks, sn: Option<&str>) -> String {
                 String::new()
             }
         ));
-        for line in closing(ctx, sn) {
+        for line in closing(&ctx.settings, sn) {
             text.push_str(&line);
             text.push('\n');
         }
@@ -218,8 +219,8 @@ fn report(ctx: &Context, checks: &Checks, sn: Option<&str>) -> String {
 }
 
 /// How to send what the portal answered: `--capture`, or where this run's capture is.
-fn closing(ctx: &Context, sn: Option<&str>) -> Vec<String> {
-    if let Some(dir) = &ctx.settings.global.capture {
+fn closing(settings: &Settings, sn: Option<&str>) -> Vec<String> {
+    if let Some(dir) = &settings.global.capture {
         return vec![format!(
             "This run's HTTP exchanges are in {}, secrets redacted and personal data replaced: attach them to your report, with this output.",
             dir.display()

@@ -11,7 +11,7 @@ use crate::cli::{OrdersListArgs, OrdersShowArgs};
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::journal::{Contents, Entry, Intent, Journal};
-use crate::output::{clean, format_ms};
+use crate::output::{clean, format_ms, Output};
 use crate::rawjson;
 
 /// The most pages any listing reads, so that a misbehaving portal cannot keep us paging.
@@ -64,7 +64,7 @@ pub struct Listing {
 
 /// Warns when no order of a listing has a field that `linkus` matches orders by: a portal
 /// that names it differently would leave every order unmatched, silently.
-pub fn warn_missing_fields(ctx: &Context, orders: &[Order]) {
+pub fn warn_missing_fields(out: &Output, orders: &[Order]) {
     if orders.is_empty() {
         return;
     }
@@ -81,7 +81,7 @@ pub fn warn_missing_fields(ctx: &Context, orders: &[Order]) {
         .map(|(name, _)| *name)
         .collect();
     if !missing.is_empty() {
-        ctx.out.warn(&format!(
+        out.warn(&format!(
             "GET {} lists orders without `{}`, so they cannot be matched to SNs and journal entries. `linkus doctor` checks each answer, and --capture DIR records them for a report.",
             yeastar_partner::paths::ORDERS_PATH,
             missing.join("`, `")
@@ -205,7 +205,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
             })
     })
     .await?;
-    warn_missing_fields(ctx, &listing.orders);
+    warn_missing_fields(&ctx.out, &listing.orders);
     let shown: Vec<&Order> = listing
         .orders
         .iter()

@@ -9,7 +9,7 @@ use yeastar_partner::{Client, Plan, PlanId, PriceList, Subscription, Subscriptio
 use crate::cli::ProductsArgs;
 use crate::commands::autorenew::CANCEL_AUTO_RENEW;
 use crate::commands::order_flow::{days_left, plan_label, years_text};
-use crate::context::Context;
+use crate::context::{Context, Settings};
 use crate::error::ExitStatus;
 use crate::output::format_date_ms;
 use crate::quote::{amount_text, Offerings};
@@ -72,17 +72,13 @@ struct ProductsOut<'a> {
 
 /// The price list of an offering, with the offering remembered for the next run.
 pub async fn prices_of(
-    ctx: &Context,
+    settings: &Settings,
     client: &Client,
     product_id: u64,
     offering: Option<&str>,
 ) -> Option<Result<PriceList, yeastar_partner::Error>> {
     let offering = offering?;
-    Offerings::new(&ctx.settings.dirs.cache).remember(
-        &ctx.settings.portal_label(),
-        product_id,
-        offering,
-    );
+    Offerings::new(&settings.dirs.cache).remember(&settings.portal_label(), product_id, offering);
     Some(client.prices(product_id, offering, "annually").await)
 }
 
@@ -121,7 +117,7 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
         (Some(offering), prices)
             if remembered.as_ref() != Some(offering) || !matches!(prices, Some(Ok(_))) =>
         {
-            prices_of(ctx, &client, args.product_id, Some(offering)).await
+            prices_of(&ctx.settings, &client, args.product_id, Some(offering)).await
         }
         (_, prices) => prices,
     };

@@ -29,7 +29,7 @@ use crate::quote;
 use crate::records::Records;
 
 pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result<ExitStatus> {
-    choose::check_flags_without_prompts(ctx, operation, &args)?;
+    choose::check_flags_without_prompts(&ctx.settings, operation, &args)?;
     // The wizard asks for the SN again when the portal says it cannot be used, and when Esc
     // is pressed at the step after it.
     let (lock, records, client, catalog, choice, (mut portal, mut listed)) = loop {
@@ -71,7 +71,7 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
         quote::check_cap(cap, &total, total.is_empty())?;
     }
     if args.common.dry_run {
-        summary::print_dry_run(ctx, &request, &body, &choice.quote)?;
+        summary::print_dry_run(&ctx.out, &request, &body, &choice.quote)?;
         return Ok(ExitStatus::Success);
     }
     if !args.common.yes && !prompt::confirm("Place this order?", false).await? {
@@ -88,7 +88,7 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     // A read of the list older than 30 s (a person took time to confirm) is read again; the
     // list is then one of the records that claim the order.
     if portal.age_ms(ctx.clock.now_ms()) >= portal_record::fresh_ms() {
-        portal = portal_record::read_for_order(ctx, &client).await?;
+        portal = portal_record::read_for_order(&ctx.out, &client).await?;
         listed = portal
             .earlier_for(&client, &choice.sn, operation, ctx.clock.now_ms(), false)
             .await;

@@ -10,7 +10,7 @@ use yeastar_partner::{
 };
 
 use crate::cli::ReconcileArgs;
-use crate::context::Context;
+use crate::context::{Context, Settings};
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::guard::{parse_time_ms, Stamp, FUTURE_MS};
 use crate::journal::{Contents, Entry, Intent, Outcome, Recorded, State, Word};
@@ -59,7 +59,7 @@ async fn search(ctx: &Context, client: &Client, intents: &[&Intent]) -> Result<S
     let mut orders = history.orders;
     // Newest first, whatever order the pages came in.
     orders.sort_by_key(|order| std::cmp::Reverse(order.created_ms().unwrap_or(0)));
-    crate::commands::orders::warn_missing_fields(ctx, &orders);
+    crate::commands::orders::warn_missing_fields(&ctx.out, &orders);
     Ok(Search { orders, complete })
 }
 
@@ -133,7 +133,7 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
     if let Some(entry) = &args.not_placed {
         return not_placed(ctx, entry, args.yes).await;
     }
-    let contents = order::read_journal(ctx)?;
+    let contents = order::read_journal(&ctx.settings)?;
     let portal = portal_key::normalise(&ctx.settings.portal_label());
     let recorded = contents.intents();
     // The team journal's entries from other machines (and this one's that only it holds),
@@ -146,7 +146,7 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
     let team_only: Vec<Recorded> = team_entries
         .iter()
         .filter(|e| !recorded.iter().any(|r| r.intent.id == e.id))
-        .map(|e| team_recorded(ctx, e))
+        .map(|e| team_recorded(&ctx.settings, e))
         .collect();
     let pending: Vec<&Recorded> = recorded
         .iter()
@@ -487,7 +487,7 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
 /// `--not-placed ENTRY`: the user checked the portal; under the SN's lock, the records read
 /// again and one more search (by the portal's clock), then the mark.
 async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus> {
-    let contents = order::read_journal(ctx)?;
+    let contents = order::read_journal(&ctx.settings)?;
     // The team journal's entry of that ID, from any machine.
     let team = ctx.team_journal()?;
     let mut team_entry: Option<TeamEntry> = None;
@@ -508,7 +508,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         team_entry
             .as_ref()
             .filter(|e| e.is_unsettled())
-            .map(|e| team_recorded(ctx, e))
+            .map(|e| team_recorded(&ctx.settings, e))
     }) else {
         return Err(Failure::usage(format!("The journal has no entry {entry:?}."))
             .hint("`linkus orders reconcile` lists the entries whose outcome is unknown, with their IDs.")
@@ -551,7 +551,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
         )
         .await?;
     // Under the lock, both records again: a run may have settled the entry since.
-    let mut contents = order::read_journal(ctx)?;
+    let mut contents = order::read_journal(&ctx.settings)?;
     if let Ok(record) = locks.record(&ctx.settings.portal_key(), &intent.sn).read() {
         contents.merge(record);
     }
@@ -640,7 +640,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
 }
 
 /// An entry of the team journal as a record of this machine's journal would hold it.
-pub fn team_recorded(ctx: &Context, entry: &TeamEntry) -> Recorded {
+pub fn team_recorded(settings: &Settings, entry: &TeamEntry) -> Recorded {
     let id = |text: &Option<String>| {
         yeastar_partner::PlanId::new(text.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0))
     };
@@ -657,8 +657,8 @@ pub fn team_recorded(ctx: &Context, entry: &TeamEntry) -> Recorded {
             id: entry.id.clone(),
             time: entry.created_at.clone(),
             portal_time: None,
-            profile: ctx.settings.profile().to_owned(),
-            base_url: ctx.settings.portal_label(),
+            profile: settings.profile().to_owned(),
+            base_url: settings.portal_label(),
             sn: entry.sn.clone(),
             operation: yeastar_partner::Operation::parse(&entry.operation)
                 .unwrap_or(yeastar_partner::Operation::Purchase),

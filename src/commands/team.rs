@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::context::Context;
+use crate::context::{Context, Settings};
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::journal::{Entry, Journal};
 use crate::output::clean;
@@ -214,7 +214,7 @@ struct SyncOut {
 /// (idempotent: a settled team entry never changes).
 pub async fn sync(ctx: &Context) -> Result<ExitStatus> {
     let team = configured(ctx)?;
-    let (checked, written) = push_outcomes(ctx, &team).await?;
+    let (checked, written) = push_outcomes(&ctx.settings, &team).await?;
     let _ = std::fs::remove_file(ctx.settings.dirs.data.join("team-journal-missed"));
     if ctx.out.is_json() {
         ctx.out.json(&SyncOut { checked, written })?;
@@ -228,8 +228,8 @@ pub async fn sync(ctx: &Context) -> Result<ExitStatus> {
 }
 
 /// Pushes the last word about every intent of the local journal; (checked, written).
-pub async fn push_outcomes(ctx: &Context, team: &TeamJournal) -> Result<(usize, usize)> {
-    let contents = Journal::new(ctx.settings.dirs.journal_file()).read()?;
+pub async fn push_outcomes(settings: &Settings, team: &TeamJournal) -> Result<(usize, usize)> {
+    let contents = Journal::new(settings.dirs.journal_file()).read()?;
     let mut last: Vec<crate::journal::Outcome> = Vec::new();
     for entry in &contents.entries {
         if let Entry::Outcome(outcome) | Entry::Reconciled(outcome) = entry {

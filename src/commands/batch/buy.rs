@@ -64,7 +64,7 @@ pub(super) async fn buy_all(
                     };
                     progress.advance(&message);
                     if !progress.is_shown() {
-                        report::row_line(ctx, &result);
+                        report::row_line(&ctx.out, &result);
                     }
                     result
                 }

@@ -15,7 +15,7 @@ use super::input::Row;
 use super::{Checked, Verdict};
 use crate::cli::OrderArgs;
 use crate::commands::order_flow::{self, choose, Catalog};
-use crate::context::Context;
+use crate::context::{Context, Settings};
 use crate::error::{diagnose, Kind};
 use crate::guard::{self, Ask, Block, Decision, Earlier, Pass};
 use crate::journal::Contents;
@@ -51,7 +51,7 @@ pub(super) async fn check_all(
     let remembered = offerings.get(&ctx.settings.portal_label(), LINKUS_PRODUCT_ID);
     let prices: OnceCell<Option<PriceList>> = OnceCell::new();
     // The journal once for the whole batch, by SN: not once per row.
-    let journal = order::read_journal(ctx)?.by_sn();
+    let journal = order::read_journal(&ctx.settings)?.by_sn();
     // The team journal too: one statement for every row, not one per row.
     let team = team_entries(ctx, &rows).await;
     // Contacts and (with a remembered offering) the price are asked for alongside the first
@@ -127,12 +127,12 @@ pub(super) async fn check_all(
 /// The price list for rows that need no plan list of their own: by the remembered offering,
 /// else by the offering of one PBX's plan list (asked once for the whole batch).
 async fn prices_for_listed(
-    ctx: &Context,
+    settings: &Settings,
     client: &Client,
     offerings: &Offerings,
     sn: &str,
 ) -> Option<PriceList> {
-    let offering = match offerings.get(&ctx.settings.portal_label(), LINKUS_PRODUCT_ID) {
+    let offering = match offerings.get(&settings.portal_label(), LINKUS_PRODUCT_ID) {
         Some(offering) => offering,
         None => {
             let offering = client
@@ -140,7 +140,7 @@ async fn prices_for_listed(
                 .await
                 .ok()?
                 .offering_id?;
-            offerings.remember(&ctx.settings.portal_label(), LINKUS_PRODUCT_ID, &offering);
+            offerings.remember(&settings.portal_label(), LINKUS_PRODUCT_ID, &offering);
             offering
         }
     };
@@ -267,7 +267,7 @@ async fn check_row(
         match listed {
             Some(_) => {
                 let _ = prices
-                    .get_or_init(|| prices_for_listed(ctx, client, offerings, sn))
+                    .get_or_init(|| prices_for_listed(&ctx.settings, client, offerings, sn))
                     .await;
                 None
             }

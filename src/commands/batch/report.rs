@@ -16,7 +16,7 @@ use super::{Checked, RowResult, Verdict};
 use crate::commands::order_flow::summary::request_json;
 use crate::context::Context;
 use crate::error::Failure;
-use crate::output::clean;
+use crate::output::{clean, Output};
 
 /// Rows listed by name in the summary; the rest are counted.
 const LISTED: usize = 50;
@@ -294,7 +294,7 @@ impl Serialize for DryRows<'_> {
 
 /// `--dry-run`: every row with the body it would send.
 pub fn dry_run(
-    ctx: &Context,
+    out: &Output,
     operation: Operation,
     checked: &[Checked],
     invalid: &[Invalid],
@@ -304,12 +304,11 @@ pub fn dry_run(
         checked,
         invalid,
     };
-    if ctx.out.is_json() {
-        ctx.out.json(&rows)?;
+    if out.is_json() {
+        out.json(&rows)?;
         return Ok(());
     }
-    ctx.out
-        .status("Dry run: nothing was bought. These bodies would be sent:");
+    out.status("Dry run: nothing was bought. These bodies would be sent:");
     let mut text = String::new();
     for value in rows.each() {
         let value = value?;
@@ -331,7 +330,7 @@ pub fn dry_run(
             value["sn"].as_str().unwrap_or("")
         ));
     }
-    ctx.out.print(&text)?;
+    out.print(&text)?;
     Ok(())
 }
 
@@ -365,7 +364,7 @@ pub fn interrupted(
         }
         results.sort_by_key(|r| r.index);
         // Best effort: the signal's exit code and the journal say the rest.
-        let _ = self::results(ctx, &header, &results, file.as_deref());
+        let _ = self::results(&ctx.out, &header, &results, file.as_deref());
         true
     })
 }
@@ -467,7 +466,7 @@ pub fn tally(operation: Operation, results: &[RowResult]) {
 }
 
 /// One line on stderr for a row as it ends, when no progress bar is shown.
-pub fn row_line(ctx: &Context, result: &RowResult) {
+pub fn row_line(out: &Output, result: &RowResult) {
     let order = result
         .order_no
         .as_deref()
@@ -478,7 +477,7 @@ pub fn row_line(ctx: &Context, result: &RowResult) {
     } else {
         format!(": {}", result.message)
     };
-    ctx.out.status(&format!(
+    out.status(&format!(
         "line {} SN {}: {}{order}{message}",
         result.line, result.sn, result.outcome
     ));
@@ -530,7 +529,7 @@ fn cell(value: Option<&Value>) -> String {
 
 /// The results: a table (or JSON array) on stdout, and the CSV file of `--results`.
 pub fn results(
-    ctx: &Context,
+    out: &Output,
     header: &[String],
     results: &[RowResult],
     file: Option<&ResultsFile>,
@@ -538,11 +537,10 @@ pub fn results(
     if let Some(file) = file {
         file.write(header, results);
     }
-    let printed = if ctx.out.is_json() {
-        ctx.out.json(&JsonRows(results))
-    } else if ctx.out.is_quiet() {
-        ctx.out
-            .lines(results.iter().filter_map(|r| r.order_no.as_deref()))
+    let printed = if out.is_json() {
+        out.json(&JsonRows(results))
+    } else if out.is_quiet() {
+        out.lines(results.iter().filter_map(|r| r.order_no.as_deref()))
     } else {
         let rows = results
             .iter()
@@ -557,7 +555,7 @@ pub fn results(
                 ]
             })
             .collect();
-        ctx.out.print(&ctx.out.table(
+        out.print(&out.table(
             &["Line", "SN", "Outcome", "Order number", "Status", "Message"],
             rows,
         ))

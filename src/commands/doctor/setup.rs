@@ -8,7 +8,7 @@ use yeastar_partner::{is_loopback, DEFAULT_BASE_URL};
 
 use super::{Checks, Level};
 use crate::config::{self, ConfigFile, Credentials};
-use crate::context::Context;
+use crate::context::{Context, Settings};
 use crate::error::{diagnose, Kind};
 use crate::lock::LockDir;
 use crate::redact::without_userinfo;
@@ -57,15 +57,15 @@ fn is_open(mode: Option<u32>) -> bool {
 
 /// The config folder and file, the token cache, the data folder and the lock folder.
 pub fn folders(ctx: &Context, checks: &mut Checks) {
-    config_files(ctx, checks);
-    token_cache(ctx, checks);
-    data_folder(ctx, checks);
+    config_files(&ctx.settings, checks);
+    token_cache(&ctx.settings, checks);
+    data_folder(&ctx.settings, checks);
     lock_folder(checks);
 }
 
-fn config_files(ctx: &Context, checks: &mut Checks) {
-    let dir = &ctx.settings.dirs.config;
-    let file = ctx.settings.dirs.config_file();
+fn config_files(settings: &Settings, checks: &mut Checks) {
+    let dir = &settings.dirs.config;
+    let file = settings.dirs.config_file();
     if !dir.exists() {
         checks.pass(
             "config",
@@ -133,8 +133,8 @@ fn config_files(ctx: &Context, checks: &mut Checks) {
     }
 }
 
-fn token_cache(ctx: &Context, checks: &mut Checks) {
-    let files = crate::tokens::cache_files_of(&ctx.settings.dirs.cache, ctx.settings.profile());
+fn token_cache(settings: &Settings, checks: &mut Checks) {
+    let files = crate::tokens::cache_files_of(&settings.dirs.cache, settings.profile());
     let open: Vec<_> = files.iter().filter(|f| is_open(mode_of(f))).collect();
     if let Some(file) = open.first() {
         checks.fail(
@@ -153,9 +153,9 @@ fn token_cache(ctx: &Context, checks: &mut Checks) {
             "token cache",
             format!(
                 "{}: {} {noun} for profile '{}'{}",
-                ctx.settings.dirs.cache.join("tokens").display(),
+                settings.dirs.cache.join("tokens").display(),
                 files.len(),
-                ctx.settings.profile(),
+                settings.profile(),
                 if files.is_empty() || !cfg!(unix) {
                     ""
                 } else {
@@ -176,9 +176,9 @@ fn writable(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn data_folder(ctx: &Context, checks: &mut Checks) {
-    let dir = &ctx.settings.dirs.data;
-    let journal = ctx.settings.dirs.journal_file();
+fn data_folder(settings: &Settings, checks: &mut Checks) {
+    let dir = &settings.dirs.data;
+    let journal = settings.dirs.journal_file();
     let result = writable(dir).and_then(|()| {
         if journal.exists() {
             std::fs::OpenOptions::new()

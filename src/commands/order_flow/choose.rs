@@ -6,17 +6,17 @@ use yeastar_partner::{BillingContact, BillingContactId, Operation, Plan, PlanId}
 
 use super::{allowed_years, current_plan, Catalog, Choice};
 use crate::cli::OrderArgs;
-use crate::context::Context;
+use crate::context::{Context, Settings};
 use crate::error::Failure;
 use crate::prompt::{self, Step};
 
 /// Without prompts, every missing value is named at once, before anything is sent.
 pub fn check_flags_without_prompts(
-    ctx: &Context,
+    settings: &Settings,
     operation: Operation,
     args: &OrderArgs,
 ) -> Result<()> {
-    if ctx.settings.interactive() {
+    if settings.interactive() {
         return Ok(());
     }
     let mut missing: Vec<&str> = Vec::new();
@@ -41,7 +41,7 @@ pub fn check_flags_without_prompts(
     }
     let mut failure = Failure::usage(format!(
         "Prompts are off ({}), so linkus needs {}.",
-        ctx.settings.prompts_off_reason(),
+        settings.prompts_off_reason(),
         missing.join(", ")
     ));
     if missing.contains(&"--yes") {
@@ -129,7 +129,7 @@ pub async fn choose(
                     step = Ask::Plan;
                     continue;
                 };
-                match years(ctx, operation, args, plan, catalog, back).await? {
+                match years(&ctx.settings, operation, args, plan, catalog, back).await? {
                     Step::Given((chosen, asked)) => {
                         years_chosen = Some(chosen);
                         if asked {
@@ -256,7 +256,7 @@ async fn choose_plan(
 /// The years from `--years`, the switch's current cycles, or asked (`true` beside it when
 /// it was asked).
 async fn years(
-    ctx: &Context,
+    settings: &Settings,
     operation: Operation,
     args: &OrderArgs,
     plan: &Plan,
@@ -289,7 +289,7 @@ async fn years(
         ))
         .hint(format!("Choose --years {}.", allowed_years(plan)))
         .into()),
-        None if operation == Operation::Renew && !ctx.settings.interactive() => {
+        None if operation == Operation::Renew && !settings.interactive() => {
             Ok(Step::Given((1, false)))
         }
         None => {

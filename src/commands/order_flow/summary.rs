@@ -7,8 +7,8 @@ use yeastar_partner::{Operation, OrderRequest};
 
 use super::{plan_label, Catalog, Choice};
 use crate::cli::OrderArgs;
-use crate::context::Context;
-use crate::output::{clean, format_date_ms, shell_quote};
+use crate::context::{Context, Settings};
+use crate::output::{clean, format_date_ms, shell_quote, Output};
 use crate::quote::Quote;
 
 /// The summary on stderr, ending with the replay command.
@@ -107,7 +107,7 @@ pub fn text(
     }
     text.push_str(&format!(
         "\nTo place the same order from a script:\n  {}\n\n",
-        clean(&replay_command(ctx, choice, args))
+        clean(&replay_command(&ctx.settings, choice, args))
     ));
     text
 }
@@ -126,19 +126,19 @@ fn years_text(choice: &Choice, current: Option<&yeastar_partner::Subscription>) 
 }
 
 /// The equivalent non-interactive command line, IDs rather than names so that it is exact.
-pub fn replay_command(ctx: &Context, choice: &Choice, args: &OrderArgs) -> String {
+pub fn replay_command(settings: &Settings, choice: &Choice, args: &OrderArgs) -> String {
     let mut words = vec!["linkus".to_owned()];
-    if ctx.settings.global.sandbox {
+    if settings.global.sandbox {
         words.push("--sandbox".to_owned());
     }
-    if ctx.settings.profile() != "default" {
-        words.extend(["--profile".to_owned(), ctx.settings.profile().to_owned()]);
+    if settings.profile() != "default" {
+        words.extend(["--profile".to_owned(), settings.profile().to_owned()]);
     }
-    if !ctx.settings.global.sandbox && ctx.settings.global.base_url.is_some() {
+    if !settings.global.sandbox && settings.global.base_url.is_some() {
         // Without a password: a replay line ends up in scripts and shell history.
         words.extend([
             "--base-url".to_owned(),
-            ctx.settings.portal_label().trim_end_matches('/').to_owned(),
+            settings.portal_label().trim_end_matches('/').to_owned(),
         ]);
     }
     words.extend([
@@ -180,24 +180,24 @@ pub fn request_json(request: &OrderRequest) -> serde_json::Value {
 }
 
 pub fn print_dry_run(
-    ctx: &Context,
+    out: &Output,
     request: &OrderRequest,
     body: &[u8],
     quote: &Quote,
 ) -> Result<()> {
     let bytes = String::from_utf8_lossy(body);
-    if ctx.out.is_json() {
-        ctx.out.json(&serde_json::json!({
+    if out.is_json() {
+        out.json(&serde_json::json!({
             "dryRun": true,
             "request": request_json(request),
             "requestBody": bytes,
             "total": quote.total_out(),
         }))?;
     } else {
-        ctx.out.status(&format!(
+        out.status(&format!(
             "Dry run: nothing was bought. This body would be sent to POST {ORDER_PATH}:"
         ));
-        ctx.out.print(&bytes)?;
+        out.print(&bytes)?;
     }
     Ok(())
 }
