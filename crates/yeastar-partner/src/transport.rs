@@ -156,9 +156,22 @@ pub trait Observer: Send + Sync {
     fn retry(&self, _endpoint: &str, _next_attempt: u32, _attempts: u32, _delay: Duration) {}
 }
 
+/// Which connection a request may go out on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Connection {
+    /// An idle pooled connection when there is one (every request but some orders).
+    Pooled,
+    /// A new connection, opened for this request and not kept: one the server cannot have
+    /// closed while it sat idle (an order, where the pool's state cannot be trusted).
+    Fresh,
+}
+
 /// The HTTP layer: a connection pool, a base URL and the retry rules.
 pub struct Transport {
     client: reqwest::Client,
+    /// The client for [`Connection::Fresh`], built when first needed.
+    fresh: std::sync::OnceLock<Option<reqwest::Client>>,
+    timeout: Duration,
     base: Url,
     retry: RetryPolicy,
     user_agent: HeaderValue,
@@ -182,26 +195,13 @@ impl Transport {
                 base.scheme()
             )));
         }
-        // reqwest is built without a default crypto provider, so that no C toolchain is needed
-        // beyond ring's; installing twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder();
-        if is_loopback(&base) {
-            // A proxy cannot reach this machine's loopback (the built-in sandbox, a local test
-            // portal): HTTPS_PROXY and friends do not apply, as in Go's and curl's clients.
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(POOL_IDLE)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|error| Error::Setup(format!("could not set up HTTP: {error}")))?;
+        let client = http_client(&base, timeout, Connection::Pooled)?;
         let user_agent = HeaderValue::from_str(user_agent)
             .map_err(|_| Error::Setup(format!("{user_agent:?} cannot be a User-Agent")))?;
         Ok(Transport {
             client,
+            fresh: std::sync::OnceLock::new(),
+            timeout,
             base,
             retry,
             user_agent,
@@ -234,11 +234,22 @@ impl Transport {
         request: &Request,
         authorization: Option<&Secret>,
     ) -> Result<RawResponse, Error> {
+        self.send_on(request, authorization, Connection::Pooled)
+            .await
+    }
+
+    /// Like [`Transport::send`], on the kind of connection given.
+    pub(crate) async fn send_on(
+        &self,
+        request: &Request,
+        authorization: Option<&Secret>,
+        connection: Connection,
+    ) -> Result<RawResponse, Error> {
         let started = Instant::now();
         let mut attempt = 1;
         loop {
             self.throttle.wait().await;
-            let outcome = self.send_once(request, authorization).await;
+            let outcome = self.send_once(request, authorization, connection).await;
             if let Ok(response) = &outcome {
                 if response.status == 429 {
                     let wait = self.retry.delay(attempt, response.retry_after);
@@ -292,6 +303,7 @@ impl Transport {
         &self,
         request: &Request,
         authorization: Option<&Secret>,
+        connection: Connection,
     ) -> Result<RawResponse, Error> {
         let url = self.url(request)?;
         let endpoint = request.endpoint();
@@ -337,9 +349,24 @@ impl Transport {
         }
         let started_at = self.clock.now();
         let started = Instant::now();
-        let result = self
-            .exchange(&request.method, &url, &endpoint, &headers, body.clone())
-            .await;
+        let result = match self.client_for(connection) {
+            Ok(client) => {
+                self.exchange(
+                    client,
+                    &request.method,
+                    &url,
+                    &endpoint,
+                    &headers,
+                    body.clone(),
+                )
+                .await
+            }
+            Err(error) => Err(Error::Transport {
+                endpoint: endpoint.clone(),
+                phase: Phase::Connect,
+                message: error.to_string(),
+            }),
+        };
         if let Some(observer) = &self.observer {
             observer.exchange(&Exchange {
                 request: sent,
@@ -351,8 +378,21 @@ impl Transport {
         result
     }
 
+    /// The pooled client, or the one that opens a new connection per request.
+    fn client_for(&self, connection: Connection) -> Result<&reqwest::Client, Error> {
+        match connection {
+            Connection::Pooled => Ok(&self.client),
+            Connection::Fresh => self
+                .fresh
+                .get_or_init(|| http_client(&self.base, self.timeout, Connection::Fresh).ok())
+                .as_ref()
+                .ok_or_else(|| Error::Setup("could not set up HTTP for a new connection".into())),
+        }
+    }
+
     async fn exchange(
         &self,
+        client: &reqwest::Client,
         method: &Method,
         url: &Url,
         endpoint: &str,
@@ -360,8 +400,7 @@ impl Transport {
         body: Option<Vec<u8>>,
     ) -> Result<RawResponse, Error> {
         let started = Instant::now();
-        let mut builder = self
-            .client
+        let mut builder = client
             .request(method.clone(), url.clone())
             .headers(headers.clone());
         if let Some(body) = body {
@@ -401,6 +440,33 @@ impl Transport {
             retry_after,
         })
     }
+}
+
+/// An HTTP client for the base URL: pooled connections, or ([`Connection::Fresh`]) none kept.
+fn http_client(
+    base: &Url,
+    timeout: Duration,
+    connection: Connection,
+) -> Result<reqwest::Client, Error> {
+    // reqwest is built without a default crypto provider, so that no C toolchain is needed
+    // beyond ring's; installing twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder();
+    if is_loopback(base) {
+        // A proxy cannot reach this machine's loopback (the built-in sandbox, a local test
+        // portal): HTTPS_PROXY and friends do not apply, as in Go's and curl's clients.
+        builder = builder.no_proxy();
+    }
+    builder = match connection {
+        Connection::Pooled => builder.pool_idle_timeout(POOL_IDLE),
+        Connection::Fresh => builder.pool_max_idle_per_host(0),
+    };
+    builder
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|error| Error::Setup(format!("could not set up HTTP: {error}")))
 }
 
 /// The URL a request for `path` goes to: the base URL, then `path` without its leading
