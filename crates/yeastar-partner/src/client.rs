@@ -177,6 +177,14 @@ impl Client {
         self.tokens.verify(&self.http).await
     }
 
+    /// Whether a client for `base_url` ignores `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY`: a
+    /// proxy cannot reach this machine's loopback (`localhost`, `127.0.0.1`, `::1`), so such a
+    /// URL (the built-in sandbox, a local test portal) is always reached directly, as Go's and
+    /// curl's clients do. Every other URL goes through the proxy the environment names.
+    pub fn ignores_proxies_for(base_url: &Url) -> bool {
+        crate::transport::is_loopback(base_url)
+    }
+
     /// The URL a request for `path` is sent to (see [`crate::url_for`]).
     pub fn url_for(&self, path: &str) -> Result<Url, url::ParseError> {
         crate::transport::url_for(self.http.base(), path)
@@ -408,7 +416,11 @@ impl Client {
     /// provably never left.
     pub async fn enable_auto_renew(&self, body: Vec<u8>) -> Result<bool, Error> {
         let reply = self
-            .read(Request::json(reqwest::Method::POST, AUTO_RENEW_PATH, body))
+            .read(Request::json(
+                crate::transport::Method::Post,
+                AUTO_RENEW_PATH,
+                body,
+            ))
             .await?;
         let result: serde_json::Value =
             serde_json::from_str(reply.result.get()).unwrap_or(serde_json::Value::Null);
@@ -547,8 +559,7 @@ impl Client {
         }
         let date = response
             .headers
-            .get(reqwest::header::DATE)
-            .and_then(|value| value.to_str().ok())
+            .get(reqwest::header::DATE.as_str())
             .and_then(|value| httpdate::parse_http_date(value).ok());
         Ok((
             envelope::parse(&endpoint, response.status, &response.body)?,
@@ -637,7 +648,7 @@ async fn settle_connections() -> Connection {
 }
 
 /// Percent-encodes one path segment.
-pub fn path_segment(text: &str) -> String {
+fn path_segment(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes())
         .collect::<String>()
         .replace('+', "%20")
