@@ -56,7 +56,6 @@ impl Observer for PortalClock {
         let date = response
             .headers
             .get("date")
-            .and_then(|value| value.to_str().ok())
             .and_then(|value| httpdate::parse_http_date(value).ok());
         if let Some(date) = date {
             self.saw(date, exchange.started_at + exchange.elapsed);

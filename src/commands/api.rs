@@ -3,8 +3,8 @@
 
 use std::io::Read;
 
+use crate::paths::ORDER_PATH;
 use anyhow::{Context as _, Result};
-use yeastar_partner::paths::ORDER_PATH;
 use yeastar_partner::{
     BillingContactId, Body, Method, Operation, OrderOutcome, OrderState, PlanId, RawResponse,
     Request, Resend,
@@ -61,11 +61,11 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         .into());
     }
     let method = match args.method {
-        HttpMethod::Get => Method::GET,
-        HttpMethod::Post => Method::POST,
-        HttpMethod::Put => Method::PUT,
-        HttpMethod::Patch => Method::PATCH,
-        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Get => Method::Get,
+        HttpMethod::Post => Method::Post,
+        HttpMethod::Put => Method::Put,
+        HttpMethod::Patch => Method::Patch,
+        HttpMethod::Delete => Method::Delete,
     };
     let mut fields: Vec<(String, String, bool)> = Vec::new();
     for field in &args.fields {
@@ -77,7 +77,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         fields.push((key.to_owned(), value.to_owned(), true));
     }
 
-    let (query, body) = if method == Method::GET {
+    let (query, body) = if method == Method::Get {
         if args.input.is_some() {
             return Err(Failure::usage("--input sends a body, which GET does not have.").into());
         }
@@ -123,7 +123,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         Body::Json(bytes) => names_an_operation(bytes),
         _ => false,
     };
-    if method != Method::GET && (is_order_url(&url) || body_names_an_operation) {
+    if method != Method::Get && (is_order_url(&url) || body_names_an_operation) {
         let bytes = match body {
             Body::Json(bytes) => bytes,
             _ => Vec::new(),
@@ -142,7 +142,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         .into());
     }
 
-    let resend = if method == Method::GET {
+    let resend = if method == Method::Get {
         Resend::Idempotent
     } else {
         Resend::OnlyIfNotSent
@@ -180,7 +180,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
             location: response.location(),
         })
     } else {
-        yeastar_partner::parse_envelope(&endpoint, response.status, &response.body)
+        response.reply(&endpoint)
     };
     match parsed {
         Ok(_) => Ok(ExitStatus::Success),

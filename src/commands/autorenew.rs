@@ -110,10 +110,8 @@ pub async fn enable(ctx: &Context, args: AutorenewArgs) -> Result<ExitStatus> {
                 "requestBody": text,
             }))?;
         } else {
-            ctx.out.print(&format!(
-                "POST {}\n{text}",
-                yeastar_partner::paths::AUTO_RENEW_PATH
-            ))?;
+            ctx.out
+                .print(&format!("POST {}\n{text}", crate::paths::AUTO_RENEW_PATH))?;
         }
         ctx.out.status("Dry run: nothing was sent.");
         return Ok(ExitStatus::Success);

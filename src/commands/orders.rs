@@ -83,7 +83,7 @@ pub fn warn_missing_fields(out: &Output, orders: &[Order]) {
     if !missing.is_empty() {
         out.warn(&format!(
             "GET {} lists orders without `{}`, so they cannot be matched to SNs and journal entries. `linkus doctor` checks each answer, and --capture DIR records them for a report.",
-            yeastar_partner::paths::ORDERS_PATH,
+            crate::paths::ORDERS_PATH,
             missing.join("`, `")
         ));
     }

@@ -23,7 +23,7 @@ use crate::outcome::{OrderCall, OrderOutcome};
 use crate::paths::*;
 use crate::retry::RetryPolicy;
 use crate::token::{Credentials, MemoryTokenStore, Token, TokenManager, TokenStore};
-use crate::transport::{Observer, RawResponse, Request, Transport};
+use crate::transport::{Connection, Observer, RawResponse, Request, Transport};
 
 /// The portal's public API host.
 pub const DEFAULT_BASE_URL: &str = "https://openapi.partner.yeastar.com";
@@ -175,6 +175,14 @@ impl Client {
     /// credentials work. The new token is stored.
     pub async fn verify_credentials(&self) -> Result<Token, Error> {
         self.tokens.verify(&self.http).await
+    }
+
+    /// Whether a client for `base_url` ignores `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY`: a
+    /// proxy cannot reach this machine's loopback (`localhost`, `127.0.0.1`, `::1`), so such a
+    /// URL (the built-in sandbox, a local test portal) is always reached directly, as Go's and
+    /// curl's clients do. Every other URL goes through the proxy the environment names.
+    pub fn ignores_proxies_for(base_url: &Url) -> bool {
+        crate::transport::is_loopback(base_url)
     }
 
     /// The URL a request for `path` is sent to (see [`crate::url_for`]).
@@ -408,7 +416,11 @@ impl Client {
     /// provably never left.
     pub async fn enable_auto_renew(&self, body: Vec<u8>) -> Result<bool, Error> {
         let reply = self
-            .read(Request::json(reqwest::Method::POST, AUTO_RENEW_PATH, body))
+            .read(Request::json(
+                crate::transport::Method::Post,
+                AUTO_RENEW_PATH,
+                body,
+            ))
             .await?;
         let result: serde_json::Value =
             serde_json::from_str(reply.result.get()).unwrap_or(serde_json::Value::Null);
@@ -456,17 +468,25 @@ impl Client {
             Ok(token) => token,
             Err(error) => return (OrderOutcome::NotSent(error), None),
         };
-        settle_connections().await;
+        let connection = settle_connections().await;
         // Looked at after every pause, immediately before the order is written.
         if self.orders_held() {
             return (OrderOutcome::NotSent(held(&endpoint)), None);
         }
-        let mut sent = self.http.send(&request, Some(&token.authorization)).await;
+        let mut sent = self
+            .http
+            .send_on(&request, Some(&token.authorization), connection)
+            .await;
         if matches!(&sent, Ok(response) if response.status == 401) {
             // The portal refused the token, so it did not take the order: renew and send once
             // more. A renewal that fails leaves the order not processed.
             match self.tokens.renew(&self.http, &token).await {
-                Ok(renewed) => sent = self.http.send(&request, Some(&renewed.authorization)).await,
+                Ok(renewed) => {
+                    sent = self
+                        .http
+                        .send_on(&request, Some(&renewed.authorization), connection)
+                        .await
+                }
                 Err(cause) => {
                     let error = Error::Renewal {
                         endpoint,
@@ -539,8 +559,7 @@ impl Client {
         }
         let date = response
             .headers
-            .get(reqwest::header::DATE)
-            .and_then(|value| value.to_str().ok())
+            .get(reqwest::header::DATE.as_str())
             .and_then(|value| httpdate::parse_http_date(value).ok());
         Ok((
             envelope::parse(&endpoint, response.status, &response.body)?,
@@ -600,23 +619,36 @@ impl Error {
 /// connections after a few milliseconds has closed them first (see [`settle_connections`]).
 const ORDER_SETTLE: Duration = Duration::from_millis(10);
 
-/// Lets the connection pool learn of every close that has reached this machine before an
-/// order takes a pooled connection: an order written on a connection the server has already
-/// closed would be lost, and look like an order whose outcome is unknown. The pause covers a
-/// server whose idle timeout is a few milliseconds (one closing after a second or more is
-/// covered by [`crate::POOL_IDLE`]); the yields then let the runtime read those closes and
-/// run the connection tasks that retire them (on tokio's current-thread runtime the first
-/// yield polls the I/O driver, the next ones run the tasks it woke). Only a close that
-/// crosses the order on the wire is left, which nothing can tell from a lost answer.
-async fn settle_connections() {
+/// Decides the connection an order goes out on, so that it is never written on a connection
+/// the server has already closed (it would be lost, and look like an order whose outcome is
+/// unknown).
+///
+/// On tokio's current-thread runtime (the `linkus` binary's) the pool is brought up to date
+/// and an idle pooled connection is used: the pause covers a server whose idle timeout is a
+/// few milliseconds (one closing after a second or more is covered by [`crate::POOL_IDLE`]);
+/// the yields then let the runtime read those closes and run the connection tasks that retire
+/// them (the first yield polls the I/O driver, the next ones run the tasks it woke, and
+/// nothing else runs meanwhile). On any other runtime (multi-thread) those tasks run on other
+/// workers whenever they are scheduled, so nothing can tell when the pool has caught up: the
+/// order opens a new connection of its own instead (one more handshake). Either way only a
+/// close that crosses the order on the wire is left, which nothing can tell from a lost
+/// answer.
+async fn settle_connections() -> Connection {
+    let current_thread = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
+        handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
+    });
+    if !current_thread {
+        return Connection::Fresh;
+    }
     tokio::time::sleep(ORDER_SETTLE).await;
     for _ in 0..3 {
         tokio::task::yield_now().await;
     }
+    Connection::Pooled
 }
 
 /// Percent-encodes one path segment.
-pub fn path_segment(text: &str) -> String {
+fn path_segment(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes())
         .collect::<String>()
         .replace('+', "%20")

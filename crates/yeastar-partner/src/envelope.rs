@@ -127,14 +127,14 @@ fn text_of(raw: Option<&RawValue>) -> Option<String> {
 }
 
 /// The request ID of any body that is a JSON object, for logs and errors.
-pub fn request_id_of(body: &[u8]) -> Option<String> {
+pub(crate) fn request_id_of(body: &[u8]) -> Option<String> {
     let envelope: Envelope = serde_json::from_slice(body).ok()?;
     text_of(envelope.request_id).filter(|id| !id.is_empty())
 }
 
 /// Parses a body. Success is HTTP 2xx **and** `code == "success"`; anything else is an error
 /// that carries the status, the code, the detail message and the request ID.
-pub fn parse(endpoint: &str, status: u16, body: &[u8]) -> Result<Reply, Error> {
+pub(crate) fn parse(endpoint: &str, status: u16, body: &[u8]) -> Result<Reply, Error> {
     if (300..400).contains(&status) {
         return Err(Error::Redirect {
             endpoint: endpoint.to_owned(),

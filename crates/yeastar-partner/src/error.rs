@@ -303,7 +303,7 @@ fn field_named_in(detail: &str) -> Option<String> {
 
 /// The start of a body, cleaned for a terminal: an HTML page's title, else the first line that
 /// is not blank; at most 120 characters, no control codes.
-pub fn snippet(body: &[u8]) -> String {
+pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
     let line = text
         .lines()

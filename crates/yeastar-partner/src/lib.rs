@@ -68,16 +68,16 @@ mod ids;
 pub mod model;
 mod money;
 mod outcome;
-pub mod paths;
+mod paths;
 mod retry;
 mod secret;
 mod token;
 mod transport;
 
-pub use client::{path_segment, Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use envelope::{list_items, object_members, parse as parse_envelope, request_id_of, Reply};
-pub use error::{snippet, Error, Phase};
+pub use envelope::{list_items, object_members, Reply};
+pub use error::{Error, Phase};
 pub use history::{CreatedAt, OrderHistory, HISTORY_CAP, HISTORY_PAGE_SIZE};
 pub use ids::{BillingContactId, IdError, OrderId, OrderNo, PlanId, Sn, SnError};
 pub use model::time_of;
@@ -89,10 +89,10 @@ pub use model::{
 };
 pub use money::{amount_from_json, Amount, AmountError, Money};
 pub use outcome::{CreatedOrder, OrderCall, OrderOutcome};
-pub use retry::{parse_retry_after, RetryPolicy};
+pub use retry::RetryPolicy;
 pub use secret::{Secret, REDACTED};
-pub use token::{account_from_jwt, Credentials, MemoryTokenStore, Token, TokenStore};
+pub use token::{Credentials, MemoryTokenStore, Token, TokenStore};
 pub use transport::{
-    is_loopback, url_for, Body, Exchange, Method, Observer, RawResponse, Request, Resend,
-    SentRequest, MAX_BODY, POOL_IDLE,
+    url_for, Body, Exchange, Headers, Method, Observer, RawResponse, Request, Resend, SentRequest,
+    MAX_BODY, POOL_IDLE,
 };

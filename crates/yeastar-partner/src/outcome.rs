@@ -65,7 +65,7 @@ pub struct OrderCall {
 impl From<Vec<u8>> for OrderCall {
     fn from(body: Vec<u8>) -> Self {
         OrderCall {
-            method: crate::transport::Method::POST,
+            method: crate::transport::Method::Post,
             path: crate::paths::ORDER_PATH.to_owned(),
             body,
         }
@@ -237,14 +237,14 @@ impl OrderOutcome {
 mod tests {
     use super::*;
     use crate::error::Phase;
-    use reqwest::header::HeaderMap;
+    use crate::transport::Headers;
 
     const ENDPOINT: &str = "POST /order/openapi/order/v1/save";
 
     fn answer(status: u16, body: &str) -> Result<RawResponse, Error> {
         Ok(RawResponse {
             status,
-            headers: HeaderMap::new(),
+            headers: Headers::new(),
             body: body.to_owned().into(),
             retry_after: None,
         })
@@ -406,9 +406,9 @@ mod tests {
     }
 
     fn redirected(status: u16, location: Option<&str>, body: &str) -> OrderOutcome {
-        let mut headers = HeaderMap::new();
+        let mut headers = Headers::new();
         if let Some(location) = location {
-            headers.insert(reqwest::header::LOCATION, location.parse().unwrap());
+            headers.insert("location", location);
         }
         OrderOutcome::decide(
             ENDPOINT,

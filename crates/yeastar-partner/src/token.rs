@@ -326,7 +326,7 @@ impl TokenManager {
         form: Vec<(&'static str, String)>,
     ) -> Result<Token, Error> {
         let request = Request {
-            method: Method::POST,
+            method: Method::Post,
             path: TOKEN_PATH.to_owned(),
             query: Vec::new(),
             body: Body::Form(form),

@@ -4,10 +4,10 @@
 
 use std::time::Instant;
 
-use serde_json::value::RawValue;
-use yeastar_partner::paths::{
+use crate::paths::{
     CONTACTS_PATH, ORDERS_PATH, PLANS_PATH, PRICE_PATH, PRODUCTS_PATH, PRODUCT_DETAILS_PATH,
 };
+use serde_json::value::RawValue;
 use yeastar_partner::{
     amount_from_json, list_items, BillingContact, Client, Error as PortalError, Order, Plan,
     PlanId, Reply, Request, Subscription, LINKUS_PRODUCT_ID,

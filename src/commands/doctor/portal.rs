@@ -33,7 +33,6 @@ impl Observer for DateWatch {
         let date = response
             .headers
             .get("date")
-            .and_then(|value| value.to_str().ok())
             .and_then(|value| httpdate::parse_http_date(value).ok());
         if let (Some(date), Ok(mut seen)) = (date, self.seen.lock()) {
             *seen = Some((date, exchange.started_at + exchange.elapsed));

@@ -1,8 +1,8 @@
 //! What a person confirms: the order summary with its price, the equivalent command line, and
 //! the dry run's body.
 
+use crate::paths::ORDER_PATH;
 use anyhow::Result;
-use yeastar_partner::paths::ORDER_PATH;
 use yeastar_partner::{Operation, OrderRequest};
 
 use super::{plan_label, Catalog, Choice};
