@@ -8,7 +8,7 @@
 //! `--json`, the contract's error object.
 
 use serde::Serialize;
-use yeastar_partner::{Error as PortalError, Phase};
+use yeastar_partner::{Error as PortalError, IdError, OrderRequestError, Phase, SnError};
 
 use crate::output::{clean, clip};
 
@@ -292,6 +292,40 @@ impl From<&PortalError> for Kind {
     }
 }
 
+/// The client's refusals of a value before anything is sent (an SN, an ID, years outside 1 to
+/// 5) are usage errors: a value to fix (exit 2), never an internal error.
+impl From<&SnError> for Failure {
+    fn from(error: &SnError) -> Self {
+        Failure::usage(error.to_string())
+    }
+}
+
+impl From<&IdError> for Failure {
+    fn from(error: &IdError) -> Self {
+        Failure::usage(error.to_string())
+    }
+}
+
+impl From<&OrderRequestError> for Failure {
+    fn from(error: &OrderRequestError) -> Self {
+        Failure::usage(error.to_string())
+    }
+}
+
+/// The kind of a client error about a value, wherever it is in the chain.
+fn value_kind(error: &anyhow::Error) -> Option<Kind> {
+    error.chain().find_map(|cause| {
+        let failure = if let Some(error) = cause.downcast_ref::<SnError>() {
+            Failure::from(error)
+        } else if let Some(error) = cause.downcast_ref::<IdError>() {
+            Failure::from(error)
+        } else {
+            Failure::from(cause.downcast_ref::<OrderRequestError>()?)
+        };
+        Some(failure.kind)
+    })
+}
+
 /// The kind and hints of an error the portal or the network gave (the table behind the
 /// `From` impls above).
 fn classify(error: &PortalError) -> (Kind, Vec<String>) {
@@ -444,6 +478,7 @@ pub(crate) fn diagnose(error: &anyhow::Error) -> Report {
     let kind = failure
         .map(|f| f.kind)
         .or(classified.as_ref().map(|(kind, _)| *kind))
+        .or_else(|| value_kind(error))
         .unwrap_or(Kind::Internal);
 
     let message = error.to_string();
@@ -720,6 +755,37 @@ mod tests {
             let error = anyhow::Error::from(Wrapped(Box::new(Failure::new(kind, "x"))))
                 .context("Could not buy");
             assert_eq!(diagnose(&error).exit_code(), kind.exit_code(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_value_the_client_refuses_is_a_usage_error_not_internal() {
+        let sn = "PBX 1".parse::<yeastar_partner::Sn>().unwrap_err();
+        let id = "12x".parse::<yeastar_partner::PlanId>().unwrap_err();
+        let years = yeastar_partner::OrderRequest::new(
+            yeastar_partner::Operation::Purchase,
+            "369471667338".parse().unwrap(),
+            yeastar_partner::PlanId::new(1),
+            yeastar_partner::BillingContactId::new(2),
+            0,
+        )
+        .unwrap_err();
+        for error in [
+            anyhow::Error::from(sn),
+            anyhow::Error::from(id),
+            anyhow::Error::from(years).context("Could not build the order"),
+        ] {
+            let report = diagnose(&error);
+            assert_eq!(
+                (report.kind, report.exit_code()),
+                (Kind::Usage, 2),
+                "{error:#}"
+            );
+            assert!(
+                !report.hints.join(" ").contains("bug"),
+                "{:?}",
+                report.hints
+            );
         }
     }
 }

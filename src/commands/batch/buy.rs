@@ -232,14 +232,15 @@ async fn buy_row(
     let body = match choice.request().map(|request| request.body()) {
         Ok(body) => body,
         Err(error) => {
+            let report = diagnose(&error);
             return result(
                 row,
                 "not sent",
                 None,
                 None,
-                error.to_string(),
-                Some(Kind::Internal),
-            )
+                report.message,
+                Some(report.kind),
+            );
         }
     };
     let mut records = order::records(ctx, Some(locks), &row.sn);
