@@ -15,7 +15,8 @@
 //! too (its marker should go), so markers cannot go stale; there is no hidden list. Shell
 //! parts other than bash are stood in for: `$PROFILE` is a file in the example's folder and
 //! Nushell's `save -f FILE` a script that writes its input to FILE; `linkus sandbox serve`
-//! runs until its URL is printed, then gets Ctrl-C and must exit 0. `linkus team` examples
+//! runs until its URL is printed, then gets Ctrl-C and must exit 0, and an example that names
+//! its URL (`LINKUS_BASE_URL=http://127.0.0.1:8469 …`) runs against one. `linkus team` examples
 //! run against a PostgreSQL database of the tests' own (common/pg.rs), after `team init`.
 
 use std::io::{BufRead, BufReader};
@@ -248,9 +249,20 @@ pub fn run_example(example: &str) -> Result<(), String> {
     } else {
         None
     };
+    // The sandbox's default port is one for the whole machine: one example at a time.
+    let _port = (example.contains("8469") || example.contains("linkus sandbox serve"))
+        .then(|| DEFAULT_PORT.lock().unwrap_or_else(|e| e.into_inner()));
     if example.contains("linkus sandbox serve") {
         return serve_until_ctrl_c(bash, example);
     }
+    // An example for a served sandbox talks to one: `linkus sandbox serve` on its default
+    // port, not the sandbox built into the command.
+    let _served = if example.contains(&format!("LINKUS_BASE_URL={SERVED}")) {
+        bash.env_remove("LINKUS_SANDBOX");
+        Some(ServedOnDefaultPort::start(&env))
+    } else {
+        None
+    };
     let out = bash.output().expect("bash");
     if out.status.code() == Some(expected_exit(example)) {
         return Ok(());
@@ -264,6 +276,46 @@ pub fn run_example(example: &str) -> Result<(), String> {
             .last()
             .unwrap_or("")
     ))
+}
+
+/// Where `linkus sandbox serve` listens by default.
+const SERVED: &str = "http://127.0.0.1:8469";
+
+static DEFAULT_PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// `linkus sandbox serve` on its default port until dropped.
+struct ServedOnDefaultPort(std::process::Child);
+
+impl ServedOnDefaultPort {
+    fn start(env: &TestEnv) -> Self {
+        let mut serve = Command::new(assert_cmd::cargo::cargo_bin("linkus"));
+        for (key, value) in env.cmd().get_envs() {
+            match value {
+                Some(value) => serve.env(key, value),
+                None => serve.env_remove(key),
+            };
+        }
+        let mut child = serve
+            .args(["sandbox", "serve"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("linkus sandbox serve");
+        let mut url = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut url)
+            .expect("its URL");
+        assert_eq!(url.trim(), SERVED, "is port 8469 taken on this machine?");
+        ServedOnDefaultPort(child)
+    }
+}
+
+impl Drop for ServedOnDefaultPort {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// A `linkus sandbox serve` example: it must print its base URL, then stop on Ctrl-C with

@@ -347,3 +347,32 @@ fn exit_9_blocked_by_a_recent_purchase() {
         sandbox(&env).args(purchase_args())
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn exit_9_another_run_is_ordering_for_the_sn() {
+    use crate::common::raw::Reply;
+    use crate::never_twice::{finish, raw_portal, spawn, wait_until};
+    let server = raw_portal(|_| Reply::Hang(std::time::Duration::from_secs(60)));
+    let env = TestEnv::new();
+    let first = spawn(at(&env, &server.url).args(purchase_args()));
+    wait_until("the first run's order is on the wire", || {
+        server.count("POST", ORDER_PATH) == 1
+    });
+    error_run!(
+        "run__exit_9_another_run_is_ordering",
+        9,
+        at(&env, &server.url).args(purchase_args())
+    );
+    assert_eq!(
+        server.count("POST", ORDER_PATH),
+        1,
+        "the second run sent nothing"
+    );
+    let sent = std::process::Command::new("kill")
+        .args(["-INT".to_owned(), first.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert_eq!(finish(first).code, 130);
+}
