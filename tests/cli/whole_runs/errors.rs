@@ -54,6 +54,11 @@ fn exit_2_usage() {
         sandbox(&env).args(with("--years", "9"))
     );
     error_run!(
+        "run__exit_2_malformed_sn",
+        2,
+        sandbox(&env).args(with("--sn", "3694 7166"))
+    );
+    error_run!(
         "run__exit_2_unknown_flag",
         2,
         sandbox(&env).args(["purchase", "--sn", SN, "--colour"])

@@ -195,6 +195,10 @@ fn listings_after_some_orders() {
         ("run__billing_contacts", &["billing-contacts"]),
         ("run__subscriptions", &["subscriptions"]),
         (
+            "run__subscriptions_sn_without_linkus",
+            &["subscriptions", "--sn", "369471669999"],
+        ),
+        (
             "run__subscriptions_expiring_json",
             &["subscriptions", "--expiring-within", "30", "--json"],
         ),
