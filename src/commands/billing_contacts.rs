@@ -2,10 +2,10 @@
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use yeastar_partner::{BillingContact, BillingContactId};
+use yeastar_partner::{BillingContact, BillingContactId, Client};
 
-use crate::context::Context;
 use crate::error::ExitStatus;
+use crate::output::Output;
 
 /// A contact in our own output (CLI.md section 5).
 #[derive(Serialize)]
@@ -30,21 +30,19 @@ impl<'a> From<&'a BillingContact> for ContactOut<'a> {
     }
 }
 
-pub async fn run(ctx: &Context) -> Result<ExitStatus> {
-    let client = ctx.client()?;
+/// Needs the portal client and the printer only.
+pub async fn run(client: &Client, out: &Output) -> Result<ExitStatus> {
     let contacts = client
         .billing_contacts()
         .await
         .context("Could not list the billing contacts")?;
-    if ctx.out.is_json() {
-        let out: Vec<ContactOut> = contacts.iter().map(ContactOut::from).collect();
-        ctx.out.json(&out)?;
-    } else if ctx.out.is_quiet() {
-        ctx.out
-            .lines(contacts.iter().map(|c| c.billing_contact_id))?;
+    if out.is_json() {
+        let shown: Vec<ContactOut> = contacts.iter().map(ContactOut::from).collect();
+        out.json(&shown)?;
+    } else if out.is_quiet() {
+        out.lines(contacts.iter().map(|c| c.billing_contact_id))?;
     } else if contacts.is_empty() {
-        ctx.out
-            .status("The account has no billing contacts; add one in the Partner Portal.");
+        out.status("The account has no billing contacts; add one in the Partner Portal.");
     } else {
         let rows = contacts
             .iter()
@@ -58,7 +56,7 @@ pub async fn run(ctx: &Context) -> Result<ExitStatus> {
                 ]
             })
             .collect();
-        ctx.out.print(&ctx.out.table_fit(
+        out.print(&out.table_fit(
             &["Contact ID", "Name", "E-mail", "Company", "Phone"],
             rows,
             &["Phone", "Company"],

@@ -34,7 +34,7 @@ pub async fn dispatch(ctx: &Context, command: Command) -> Result<ExitStatus> {
         }
         Command::Auth(AuthCommand::Logout) => auth::logout(&ctx.settings, &ctx.out),
         Command::Products(args) => products::run(ctx, args).await,
-        Command::BillingContacts => billing_contacts::run(ctx).await,
+        Command::BillingContacts => billing_contacts::run(&ctx.client()?, &ctx.out).await,
         Command::Subscriptions(args) => subscriptions::run(ctx, args).await,
         Command::Purchase(args) => order(ctx, Operation::Purchase, args).await,
         Command::Renew(args) => match args.expiring_within {
