@@ -245,7 +245,7 @@ impl fmt::Display for Money {
 
 /// Reads an amount from the text of a JSON value: a string (`"120.00"`) or a number (`120.5`),
 /// never through a float.
-pub fn amount_from_json(raw: &serde_json::value::RawValue) -> Option<Amount> {
+pub(crate) fn amount_from_json(raw: &serde_json::value::RawValue) -> Option<Amount> {
     let text = raw.get().trim();
     let text = match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(inner) => inner,

@@ -201,7 +201,7 @@ impl RawResponse {
         request_id_of(&self.body)
     }
 
-    /// The answer read as the portal's envelope (partner-api.md 1.3): a [`Reply`] when the
+    /// The answer read as the portal's envelope (partner-api.md 1.3): a [`Reply`](crate::Reply) when the
     /// status is 2xx **and** the body's `code` is `success`, else the error it is, naming
     /// `endpoint` (`POST /path`).
     pub fn reply(&self, endpoint: &str) -> Result<crate::Reply, Error> {

@@ -1,7 +1,6 @@
 //! Query Available Subscription Plans for a product (partner-api.md 3.2, 10.2).
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use super::lenient::{opt_cycle_list, opt_offering};
 use crate::ids::{lenient_opt_string, lenient_opt_u64, lenient_string, PlanId};
@@ -69,7 +68,7 @@ pub struct Offer {
     /// The plans the PBX may be ordered.
     pub plans: Vec<Plan>,
     /// Services as the portal sent them (not used for Linkus).
-    pub services: Vec<Box<RawValue>>,
+    pub services: Vec<crate::json::Json>,
 }
 
 #[derive(Deserialize)]
@@ -80,9 +79,9 @@ pub(crate) struct OfferResult {
     #[serde(default, deserialize_with = "opt_offering")]
     pub offering_id: Option<String>,
     #[serde(alias = "plans", default)]
-    pub plan_list: Option<Box<RawValue>>,
+    pub plan_list: Option<crate::json::Json>,
     #[serde(alias = "services", default)]
-    pub service_list: Option<Box<RawValue>>,
+    pub service_list: Option<crate::json::Json>,
 }
 
 #[cfg(test)]

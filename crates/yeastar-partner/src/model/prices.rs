@@ -1,7 +1,6 @@
 //! Query Subscription Price (partner-api.md 3.4, 10.8): list prices, read as exact decimals.
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::lenient::opt_amount;
 use crate::ids::{lenient_opt_id, lenient_opt_string, PlanId};
@@ -47,7 +46,7 @@ pub struct PlanPrice {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PriceResult {
     #[serde(alias = "plans", default)]
-    pub plan_list: Option<Box<RawValue>>,
+    pub plan_list: Option<crate::json::Json>,
 }
 
 #[derive(Deserialize)]
