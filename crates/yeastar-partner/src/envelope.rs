@@ -13,6 +13,7 @@ use crate::json::Json;
 
 /// A successful answer: HTTP 2xx and `code == "success"`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Reply {
     /// The endpoint that answered, as `GET /path`.
     pub endpoint: String,

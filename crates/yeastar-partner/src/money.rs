@@ -21,6 +21,7 @@ pub struct Amount {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 /// Why a text is not an amount.
+#[non_exhaustive]
 pub enum AmountError {
     #[error("an amount cannot be empty")]
     /// The text was empty.

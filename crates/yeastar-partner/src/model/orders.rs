@@ -27,6 +27,7 @@ pub enum OrderState {
 /// An order status as the portal wrote it (`succeed`, `pending`, …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
+#[non_exhaustive]
 pub struct OrderStatus(String);
 
 impl OrderStatus {
@@ -60,6 +61,7 @@ impl std::fmt::Display for OrderStatus {
 
 /// One page of a paginated list (partner-api.md 6.1, 6.2).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The items of the page (or of all the pages read).
     pub items: Vec<T>,
@@ -172,6 +174,7 @@ impl Order {
 
 /// Get Order Details: the answer as sent, and what is read from it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OrderDetails {
     /// The `result` as the portal sent it, every digit kept.
     pub raw: crate::json::Json,

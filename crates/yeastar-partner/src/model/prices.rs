@@ -8,6 +8,7 @@ use crate::money::{Amount, Money};
 
 /// The list prices of a product's plans for one billing cycle.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct PriceList {
     /// One price per plan of the offering.
     pub plans: Vec<PlanPrice>,
@@ -33,6 +34,7 @@ impl PriceList {
 
 /// One plan's list price per billing cycle; `None` when the answer gives none that can be read.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PlanPrice {
     /// The plan's ID.
     pub plan_id: Option<PlanId>,
