@@ -78,14 +78,14 @@ impl TokenStore for FileTokenStore {
         if file.client_id != self.client_id || file.portal != self.portal || file.token.is_empty() {
             return None;
         }
-        let token = Token {
-            access: redact::secret(file.token),
-            authorization: redact::secret(file.authorization),
-            refresh: file.refresh_token.map(redact::secret),
-            obtained_at: file.obtained_at,
-            expires_at: file.expires_at,
-            refresh_expires_at: file.refresh_expires_at,
-        };
+        let token = Token::restored(
+            redact::secret(file.token),
+            redact::secret(file.authorization),
+            file.refresh_token.map(redact::secret),
+            file.obtained_at,
+            file.expires_at,
+            file.refresh_expires_at,
+        );
         token.fits_a_header().then_some(token)
     }
 

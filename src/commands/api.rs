@@ -128,11 +128,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
             Body::Json(bytes) => bytes,
             _ => Vec::new(),
         };
-        let call = yeastar_partner::OrderCall {
-            method,
-            path: path.to_owned(),
-            body: bytes,
-        };
+        let call = yeastar_partner::OrderCall::new(method, path, bytes);
         return order(ctx, call, &args.again).await;
     }
     if !args.again.is_empty() {
@@ -147,13 +143,10 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
     } else {
         Resend::OnlyIfNotSent
     };
-    let request = Request {
-        method,
-        path: path.to_owned(),
-        query,
-        body,
-        resend,
-    };
+    let mut request = Request::new(method, path);
+    request.query = query;
+    request.body = body;
+    request.resend = resend;
     let endpoint = request.endpoint();
     let client = ctx.client()?;
     let response = match client.send(&request).await {

@@ -297,13 +297,10 @@ pub fn current_plan(catalog: &Catalog, subscription: &Subscription) -> Option<Pl
             .iter()
             .find(|plan| plan.plan_id == id)
             .cloned()
-            .unwrap_or_else(|| Plan {
-                plan_id: id,
-                plan_name: plan_label(subscription),
-                purchase_type: None,
-                billing_model: None,
-                billing_cycle: Some("annually".to_owned()),
-                multi_cycle_list: None,
+            .unwrap_or_else(|| {
+                let mut plan = Plan::new(id, plan_label(subscription));
+                plan.billing_cycle = Some("annually".to_owned());
+                plan
             }),
     )
 }

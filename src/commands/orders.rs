@@ -443,7 +443,7 @@ fn state(details: &OrderDetails) -> OrderState {
 }
 
 fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
-    let json = rawjson::with_ids_as_strings(&details.raw);
+    let json = rawjson::with_ids_as_strings(&rawjson::raw(&details.raw));
     if ctx.out.is_json() {
         ctx.out.json_text(&rawjson::pretty(&json))?;
         return Ok(());
@@ -459,12 +459,12 @@ fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
         return Ok(());
     }
     // Read from the text, so that amounts and IDs are shown exactly as the portal wrote them.
-    let members = yeastar_partner::object_members(details.raw.get()).unwrap_or_default();
+    let members = rawjson::object_members(details.raw.get()).unwrap_or_default();
     let section = |key: &str| {
         members
             .iter()
             .find(|(name, _)| name == key)
-            .and_then(|(_, section)| yeastar_partner::object_members(section.get()).ok())
+            .and_then(|(_, section)| rawjson::object_members(section.get()).ok())
             .unwrap_or_default()
     };
     // The order, its product and its summary repeat each other: one section, each fact once.

@@ -3,7 +3,6 @@
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use serde_json::value::RawValue;
 use yeastar_partner::{Client, Plan, PlanId, PriceList, Subscription, SubscriptionCheck};
 
 use crate::cli::ProductsArgs;
@@ -67,7 +66,7 @@ struct ProductsOut<'a> {
     product_no: &'a str,
     subscription: Option<SubscriptionOut>,
     plans: Vec<PlanOut<'a>>,
-    services: &'a [Box<RawValue>],
+    services: &'a [yeastar_partner::Json],
 }
 
 /// The price list of an offering, with the offering remembered for the next run.

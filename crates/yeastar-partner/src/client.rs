@@ -236,7 +236,8 @@ impl Client {
             None => Vec::new(),
         };
         let services = match &offer.service_list {
-            Some(list) => envelope::list_items(list).map_err(|e| reply.shape(e.to_string()))?,
+            Some(list) => list.items().map_err(|e| reply.shape(e.to_string()))?,
+
             None => Vec::new(),
         };
         Ok(Offer {

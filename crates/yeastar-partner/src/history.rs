@@ -72,6 +72,7 @@ impl CreatedAt {
 
 /// The portal's order list, newest first, as far back as a window start.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OrderHistory {
     /// The orders read, in the order the pages listed them.
     pub orders: Vec<Order>,

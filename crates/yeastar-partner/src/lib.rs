@@ -65,6 +65,7 @@ mod envelope;
 mod error;
 pub mod history;
 mod ids;
+mod json;
 pub mod model;
 mod money;
 mod outcome;
@@ -76,18 +77,18 @@ mod transport;
 
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use envelope::{list_items, object_members, Reply};
+pub use envelope::Reply;
 pub use error::{Error, Phase};
 pub use history::{CreatedAt, OrderHistory, HISTORY_CAP, HISTORY_PAGE_SIZE};
 pub use ids::{BillingContactId, IdError, OrderId, OrderNo, PlanId, Sn, SnError};
-pub use model::time_of;
+pub use json::{Json, JsonError};
 
 pub use model::{
     product_is_linkus, BillingContact, Offer, Operation, Order, OrderDetails, OrderRequest,
     OrderRequestError, OrderState, OrderStatus, Page, Plan, PlanPrice, PriceList, Subscription,
     SubscriptionCheck, LINKUS_PRODUCT_ID, YEARS,
 };
-pub use money::{amount_from_json, Amount, AmountError, Money};
+pub use money::{Amount, AmountError, Money};
 pub use outcome::{CreatedOrder, OrderCall, OrderOutcome};
 pub use retry::RetryPolicy;
 pub use secret::{Secret, REDACTED};

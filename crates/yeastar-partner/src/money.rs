@@ -21,6 +21,7 @@ pub struct Amount {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 /// Why a text is not an amount.
+#[non_exhaustive]
 pub enum AmountError {
     #[error("an amount cannot be empty")]
     /// The text was empty.
@@ -245,7 +246,7 @@ impl fmt::Display for Money {
 
 /// Reads an amount from the text of a JSON value: a string (`"120.00"`) or a number (`120.5`),
 /// never through a float.
-pub fn amount_from_json(raw: &serde_json::value::RawValue) -> Option<Amount> {
+pub(crate) fn amount_from_json(raw: &serde_json::value::RawValue) -> Option<Amount> {
     let text = raw.get().trim();
     let text = match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(inner) => inner,

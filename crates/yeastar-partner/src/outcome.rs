@@ -18,6 +18,7 @@ use crate::transport::RawResponse;
 
 /// An order the portal created.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CreatedOrder {
     /// The order number (`orderNo`).
     pub order_no: OrderNo,
@@ -53,6 +54,7 @@ impl CreatedOrder {
 /// Where and how an order request goes: `POST` to the order path with a body (what a `Vec<u8>`
 /// becomes), or any method and path that the caller has decided is an order (`linkus api`).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OrderCall {
     /// The HTTP method (`POST`).
     pub method: crate::transport::Method,
@@ -60,6 +62,19 @@ pub struct OrderCall {
     pub path: String,
     /// The exact bytes of the body.
     pub body: Vec<u8>,
+}
+
+impl OrderCall {
+    /// An order sent with `method` to `path` (below the base URL) with this body: for a caller
+    /// that has decided a request is an order (`linkus api`). [`From<Vec<u8>>`] is the usual
+    /// `POST` to Create an Order.
+    pub fn new(method: crate::transport::Method, path: impl Into<String>, body: Vec<u8>) -> Self {
+        OrderCall {
+            method,
+            path: path.into(),
+            body,
+        }
+    }
 }
 
 impl From<Vec<u8>> for OrderCall {
@@ -73,6 +88,10 @@ impl From<Vec<u8>> for OrderCall {
 }
 
 /// The fate of one order request.
+///
+/// Deliberately exhaustive (not `#[non_exhaustive]`), as are [`crate::OrderState`],
+/// [`crate::Operation`] and [`crate::SubscriptionCheck`]: a caller that spends money must
+/// handle every outcome, so a new one is a breaking change the compiler points out.
 #[derive(Debug)]
 pub enum OrderOutcome {
     /// The portal created the order: it gave an order number.

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 /// How reads are retried. Delays are settings so that tests never sleep through them.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// How many times a request is sent at most (the first time included).
     pub attempts: u32,

@@ -19,6 +19,7 @@ const REFRESH_LIFETIME_SECS: u64 = 15 * 24 * 3600 - 3600;
 
 /// The API credentials from Partner Portal > System > API.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Credentials {
     /// The client ID of the partner's API credentials.
     pub client_id: String,
@@ -38,6 +39,7 @@ impl Credentials {
 
 /// An access token and what is known of its life. Times are seconds since the Unix epoch.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Token {
     /// The access token.
     pub access: Secret,
@@ -63,6 +65,26 @@ impl std::fmt::Debug for Token {
 }
 
 impl Token {
+    /// A token as a [`TokenStore`] kept it: the access token, its `Authorization` value, the
+    /// refresh token, and when it was obtained and expires (seconds since the Unix epoch).
+    pub fn restored(
+        access: Secret,
+        authorization: Secret,
+        refresh: Option<Secret>,
+        obtained_at: u64,
+        expires_at: u64,
+        refresh_expires_at: u64,
+    ) -> Self {
+        Token {
+            access,
+            authorization,
+            refresh,
+            obtained_at,
+            expires_at,
+            refresh_expires_at,
+        }
+    }
+
     /// A token received at `now`, valid for `expires_in` seconds.
     pub fn new(
         access: String,

@@ -133,6 +133,7 @@ pub enum Resend {
 
 /// One request to a path of the API.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Request {
     /// The HTTP method.
     pub method: Method,
@@ -147,6 +148,18 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request with `method` to `path`, no query and no body, resent as a read is; set the
+    /// fields (`query`, `body`, `resend`) as needed.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Request {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: Body::Empty,
+            resend: Resend::Idempotent,
+        }
+    }
+
     /// A read: retried on transient failures.
     pub fn get(path: impl Into<String>) -> Self {
         Request {
@@ -184,6 +197,7 @@ impl Request {
 
 /// An answer with any status: the caller reads the envelope.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RawResponse {
     /// The HTTP status.
     pub status: u16,
@@ -201,7 +215,7 @@ impl RawResponse {
         request_id_of(&self.body)
     }
 
-    /// The answer read as the portal's envelope (partner-api.md 1.3): a [`Reply`] when the
+    /// The answer read as the portal's envelope (partner-api.md 1.3): a [`Reply`](crate::Reply) when the
     /// status is 2xx **and** the body's `code` is `success`, else the error it is, naming
     /// `endpoint` (`POST /path`).
     pub fn reply(&self, endpoint: &str) -> Result<crate::Reply, Error> {
@@ -222,6 +236,7 @@ impl RawResponse {
 
 /// A request as it goes on the wire, shown to an [`Observer`]. Secrets are in it as sent
 /// (the `Authorization` header, the token request's form): an observer redacts them.
+#[non_exhaustive]
 pub struct SentRequest<'a> {
     /// The HTTP method.
     pub method: &'a Method,
@@ -242,6 +257,7 @@ impl SentRequest<'_> {
 }
 
 /// One finished exchange (one attempt), shown to an [`Observer`].
+#[non_exhaustive]
 pub struct Exchange<'a> {
     /// The request.
     pub request: SentRequest<'a>,

@@ -100,9 +100,10 @@ async fn order_outcome_cases() {
         url.parse().unwrap(),
         Credentials::new("c", Secret::new("s")),
     )
-    .retry(yeastar_partner::RetryPolicy {
-        attempts: 1,
-        ..Default::default()
+    .retry({
+        let mut once = yeastar_partner::RetryPolicy::default();
+        once.attempts = 1;
+        once
     })
     .build()
     .unwrap();

@@ -244,11 +244,13 @@ async fn reads_retry_a_busy_portal() {
         }
     }
     let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
-        .retry(yeastar_partner::RetryPolicy {
-            attempts: 3,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(50),
-            budget: Duration::from_secs(5),
+        .retry({
+            let mut fast = yeastar_partner::RetryPolicy::default();
+            fast.attempts = 3;
+            fast.base_delay = Duration::from_millis(1);
+            fast.max_delay = Duration::from_millis(50);
+            fast.budget = Duration::from_secs(5);
+            fast
         })
         .observer(Arc::new(Retries(retries.clone())))
         .build()

@@ -5,8 +5,9 @@
 //! are the model's (`crates/yeastar-partner/src/model`): a test reads its serde names and
 //! aliases and fails when the tables and the model differ.
 
+use crate::rawjson::{json, object_members};
 use serde_json::value::RawValue;
-use yeastar_partner::{amount_from_json, list_items, object_members, time_of, PlanId};
+use yeastar_partner::PlanId;
 
 /// The type a field must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +62,8 @@ impl Expect {
                             .is_some_and(|years| years > 0)
                     })
             }),
-            Expect::Time => time_of(raw).is_some(),
-            Expect::Amount => amount_from_json(raw).is_some(),
+            Expect::Time => json(raw).as_time_ms().is_some(),
+            Expect::Amount => json(raw).as_amount().is_some(),
             Expect::Count => scalar(raw).is_some_and(|t| t.parse::<u64>().is_ok()),
             Expect::Offering => {
                 let first = if text.starts_with('[') {
@@ -296,7 +297,10 @@ pub fn list_in(result: &RawValue, names: &[&str]) -> Result<Vec<Box<RawValue>>, 
             describe(list.get().trim())
         ));
     }
-    list_items(&list).map_err(|error| error.to_string())
+    json(&list)
+        .items()
+        .map(|items| items.iter().map(crate::rawjson::raw).collect())
+        .map_err(|error| error.to_string())
 }
 
 /// Every field of a plan (partner-api.md 10.2).

@@ -403,14 +403,9 @@ mod tests {
     use crate::error::{diagnose, Kind};
 
     fn plan(id: u64, name: &str) -> Plan {
-        Plan {
-            plan_id: PlanId::new(id),
-            plan_name: name.to_owned(),
-            purchase_type: Some("purchase".to_owned()),
-            billing_model: None,
-            billing_cycle: None,
-            multi_cycle_list: None,
-        }
+        let mut plan = Plan::new(PlanId::new(id), name);
+        plan.purchase_type = Some("purchase".to_owned());
+        plan
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::ids::{lenient_opt_string, BillingContactId};
 /// Who an order is billed to.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct BillingContact {
     #[serde(alias = "id", alias = "billingId")]
     /// The contact's ID (`billingContactId`; the `billingId` of an order).

@@ -42,7 +42,7 @@ pub(crate) fn time_ms(text: &str) -> Option<u64> {
 /// A time as this client reads it from a field's JSON text (epoch milliseconds or seconds, a
 /// date, or RFC 3339), as epoch milliseconds: for callers that check an answer's shape field
 /// by field.
-pub fn time_of(raw: &RawValue) -> Option<u64> {
+pub(crate) fn time_of(raw: &RawValue) -> Option<u64> {
     scalar_text(raw).and_then(|text| time_ms(&text))
 }
 

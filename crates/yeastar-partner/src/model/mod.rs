@@ -11,7 +11,6 @@ pub(crate) mod products;
 pub(crate) mod request;
 
 pub use contacts::BillingContact;
-pub use lenient::time_of;
 pub use orders::{product_is_linkus, Order, OrderDetails, OrderState, OrderStatus, Page};
 pub use plans::{Offer, Plan};
 pub use prices::{PlanPrice, PriceList};

@@ -27,6 +27,7 @@ pub enum OrderState {
 /// An order status as the portal wrote it (`succeed`, `pending`, …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
+#[non_exhaustive]
 pub struct OrderStatus(String);
 
 impl OrderStatus {
@@ -60,6 +61,7 @@ impl std::fmt::Display for OrderStatus {
 
 /// One page of a paginated list (partner-api.md 6.1, 6.2).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The items of the page (or of all the pages read).
     pub items: Vec<T>,
@@ -85,7 +87,7 @@ pub(crate) struct PageResult {
     #[serde(default, deserialize_with = "lenient_opt_u64")]
     pub page_size: Option<u64>,
     #[serde(alias = "list", alias = "records", default)]
-    pub results: Option<Box<RawValue>>,
+    pub results: Option<crate::json::Json>,
 }
 
 /// An order as Query Order List shows it. Fields beyond the documented few are assumptions
@@ -172,9 +174,10 @@ impl Order {
 
 /// Get Order Details: the answer as sent, and what is read from it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OrderDetails {
     /// The `result` as the portal sent it, every digit kept.
-    pub raw: Box<RawValue>,
+    pub raw: crate::json::Json,
     /// The order number, when the answer named it.
     pub order_no: Option<OrderNo>,
     /// The order's status, when the answer gave one.
@@ -200,7 +203,7 @@ pub fn product_is_linkus(product_id: Option<&str>) -> Option<bool> {
 impl OrderDetails {
     /// Reads the order number, status and SN from `orderInformation` and `basicInformation`
     /// (or from the top level, for a flat answer).
-    pub(crate) fn from_raw(raw: Box<RawValue>) -> Self {
+    pub(crate) fn from_raw(raw: crate::json::Json) -> Self {
         let members = crate::envelope::object_members(raw.get()).unwrap_or_default();
         let section = |name: &str| {
             members
@@ -251,10 +254,9 @@ mod tests {
 
     #[test]
     fn details_are_read_from_their_sections() {
-        let raw = RawValue::from_string(
+        let raw = crate::Json::parse(
             r#"{"basicInformation":{"productId":"9","productNo":"369471667338"},
-                "orderInformation":{"orderNo":"LR1","orderStatus":"pending","id":3206190457467703296}}"#
-                .to_owned(),
+                "orderInformation":{"orderNo":"LR1","orderStatus":"pending","id":3206190457467703296}}"#,
         )
         .unwrap();
         let details = OrderDetails::from_raw(raw);
@@ -264,8 +266,7 @@ mod tests {
         assert_eq!(details.product_id.as_deref(), Some("9"));
         assert_eq!(details.operation_type, None);
         let flat = OrderDetails::from_raw(
-            RawValue::from_string(r#"{"orderNo":"LR2","orderStatus":"succeed"}"#.to_owned())
-                .unwrap(),
+            crate::Json::parse(r#"{"orderNo":"LR2","orderStatus":"succeed"}"#).unwrap(),
         );
         assert_eq!(flat.order_no.as_ref().map(OrderNo::as_str), Some("LR2"));
     }

@@ -1,14 +1,30 @@
 //! Query Available Subscription Plans for a product (partner-api.md 3.2, 10.2).
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use super::lenient::{opt_cycle_list, opt_offering};
 use crate::ids::{lenient_opt_string, lenient_opt_u64, lenient_string, PlanId};
 
 /// A plan that can be bought for a PBX.
+///
+/// Like every answer type of this crate it is `#[non_exhaustive]`: a field the portal adds
+/// is not a breaking change, so it cannot be built with a struct expression outside the
+/// crate; [`Plan::new`] builds one.
+///
+/// ```compile_fail
+/// use yeastar_partner::{Plan, PlanId};
+/// let plan = Plan {
+///     plan_id: PlanId::new(1),
+///     plan_name: "Basic".to_owned(),
+///     purchase_type: None,
+///     billing_model: None,
+///     billing_cycle: None,
+///     multi_cycle_list: None,
+/// };
+/// ```
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Plan {
     /// The ID that goes into the order's `serviceList[].serviceId`.
     #[serde(alias = "pricingPlanId", alias = "serviceId", alias = "id")]
@@ -36,6 +52,19 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plan known by its ID and name only (the other fields `None`), such as a current plan
+    /// the plan list does not show; fields can be set afterwards.
+    pub fn new(plan_id: PlanId, plan_name: impl Into<String>) -> Self {
+        Plan {
+            plan_id,
+            plan_name: plan_name.into(),
+            purchase_type: None,
+            billing_model: None,
+            billing_cycle: None,
+            multi_cycle_list: None,
+        }
+    }
+
     /// The billing cycles the plan allows, ascending and without repeats; the documented 1–5
     /// when the portal does not say.
     pub fn years(&self) -> Vec<u8> {
@@ -58,6 +87,7 @@ impl Plan {
 
 /// What the portal offers for one PBX.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Offer {
     /// The product the plans are of.
     pub product_id: u64,
@@ -69,7 +99,7 @@ pub struct Offer {
     /// The plans the PBX may be ordered.
     pub plans: Vec<Plan>,
     /// Services as the portal sent them (not used for Linkus).
-    pub services: Vec<Box<RawValue>>,
+    pub services: Vec<crate::json::Json>,
 }
 
 #[derive(Deserialize)]
@@ -80,9 +110,9 @@ pub(crate) struct OfferResult {
     #[serde(default, deserialize_with = "opt_offering")]
     pub offering_id: Option<String>,
     #[serde(alias = "plans", default)]
-    pub plan_list: Option<Box<RawValue>>,
+    pub plan_list: Option<crate::json::Json>,
     #[serde(alias = "services", default)]
-    pub service_list: Option<Box<RawValue>>,
+    pub service_list: Option<crate::json::Json>,
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! Query Subscription Price (partner-api.md 3.4, 10.8): list prices, read as exact decimals.
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::lenient::opt_amount;
 use crate::ids::{lenient_opt_id, lenient_opt_string, PlanId};
@@ -9,6 +8,7 @@ use crate::money::{Amount, Money};
 
 /// The list prices of a product's plans for one billing cycle.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct PriceList {
     /// One price per plan of the offering.
     pub plans: Vec<PlanPrice>,
@@ -34,6 +34,7 @@ impl PriceList {
 
 /// One plan's list price per billing cycle; `None` when the answer gives none that can be read.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PlanPrice {
     /// The plan's ID.
     pub plan_id: Option<PlanId>,
@@ -47,7 +48,7 @@ pub struct PlanPrice {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PriceResult {
     #[serde(alias = "plans", default)]
-    pub plan_list: Option<Box<RawValue>>,
+    pub plan_list: Option<crate::json::Json>,
 }
 
 #[derive(Deserialize)]

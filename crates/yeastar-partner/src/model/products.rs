@@ -9,6 +9,7 @@ use crate::ids::{lenient_opt_bool, lenient_opt_id, lenient_opt_string, PlanId};
 /// A PBX's Linkus Cloud Service subscription as the portal describes it.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Subscription {
     #[serde(default, deserialize_with = "lenient_opt_string", alias = "sn")]
     /// The PBX's serial number.
