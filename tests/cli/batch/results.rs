@@ -396,3 +396,54 @@ async fn a_results_file_that_fails_while_written_is_a_warning_and_keeps_the_exit
     );
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 2);
 }
+
+/// A batch whose shared look-ups fail ends with the kind of the portal's answer, through the
+/// one mapping of client errors (issue 19), as `purchase --sn` does: contacts refused with 403
+/// are exit 4 with the portal's request ID, a 503 on the order list is exit 6. Nothing is
+/// bought either way.
+#[tokio::test]
+async fn failed_shared_look_ups_end_the_batch_with_the_exit_code_of_the_answer() {
+    let server = portal_taking_orders().await;
+    respond(
+        &server,
+        "GET",
+        CONTACTS_PATH,
+        rejection(403, "access_denied", "Access denied", "req-403"),
+    )
+    .await;
+    let env = TestEnv::new();
+    let from = file(&env, "rows.csv", &format!("sn\n{A}\n{B}\n"));
+    let refused = run(env.portal_cmd(&server.uri()).args(batch_args(&from)));
+    assert_eq!(refused.code, 4, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused
+            .all_output()
+            .contains("Error: Could not list the billing contacts"),
+        "{}",
+        refused.all_output()
+    );
+    assert!(refused.stderr.contains("req-403"), "{}", refused.stderr);
+    assert_eq!(
+        count(&server, "POST", ORDER_PATH).await,
+        0,
+        "nothing bought"
+    );
+
+    let server = portal_taking_orders().await;
+    respond(
+        &server,
+        "GET",
+        ORDERS_PATH,
+        rejection(503, "unavailable", "Try later", "req-503"),
+    )
+    .await;
+    let env = TestEnv::new();
+    let from = file(&env, "rows.csv", &format!("sn\n{A}\n"));
+    let failed = run(env.portal_cmd(&server.uri()).args(batch_args(&from)));
+    assert_eq!(failed.code, 6, "{}\n{}", failed.stdout, failed.stderr);
+    assert_eq!(
+        count(&server, "POST", ORDER_PATH).await,
+        0,
+        "nothing bought"
+    );
+}
