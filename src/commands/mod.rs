@@ -1,4 +1,7 @@
-//! One module per command, each an `async fn` that returns how the command ended.
+//! One module per command, each an `async fn` that returns how the command ended, and
+//! [`order_flow`], what `purchase | renew | switch` share with their batches. Commands use
+//! each other one way only (`tests/architecture.rs`); a command that needs less than the whole
+//! [`Context`] takes only the settings, the printer or the client.
 
 pub mod api;
 pub mod auth;
