@@ -6,6 +6,7 @@
 //! concurrently; apply the journal's rules; resolve flags or ask the wizard; show the summary
 //! and the replay command; stop for `--dry-run` or `--max-total`; confirm; place the order.
 
+use crate::portal_clock::EpochClock as _;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
@@ -401,9 +402,9 @@ pub fn refuse_what_cannot_be_ordered(
     let current = catalog.current();
     match operation {
         Operation::Purchase => match current {
-            Some(subscription) if subscription.is_current(now_ms) => {
+            Some(subscription) if subscription.is_current(crate::portal_clock::from_ms(now_ms)) => {
                 let plan = plan_label(subscription);
-                let until = match subscription.expires_ms {
+                let until = match subscription.expires.map(crate::portal_clock::epoch_ms) {
                     Some(ms) => format!("until {}", format_date_ms(ms)),
                     None => "(no end date given)".to_owned(),
                 };
