@@ -253,20 +253,18 @@ pub async fn place(
     let ask = ask(ctx, &intent.sn, intent.operation, again, Pass::Final);
     // A team journal set for this run that cannot be used stops the order here (exit 2 or 6).
     let team = ctx.team_journal()?;
-    let statements = team.as_ref().map(|t| t.statements()).unwrap_or(0);
     if let Some(team) = &team {
         team.set_again(again);
         catch_up(ctx, team).await;
     }
     let started = std::time::Instant::now();
-    let statements = team.as_ref().map(|t| t.statements()).unwrap_or(statements);
     records
         .claim(&intent, &ask, &|warning| ctx.out.warn(&warning))
         .await?;
     if let (Some(team), true) = (&team, ctx.global.verbose > 0) {
         crate::output::log_line(&format!(
             "team journal: {} statement(s) before the order for SN {}, {} ms",
-            team.statements() - statements,
+            team.statements_of(&intent.id).0,
             intent.sn,
             started.elapsed().as_millis()
         ));
@@ -331,10 +329,9 @@ pub async fn place(
     if let (Some(team), true) = (&team, ctx.global.verbose > 0) {
         crate::output::log_line(&format!(
             "team journal: {} statement(s) after the order for SN {}",
-            usize::from(true),
+            team.statements_of(&intent.id).1,
             intent.sn
         ));
-        let _ = team;
     }
     Ok(Placed {
         intent,

@@ -4,7 +4,7 @@ pub(super) const MAIN_EXAMPLES: &str = "\
 Examples:
   linkus auth login
   linkus products --sn 369471667338
-  linkus purchase --sn 369471667338
+  linkus purchase --sn 369471667338                 # asks for the rest [untested: a terminal]
   linkus purchase --sn 369471667338 --plan \"Linkus Cloud Service\" \\
       --billing-contact billing@example.com --years 1 --yes
   linkus --sandbox purchase --sn 369471667338 --plan \"Linkus Cloud Service\" \\
@@ -60,7 +60,7 @@ Examples:
 pub(super) const RENEW_HELP: &str = "\
 Examples:
   linkus renew --sn 369471667338 --billing-contact billing@example.com --years 1 --yes
-  linkus renew --sn 369471667338 --dry-run
+  linkus renew --sn 369471667338 --billing-contact billing@example.com --dry-run
   linkus renew --expiring-within 30 --billing-contact billing@example.com \\
       --max-total 5000USD --results renewed.csv --yes
   linkus subscriptions --expiring-within 30 --json |
@@ -80,7 +80,8 @@ pub(super) const SWITCH_HELP: &str = "\
 Examples:
   linkus switch --sn 369471667338 --plan \"Linkus Cloud Service Pro\" \\
       --billing-contact billing@example.com --yes
-  linkus switch --sn 369471667338 --plan 3048918719332507648 --dry-run
+  linkus switch --sn 369471667338 --plan 3048918719332507648 \\
+      --billing-contact billing@example.com --dry-run
 
 Automation notes:
   Sends the current subscription's billing cycles (a switch cannot change them); --years
@@ -89,8 +90,9 @@ Automation notes:
 
 pub(super) const PURCHASE_HELP: &str = "\
 Examples:
-  linkus purchase                                  # the wizard asks for everything
-  linkus purchase --sn 369471667338 --dry-run
+  linkus purchase                 # the wizard asks for everything [untested: a terminal]
+  linkus purchase --sn 369471667338 --plan \"Linkus Cloud Service\" \\
+      --billing-contact billing@example.com --years 1 --dry-run
   linkus purchase --sn 369471667338 --plan \"Linkus Cloud Service Pro\" \\
       --billing-contact billing@example.com --years 2 --po-number PO-2026-0042 --yes
 
@@ -178,12 +180,12 @@ Automation notes:
 
 pub(super) const AUTORENEW_HELP: &str = "\
 Examples:
-  linkus autorenew enable --sn 369471667338
+  linkus autorenew enable --sn 369471667338 --yes
   linkus autorenew enable --sn 369471667338 --dry-run";
 
 pub(super) const AUTORENEW_ENABLE_HELP: &str = "\
 Examples:
-  linkus autorenew enable --sn 369471667338
+  linkus autorenew enable --sn 369471667338         # asks first [untested: a terminal]
   linkus autorenew enable --sn 369471667338 --yes
   linkus autorenew enable --sn 369471667338 --dry-run --json
 

@@ -157,7 +157,20 @@ pub async fn run_rows(
 
     let client = ctx.client()?;
     let locks = LockDir::locate()?;
-    let (checked, listed) = check_all(ctx, &client, &locks, operation, &args, parsed.rows).await?;
+    // The team journal's connections for the orders are opened while the check phase waits
+    // on the portal, not by the first orders.
+    let warm = async {
+        match ctx.team_journal() {
+            Ok(Some(team)) if !args.common.dry_run => team.warm(usize::from(args.batch.jobs)).await,
+            _ => {}
+        }
+    };
+    let (checked, ()) = futures_util::future::join(
+        check_all(ctx, &client, &locks, operation, &args, parsed.rows),
+        warm,
+    )
+    .await;
+    let (checked, listed) = checked?;
     // A value that matches nothing (a plan name with a typo, an unknown contact, years the
     // plan does not allow) makes its row invalid, as a bad value in the file does: a usage
     // error for the whole file, never a refusal after other rows were bought.

@@ -44,6 +44,9 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitStatus> {
         log: true,
     };
     let url = format!("http://{address}");
+    // Listening for the signals before the URL is out: a tool that stops the sandbox as soon
+    // as it has read the URL gets a clean stop, not death by SIGINT.
+    let stop = stop_requested();
     // The URL is the result, for tools that start the sandbox on port 0.
     if ctx.out.is_json() {
         ctx.out.json(&serde_json::json!({ "url": url }))?;
@@ -61,26 +64,31 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> Result<ExitStatus> {
     ));
     tokio::select! {
         () = linkus_sandbox::serve(listener, portal, options) => {}
-        () = stop_requested() => {}
+        () = stop => {}
     }
     ctx.out.status("Sandbox portal stopped.");
     Ok(ExitStatus::Success)
 }
 
-/// Ctrl-C, or on Unix also SIGTERM (what service managers and `kill` send).
-async fn stop_requested() {
+/// Ctrl-C, or on Unix also SIGTERM (what service managers and `kill` send). The handlers are
+/// in place when this returns, before the future is first polled.
+fn stop_requested() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+        signal(SignalKind::interrupt()).and_then(|i| Ok((i, signal(SignalKind::terminate())?)))
+    };
+    async move {
+        #[cfg(unix)]
+        if let Ok((mut interrupt, mut terminate)) = signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = interrupt.recv() => {}
                 _ = terminate.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The journal's label for the sandbox's entries (`baseUrl`), as `portal_label` writes it.

@@ -19,7 +19,7 @@ pub mod settings;
 pub mod store;
 mod tls;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -191,6 +191,9 @@ fn describe(error: &tokio_postgres::Error) -> String {
 struct Conn {
     client: Client,
     idle_since: Instant,
+    /// Statements its set-up sent (the server's description, a migration), until the first
+    /// statement on it counts them.
+    setup: usize,
 }
 
 /// The team journal: its settings and a small pool of connections (a batch's rows share it).
@@ -198,8 +201,6 @@ pub struct TeamJournal {
     pub settings: Settings,
     timeout: Duration,
     pool: tokio::sync::Mutex<Vec<Conn>>,
-    /// Statements sent, for `-v` and the benchmark.
-    statements: AtomicUsize,
     /// Whether to apply missing migrations on first use.
     auto_migrate: bool,
     /// Whether this run has looked for outcomes the team journal missed.
@@ -208,6 +209,8 @@ pub struct TeamJournal {
     again: std::sync::Mutex<Vec<String>>,
     /// Entries whose outcome could not be written this run.
     missed: std::sync::Mutex<Vec<String>>,
+    /// Statements each entry's claim and outcome took this run (for `-v`).
+    per_entry: std::sync::Mutex<std::collections::HashMap<String, (usize, usize)>>,
 }
 
 impl std::fmt::Debug for TeamJournal {
@@ -224,11 +227,11 @@ impl TeamJournal {
             settings,
             timeout,
             pool: tokio::sync::Mutex::new(Vec::new()),
-            statements: AtomicUsize::new(0),
             auto_migrate: true,
             caught_up: std::sync::atomic::AtomicBool::new(false),
             again: std::sync::Mutex::new(Vec::new()),
             missed: std::sync::Mutex::new(Vec::new()),
+            per_entry: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -268,9 +271,21 @@ impl TeamJournal {
         !self.caught_up.swap(true, Ordering::SeqCst)
     }
 
-    /// How many statements were sent so far.
-    pub fn statements(&self) -> usize {
-        self.statements.load(Ordering::SeqCst)
+    /// How many statements an entry's claim and its outcome took this run.
+    pub fn statements_of(&self, entry: &str) -> (usize, usize) {
+        self.per_entry
+            .lock()
+            .ok()
+            .and_then(|counts| counts.get(entry).copied())
+            .unwrap_or_default()
+    }
+
+    fn count(&self, entry: &str, before: Option<usize>, after: Option<usize>) {
+        if let Ok(mut counts) = self.per_entry.lock() {
+            let slot = counts.entry(entry.to_owned()).or_default();
+            slot.0 += before.unwrap_or(0);
+            slot.1 += after.unwrap_or(0);
+        }
     }
 
     async fn open(&self) -> Result<Client, TeamError> {
@@ -326,7 +341,6 @@ impl TeamJournal {
     /// Sends one statement (or several, one string) and waits for the server to be ready
     /// again: the answer includes the commit.
     async fn send(&self, client: &Client, sql: &str) -> Result<Vec<SimpleQueryMessage>, TeamError> {
-        self.statements.fetch_add(1, Ordering::SeqCst);
         match tokio::time::timeout(self.timeout, client.simple_query(sql)).await {
             Ok(Ok(messages)) => Ok(messages),
             // An error the server raised inside the statement: its transaction rolled back.
@@ -363,18 +377,19 @@ impl TeamJournal {
 
     /// What the server says about itself and the schema version (0 when there is no
     /// schema yet): one statement, or two the first time, before the schema exists.
-    async fn hello(&self, client: &Client) -> Result<ServerInfo, TeamError> {
+    /// Also how many statements that took.
+    async fn hello(&self, client: &Client) -> Result<(ServerInfo, usize), TeamError> {
         const ABOUT: &str = "SELECT current_setting('server_version'), \
             to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
             coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false), \
             current_user";
         let asked = now_ms();
         let with_schema = format!("{ABOUT}, (SELECT coalesce(max(version), 0) FROM linkus_schema)");
-        let row = match self.send(client, &with_schema).await {
-            Ok(messages) => Self::first_row(&messages),
+        let (row, statements) = match self.send(client, &with_schema).await {
+            Ok(messages) => (Self::first_row(&messages), 1),
             // No schema yet (undefined_table): ask without it.
             Err(TeamError::Refused(why)) if why.contains("42P01") => {
-                Self::first_row(&self.send(client, ABOUT).await?)
+                (Self::first_row(&self.send(client, ABOUT).await?), 2)
             }
             Err(error) => return Err(error),
         };
@@ -385,22 +400,26 @@ impl TeamJournal {
         let clock_difference_ms = crate::guard::parse_time_ms(&now)
             .map(|db| db as i64 - local as i64)
             .unwrap_or(0);
-        Ok(ServerInfo {
-            server_version: get(0),
-            schema_version: get(4).parse().unwrap_or(0),
-            tls: get(2) == "t",
-            now,
-            clock_difference_ms,
-            user: get(3),
-        })
+        Ok((
+            ServerInfo {
+                server_version: get(0),
+                schema_version: get(4).parse().unwrap_or(0),
+                tls: get(2) == "t",
+                now,
+                clock_difference_ms,
+                user: get(3),
+            },
+            statements,
+        ))
     }
 
     /// A new connection, checked: the schema is there (applied now when missing and the role
     /// may) and not newer than this binary knows.
     async fn connect(&self) -> Result<Conn, TeamError> {
         let client = self.open().await?;
-        let mut info = self.hello(&client).await?;
+        let (mut info, mut setup) = self.hello(&client).await?;
         if info.schema_version < SCHEMA_VERSION && self.auto_migrate {
+            setup += 1;
             match self.migrate_on(&client).await {
                 Ok((_, version)) => info.schema_version = version,
                 Err(TeamError::Refused(why)) => {
@@ -433,6 +452,7 @@ impl TeamJournal {
         Ok(Conn {
             client,
             idle_since: Instant::now(),
+            setup,
         })
     }
 
@@ -498,6 +518,21 @@ impl TeamJournal {
         Ok((self.connect().await?, false))
     }
 
+    /// Opens connections until the pool holds `wanted` (at most its size), all at once, so
+    /// that a batch's first orders find them ready: called while the batch's check phase waits
+    /// on the portal. A connection that cannot be opened is left for the claim to report.
+    pub async fn warm(&self, wanted: usize) {
+        let missing = wanted
+            .min(POOL_SIZE)
+            .saturating_sub(self.pool.lock().await.len());
+        let opened = futures_util::future::join_all((0..missing).map(|_| self.connect())).await;
+        for mut conn in opened.into_iter().flatten() {
+            // Set up before any order, not before the one that first uses it.
+            conn.setup = 0;
+            self.give_back(conn).await;
+        }
+    }
+
     async fn give_back(&self, mut conn: Conn) {
         if conn.client.is_closed() {
             return;
@@ -513,23 +548,41 @@ impl TeamJournal {
     /// replaced, and one that fails without an answer is retried once on a new connection
     /// (`retry_safe`: the statement is idempotent).
     async fn one(&self, sql: &str, retry_safe: bool) -> Result<Vec<SimpleQueryMessage>, TeamError> {
-        let (conn, pooled) = self.take().await?;
+        self.counted(sql, retry_safe).await.0
+    }
+
+    /// [`Self::one`], and how many statements it took, the set-up of a new connection
+    /// included (for `-v` and the benchmark: a shared counter cannot tell one order's
+    /// statements from another's in a batch).
+    async fn counted(
+        &self,
+        sql: &str,
+        retry_safe: bool,
+    ) -> (Result<Vec<SimpleQueryMessage>, TeamError>, usize) {
+        let (mut conn, pooled) = match self.take().await {
+            Ok(taken) => taken,
+            Err(error) => return (Err(error), 0),
+        };
+        let mut sent = std::mem::take(&mut conn.setup) + 1;
         match self.send(&conn.client, sql).await {
             Ok(messages) => {
                 self.give_back(conn).await;
-                Ok(messages)
+                (Ok(messages), sent)
             }
-            Err(TeamError::InDoubt(why)) if pooled && retry_safe => {
+            Err(TeamError::InDoubt(_)) if pooled && retry_safe => {
                 drop(conn);
-                let _ = why;
-                let conn = self.connect().await?;
+                let mut conn = match self.connect().await {
+                    Ok(conn) => conn,
+                    Err(error) => return (Err(error), sent),
+                };
+                sent += std::mem::take(&mut conn.setup) + 1;
                 let result = self.send(&conn.client, sql).await;
                 if result.is_ok() {
                     self.give_back(conn).await;
                 }
-                result
+                (result, sent)
             }
-            Err(error) => Err(error),
+            Err(error) => (Err(error), sent),
         }
     }
 
@@ -567,7 +620,9 @@ impl TeamJournal {
             lit(Some(env!("CARGO_PKG_VERSION"))),
             lit(Some(claim.local_time)),
         );
-        let value = Self::json_of(&self.one(&sql, true).await?)?;
+        let (answer, sent) = self.counted(&sql, true).await;
+        self.count(claim.id, Some(sent), None);
+        let value = Self::json_of(&answer?)?;
         let entry: TeamEntry = serde_json::from_value(value["entry"].clone()).map_err(|error| {
             TeamError::Refused(format!("the team journal's answer was not read: {error}"))
         })?;
@@ -590,7 +645,9 @@ impl TeamJournal {
             lit(outcome.request_id),
             lit(Some(&format!("{}@{}", user_name(), host_name()))),
         );
-        let value = Self::json_of(&self.one(&sql, true).await?)?;
+        let (answer, sent) = self.counted(&sql, true).await;
+        self.count(outcome.id, None, Some(sent));
+        let value = Self::json_of(&answer?)?;
         Ok(value["found"] == serde_json::Value::Bool(true))
     }
 
@@ -715,7 +772,7 @@ impl TeamJournal {
     /// The server's description and the schema version before and after.
     pub async fn init(&self) -> Result<(ServerInfo, i64), TeamError> {
         let client = self.open().await?;
-        let mut info = self.hello(&client).await?;
+        let (mut info, _) = self.hello(&client).await?;
         if info.schema_version > SCHEMA_VERSION {
             return Err(TeamError::Schema(Box::new(
                 Failure::new(
@@ -735,7 +792,7 @@ impl TeamJournal {
     /// Connects and asks the server about itself, changing nothing (`doctor`).
     pub async fn probe(&self) -> Result<ServerInfo, TeamError> {
         let client = self.open().await?;
-        self.hello(&client).await
+        Ok(self.hello(&client).await?.0)
     }
 }
 
@@ -775,20 +832,29 @@ pub(crate) fn now_ms() -> u64 {
 }
 
 /// The name this machine gives itself in the team journal: `LINKUS_HOST_NAME`, else the
-/// host name.
+/// host name (asked once a run: every claim and outcome names it).
 pub fn host_name() -> String {
-    std::env::var("LINKUS_HOST_NAME")
-        .ok()
-        .filter(|name| !name.trim().is_empty())
-        .or_else(|| whoami::hostname().ok())
-        .unwrap_or_else(|| "unknown-host".to_owned())
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::env::var("LINKUS_HOST_NAME")
+            .ok()
+            .filter(|name| !name.trim().is_empty())
+            .or_else(|| whoami::hostname().ok())
+            .unwrap_or_else(|| "unknown-host".to_owned())
+    })
+    .clone()
 }
 
+/// The OS user (asked once a run: `whoami` reads the user database).
 pub fn user_name() -> String {
-    whoami::username()
-        .ok()
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown-user".to_owned())
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        whoami::username()
+            .ok()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "unknown-user".to_owned())
+    })
+    .clone()
 }
 
 /// The command line for the entry, arguments that might hold secrets left out.

@@ -31,5 +31,6 @@ mod subscriptions;
 #[cfg(unix)]
 mod team;
 mod tls;
+mod whole_runs;
 #[cfg(unix)]
 mod wizard;

@@ -3,100 +3,12 @@
 //! and JSON object. A change to any of these texts shows up as a diff of a file in
 //! `snapshots/`; review it with `cargo insta review` (or `INSTA_UPDATE=always`, then git diff).
 //! What varies from run to run (ports, temporary folders, times, order numbers, request and
-//! journal IDs) is replaced by a `[NAME]` placeholder first.
+//! journal IDs) is replaced by a `[NAME]` placeholder first (the filters are in
+//! common/whole_run.rs, shared with the whole-run snapshots of tests/cli/whole_runs).
 
 use crate::common::*;
 
-/// The filters, in order (a stamp is a time before its date is a date). Times, dates and
-/// order numbers become placeholders of the same width, so that the columns of a table still
-/// line up in its snapshot.
-const FILTERS: &[(&str, &str)] = &[
-    (
-        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z",
-        "YYYY-MM-DDThh:mm:ss.sssZ",
-    ),
-    (
-        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z",
-        "YYYY-MM-DDThh:mm:ssZ",
-    ),
-    (
-        r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}",
-        "YYYY-MM-DD hh:mm:ss",
-    ),
-    (
-        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})",
-        "[TIME]",
-    ),
-    (r"\b\d{4}-\d{2}-\d{2}\b", "YYYY-MM-DD"),
-    (r"\b\d+ (s|min|h|days?) ago\b", "[N] $1 ago"),
-    (r"\(\d+ ms\)", "([N] ms)"),
-    (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
-    // The sandbox numbers its orders from the clock.
-    (r"\bLR\d{19}\b", "LR###################"),
-    (r"\bLR\d+", "LR[ORDER]"),
-    (r"\bQO\d{19}\b", "QO###################"),
-    (r"\bQO\d+", "QO[TRANSACTION]"),
-    (r"(Order ID\s+)\d+", "${1}[ORDER_ID]"),
-    (r#""orderId": "\d+""#, r#""orderId": "[ORDER_ID]""#),
-    (r"\b[0-9a-f]{32}\b", "[REQUEST_ID]"),
-    (r"\b[0-9a-f]{16}\b", "[ENTRY_ID]"),
-    (r#""pid": \d+"#, r#""pid": [PID]"#),
-    (r#""host": "[^"]*""#, r#""host": "[HOST]""#),
-    (r#""user": (null|"[^"]*")"#, r#""user": [USER]"#),
-    (r#""age": \d+"#, r#""age": [AGE]"#),
-    (r"\bpid \d+", "pid [PID]"),
-    (r"linkus-cli/\d+\.\d+\.\d+\S*", "linkus-cli/[VERSION]"),
-    // The system's words for a refused connection (macOS and Windows number it otherwise).
-    (
-        r"(Connection refused|No connection could be made because the target machine actively refused it\.) \(os error \d+\)",
-        "Connection refused (os error [N])",
-    ),
-];
-
-/// Insta's settings: a test's home folder (a [`TestEnv`], `.tmpXXXXXX` in the system's
-/// temporary folder) and the filters above as placeholders, and plain snapshot names
-/// (`help__orders_show.snap`).
-fn settings() -> insta::Settings {
-    let mut settings = plain();
-    let temp = std::env::temp_dir();
-    let temp = temp.to_string_lossy();
-    let temp = temp.trim_end_matches(['/', '\\']);
-    // As printed, and inside a JSON string (where Windows's `\` is `\\`).
-    for temp in [escape(temp), escape(&temp.replace('\\', r"\\"))] {
-        settings.add_filter(&format!(r"{temp}(/|\\{{1,2}})\.tmp\w+"), "[HOME]");
-        settings.add_filter(&temp, "[TMP]");
-    }
-    // Windows paths under the home folder, `\` or `\\` in JSON, as `/`: one separator a pass.
-    for _ in 0..4 {
-        settings.add_filter(r"(\[HOME\][\w./-]*)\\{1,2}", "$1/");
-    }
-    for (regex, replacement) in FILTERS {
-        settings.add_filter(regex, *replacement);
-    }
-    settings
-}
-
-/// No filters: for text that is the same on every run (help), where a filter could only hide
-/// a change (the order number in an example is not a placeholder).
-fn plain() -> insta::Settings {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings
-}
-
-/// A literal path as a regular expression.
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if r"\.+*?()|[]{}^$#&-~".contains(c) {
-                format!("\\{c}")
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
+use crate::common::whole_run::{plain, quote, settings, visible};
 
 /// A session as a user reads it: the command line, the exit code and both streams.
 fn transcript(args: &[&str], run: &Run) -> String {
@@ -112,30 +24,6 @@ fn transcript(args: &[&str], run: &Run) -> String {
         }
     }
     text
-}
-
-/// Control characters (an escape sequence, a carriage return) shown as `\u{..}`, so that the
-/// snapshot shows what reached the stream rather than hiding it.
-fn visible(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\t' => c.to_string(),
-            c if c.is_control() => c.escape_unicode().to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }
 
 /// `linkus --sandbox ARGS`, and its transcript.

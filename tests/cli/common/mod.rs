@@ -10,6 +10,7 @@ pub mod pty;
 pub mod raw;
 pub mod served;
 pub mod tls;
+pub mod whole_run;
 
 use std::path::{Path, PathBuf};
 

@@ -123,3 +123,44 @@ fn a_batch_run_again_on_another_machine_reports_the_rows_already_bought() {
     );
     assert_eq!(portal.orders().len(), 10);
 }
+
+/// A batch opens the pool's connections while it checks its rows (`-v` counts the
+/// statements): every order waits for exactly one statement before it is sent, the claim,
+/// and one after, the outcome; none pays for a connection's set-up. Without the warm-up the
+/// first `--jobs` orders each sent two before.
+#[test]
+fn a_batch_sends_one_statement_before_each_order_and_one_after() {
+    use crate::batch::portal::{FakePortal, Faults};
+    use crate::batch::{batch_args, csv_of, file, fleet};
+    let Some(db) = pg::database() else { return };
+    let (portal, server) = FakePortal::start(Faults {
+        read_delay: Duration::from_millis(50),
+        ..Faults::default()
+    });
+    let machine = Machine::new("laptop-ana");
+    let sns = fleet(24);
+    let from = file(&machine.env, "fleet.csv", &csv_of(&sns));
+    let mut cmd = machine.cmd_at(&server.url, &db.url);
+    cmd.arg("-v").args(batch_args(&from)).args(["--jobs", "8"]);
+    let run = run(&mut cmd);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(portal.orders().len(), 24);
+    let counts = |when: &str| -> Vec<String> {
+        run.stderr
+            .lines()
+            .filter_map(|line| line.split("team journal: ").nth(1))
+            .filter(|rest| rest.contains(&format!("statement(s) {when} the order")))
+            .map(|rest| rest.split(' ').next().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let before = counts("before");
+    assert_eq!(before.len(), 24, "{}", run.stderr);
+    assert!(
+        before.iter().all(|n| n == "1"),
+        "{before:?}\n{}",
+        run.stderr
+    );
+    let after = counts("after");
+    assert_eq!(after.len(), 24, "{}", run.stderr);
+    assert!(after.iter().all(|n| n == "1"), "{after:?}");
+}
