@@ -542,7 +542,7 @@ fn with_blocked_by(mut failure: Failure, block: &Block) -> Failure {
 pub fn parse_time_ms(text: &str) -> Option<u64> {
     humantime::parse_rfc3339_weak(text.trim())
         .ok()
-        .map(yeastar_partner::clock::epoch_ms)
+        .map(crate::portal_clock::epoch_ms)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! the order (reads, decides and writes the intent in one step under its own lock); after it,
 //! each records the outcome, and a failure to write it is said, never swallowed.
 
+use crate::portal_clock::EpochClock as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -510,7 +510,7 @@ mod tests {
             sn: "A1",
             operation: Operation::Purchase,
             now: Now {
-                local_ms: yeastar_partner::clock::epoch_ms(std::time::SystemTime::now()),
+                local_ms: crate::portal_clock::epoch_ms(std::time::SystemTime::now()),
                 portal_ms: None,
             },
             again,

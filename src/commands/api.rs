@@ -1,6 +1,7 @@
 //! `linkus api METHOD PATH`: one authenticated request to any portal path, like `gh api`. A
 //! request to the order path goes through the same lock and journal as `purchase`.
 
+use crate::portal_clock::EpochClock as _;
 use std::io::Read;
 
 use crate::paths::ORDER_PATH;

@@ -238,9 +238,9 @@ pub fn refuse_what_cannot_be_ordered(
     let current = catalog.current();
     match operation {
         Operation::Purchase => match current {
-            Some(subscription) if subscription.is_current(now_ms) => {
+            Some(subscription) if subscription.is_current(crate::portal_clock::from_ms(now_ms)) => {
                 let plan = plan_label(subscription);
-                let until = match subscription.expires_ms {
+                let until = match subscription.expires.map(crate::portal_clock::epoch_ms) {
                     Some(ms) => format!("until {}", format_date_ms(ms)),
                     None => "(no end date given)".to_owned(),
                 };

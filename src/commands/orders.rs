@@ -1,5 +1,6 @@
 //! `linkus orders list | show`.
 
+use crate::portal_clock::EpochClock as _;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -49,8 +50,11 @@ impl<'a> From<&'a Order> for OrderOut<'a> {
             amount: order.amount.map(|a| a.to_string()),
             currency_code: order.currency_code.as_deref(),
             po_number: order.po_number.as_deref(),
-            create_time: order.created_ms(),
-            created_at: order.created_ms().map(format_ms),
+            create_time: order.created().map(crate::portal_clock::epoch_ms),
+            created_at: order
+                .created()
+                .map(crate::portal_clock::epoch_ms)
+                .map(format_ms),
             ordered_by: None,
         }
     }
@@ -72,7 +76,9 @@ pub fn warn_missing_fields(out: &Output, orders: &[Order]) {
     let checks: [(&str, Has); 4] = [
         ("orderNo", |o| o.order_no.is_some()),
         ("orderStatus", |o| o.order_status.is_some()),
-        ("createTime", |o| o.created_ms().is_some()),
+        ("createTime", |o| {
+            o.created().map(crate::portal_clock::epoch_ms).is_some()
+        }),
         ("productNo", |o| o.product_no.is_some()),
     ];
     let missing: Vec<&str> = checks
@@ -117,7 +123,14 @@ pub async fn collect_orders(
         page_no += 1;
     };
     // Newest first, whatever order the pages came in.
-    orders.sort_by_key(|order| std::cmp::Reverse(order.created_ms().unwrap_or(0)));
+    orders.sort_by_key(|order| {
+        std::cmp::Reverse(
+            order
+                .created()
+                .map(crate::portal_clock::epoch_ms)
+                .unwrap_or(0),
+        )
+    });
     Ok(Listing { orders, complete })
 }
 
@@ -151,9 +164,12 @@ impl Filters<'_> {
             && self
                 .po
                 .is_none_or(|po| order.po_number.as_deref().map(str::trim) == Some(po.trim()))
-            && self
-                .since_ms
-                .is_none_or(|since| order.created_ms().is_some_and(|ms| ms >= since))
+            && self.since_ms.is_none_or(|since| {
+                order
+                    .created()
+                    .map(crate::portal_clock::epoch_ms)
+                    .is_some_and(|ms| ms >= since)
+            })
             && (self.statuses.is_empty()
                 || order.status().is_some_and(|status| {
                     self.statuses.iter().any(|wanted| {
@@ -199,7 +215,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
             || filters.since_ms.is_some_and(|since| {
                 orders
                     .iter()
-                    .filter_map(Order::created_ms)
+                    .filter_map(|o| o.created().map(crate::portal_clock::epoch_ms))
                     .min()
                     .is_some_and(|oldest| oldest < since)
             })
@@ -271,7 +287,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
                             .map(|total| format!("{total} (list)"))
                     });
                 // A person reads "3 h ago"; a script reads the time.
-                let created = o.created_ms().map(|ms| {
+                let created = o.created().map(crate::portal_clock::epoch_ms).map(|ms| {
                     if ctx.out.stdout_is_terminal {
                         crate::output::ago(ms, ctx.clock.now_ms())
                     } else {
@@ -520,7 +536,7 @@ fn order_text(fields: &[(String, Box<RawValue>)], ctx: &Context) -> String {
     };
     let created = get("createTime").map(|time| match time.parse::<u64>() {
         Ok(t) => {
-            let ms = yeastar_partner::clock::portal_time_ms(t);
+            let ms = crate::portal_clock::portal_number_ms(t).unwrap_or(t);
             format!(
                 "{} ({})",
                 format_ms(ms),
@@ -682,7 +698,7 @@ fn fields_text(fields: &[(String, Box<RawValue>)]) -> String {
             if key.to_lowercase().ends_with("time") && shown.bytes().all(|b| b.is_ascii_digit()) {
                 shown
                     .parse()
-                    .map(|t| format_ms(yeastar_partner::clock::portal_time_ms(t)))
+                    .map(|t| format_ms(crate::portal_clock::portal_number_ms(t).unwrap_or(t)))
                     .unwrap_or(shown)
             } else {
                 shown

@@ -1,6 +1,7 @@
 //! `linkus products --sn SN`: the PBX's current subscription, and the plans that can be bought
 //! for it with their list prices.
 
+use crate::portal_clock::EpochClock as _;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 use yeastar_partner::{Client, Plan, PlanId, PriceList, Subscription, SubscriptionCheck};
@@ -52,7 +53,10 @@ impl SubscriptionOut {
         SubscriptionOut {
             plan_id: subscription.plan_id,
             plan_name: plan_label(subscription),
-            expires: subscription.expires_ms.map(format_date_ms),
+            expires: subscription
+                .expires
+                .map(crate::portal_clock::epoch_ms)
+                .map(format_date_ms),
             status: subscription.status.clone(),
             auto_renew: subscription.auto_renew,
         }
@@ -169,7 +173,7 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
     let mut text = String::new();
     match &subscription {
         Some(current) => {
-            let expiry = match current.expires_ms {
+            let expiry = match current.expires.map(crate::portal_clock::epoch_ms) {
                 Some(ms) => {
                     let days = days_left(ms, now_ms);
                     let left = if days >= 0 {

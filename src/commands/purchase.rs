@@ -23,6 +23,7 @@ use crate::error::{diagnose, ExitStatus, Failure, Kind};
 use crate::guard::{Earlier, Pass};
 use crate::lock::LockDir;
 use crate::order;
+use crate::portal_clock::EpochClock as _;
 use crate::portal_record::{self, PortalList, PortalStore};
 use crate::prompt::{self, Spinner};
 use crate::quote;

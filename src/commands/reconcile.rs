@@ -1,6 +1,7 @@
 //! `linkus orders reconcile [--not-placed ENTRY]`: settle journal entries whose outcome was
 //! unknown or still open, by looking the orders up (CLI.md section 1).
 
+use crate::portal_clock::EpochClock as _;
 use std::collections::HashSet;
 
 use anyhow::{Context as _, Result};
@@ -52,13 +53,24 @@ struct Search {
 /// that cannot be read, the search is incomplete ("could not search all orders").
 async fn search(ctx: &Context, client: &Client, intents: &[&Intent]) -> Result<Search> {
     let history = client
-        .order_history_partial(|_| intents.iter().map(|i| since_ms(ctx, i)).min().unwrap_or(0))
+        .order_history_partial(|_| {
+            crate::portal_clock::from_ms(
+                intents.iter().map(|i| since_ms(ctx, i)).min().unwrap_or(0),
+            )
+        })
         .await
         .context("Could not list the orders")?;
     let complete = history.is_complete();
     let mut orders = history.orders;
     // Newest first, whatever order the pages came in.
-    orders.sort_by_key(|order| std::cmp::Reverse(order.created_ms().unwrap_or(0)));
+    orders.sort_by_key(|order| {
+        std::cmp::Reverse(
+            order
+                .created()
+                .map(crate::portal_clock::epoch_ms)
+                .unwrap_or(0),
+        )
+    });
     crate::commands::orders::warn_missing_fields(&ctx.out, &orders);
     Ok(Search { orders, complete })
 }
@@ -91,7 +103,11 @@ fn match_order<'a>(
         .iter()
         .rev()
         .filter(|o| o.is_for(&intent.sn))
-        .filter(|o| o.created_ms().is_some_and(|t| t >= since))
+        .filter(|o| {
+            o.created()
+                .map(crate::portal_clock::epoch_ms)
+                .is_some_and(|t| t >= since)
+        })
         .filter(|o| {
             o.operation_type
                 .as_deref()
@@ -595,7 +611,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
     }
     if intent.operation == yeastar_partner::Operation::Purchase {
         match subscription {
-            Ok(SubscriptionCheck::Subscribed(s)) if s.is_current(ctx.clock.now_ms()) => {
+            Ok(SubscriptionCheck::Subscribed(s)) if s.is_current(ctx.clock.now()) => {
                 return refuse(format!(
                     "SN {} has Linkus Cloud Service now, so the purchase may have gone through",
                     intent.sn

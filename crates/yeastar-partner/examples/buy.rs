@@ -27,7 +27,13 @@ async fn buy(
     .build()?;
 
     let token = client.token().await?;
-    println!("token valid until {}", token.expires_at);
+    let valid_for = token
+        .expires_at
+        .duration_since(std::time::SystemTime::now());
+    println!(
+        "token valid for {} min",
+        valid_for.unwrap_or_default().as_secs() / 60
+    );
 
     let offer = client.offer(LINKUS_PRODUCT_ID, sn.as_str()).await?;
     let plan = offer

@@ -11,7 +11,7 @@ use crate::money::Amount;
 
 /// A JSON value exactly as the portal sent it: its text, so that no 19-digit number passes
 /// through a float. Read it with [`Json::items`], [`Json::members`], [`Json::decode`] and the
-/// lenient scalar readers this crate uses itself ([`Json::as_time_ms`], [`Json::as_amount`]).
+/// lenient scalar readers this crate uses itself ([`Json::as_time`], [`Json::as_amount`]).
 #[derive(Clone)]
 pub struct Json(Box<RawValue>);
 
@@ -61,10 +61,9 @@ impl Json {
     }
 
     /// A time as this crate reads one (epoch milliseconds or seconds as a number or digits, a
-    /// date `YYYY-MM-DD` with or without a time, RFC 3339), as epoch milliseconds; `None`
-    /// when it cannot be read.
-    pub fn as_time_ms(&self) -> Option<u64> {
-        crate::model::lenient::time_of(&self.0)
+    /// date `YYYY-MM-DD` with or without a time, RFC 3339); `None` when it cannot be read.
+    pub fn as_time(&self) -> Option<std::time::SystemTime> {
+        crate::model::lenient::time_of(&self.0).map(crate::clock::from_ms)
     }
 
     /// An amount from a number or a string, digit for digit; `None` for anything else.
@@ -133,7 +132,10 @@ mod tests {
         assert_eq!(members[0].0, "results");
         let items = json.items().unwrap();
         assert_eq!(items[0].get(), r#"{"id": 3197218168379846218}"#);
-        assert_eq!(members[1].1.as_time_ms(), Some(1_827_446_400_000));
+        assert_eq!(
+            members[1].1.as_time(),
+            Some(crate::clock::from_ms(1_827_446_400_000))
+        );
         assert_eq!(
             Json::parse(r#""120.10""#)
                 .unwrap()

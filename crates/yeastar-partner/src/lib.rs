@@ -60,7 +60,7 @@
 pub struct ReadmeDoctests;
 
 mod client;
-pub mod clock;
+mod clock;
 mod envelope;
 mod error;
 pub mod history;
@@ -79,7 +79,7 @@ pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use envelope::Reply;
 pub use error::{Error, Phase};
-pub use history::{CreatedAt, OrderHistory, HISTORY_CAP, HISTORY_PAGE_SIZE};
+pub use history::{CreatedAt, OrderHistory, Skew, HISTORY_CAP, HISTORY_PAGE_SIZE};
 pub use ids::{BillingContactId, IdError, OrderId, OrderNo, PlanId, Sn, SnError};
 pub use json::{Json, JsonError};
 

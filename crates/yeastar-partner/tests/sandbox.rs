@@ -106,7 +106,7 @@ async fn one_request_tells_a_pbxs_subscription() {
     {
         SubscriptionCheck::Subscribed(s) => {
             assert_eq!(s.plan_id, Some(BASIC));
-            assert!(s.expires_ms.is_some());
+            assert!(s.expires.is_some());
             assert_eq!(s.auto_renew, Some(false));
         }
         other => panic!("{other:?}"),
@@ -194,8 +194,14 @@ async fn a_stored_token_is_reused_until_near_its_end_then_refreshed() {
     let store = Arc::new(MemoryTokenStore::default());
     let counter = Arc::new(Counter::default());
     // The sandbox checks expiry against the real time; the client decides by its own clock.
-    let now = yeastar_partner::clock::epoch_secs(std::time::SystemTime::now());
-    let clock = Arc::new(ManualClock::at_secs(now));
+    let now = std::time::UNIX_EPOCH
+        + Duration::from_secs(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        );
+    let clock = Arc::new(ManualClock::at(now));
     let build = || {
         Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
             .token_store(store.clone())
@@ -213,7 +219,7 @@ async fn a_stored_token_is_reused_until_near_its_end_then_refreshed() {
     build().billing_contacts().await.unwrap();
     assert_eq!(counter.count("/oauth/token"), 2);
     let token = store.load().unwrap();
-    assert_eq!(token.obtained_at, now + 26 * 60);
+    assert_eq!(token.obtained_at, now + Duration::from_secs(26 * 60));
 }
 
 #[tokio::test]
@@ -286,19 +292,22 @@ fn counted(sandbox: &Sandbox) -> (Client, Arc<Counter>) {
     (client, counter)
 }
 
-const WEEK_MS: u64 = 7 * 24 * 3600 * 1000;
+const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
 
 #[tokio::test]
 async fn the_order_history_is_one_request_while_one_page_covers_the_window() {
     let sandbox = sandbox();
     let (client, counter) = counted(&sandbox);
-    let empty = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    let empty = client.order_history(|now| now - WEEK).await.unwrap();
     assert!(empty.orders.is_empty());
     assert!(empty.is_complete());
     // The sandbox's Date header gives the portal's clock.
-    let portal = empty.portal_ms.expect("a Date header");
-    let local = yeastar_partner::clock::epoch_ms(std::time::SystemTime::now());
-    assert!(portal.abs_diff(local) < 5_000, "{portal} {local}");
+    let portal = empty.portal_time.expect("a Date header");
+    let local = std::time::SystemTime::now();
+    let apart = local
+        .duration_since(portal)
+        .unwrap_or_else(|behind| behind.duration());
+    assert!(apart < Duration::from_secs(5), "{portal:?} {local:?}");
 
     seed(
         &sandbox,
@@ -306,7 +315,7 @@ async fn the_order_history_is_one_request_while_one_page_covers_the_window() {
         Duration::from_secs(60),
         Duration::from_secs(600),
     );
-    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    let history = client.order_history(|now| now - WEEK).await.unwrap();
     assert_eq!(history.orders.len(), 99);
     assert_eq!((history.pages, history.page_size), (1, 100));
     // 99 orders over 16 hours, then more than a week back: still one page.
@@ -316,7 +325,7 @@ async fn the_order_history_is_one_request_while_one_page_covers_the_window() {
         Duration::from_secs(8 * 24 * 3600),
         Duration::from_secs(1),
     );
-    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    let history = client.order_history(|now| now - WEEK).await.unwrap();
     assert_eq!(history.pages, 1, "the first page reached past the window");
     assert!(history.is_complete());
     assert_eq!(counter.count("/order/v1/page"), 3);
@@ -339,22 +348,19 @@ async fn further_pages_are_read_together_back_to_the_window_start() {
         Duration::from_secs(86),
     );
     let (client, counter) = counted(&sandbox);
-    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    let history = client.order_history(|now| now - WEEK).await.unwrap();
     assert_eq!(history.orders.len(), 1000);
     assert_eq!(history.pages, 10);
     assert!(history.is_complete());
     assert_eq!(counter.count("/order/v1/page"), 10);
-    let times: Vec<u64> = history
-        .orders
-        .iter()
-        .filter_map(|o| o.created_ms())
-        .collect();
+    let times: Vec<std::time::SystemTime> =
+        history.orders.iter().filter_map(|o| o.created()).collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
 
     // A shorter window stops early: a day of 1,000 orders, a window of 2 hours.
     let (client, counter) = counted(&sandbox);
     let history = client
-        .order_history(|now| now - 2 * 3600 * 1000)
+        .order_history(|now| now - Duration::from_secs(2 * 3600))
         .await
         .unwrap();
     assert!(history.is_complete());
@@ -373,7 +379,7 @@ async fn past_the_cap_the_history_says_it_is_partial() {
         Duration::from_secs(20),
     );
     let (client, counter) = counted(&sandbox);
-    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    let history = client.order_history(|now| now - WEEK).await.unwrap();
     assert!(!history.is_complete());
     assert!(history.capped);
     assert_eq!(history.orders.len(), 2000);

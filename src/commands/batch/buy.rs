@@ -1,5 +1,6 @@
 //! The buy phase: the orders, `--jobs` at a time, each under every rule of a single order.
 
+use crate::portal_clock::EpochClock as _;
 use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;

@@ -310,7 +310,8 @@ async fn details(client: &Client, sn: &str, checks: &mut Checks) {
             .or_else(|| subscription.plan_id.map(|id| format!("plan {id}")))
             .unwrap_or_default();
         let until = subscription
-            .expires_ms
+            .expires
+            .map(crate::portal_clock::epoch_ms)
             .map(|ms| format!(" until {}", format_date_ms(ms)))
             .unwrap_or_default();
         answered.push_str(&format!(": SN {sn} has {plan}{until}"));

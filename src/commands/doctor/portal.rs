@@ -88,7 +88,12 @@ pub async fn run(
     let certificate = matches!(&token, Err(PortalError::Certificate { .. }));
     match &token {
         Ok(token) => {
-            let minutes = token.expires_at.saturating_sub(token.obtained_at) / 60;
+            let minutes = token
+                .expires_at
+                .duration_since(token.obtained_at)
+                .unwrap_or_default()
+                .as_secs()
+                / 60;
             let account = token
                 .account()
                 .map(|account| format!(", account {account}"))

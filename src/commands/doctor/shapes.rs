@@ -62,7 +62,7 @@ impl Expect {
                             .is_some_and(|years| years > 0)
                     })
             }),
-            Expect::Time => json(raw).as_time_ms().is_some(),
+            Expect::Time => json(raw).as_time().is_some(),
             Expect::Amount => json(raw).as_amount().is_some(),
             Expect::Count => scalar(raw).is_some_and(|t| t.parse::<u64>().is_ok()),
             Expect::Offering => {

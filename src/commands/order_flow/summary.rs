@@ -45,7 +45,8 @@ pub fn text(
     if choice.operation != Operation::Purchase {
         if let Some(current) = current {
             let until = current
-                .expires_ms
+                .expires
+                .map(crate::portal_clock::epoch_ms)
                 .map(|ms| format!(", until {}", format_date_ms(ms)))
                 .unwrap_or_default();
             rows.push(("Current plan", format!("{}{until}", plan_label(current))));
@@ -97,7 +98,8 @@ pub fn text(
         current.filter(|s| s.auto_renew == Some(true) && choice.operation != Operation::Purchase)
     {
         let when = current
-            .expires_ms
+            .expires
+            .map(crate::portal_clock::epoch_ms)
             .map(|ms| format!(" on {}", format_date_ms(ms)))
             .unwrap_or_default();
         text.push_str(&format!(

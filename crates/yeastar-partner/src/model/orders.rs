@@ -105,7 +105,8 @@ pub struct Order {
     /// The order's status as the portal wrote it (see [`Order::status`]).
     pub order_status: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_u64")]
-    /// When the order was created, in epoch milliseconds.
+    /// `createTime` as the portal wrote it (epoch milliseconds, or seconds below 10^11);
+    /// [`Order::created`] reads it.
     pub create_time: Option<u64>,
     #[serde(default, deserialize_with = "lenient_opt_string", alias = "currency")]
     /// The currency of the amount.
@@ -148,9 +149,12 @@ pub struct Order {
 }
 
 impl Order {
-    /// `createTime` in epoch milliseconds; values below 10^11 are taken as seconds.
-    pub fn created_ms(&self) -> Option<u64> {
-        self.create_time.map(portal_time_ms)
+    /// When the order was created: `createTime` read as epoch milliseconds, or seconds below
+    /// 10^11.
+    pub fn created(&self) -> Option<std::time::SystemTime> {
+        self.create_time
+            .map(portal_time_ms)
+            .map(crate::clock::from_ms)
     }
 
     /// The order's status, when the portal gave one.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lenient::{opt_cycles, opt_time_ms};
+use super::lenient::{opt_cycles, opt_time};
 use crate::ids::{lenient_opt_bool, lenient_opt_id, lenient_opt_string, PlanId};
 
 /// A PBX's Linkus Cloud Service subscription as the portal describes it.
@@ -41,7 +41,8 @@ pub struct Subscription {
     /// Set only while the subscription is switching to another plan.
     #[serde(default, deserialize_with = "lenient_opt_string")]
     pub current_plan: Option<String>,
-    /// When the subscription ends, epoch milliseconds; `None` when the portal does not say
+    /// When the subscription ends (serialized as epoch milliseconds); `None` when the portal
+    /// does not say
     /// or says it in a form that cannot be read.
     #[serde(
         default,
@@ -49,9 +50,10 @@ pub struct Subscription {
         alias = "expireTime",
         alias = "expiredTime",
         alias = "expireDate",
-        deserialize_with = "opt_time_ms"
+        deserialize_with = "opt_time",
+        serialize_with = "crate::clock::opt_as_ms"
     )]
-    pub expires_ms: Option<u64>,
+    pub expires: Option<std::time::SystemTime>,
     #[serde(
         default,
         alias = "autoRenewStatus",
@@ -71,9 +73,9 @@ impl Subscription {
                 .is_some_and(|n| !n.trim().is_empty())
     }
 
-    /// Still running at `now_ms`: not past its end, or with no known end.
-    pub fn is_current(&self, now_ms: u64) -> bool {
-        self.expires_ms.is_none_or(|expires| expires > now_ms)
+    /// Still running at `now`: not past its end, or with no known end.
+    pub fn is_current(&self, now: std::time::SystemTime) -> bool {
+        self.expires.is_none_or(|expires| expires > now)
     }
 
     /// A switch to another plan is under way.
@@ -113,7 +115,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(details.plan_id, Some(PlanId::new(3048918321840570368)));
-        assert_eq!(details.expires_ms, Some(1_827_446_400_000));
+        assert_eq!(
+            details.expires,
+            Some(crate::clock::from_ms(1_827_446_400_000))
+        );
         assert_eq!(details.auto_renew, Some(false));
         assert!(!details.is_switching());
         assert!(details.has_plan());
@@ -123,13 +128,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(other.plan_name.as_deref(), Some("Linkus Pro"));
-        assert_eq!(other.expires_ms, Some(1_827_446_400_000));
+        assert_eq!(
+            other.expires,
+            Some(crate::clock::from_ms(1_827_446_400_000))
+        );
         assert_eq!(other.auto_renew, Some(true));
         assert!(other.is_switching());
 
         let unreadable: Subscription =
             serde_json::from_str(r#"{"planName": "x", "expireTime": "soon"}"#).unwrap();
-        assert_eq!(unreadable.expires_ms, None);
-        assert!(unreadable.is_current(u64::MAX - 1));
+        assert_eq!(unreadable.expires, None);
+        assert!(unreadable.is_current(crate::clock::from_ms(u64::MAX / 2)));
     }
 }
