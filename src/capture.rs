@@ -80,7 +80,7 @@ impl Capture {
                     request
                         .headers
                         .iter()
-                        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec())),
+                        .map(|(name, value)| (name.to_owned(), value.to_vec())),
                 ),
                 body: scrubber.body(request.body.unwrap_or_default()),
             },
@@ -90,7 +90,7 @@ impl Capture {
                     response
                         .headers
                         .iter()
-                        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec())),
+                        .map(|(name, value)| (name.to_owned(), value.to_vec())),
                 ),
                 body: scrubber.body(&response.body),
             }),

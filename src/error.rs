@@ -371,7 +371,7 @@ fn rejection_hints(code: &str, endpoint: Option<&str>) -> Vec<String> {
         let path = endpoint
             .and_then(|e| e.split_whitespace().nth(1))
             .unwrap_or("");
-        let hint = if path.starts_with(yeastar_partner::paths::ORDER_DETAILS_PATH) {
+        let hint = if path.starts_with(crate::paths::ORDER_DETAILS_PATH) {
             "Check the order number: `linkus orders list` lists the orders."
         } else if path.starts_with("/product/") || path.starts_with("/pricing/") {
             "Check the SN (on the PBX: Resource Monitor > Information > Serial Number)."

@@ -14,7 +14,7 @@
 //!   same way (fail closed), and `--again` releases it too.
 
 use serde::Serialize;
-use yeastar_partner::{Id, Operation};
+use yeastar_partner::{Operation, PlanId};
 
 use crate::error::{BlockedBy, Failure, Kind};
 
@@ -121,7 +121,7 @@ pub struct Earlier {
     pub order_no: Option<String>,
     /// `None`: the record cannot tell which operation it was; it counts as any.
     pub operation: Option<Operation>,
-    pub plan_id: Option<Id>,
+    pub plan_id: Option<PlanId>,
     pub status: Status,
     pub at: Stamp,
     /// The time as the record wrote it, for messages.
@@ -542,7 +542,7 @@ fn with_blocked_by(mut failure: Failure, block: &Block) -> Failure {
 pub fn parse_time_ms(text: &str) -> Option<u64> {
     humantime::parse_rfc3339_weak(text.trim())
         .ok()
-        .map(yeastar_partner::clock::epoch_ms)
+        .map(crate::portal_clock::epoch_ms)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ fn earlier(entry: &str, operation: Operation, age_ms: u64, status: Status) -> Ea
         entry: Some(entry.to_owned()),
         order_no: None,
         operation: Some(operation),
-        plan_id: Some(Id(1)),
+        plan_id: Some(PlanId::new(1)),
         status,
         at: Stamp::At {
             ms: NOW.saturating_sub(age_ms),

@@ -15,8 +15,9 @@ pub struct HttpLog {
     pub verbosity: u8,
 }
 
-/// A body as it may be shown: JSON and forms redacted by key, the rest cut short.
-pub fn loggable_body(bytes: &[u8]) -> String {
+/// A body as it may be shown: JSON and forms redacted by key, the rest cut short
+/// (`snippet`: the client's cleaned start of the body).
+pub fn loggable_body(bytes: &[u8], snippet: impl FnOnce() -> String) -> String {
     match serde_json::from_slice::<serde_json::Value>(bytes) {
         Ok(value) => redact_json(&value).to_string(),
         Err(_) => {
@@ -24,13 +25,13 @@ pub fn loggable_body(bytes: &[u8]) -> String {
             if text.contains('=') && !text.contains(' ') && !text.trim_start().starts_with('<') {
                 redact_form(&text)
             } else {
-                yeastar_partner::snippet(bytes)
+                snippet()
             }
         }
     }
 }
 
-fn line(method: &yeastar_partner::Method, url: &url::Url) -> String {
+fn line(method: yeastar_partner::Method, url: &url::Url) -> String {
     format!("{method} {}", without_userinfo(url))
 }
 
@@ -41,11 +42,14 @@ impl Observer for HttpLog {
         }
         log_line(&redact::scrub(&format!(
             "> {}",
-            line(request.method, request.url)
+            line(*request.method, request.url)
         )));
         if self.verbosity >= 2 {
             if let Some(body) = request.body {
-                log_line(&redact::scrub(&format!("> {}", loggable_body(body))));
+                log_line(&redact::scrub(&format!(
+                    "> {}",
+                    loggable_body(body, || request.body_snippet())
+                )));
             }
         }
     }
@@ -54,11 +58,12 @@ impl Observer for HttpLog {
         if self.verbosity == 0 {
             return;
         }
-        let what = line(exchange.request.method, exchange.request.url);
+        let what = line(*exchange.request.method, exchange.request.url);
         let ms = exchange.elapsed.as_millis();
         match exchange.response {
             Ok(response) => {
-                let request_id = yeastar_partner::request_id_of(&response.body)
+                let request_id = response
+                    .request_id()
                     .map(|id| format!(" requestId={id}"))
                     .unwrap_or_default();
                 log_line(&redact::scrub(&format!(
@@ -68,7 +73,7 @@ impl Observer for HttpLog {
                 if self.verbosity >= 2 {
                     log_line(&redact::scrub(&format!(
                         "< {}",
-                        loggable_body(&response.body)
+                        loggable_body(&response.body, || response.snippet())
                     )));
                 }
             }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use yeastar_partner::{Id, Operation, OrderState, OrderStatus};
+use yeastar_partner::{BillingContactId, Operation, OrderState, OrderStatus, PlanId};
 
 /// What a run meant to order, written before the order is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,9 +34,9 @@ pub struct Intent {
     /// Lines written by linkus 0.1 have none: they were purchases.
     #[serde(default = "purchase", with = "operation_name")]
     pub operation: Operation,
-    pub plan_id: Id,
+    pub plan_id: PlanId,
     pub plan_name: String,
-    pub billing_contact_id: Id,
+    pub billing_contact_id: BillingContactId,
     pub years: u8,
     pub po_number: Option<String>,
     /// The list-price total quoted before the order (`240.00 USD`), where the portal gave one.
@@ -613,9 +613,9 @@ pub(crate) mod tests {
             base_url: "sandbox".to_owned(),
             sn: "369471667338".to_owned(),
             operation: Operation::Purchase,
-            plan_id: Id(3048918321840570368),
+            plan_id: PlanId::new(3048918321840570368),
             plan_name: "Linkus Cloud Service".to_owned(),
-            billing_contact_id: Id(3197218168379846218),
+            billing_contact_id: BillingContactId::new(3197218168379846218),
             years: 1,
             po_number: None,
             list_total: None,

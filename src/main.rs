@@ -27,6 +27,7 @@ mod jq;
 mod lock;
 mod order;
 mod output;
+mod paths;
 mod portal_clock;
 mod portal_key;
 mod portal_record;

@@ -7,6 +7,7 @@
 //! the order (reads, decides and writes the intent in one step under its own lock); after it,
 //! each records the outcome, and a failure to write it is said, never swallowed.
 
+use crate::portal_clock::EpochClock as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -285,7 +286,7 @@ pub async fn place(
                 .as_ref()
                 .map(Word::of)
                 .unwrap_or_else(|| Word::Open("created".to_owned())),
-            Some(order.order_no.clone()),
+            Some(order.order_no.to_string()),
             order.status.as_ref().map(|s| s.as_str().to_owned()),
             order.request_id.clone(),
         ),
@@ -446,7 +447,7 @@ fn created(
     plan_name: &str,
     quote: Option<&Quote>,
 ) -> Result<ExitStatus> {
-    let order_no = order.order_no.clone();
+    let order_no = order.order_no.to_string();
     let status = order.status.as_ref().map(|s| s.as_str().to_owned());
     let shown_status = status.as_deref().unwrap_or("unknown");
     let state = order.state();

@@ -45,7 +45,48 @@ pub fn shift(at: u64, offset: i64) -> u64 {
 }
 
 fn ms(time: SystemTime) -> i64 {
-    i64::try_from(yeastar_partner::clock::epoch_ms(time)).unwrap_or(i64::MAX)
+    i64::try_from(epoch_ms(time)).unwrap_or(i64::MAX)
+}
+
+/// Milliseconds since the Unix epoch (0 before it): linkus counts time in these; the client
+/// crate speaks `SystemTime`.
+pub fn epoch_ms(time: SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Seconds since the Unix epoch (0 before it).
+pub fn epoch_secs(time: SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The instant `ms` milliseconds after the Unix epoch.
+pub fn from_ms(ms: u64) -> SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)
+}
+
+/// A portal time given as a number (`createTime`): epoch milliseconds, or seconds below
+/// 10^11, read by the client's own rule (CLI.md section 3).
+pub fn portal_number_ms(value: u64) -> Option<u64> {
+    yeastar_partner::Json::parse(&value.to_string())
+        .ok()
+        .and_then(|json| json.as_time())
+        .map(epoch_ms)
+}
+
+/// The client's clocks in linkus's units.
+pub trait EpochClock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+}
+
+impl<C: yeastar_partner::Clock + ?Sized> EpochClock for C {
+    fn now_ms(&self) -> u64 {
+        epoch_ms(self.now())
+    }
 }
 
 impl Observer for PortalClock {
@@ -56,7 +97,6 @@ impl Observer for PortalClock {
         let date = response
             .headers
             .get("date")
-            .and_then(|value| value.to_str().ok())
             .and_then(|value| httpdate::parse_http_date(value).ok());
         if let Some(date) = date {
             self.saw(date, exchange.started_at + exchange.elapsed);

@@ -17,6 +17,7 @@
 //!   portal's future is not a possible time: it blocks (fail closed);
 //! - orders the local records already know (by number) are theirs to judge, not counted twice.
 
+use crate::portal_clock::EpochClock as _;
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt};
 use yeastar_partner::{Client, CreatedAt, Operation, Order, OrderHistory, OrderState};
@@ -80,7 +81,8 @@ impl Listed {
     pub fn of(order: &Order, now_ms: u64) -> Option<Listed> {
         let order_no = order
             .order_no
-            .clone()
+            .as_deref()
+            .map(str::to_owned)
             .or_else(|| order.id.map(|id| id.to_string()))?;
         Some(Listed {
             order_no,
@@ -92,7 +94,7 @@ impl Listed {
                 .map(str::to_owned),
             linkus: order.is_linkus(),
             status: order.order_status.clone(),
-            created: CreatedAt::of(order, now_ms),
+            created: CreatedAt::of(order, crate::portal_clock::from_ms(now_ms)),
             create_time: order.create_time,
             operation: order.operation_type.as_deref().and_then(Operation::parse),
         })
@@ -120,15 +122,18 @@ impl Listed {
 
     /// Whether the order counts at all: Linkus (or product unknown), inside the open window.
     fn counts(&self, now_ms: u64) -> bool {
-        self.linkus != Some(false) && self.created.is_since(now_ms.saturating_sub(OPEN_WINDOW_MS))
+        self.linkus != Some(false)
+            && self.created.is_since(crate::portal_clock::from_ms(
+                now_ms.saturating_sub(OPEN_WINDOW_MS),
+            ))
     }
 
     /// A success inside the 24 hours.
     fn recent_success(&self, now_ms: u64) -> bool {
         self.standing() == Standing::Succeeded
-            && self
-                .created
-                .is_since(now_ms.saturating_sub(SUCCESS_WINDOW_MS))
+            && self.created.is_since(crate::portal_clock::from_ms(
+                now_ms.saturating_sub(SUCCESS_WINDOW_MS),
+            ))
     }
 
     /// The order as the guard's earlier order.
@@ -146,12 +151,12 @@ impl Listed {
             Standing::Closed => Status::Closed,
         };
         let (at, at_text) = match self.created {
-            CreatedAt::At(ms) => (
+            CreatedAt::At(at) => (
                 Stamp::At {
-                    ms,
+                    ms: crate::portal_clock::epoch_ms(at),
                     clock: Clock::Portal,
                 },
-                crate::order::rfc3339(ms),
+                crate::order::rfc3339(crate::portal_clock::epoch_ms(at)),
             ),
             CreatedAt::Unreadable => (
                 Stamp::Unreadable,
@@ -192,9 +197,13 @@ impl PortalList {
     /// the Linkus orders inside that window whose SN the list does not give.
     pub async fn read(client: &Client) -> Result<PortalList, yeastar_partner::Error> {
         let history = client
-            .order_history(|now| now.saturating_sub(OPEN_WINDOW_MS))
+            .order_history(|now| {
+                crate::portal_clock::from_ms(
+                    crate::portal_clock::epoch_ms(now).saturating_sub(OPEN_WINDOW_MS),
+                )
+            })
             .await?;
-        let now = history.now_ms(client.clock().now_ms());
+        let now = crate::portal_clock::epoch_ms(history.portal_now(client.clock().now()));
         let mut listed: Vec<Listed> = history
             .orders
             .iter()
@@ -233,7 +242,10 @@ impl PortalList {
         local_now_ms: u64,
         batch_row: bool,
     ) -> Vec<Earlier> {
-        let now = self.history.now_ms(local_now_ms);
+        let now = crate::portal_clock::epoch_ms(
+            self.history
+                .portal_now(crate::portal_clock::from_ms(local_now_ms)),
+        );
         let mut mine: Vec<Listed> = self
             .listed
             .iter()
@@ -265,7 +277,7 @@ impl PortalList {
 
     /// How old the read is, by this machine's clock.
     pub fn age_ms(&self, local_now_ms: u64) -> u64 {
-        local_now_ms.saturating_sub(self.history.local_ms)
+        local_now_ms.saturating_sub(crate::portal_clock::epoch_ms(self.history.local_time))
     }
 
     /// The warnings a run prints about this read: a partial read, orders whose SN could not
@@ -287,12 +299,13 @@ impl PortalList {
                 self.unknown_sn.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
             ));
         }
-        if let Some(skew) = self.history.skew_ms() {
-            if skew.unsigned_abs() > 5 * 60 * 1000 {
+        if let Some(skew) = self.history.skew() {
+            let span = u64::try_from(skew.span().as_millis()).unwrap_or(u64::MAX);
+            if span > 5 * 60 * 1000 {
                 warnings.push(format!(
                     "this machine's clock is {} {} the portal's (its Date header); portal times are compared with the portal's clock.",
-                    span_text(skew.unsigned_abs()),
-                    if skew > 0 { "ahead of" } else { "behind" }
+                    span_text(span),
+                    if matches!(skew, yeastar_partner::Skew::Ahead(_)) { "ahead of" } else { "behind" }
                 ));
             }
         }
@@ -472,7 +485,7 @@ mod tests {
             sn: Some(SN.to_owned()),
             linkus: Some(true),
             status: Some(status.to_owned()),
-            created: CreatedAt::At(NOW - age_ms),
+            created: CreatedAt::At(crate::portal_clock::from_ms(NOW - age_ms)),
             create_time: Some(NOW - age_ms),
             operation,
         }
@@ -727,7 +740,10 @@ mod tests {
         let listed = Listed::of(&order, NOW).unwrap();
         assert_eq!(listed.order_no, "3206190457467703296");
         assert_eq!(listed.sn.as_deref(), Some(SN));
-        assert_eq!(listed.created, CreatedAt::At(NOW - HOUR));
+        assert_eq!(
+            listed.created,
+            CreatedAt::At(crate::portal_clock::from_ms(NOW - HOUR))
+        );
         assert_eq!(listed.operation, Some(Operation::Renew));
         assert_eq!(listed.linkus, Some(true));
         assert_eq!(listed.standing(), Standing::Succeeded);

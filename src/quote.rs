@@ -78,7 +78,7 @@ pub fn usable_prices(
             if !list.plans.is_empty() && list.plans.iter().all(|plan| plan.price.is_none()) {
                 out.warn(&format!(
                     "GET {} answered, but no plan in it has a `price` (or `amount`, `unitPrice`, `originalPrice`, `listPrice`) with a `currency` that linkus can read, so prices show as unknown. {check}",
-                    yeastar_partner::paths::PRICE_PATH
+                    crate::paths::PRICE_PATH
                 ));
             }
             Some(list)

@@ -482,7 +482,7 @@ impl InFlight {
 mod tests {
     use super::*;
     use crate::guard::{Now, Pass};
-    use yeastar_partner::{Id, Operation};
+    use yeastar_partner::{BillingContactId, Operation, PlanId};
 
     fn intent(id: &str, base_url: &str) -> Intent {
         Intent {
@@ -493,9 +493,9 @@ mod tests {
             base_url: base_url.into(),
             sn: "A1".into(),
             operation: Operation::Purchase,
-            plan_id: Id(1),
+            plan_id: PlanId::new(1),
             plan_name: "Linkus Cloud Service".into(),
-            billing_contact_id: Id(2),
+            billing_contact_id: BillingContactId::new(2),
             years: 1,
             po_number: None,
             list_total: None,
@@ -510,7 +510,7 @@ mod tests {
             sn: "A1",
             operation: Operation::Purchase,
             now: Now {
-                local_ms: yeastar_partner::clock::epoch_ms(std::time::SystemTime::now()),
+                local_ms: crate::portal_clock::epoch_ms(std::time::SystemTime::now()),
                 portal_ms: None,
             },
             again,

@@ -1,6 +1,7 @@
 //! The token cache: one private file per profile and portal, holding the client ID it belongs
 //! to, so that tokens are reused across invocations (CLI.md section 3).
 
+use crate::portal_clock::{epoch_secs, from_ms};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -51,9 +52,9 @@ impl FileTokenStore {
             token: token.access.expose().to_owned(),
             authorization: token.authorization.expose().to_owned(),
             refresh_token: token.refresh.as_ref().map(|r| r.expose().to_owned()),
-            obtained_at: token.obtained_at,
-            expires_at: token.expires_at,
-            refresh_expires_at: token.refresh_expires_at,
+            obtained_at: epoch_secs(token.obtained_at),
+            expires_at: epoch_secs(token.expires_at),
+            refresh_expires_at: epoch_secs(token.refresh_expires_at),
         };
         files::write_private(&self.path, &serde_json::to_vec_pretty(&file)?)
     }
@@ -78,14 +79,14 @@ impl TokenStore for FileTokenStore {
         if file.client_id != self.client_id || file.portal != self.portal || file.token.is_empty() {
             return None;
         }
-        let token = Token {
-            access: redact::secret(file.token),
-            authorization: redact::secret(file.authorization),
-            refresh: file.refresh_token.map(redact::secret),
-            obtained_at: file.obtained_at,
-            expires_at: file.expires_at,
-            refresh_expires_at: file.refresh_expires_at,
-        };
+        let token = Token::restored(
+            redact::secret(file.token),
+            redact::secret(file.authorization),
+            file.refresh_token.map(redact::secret),
+            from_secs(file.obtained_at),
+            from_secs(file.expires_at),
+            from_secs(file.refresh_expires_at),
+        );
         token.fits_a_header().then_some(token)
     }
 
@@ -132,6 +133,11 @@ pub fn cache_files_of(cache_dir: &Path, profile: &str) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
+/// The instant `secs` seconds after the Unix epoch (the cache keeps whole seconds).
+fn from_secs(secs: u64) -> std::time::SystemTime {
+    from_ms(secs.saturating_mul(1000))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,7 +159,13 @@ mod tests {
     fn a_cache_of_other_credentials_or_garbage_is_ignored() {
         let temp = tempfile::tempdir().unwrap();
         let cache = FileTokenStore::new(temp.path(), "default", "https://p", "client-a");
-        let token = Token::new("tok-abcdef".into(), None, None, 1800, 1_000);
+        let token = Token::new(
+            "tok-abcdef".into(),
+            None,
+            None,
+            std::time::Duration::from_secs(1800),
+            from_secs(1_000),
+        );
         cache.save(&token);
         assert!(cache.load().is_some());
         let other = FileTokenStore::new(temp.path(), "default", "https://p", "client-b");

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::rawjson::object_members;
 use serde_json::value::RawValue;
-use yeastar_partner::object_members;
 
 use crate::redact::{self, is_secret_key, without_userinfo, REDACTED};
 

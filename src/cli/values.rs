@@ -54,21 +54,12 @@ pub fn parse_max_total(text: &str) -> Result<crate::quote::MaxTotal, String> {
     crate::quote::parse_max_total(text)
 }
 
-/// A PBX serial number: trimmed; letters and digits only.
+/// A PBX serial number: trimmed; letters and digits only, at most 64 (the client's
+/// [`yeastar_partner::Sn`] rule and messages).
 pub fn parse_sn(text: &str) -> Result<String, String> {
-    let sn = text.trim();
-    if sn.is_empty() {
-        return Err("the serial number is empty".to_owned());
-    }
-    if let Some(bad) = sn.chars().find(|c| !c.is_ascii_alphanumeric()) {
-        return Err(format!(
-            "a serial number has only letters and digits, not {bad:?} (see the PBX's Resource Monitor > Information)"
-        ));
-    }
-    if sn.len() > 64 {
-        return Err("the serial number is longer than 64 characters".to_owned());
-    }
-    Ok(sn.to_owned())
+    text.parse::<yeastar_partner::Sn>()
+        .map(String::from)
+        .map_err(|error| error.to_string())
 }
 
 /// `--since`: an age (`7d`, `12h`) or a date (`YYYY-MM-DD`, from its start, UTC).

@@ -1,12 +1,14 @@
 //! `linkus api METHOD PATH`: one authenticated request to any portal path, like `gh api`. A
 //! request to the order path goes through the same lock and journal as `purchase`.
 
+use crate::portal_clock::EpochClock as _;
 use std::io::Read;
 
+use crate::paths::ORDER_PATH;
 use anyhow::{Context as _, Result};
-use yeastar_partner::paths::ORDER_PATH;
 use yeastar_partner::{
-    Body, Id, Method, Operation, OrderOutcome, OrderState, RawResponse, Request, Resend,
+    BillingContactId, Body, Method, Operation, OrderOutcome, OrderState, PlanId, RawResponse,
+    Request, Resend,
 };
 
 use crate::cli::{ApiArgs, HttpMethod};
@@ -59,11 +61,11 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         .into());
     }
     let method = match args.method {
-        HttpMethod::Get => Method::GET,
-        HttpMethod::Post => Method::POST,
-        HttpMethod::Put => Method::PUT,
-        HttpMethod::Patch => Method::PATCH,
-        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Get => Method::Get,
+        HttpMethod::Post => Method::Post,
+        HttpMethod::Put => Method::Put,
+        HttpMethod::Patch => Method::Patch,
+        HttpMethod::Delete => Method::Delete,
     };
     let mut fields: Vec<(String, String, bool)> = Vec::new();
     for field in &args.fields {
@@ -75,7 +77,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         fields.push((key.to_owned(), value.to_owned(), true));
     }
 
-    let (query, body) = if method == Method::GET {
+    let (query, body) = if method == Method::Get {
         if args.input.is_some() {
             return Err(Failure::usage("--input sends a body, which GET does not have.").into());
         }
@@ -121,16 +123,12 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         Body::Json(bytes) => names_an_operation(bytes),
         _ => false,
     };
-    if method != Method::GET && (is_order_url(&url) || body_names_an_operation) {
+    if method != Method::Get && (is_order_url(&url) || body_names_an_operation) {
         let bytes = match body {
             Body::Json(bytes) => bytes,
             _ => Vec::new(),
         };
-        let call = yeastar_partner::OrderCall {
-            method,
-            path: path.to_owned(),
-            body: bytes,
-        };
+        let call = yeastar_partner::OrderCall::new(method, path, bytes);
         return order(ctx, call, &args.again).await;
     }
     if !args.again.is_empty() {
@@ -140,18 +138,15 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
         .into());
     }
 
-    let resend = if method == Method::GET {
+    let resend = if method == Method::Get {
         Resend::Idempotent
     } else {
         Resend::OnlyIfNotSent
     };
-    let request = Request {
-        method,
-        path: path.to_owned(),
-        query,
-        body,
-        resend,
-    };
+    let mut request = Request::new(method, path);
+    request.query = query;
+    request.body = body;
+    request.resend = resend;
     let endpoint = request.endpoint();
     let client = ctx.client()?;
     let response = match client.send(&request).await {
@@ -178,7 +173,7 @@ pub async fn run(ctx: &Context, args: ApiArgs) -> Result<ExitStatus> {
             location: response.location(),
         })
     } else {
-        yeastar_partner::parse_envelope(&endpoint, response.status, &response.body)
+        response.reply(&endpoint)
     };
     match parsed {
         Ok(_) => Ok(ExitStatus::Success),
@@ -331,8 +326,7 @@ async fn order(
                 v.as_u64()
                     .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
             })
-            .map(Id)
-            .unwrap_or(Id(0))
+            .unwrap_or(0)
     };
     let service = parsed.get("serviceList").and_then(|list| list.get(0));
     let locks = LockDir::locate()?;
@@ -370,9 +364,9 @@ async fn order(
         base_url: ctx.portal_label(),
         sn: sn.clone(),
         operation,
-        plan_id: id_of(service.and_then(|s| s.get("serviceId"))),
+        plan_id: PlanId::new(id_of(service.and_then(|s| s.get("serviceId")))),
         plan_name: "(sent with linkus api)".to_owned(),
-        billing_contact_id: id_of(parsed.get("billingId")),
+        billing_contact_id: BillingContactId::new(id_of(parsed.get("billingId"))),
         years: service
             .and_then(|s| s.get("multiCycle"))
             .and_then(|v| v.as_u64())

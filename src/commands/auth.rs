@@ -160,7 +160,8 @@ pub fn status(ctx: &Context) -> Result<ExitStatus> {
         (active, lookup.shadowed_profile)
     };
     let cached: Option<Token> = ctx.token_store(&credentials.client_id).load();
-    let now = ctx.clock.now_secs();
+    let now = ctx.clock.now();
+    let expiry_ms = |t: &Token| crate::portal_clock::epoch_ms(t.expires_at);
     let status = Status {
         profile: ctx.profile().to_owned(),
         source: credentials.source.to_string(),
@@ -168,7 +169,7 @@ pub fn status(ctx: &Context) -> Result<ExitStatus> {
         base_url: ctx.portal_label(),
         environment_overrides_profile: shadowed,
         account: cached.as_ref().and_then(Token::account),
-        token_expires_at: cached.as_ref().map(|t| format_ms(t.expires_at * 1000)),
+        token_expires_at: cached.as_ref().map(|t| format_ms(expiry_ms(t))),
         token_fresh: cached.as_ref().is_some_and(|t| t.is_fresh(now)),
     };
     if ctx.out.is_json() {
@@ -180,12 +181,16 @@ pub fn status(ctx: &Context) -> Result<ExitStatus> {
             None => "none cached (one is requested on the next command)".to_owned(),
             Some(t) if t.is_fresh(now) => format!(
                 "valid until {} ({} min left)",
-                format_ms(t.expires_at * 1000),
-                t.expires_at.saturating_sub(now) / 60
+                format_ms(expiry_ms(t)),
+                t.expires_at
+                    .duration_since(now)
+                    .unwrap_or_default()
+                    .as_secs()
+                    / 60
             ),
             Some(t) => format!(
                 "expires {}; renewed on the next command",
-                format_ms(t.expires_at * 1000)
+                format_ms(expiry_ms(t))
             ),
         };
         let rows = [

@@ -4,6 +4,7 @@
 /// Where a person switches auto-renewal off: the portal's own page (behind a CAPTCHA).
 pub const CANCEL_AUTO_RENEW: &str = "Partner Portal > Plan Details > Cancel Auto Renew";
 
+use crate::portal_clock::EpochClock as _;
 use anyhow::{Context as _, Result};
 use serde_json::json;
 use yeastar_partner::{Client, SubscriptionCheck, LINKUS_PRODUCT_ID};
@@ -52,9 +53,10 @@ pub async fn enable(ctx: &Context, args: AutorenewArgs) -> Result<ExitStatus> {
     };
     let now_ms = ctx.clock.now_ms();
     let plan = plan_label(&subscription);
-    if !subscription.is_current(now_ms) {
+    if !subscription.is_current(crate::portal_clock::from_ms(now_ms)) {
         let ended = subscription
-            .expires_ms
+            .expires
+            .map(crate::portal_clock::epoch_ms)
             .map(|ms| format!(" on {}", format_date_ms(ms)))
             .unwrap_or_default();
         return Err(Failure::new(
@@ -75,7 +77,8 @@ pub async fn enable(ctx: &Context, args: AutorenewArgs) -> Result<ExitStatus> {
         .into());
     };
     let until = subscription
-        .expires_ms
+        .expires
+        .map(crate::portal_clock::epoch_ms)
         .map(|ms| format!(", until {}", format_date_ms(ms)))
         .unwrap_or_default();
     if subscription.auto_renew == Some(true) {
@@ -110,10 +113,8 @@ pub async fn enable(ctx: &Context, args: AutorenewArgs) -> Result<ExitStatus> {
                 "requestBody": text,
             }))?;
         } else {
-            ctx.out.print(&format!(
-                "POST {}\n{text}",
-                yeastar_partner::paths::AUTO_RENEW_PATH
-            ))?;
+            ctx.out
+                .print(&format!("POST {}\n{text}", crate::paths::AUTO_RENEW_PATH))?;
         }
         ctx.out.status("Dry run: nothing was sent.");
         return Ok(ExitStatus::Success);

@@ -2,7 +2,7 @@
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use yeastar_partner::{BillingContact, Id};
+use yeastar_partner::{BillingContact, BillingContactId};
 
 use crate::context::Context;
 use crate::error::ExitStatus;
@@ -11,7 +11,7 @@ use crate::error::ExitStatus;
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactOut<'a> {
-    pub billing_contact_id: Id,
+    pub billing_contact_id: BillingContactId,
     pub name: String,
     pub email: &'a str,
     pub company: Option<&'a str>,

@@ -1,11 +1,12 @@
 //! `linkus orders list | show`.
 
+use crate::portal_clock::EpochClock as _;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use yeastar_partner::{Client, Id, Order, OrderDetails, OrderState};
+use yeastar_partner::{Client, Order, OrderDetails, OrderId, OrderState};
 
 use crate::cli::{OrdersListArgs, OrdersShowArgs};
 use crate::context::Context;
@@ -21,7 +22,7 @@ pub const MAX_PAGES: u64 = 50;
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct OrderOut<'a> {
-    id: Option<Id>,
+    id: Option<OrderId>,
     order_no: Option<&'a str>,
     order_status: Option<&'a str>,
     product_no: Option<&'a str>,
@@ -49,8 +50,11 @@ impl<'a> From<&'a Order> for OrderOut<'a> {
             amount: order.amount.map(|a| a.to_string()),
             currency_code: order.currency_code.as_deref(),
             po_number: order.po_number.as_deref(),
-            create_time: order.created_ms(),
-            created_at: order.created_ms().map(format_ms),
+            create_time: order.created().map(crate::portal_clock::epoch_ms),
+            created_at: order
+                .created()
+                .map(crate::portal_clock::epoch_ms)
+                .map(format_ms),
             ordered_by: None,
         }
     }
@@ -72,7 +76,9 @@ pub fn warn_missing_fields(ctx: &Context, orders: &[Order]) {
     let checks: [(&str, Has); 4] = [
         ("orderNo", |o| o.order_no.is_some()),
         ("orderStatus", |o| o.order_status.is_some()),
-        ("createTime", |o| o.created_ms().is_some()),
+        ("createTime", |o| {
+            o.created().map(crate::portal_clock::epoch_ms).is_some()
+        }),
         ("productNo", |o| o.product_no.is_some()),
     ];
     let missing: Vec<&str> = checks
@@ -83,7 +89,7 @@ pub fn warn_missing_fields(ctx: &Context, orders: &[Order]) {
     if !missing.is_empty() {
         ctx.out.warn(&format!(
             "GET {} lists orders without `{}`, so they cannot be matched to SNs and journal entries. `linkus doctor` checks each answer, and --capture DIR records them for a report.",
-            yeastar_partner::paths::ORDERS_PATH,
+            crate::paths::ORDERS_PATH,
             missing.join("`, `")
         ));
     }
@@ -117,7 +123,14 @@ pub async fn collect_orders(
         page_no += 1;
     };
     // Newest first, whatever order the pages came in.
-    orders.sort_by_key(|order| std::cmp::Reverse(order.created_ms().unwrap_or(0)));
+    orders.sort_by_key(|order| {
+        std::cmp::Reverse(
+            order
+                .created()
+                .map(crate::portal_clock::epoch_ms)
+                .unwrap_or(0),
+        )
+    });
     Ok(Listing { orders, complete })
 }
 
@@ -151,9 +164,12 @@ impl Filters<'_> {
             && self
                 .po
                 .is_none_or(|po| order.po_number.as_deref().map(str::trim) == Some(po.trim()))
-            && self
-                .since_ms
-                .is_none_or(|since| order.created_ms().is_some_and(|ms| ms >= since))
+            && self.since_ms.is_none_or(|since| {
+                order
+                    .created()
+                    .map(crate::portal_clock::epoch_ms)
+                    .is_some_and(|ms| ms >= since)
+            })
             && (self.statuses.is_empty()
                 || order.status().is_some_and(|status| {
                     self.statuses.iter().any(|wanted| {
@@ -199,7 +215,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
             || filters.since_ms.is_some_and(|since| {
                 orders
                     .iter()
-                    .filter_map(Order::created_ms)
+                    .filter_map(|o| o.created().map(crate::portal_clock::epoch_ms))
                     .min()
                     .is_some_and(|oldest| oldest < since)
             })
@@ -220,7 +236,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
     let ordered_by = ordered_by(ctx, &shown).await?;
     let who = |order: &Order| -> Option<String> {
         let by = ordered_by.as_ref()?;
-        order.order_no.as_ref().and_then(|no| by.get(no).cloned())
+        order.order_no.as_deref().and_then(|no| by.get(no).cloned())
     };
     if ctx.out.is_json() {
         let out: Vec<OrderOut> = shown
@@ -271,7 +287,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
                             .map(|total| format!("{total} (list)"))
                     });
                 // A person reads "3 h ago"; a script reads the time.
-                let created = o.created_ms().map(|ms| {
+                let created = o.created().map(crate::portal_clock::epoch_ms).map(|ms| {
                     if ctx.out.stdout_is_terminal {
                         crate::output::ago(ms, ctx.clock.now_ms())
                     } else {
@@ -280,7 +296,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
                 });
                 let mut row = vec![
                     created.unwrap_or_default(),
-                    o.order_no.clone().unwrap_or_default(),
+                    o.order_no.as_deref().unwrap_or_default().to_owned(),
                     o.product_no.clone().unwrap_or_default(),
                     o.plan_name
                         .clone()
@@ -333,7 +349,10 @@ async fn ordered_by(
     let Some(team) = ctx.team_journal()? else {
         return Ok(None);
     };
-    let numbers: Vec<String> = shown.iter().filter_map(|o| o.order_no.clone()).collect();
+    let numbers: Vec<String> = shown
+        .iter()
+        .filter_map(|o| o.order_no.as_deref().map(str::to_owned))
+        .collect();
     match team.by_order_numbers(&ctx.portal_label(), &numbers).await {
         Ok(entries) => Ok(Some(
             entries
@@ -434,7 +453,7 @@ fn state(details: &OrderDetails) -> OrderState {
 }
 
 fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
-    let json = rawjson::with_ids_as_strings(&details.raw);
+    let json = rawjson::with_ids_as_strings(&rawjson::raw(&details.raw));
     if ctx.out.is_json() {
         ctx.out.json_text(&rawjson::pretty(&json))?;
         return Ok(());
@@ -450,12 +469,12 @@ fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
         return Ok(());
     }
     // Read from the text, so that amounts and IDs are shown exactly as the portal wrote them.
-    let members = yeastar_partner::object_members(details.raw.get()).unwrap_or_default();
+    let members = rawjson::object_members(details.raw.get()).unwrap_or_default();
     let section = |key: &str| {
         members
             .iter()
             .find(|(name, _)| name == key)
-            .and_then(|(_, section)| yeastar_partner::object_members(section.get()).ok())
+            .and_then(|(_, section)| rawjson::object_members(section.get()).ok())
             .unwrap_or_default()
     };
     // The order, its product and its summary repeat each other: one section, each fact once.
@@ -511,7 +530,7 @@ fn order_text(fields: &[(String, Box<RawValue>)], ctx: &Context) -> String {
     };
     let created = get("createTime").map(|time| match time.parse::<u64>() {
         Ok(t) => {
-            let ms = yeastar_partner::clock::portal_time_ms(t);
+            let ms = crate::portal_clock::portal_number_ms(t).unwrap_or(t);
             format!(
                 "{} ({})",
                 format_ms(ms),
@@ -673,7 +692,7 @@ fn fields_text(fields: &[(String, Box<RawValue>)]) -> String {
             if key.to_lowercase().ends_with("time") && shown.bytes().all(|b| b.is_ascii_digit()) {
                 shown
                     .parse()
-                    .map(|t| format_ms(yeastar_partner::clock::portal_time_ms(t)))
+                    .map(|t| format_ms(crate::portal_clock::portal_number_ms(t).unwrap_or(t)))
                     .unwrap_or(shown)
             } else {
                 shown

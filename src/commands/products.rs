@@ -1,10 +1,10 @@
 //! `linkus products --sn SN`: the PBX's current subscription, and the plans that can be bought
 //! for it with their list prices.
 
+use crate::portal_clock::EpochClock as _;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use serde_json::value::RawValue;
-use yeastar_partner::{Client, Id, Plan, PriceList, Subscription, SubscriptionCheck};
+use yeastar_partner::{Client, Plan, PlanId, PriceList, Subscription, SubscriptionCheck};
 
 use crate::cli::ProductsArgs;
 use crate::commands::autorenew::CANCEL_AUTO_RENEW;
@@ -27,7 +27,7 @@ pub struct PriceOut {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanOut<'a> {
-    pub plan_id: Id,
+    pub plan_id: PlanId,
     pub name: &'a str,
     pub purchase_type: Option<&'a str>,
     pub billing_model: Option<&'a str>,
@@ -40,7 +40,7 @@ pub struct PlanOut<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionOut {
-    pub plan_id: Option<Id>,
+    pub plan_id: Option<PlanId>,
     pub plan_name: String,
     /// `YYYY-MM-DD` (UTC).
     pub expires: Option<String>,
@@ -53,7 +53,10 @@ impl SubscriptionOut {
         SubscriptionOut {
             plan_id: subscription.plan_id,
             plan_name: plan_label(subscription),
-            expires: subscription.expires_ms.map(format_date_ms),
+            expires: subscription
+                .expires
+                .map(crate::portal_clock::epoch_ms)
+                .map(format_date_ms),
             status: subscription.status.clone(),
             auto_renew: subscription.auto_renew,
         }
@@ -67,7 +70,7 @@ struct ProductsOut<'a> {
     product_no: &'a str,
     subscription: Option<SubscriptionOut>,
     plans: Vec<PlanOut<'a>>,
-    services: &'a [Box<RawValue>],
+    services: &'a [yeastar_partner::Json],
 }
 
 /// "1-5" for a run of years, "1, 3" otherwise.
@@ -199,7 +202,7 @@ pub async fn run(ctx: &Context, args: ProductsArgs) -> Result<ExitStatus> {
     let mut text = String::new();
     match &subscription {
         Some(current) => {
-            let expiry = match current.expires_ms {
+            let expiry = match current.expires.map(crate::portal_clock::epoch_ms) {
                 Some(ms) => {
                     let days = days_left(ms, now_ms);
                     let left = if days >= 0 {

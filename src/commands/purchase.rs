@@ -6,11 +6,12 @@
 //! concurrently; apply the journal's rules; resolve flags or ask the wizard; show the summary
 //! and the replay command; stop for `--dry-run` or `--max-total`; confirm; place the order.
 
+use crate::portal_clock::EpochClock as _;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use yeastar_partner::{
-    BillingContact, Client, Id, Offer, Operation, OrderRequest, Plan, PriceList, Subscription,
+    BillingContact, Client, Offer, Operation, OrderRequest, Plan, PriceList, Sn, Subscription,
     SubscriptionCheck, LINKUS_PRODUCT_ID,
 };
 
@@ -97,15 +98,21 @@ impl Choice {
         }
     }
 
-    pub fn request(&self) -> OrderRequest {
-        OrderRequest::linkus(
+    /// The order; the SN and the years were checked before (`--sn`, `--years`, the plan's
+    /// years), so an error here is the client refusing what the checks let through.
+    pub fn request(&self) -> Result<OrderRequest> {
+        let sn: Sn = self.sn.parse()?;
+        let request = OrderRequest::new(
             self.operation,
-            &self.sn,
+            sn,
             self.plan.plan_id,
             self.contact.billing_contact_id,
             self.years,
-            self.po_number.clone(),
-        )
+        )?;
+        Ok(match &self.po_number {
+            Some(po_number) => request.with_po_number(po_number.clone()),
+            None => request,
+        })
     }
 }
 
@@ -133,8 +140,8 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
             Err(error) => return Err(error),
         }
     };
-    let request = choice.request();
-    let body = request.body().context("could not write the order body")?;
+    let request = choice.request()?;
+    let body = request.body();
 
     // The token is in memory by now: reading its claims costs no request.
     let account = client.token().await.ok().and_then(|token| token.account());
@@ -395,9 +402,9 @@ pub fn refuse_what_cannot_be_ordered(
     let current = catalog.current();
     match operation {
         Operation::Purchase => match current {
-            Some(subscription) if subscription.is_current(now_ms) => {
+            Some(subscription) if subscription.is_current(crate::portal_clock::from_ms(now_ms)) => {
                 let plan = plan_label(subscription);
-                let until = match subscription.expires_ms {
+                let until = match subscription.expires.map(crate::portal_clock::epoch_ms) {
                     Some(ms) => format!("until {}", format_date_ms(ms)),
                     None => "(no end date given)".to_owned(),
                 };
@@ -447,20 +454,17 @@ pub fn plan_label(subscription: &Subscription) -> String {
 
 /// The plan a renewal renews: the current one, named from the plan list where it is there.
 pub fn current_plan(catalog: &Catalog, subscription: &Subscription) -> Option<Plan> {
-    let id: Id = subscription.plan_id?;
+    let id = subscription.plan_id?;
     Some(
         catalog
             .plans
             .iter()
             .find(|plan| plan.plan_id == id)
             .cloned()
-            .unwrap_or_else(|| Plan {
-                plan_id: id,
-                plan_name: plan_label(subscription),
-                purchase_type: None,
-                billing_model: None,
-                billing_cycle: Some("annually".to_owned()),
-                multi_cycle_list: None,
+            .unwrap_or_else(|| {
+                let mut plan = Plan::new(id, plan_label(subscription));
+                plan.billing_cycle = Some("annually".to_owned());
+                plan
             }),
     )
 }

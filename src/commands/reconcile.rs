@@ -1,6 +1,7 @@
 //! `linkus orders reconcile [--not-placed ENTRY]`: settle journal entries whose outcome was
 //! unknown or still open, by looking the orders up (CLI.md section 1).
 
+use crate::portal_clock::EpochClock as _;
 use std::collections::HashSet;
 
 use anyhow::{Context as _, Result};
@@ -52,13 +53,24 @@ struct Search {
 /// that cannot be read, the search is incomplete ("could not search all orders").
 async fn search(ctx: &Context, client: &Client, intents: &[&Intent]) -> Result<Search> {
     let history = client
-        .order_history_partial(|_| intents.iter().map(|i| since_ms(ctx, i)).min().unwrap_or(0))
+        .order_history_partial(|_| {
+            crate::portal_clock::from_ms(
+                intents.iter().map(|i| since_ms(ctx, i)).min().unwrap_or(0),
+            )
+        })
         .await
         .context("Could not list the orders")?;
     let complete = history.is_complete();
     let mut orders = history.orders;
     // Newest first, whatever order the pages came in.
-    orders.sort_by_key(|order| std::cmp::Reverse(order.created_ms().unwrap_or(0)));
+    orders.sort_by_key(|order| {
+        std::cmp::Reverse(
+            order
+                .created()
+                .map(crate::portal_clock::epoch_ms)
+                .unwrap_or(0),
+        )
+    });
     crate::commands::orders::warn_missing_fields(ctx, &orders);
     Ok(Search { orders, complete })
 }
@@ -91,14 +103,18 @@ fn match_order<'a>(
         .iter()
         .rev()
         .filter(|o| o.is_for(&intent.sn))
-        .filter(|o| o.created_ms().is_some_and(|t| t >= since))
+        .filter(|o| {
+            o.created()
+                .map(crate::portal_clock::epoch_ms)
+                .is_some_and(|t| t >= since)
+        })
         .filter(|o| {
             o.operation_type
                 .as_deref()
                 .and_then(yeastar_partner::Operation::parse)
                 .is_none_or(|op| op == intent.operation)
         })
-        .find(|o| o.order_no.as_ref().is_some_and(|no| !taken.contains(no)))
+        .find(|o| o.order_no.as_deref().is_some_and(|no| !taken.contains(no)))
 }
 
 fn taken_orders(contents: &Contents) -> HashSet<String> {
@@ -397,7 +413,7 @@ async fn settle_unknown(
 ) -> Row {
     match match_order(&search.orders, intent, since_ms(ctx, intent), taken) {
         Some(order) => {
-            let order_no = order.order_no.clone().unwrap_or_default();
+            let order_no = order.order_no.as_deref().unwrap_or_default().to_owned();
             taken.insert(order_no.clone());
             let status = order
                 .status()
@@ -593,7 +609,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
     }
     if intent.operation == yeastar_partner::Operation::Purchase {
         match subscription {
-            Ok(SubscriptionCheck::Subscribed(s)) if s.is_current(ctx.clock.now_ms()) => {
+            Ok(SubscriptionCheck::Subscribed(s)) if s.is_current(ctx.clock.now()) => {
                 return refuse(format!(
                     "SN {} has Linkus Cloud Service now, so the purchase may have gone through",
                     intent.sn
@@ -640,7 +656,7 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
 /// An entry of the team journal as a record of this machine's journal would hold it.
 pub fn team_recorded(ctx: &Context, entry: &TeamEntry) -> Recorded {
     let id = |text: &Option<String>| {
-        yeastar_partner::Id(text.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0))
+        yeastar_partner::PlanId::new(text.as_deref().and_then(|t| t.parse().ok()).unwrap_or(0))
     };
     let state = match entry.state.as_str() {
         "open" => State::Open {
@@ -662,7 +678,7 @@ pub fn team_recorded(ctx: &Context, entry: &TeamEntry) -> Recorded {
                 .unwrap_or(yeastar_partner::Operation::Purchase),
             plan_id: id(&entry.plan_id),
             plan_name: entry.plan_name.clone().unwrap_or_default(),
-            billing_contact_id: yeastar_partner::Id(0),
+            billing_contact_id: yeastar_partner::BillingContactId::new(0),
             years: entry.years.and_then(|y| u8::try_from(y).ok()).unwrap_or(1),
             po_number: entry.po_number.clone(),
             list_total: None,

@@ -6,11 +6,12 @@
 //! warning and exits 6, so that `subscriptions --expiring-within 30 --json | linkus renew
 //! --from -` under `set -o pipefail` notices.
 
+use crate::portal_clock::EpochClock as _;
 use std::collections::HashSet;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
-use yeastar_partner::{Id, Subscription, SubscriptionCheck, LINKUS_PRODUCT_ID};
+use yeastar_partner::{PlanId, Subscription, SubscriptionCheck, LINKUS_PRODUCT_ID};
 
 use crate::cli::SubscriptionsArgs;
 use crate::commands::products::days_left;
@@ -35,7 +36,7 @@ const QUIET_PAGES: u64 = 6;
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Row {
     pub product_no: String,
-    pub plan_id: Option<Id>,
+    pub plan_id: Option<PlanId>,
     pub plan_name: String,
     pub status: Option<String>,
     /// `YYYY-MM-DD` (UTC).
@@ -59,10 +60,16 @@ impl Row {
                 .status
                 .clone()
                 .filter(|status| !status.trim().is_empty()),
-            expires: subscription.expires_ms.map(format_date_ms),
-            days_left: subscription.expires_ms.map(|ms| days_left(ms, now_ms)),
+            expires: subscription
+                .expires
+                .map(crate::portal_clock::epoch_ms)
+                .map(format_date_ms),
+            days_left: subscription
+                .expires
+                .map(crate::portal_clock::epoch_ms)
+                .map(|ms| days_left(ms, now_ms)),
             auto_renew: subscription.auto_renew,
-            expires_ms: subscription.expires_ms,
+            expires_ms: subscription.expires.map(crate::portal_clock::epoch_ms),
             subscription: subscription.clone(),
         }
     }

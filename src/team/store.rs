@@ -73,7 +73,7 @@ pub fn earlier_of(entry: &TeamEntry, now_local_ms: u64) -> Earlier {
             .plan_id
             .as_deref()
             .and_then(|p| p.parse().ok())
-            .map(yeastar_partner::Id),
+            .map(yeastar_partner::PlanId::new),
         status,
         at: Stamp::At {
             ms: now_local_ms.saturating_sub(entry.age_seconds.max(0) as u64 * 1000),

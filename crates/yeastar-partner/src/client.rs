@@ -23,7 +23,7 @@ use crate::outcome::{OrderCall, OrderOutcome};
 use crate::paths::*;
 use crate::retry::RetryPolicy;
 use crate::token::{Credentials, MemoryTokenStore, Token, TokenManager, TokenStore};
-use crate::transport::{Observer, RawResponse, Request, Transport};
+use crate::transport::{Connection, Observer, RawResponse, Request, Transport};
 
 /// The portal's public API host.
 pub const DEFAULT_BASE_URL: &str = "https://openapi.partner.yeastar.com";
@@ -60,6 +60,7 @@ impl ClientBuilder {
         self
     }
 
+    /// The retry policy of reads and of orders that provably never left (default: [`RetryPolicy::default`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -77,11 +78,13 @@ impl ClientBuilder {
         self
     }
 
+    /// The clock that decides when a token expires (default: the system clock; tests pass a [`crate::ManualClock`]).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
+    /// The client, or [`Error::Setup`] when the HTTP client cannot be built (an unusable base URL, say).
     pub fn build(self) -> Result<Client, Error> {
         let http = Transport::new(
             self.base_url,
@@ -127,6 +130,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A builder for a client of the portal at `base_url` (usually [`DEFAULT_BASE_URL`]) with these credentials.
     pub fn builder(base_url: Url, credentials: Credentials) -> ClientBuilder {
         ClientBuilder {
             base_url,
@@ -140,6 +144,7 @@ impl Client {
         }
     }
 
+    /// The base URL requests go to.
     pub fn base_url(&self) -> &Url {
         self.http.base()
     }
@@ -156,6 +161,7 @@ impl Client {
         self.orders_held.load(Ordering::SeqCst)
     }
 
+    /// The clock this client reads.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
@@ -169,6 +175,14 @@ impl Client {
     /// credentials work. The new token is stored.
     pub async fn verify_credentials(&self) -> Result<Token, Error> {
         self.tokens.verify(&self.http).await
+    }
+
+    /// Whether a client for `base_url` ignores `HTTPS_PROXY`, `HTTP_PROXY` and `ALL_PROXY`: a
+    /// proxy cannot reach this machine's loopback (`localhost`, `127.0.0.1`, `::1`), so such a
+    /// URL (the built-in sandbox, a local test portal) is always reached directly, as Go's and
+    /// curl's clients do. Every other URL goes through the proxy the environment names.
+    pub fn ignores_proxies_for(base_url: &Url) -> bool {
+        crate::transport::is_loopback(base_url)
     }
 
     /// The URL a request for `path` is sent to (see [`crate::url_for`]).
@@ -222,7 +236,8 @@ impl Client {
             None => Vec::new(),
         };
         let services = match &offer.service_list {
-            Some(list) => envelope::list_items(list).map_err(|e| reply.shape(e.to_string()))?,
+            Some(list) => list.items().map_err(|e| reply.shape(e.to_string()))?,
+
             None => Vec::new(),
         };
         Ok(Offer {
@@ -388,11 +403,11 @@ impl Client {
 
     /// The body of Enable Auto-renewal (partner-api.md 10.10): `productId` a string, as the
     /// developer guide types it, and the plan ID a number, digit for digit.
-    pub fn auto_renew_body(product_id: u64, sn: &str, plan_id: crate::Id) -> Vec<u8> {
+    pub fn auto_renew_body(product_id: u64, sn: &str, plan_id: crate::PlanId) -> Vec<u8> {
         let sn = serde_json::Value::String(sn.to_owned());
         format!(
             r#"{{"productNo":{sn},"productId":"{product_id}","planOrServiceId":{}}}"#,
-            plan_id.0
+            plan_id.get()
         )
         .into_bytes()
     }
@@ -402,7 +417,11 @@ impl Client {
     /// provably never left.
     pub async fn enable_auto_renew(&self, body: Vec<u8>) -> Result<bool, Error> {
         let reply = self
-            .read(Request::json(reqwest::Method::POST, AUTO_RENEW_PATH, body))
+            .read(Request::json(
+                crate::transport::Method::Post,
+                AUTO_RENEW_PATH,
+                body,
+            ))
             .await?;
         let result: serde_json::Value =
             serde_json::from_str(reply.result.get()).unwrap_or(serde_json::Value::Null);
@@ -424,12 +443,7 @@ impl Client {
     /// Create an Order. It is sent again only when it provably never reached a live
     /// connection, or once after a 401 (which means it was not processed).
     pub async fn create_order(&self, order: &OrderRequest) -> OrderOutcome {
-        match order.body() {
-            Ok(body) => self.create_order_body(body).await,
-            Err(error) => OrderOutcome::NotSent(Error::Setup(format!(
-                "the order body could not be written: {error}"
-            ))),
-        }
+        self.create_order_body(order.body()).await
     }
 
     /// Create an Order with a body given as bytes, under the same rules as
@@ -455,17 +469,25 @@ impl Client {
             Ok(token) => token,
             Err(error) => return (OrderOutcome::NotSent(error), None),
         };
-        settle_connections().await;
+        let connection = settle_connections().await;
         // Looked at after every pause, immediately before the order is written.
         if self.orders_held() {
             return (OrderOutcome::NotSent(held(&endpoint)), None);
         }
-        let mut sent = self.http.send(&request, Some(&token.authorization)).await;
+        let mut sent = self
+            .http
+            .send_on(&request, Some(&token.authorization), connection)
+            .await;
         if matches!(&sent, Ok(response) if response.status == 401) {
             // The portal refused the token, so it did not take the order: renew and send once
             // more. A renewal that fails leaves the order not processed.
             match self.tokens.renew(&self.http, &token).await {
-                Ok(renewed) => sent = self.http.send(&request, Some(&renewed.authorization)).await,
+                Ok(renewed) => {
+                    sent = self
+                        .http
+                        .send_on(&request, Some(&renewed.authorization), connection)
+                        .await
+                }
                 Err(cause) => {
                     let error = Error::Renewal {
                         endpoint,
@@ -499,11 +521,12 @@ impl Client {
         if order.status.is_some() || !(300..400).contains(&order.http_status) {
             return OrderOutcome::Created(order);
         }
-        if let Ok(details) = self.order_details(&order.order_no).await {
-            let same = details
-                .order_no
-                .as_deref()
-                .is_none_or(|no| no.trim().eq_ignore_ascii_case(&order.order_no));
+        if let Ok(details) = self.order_details(order.order_no.as_str()).await {
+            let same = details.order_no.as_ref().is_none_or(|no| {
+                no.as_str()
+                    .trim()
+                    .eq_ignore_ascii_case(order.order_no.as_str())
+            });
             if same {
                 order.status = details.status;
                 order.product_no = order.product_no.or(details.product_no);
@@ -537,8 +560,7 @@ impl Client {
         }
         let date = response
             .headers
-            .get(reqwest::header::DATE)
-            .and_then(|value| value.to_str().ok())
+            .get(reqwest::header::DATE.as_str())
             .and_then(|value| httpdate::parse_http_date(value).ok());
         Ok((
             envelope::parse(&endpoint, response.status, &response.body)?,
@@ -598,23 +620,36 @@ impl Error {
 /// connections after a few milliseconds has closed them first (see [`settle_connections`]).
 const ORDER_SETTLE: Duration = Duration::from_millis(10);
 
-/// Lets the connection pool learn of every close that has reached this machine before an
-/// order takes a pooled connection: an order written on a connection the server has already
-/// closed would be lost, and look like an order whose outcome is unknown. The pause covers a
-/// server whose idle timeout is a few milliseconds (one closing after a second or more is
-/// covered by [`crate::POOL_IDLE`]); the yields then let the runtime read those closes and
-/// run the connection tasks that retire them (on tokio's current-thread runtime the first
-/// yield polls the I/O driver, the next ones run the tasks it woke). Only a close that
-/// crosses the order on the wire is left, which nothing can tell from a lost answer.
-async fn settle_connections() {
+/// Decides the connection an order goes out on, so that it is never written on a connection
+/// the server has already closed (it would be lost, and look like an order whose outcome is
+/// unknown).
+///
+/// On tokio's current-thread runtime (the `linkus` binary's) the pool is brought up to date
+/// and an idle pooled connection is used: the pause covers a server whose idle timeout is a
+/// few milliseconds (one closing after a second or more is covered by [`crate::POOL_IDLE`]);
+/// the yields then let the runtime read those closes and run the connection tasks that retire
+/// them (the first yield polls the I/O driver, the next ones run the tasks it woke, and
+/// nothing else runs meanwhile). On any other runtime (multi-thread) those tasks run on other
+/// workers whenever they are scheduled, so nothing can tell when the pool has caught up: the
+/// order opens a new connection of its own instead (one more handshake). Either way only a
+/// close that crosses the order on the wire is left, which nothing can tell from a lost
+/// answer.
+async fn settle_connections() -> Connection {
+    let current_thread = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
+        handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
+    });
+    if !current_thread {
+        return Connection::Fresh;
+    }
     tokio::time::sleep(ORDER_SETTLE).await;
     for _ in 0..3 {
         tokio::task::yield_now().await;
     }
+    Connection::Pooled
 }
 
 /// Percent-encodes one path segment.
-pub fn path_segment(text: &str) -> String {
+fn path_segment(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes())
         .collect::<String>()
         .replace('+', "%20")

@@ -6,16 +6,39 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where the time comes from.
 pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current time.
     fn now(&self) -> SystemTime;
+}
 
-    /// Seconds since the Unix epoch.
-    fn now_secs(&self) -> u64 {
-        epoch_secs(self.now())
-    }
+/// Seconds since the Unix epoch by `clock`.
+#[cfg(test)]
+pub(crate) fn now_secs(clock: &dyn Clock) -> u64 {
+    epoch_secs(clock.now())
+}
 
-    /// Milliseconds since the Unix epoch.
-    fn now_ms(&self) -> u64 {
-        epoch_ms(self.now())
+/// Milliseconds since the Unix epoch by `clock`.
+pub(crate) fn now_ms(clock: &dyn Clock) -> u64 {
+    epoch_ms(clock.now())
+}
+
+/// The instant this many seconds after the Unix epoch.
+pub(crate) fn from_secs(secs: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+/// The instant this many milliseconds after the Unix epoch.
+pub(crate) fn from_ms(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+/// Serializes an optional instant as epoch milliseconds (a JSON number), as before.
+pub(crate) fn opt_as_ms<S: serde::Serializer>(
+    time: &Option<SystemTime>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(time) => serializer.serialize_some(&epoch_ms(*time)),
+        None => serializer.serialize_none(),
     }
 }
 
@@ -34,21 +57,19 @@ impl Clock for SystemClock {
 pub struct ManualClock(Mutex<SystemTime>);
 
 impl ManualClock {
+    /// A clock stopped at `time`.
     pub fn at(time: SystemTime) -> Self {
         ManualClock(Mutex::new(time))
     }
 
-    /// A clock set to this many seconds after the Unix epoch.
-    pub fn at_secs(secs: u64) -> Self {
-        Self::at(UNIX_EPOCH + Duration::from_secs(secs))
-    }
-
+    /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         if let Ok(mut now) = self.0.lock() {
             *now += by;
         }
     }
 
+    /// Sets the clock to `time`.
     pub fn set(&self, time: SystemTime) {
         if let Ok(mut now) = self.0.lock() {
             *now = time;
@@ -62,13 +83,15 @@ impl Clock for ManualClock {
     }
 }
 
-pub fn epoch_secs(time: SystemTime) -> u64 {
+/// Seconds since the Unix epoch (0 before it).
+pub(crate) fn epoch_secs(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
 
-pub fn epoch_ms(time: SystemTime) -> u64 {
+/// Milliseconds since the Unix epoch (0 before it).
+pub(crate) fn epoch_ms(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
@@ -77,7 +100,7 @@ pub fn epoch_ms(time: SystemTime) -> u64 {
 /// Portal times are epoch milliseconds; values below 10^11 are taken as seconds (CLI.md
 /// section 3: no time in seconds reaches 10^11 before the year 5138, and none in milliseconds
 /// is below it after 1973).
-pub fn portal_time_ms(value: u64) -> u64 {
+pub(crate) fn portal_time_ms(value: u64) -> u64 {
     if value < 100_000_000_000 {
         value.saturating_mul(1000)
     } else {
@@ -91,10 +114,10 @@ mod tests {
 
     #[test]
     fn a_manual_clock_moves_only_when_told() {
-        let clock = ManualClock::at_secs(1_000);
-        assert_eq!(clock.now_secs(), 1_000);
+        let clock = ManualClock::at(from_secs(1_000));
+        assert_eq!(now_secs(&clock), 1_000);
         clock.advance(Duration::from_secs(5));
-        assert_eq!(clock.now_ms(), 1_005_000);
+        assert_eq!(now_ms(&clock), 1_005_000);
     }
 
     #[test]

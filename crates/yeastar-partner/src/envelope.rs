@@ -9,15 +9,20 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{snippet, Error};
+use crate::json::Json;
 
 /// A successful answer: HTTP 2xx and `code == "success"`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Reply {
+    /// The endpoint that answered, as `GET /path`.
     pub endpoint: String,
+    /// The HTTP status.
     pub status: u16,
+    /// The portal's `requestId`, when it sent one.
     pub request_id: Option<String>,
     /// The `result` member as it was sent (`null` when absent).
-    pub result: Box<RawValue>,
+    pub result: Json,
 }
 
 impl Reply {
@@ -26,14 +31,19 @@ impl Reply {
         self.decode_raw(&self.result)
     }
 
+    /// The `result` member's JSON text.
+    pub fn result_text(&self) -> &str {
+        self.result.get()
+    }
+
     /// Decodes a part of the result (a list item, say) with this reply's context.
-    pub fn decode_raw<T: DeserializeOwned>(&self, raw: &RawValue) -> Result<T, Error> {
+    pub fn decode_raw<T: DeserializeOwned>(&self, raw: &Json) -> Result<T, Error> {
         serde_json::from_str(raw.get()).map_err(|error| self.shape(error.to_string()))
     }
 
-    /// Decodes every item of a lenient list (bare, wrapped or single; see [`list_items`]).
-    pub fn decode_list<T: DeserializeOwned>(&self, raw: &RawValue) -> Result<Vec<T>, Error> {
-        list_items(raw)
+    /// Decodes every item of a lenient list (bare, wrapped or single; see [`Json::items`]).
+    pub fn decode_list<T: DeserializeOwned>(&self, raw: &Json) -> Result<Vec<T>, Error> {
+        list_items(raw.raw())
             .map_err(|error| self.shape(error.to_string()))?
             .iter()
             .enumerate()
@@ -55,7 +65,7 @@ const LIST_KEYS: [&str; 5] = ["results", "list", "records", "data", "items"];
 
 /// The items of a list that may arrive bare (`[...]`), wrapped in an object (`{"results":
 /// [...]}`, `list`, `records`, `data`, `items`), as a single object, or as `null` (empty).
-pub fn list_items(raw: &RawValue) -> Result<Vec<Box<RawValue>>, serde_json::Error> {
+pub(crate) fn list_items(raw: &RawValue) -> Result<Vec<Box<RawValue>>, serde_json::Error> {
     let text = raw.get().trim_start();
     match text.as_bytes().first() {
         Some(b'[') => serde_json::from_str(text),
@@ -77,7 +87,9 @@ pub fn list_items(raw: &RawValue) -> Result<Vec<Box<RawValue>>, serde_json::Erro
 }
 
 /// The members of a JSON object, in order, each value as its raw text.
-pub fn object_members(text: &str) -> Result<Vec<(String, Box<RawValue>)>, serde_json::Error> {
+pub(crate) fn object_members(
+    text: &str,
+) -> Result<Vec<(String, Box<RawValue>)>, serde_json::Error> {
     struct Members;
     impl<'de> serde::de::Visitor<'de> for Members {
         type Value = Vec<(String, Box<RawValue>)>;
@@ -124,14 +136,14 @@ fn text_of(raw: Option<&RawValue>) -> Option<String> {
 }
 
 /// The request ID of any body that is a JSON object, for logs and errors.
-pub fn request_id_of(body: &[u8]) -> Option<String> {
+pub(crate) fn request_id_of(body: &[u8]) -> Option<String> {
     let envelope: Envelope = serde_json::from_slice(body).ok()?;
     text_of(envelope.request_id).filter(|id| !id.is_empty())
 }
 
 /// Parses a body. Success is HTTP 2xx **and** `code == "success"`; anything else is an error
 /// that carries the status, the code, the detail message and the request ID.
-pub fn parse(endpoint: &str, status: u16, body: &[u8]) -> Result<Reply, Error> {
+pub(crate) fn parse(endpoint: &str, status: u16, body: &[u8]) -> Result<Reply, Error> {
     if (300..400).contains(&status) {
         return Err(Error::Redirect {
             endpoint: endpoint.to_owned(),
@@ -167,11 +179,11 @@ pub fn parse(endpoint: &str, status: u16, body: &[u8]) -> Result<Reply, Error> {
             endpoint: endpoint.to_owned(),
             status,
             request_id,
-            result: match envelope.result {
+            result: Json::from_raw(match envelope.result {
                 Some(raw) => raw.to_owned(),
                 None => RawValue::from_string("null".to_owned())
                     .map_err(|e| Error::shape(endpoint, status, None, e.to_string()))?,
-            },
+            }),
         }),
         Some(code) => Err(Error::Rejected {
             endpoint: endpoint.to_owned(),

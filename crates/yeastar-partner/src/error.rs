@@ -16,14 +16,20 @@ pub enum Phase {
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
+/// What went wrong with a call to the portal. Every variant names the endpoint; those with an answer carry its HTTP status, and the portal's `requestId` where it sent one.
 pub enum Error {
     /// An envelope whose `code` is not `success`, or a success code with a non-2xx status.
     #[error("{endpoint} was refused: {message} ({code}, HTTP {status})", message = shown_message(message))]
     Rejected {
+        /// The endpoint, as `POST /path`.
         endpoint: String,
+        /// The HTTP status.
         status: u16,
+        /// The portal's `code`.
         code: String,
+        /// The portal's message, or what failed.
         message: String,
+        /// The portal's `requestId`, when it sent one.
         request_id: Option<String>,
         /// The token endpoint refused the client credentials or the refresh token.
         credentials: bool,
@@ -32,19 +38,26 @@ pub enum Error {
     /// A body that is not JSON at all, such as a proxy's HTML error page.
     #[error("{endpoint} answered HTTP {status} with a body that is not JSON: {snippet}")]
     NotJson {
+        /// The endpoint, as `POST /path`.
         endpoint: String,
+        /// The HTTP status.
         status: u16,
+        /// The start of the body, control characters removed.
         snippet: String,
     },
 
     /// JSON, but not the shape this client needs: a field missing or of another type.
     #[error("{endpoint} answered in an unexpected shape: {detail}")]
     Shape {
+        /// The endpoint, as `POST /path`.
         endpoint: String,
+        /// The HTTP status.
         status: u16,
         /// The field that is missing or of the wrong type, where it can be named.
         field: Option<String>,
+        /// What is wrong with the shape.
         detail: String,
+        /// The portal's `requestId`, when it sent one.
         request_id: Option<String>,
     },
 
@@ -53,45 +66,68 @@ pub enum Error {
         "{endpoint} answered HTTP {status} with a body over {limit_mib} MiB, which is not read"
     )]
     TooLarge {
+        /// The endpoint, as `POST /path`.
         endpoint: String,
+        /// The HTTP status.
         status: u16,
+        /// The limit, in MiB.
         limit_mib: usize,
     },
 
     /// The connection failed; `phase` tells whether the request may have been sent.
     #[error("{endpoint} {what}", what = transport_text(*phase, message))]
     Transport {
+        /// The endpoint, as `POST /path`.
         endpoint: String,
+        /// How far the request got.
         phase: Phase,
+        /// The portal's message, or what failed.
         message: String,
     },
 
     /// The server's TLS certificate is not trusted (a company proxy that inspects TLS, say).
     /// Nothing was sent; trying again changes nothing.
     #[error("{endpoint} could not be reached securely: {message}")]
-    Certificate { endpoint: String, message: String },
+    Certificate {
+        /// The endpoint, as `POST /path`.
+        endpoint: String,
+        /// The portal's message, or what failed.
+        message: String,
+    },
 
     /// The portal asked to be retried later than this client waits.
     #[error("{endpoint} answered HTTP {status} and asked to retry after {seconds} s")]
     RetryLater {
+        /// The endpoint, as `POST /path`.
         endpoint: String,
+        /// The HTTP status.
         status: u16,
+        /// How long the portal asked to wait.
         seconds: u64,
+        /// The portal's `requestId`, when it sent one.
         request_id: Option<String>,
     },
 
     /// A redirect: the base URL is not the API's (an `http://` URL redirected to `https://`).
     #[error("{endpoint} answered HTTP {status}, a redirect{to}", to = location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default())]
     Redirect {
+        /// The endpoint, as `POST /path`.
         endpoint: String,
+        /// The HTTP status.
         status: u16,
+        /// The `Location` header, when there was one.
         location: Option<String>,
     },
 
     /// The request was answered 401 (the access token was refused, so it was not processed)
     /// and renewing the token failed; `cause` says how.
     #[error("{endpoint} was answered HTTP 401 (the access token was refused, so it was not processed), and renewing the access token failed: {cause}")]
-    Renewal { endpoint: String, cause: Box<Error> },
+    Renewal {
+        /// The endpoint, as `POST /path`.
+        endpoint: String,
+        /// Why the renewal failed.
+        cause: Box<Error>,
+    },
 
     /// The client could not be set up (an unusable base URL, say).
     #[error("{0}")]
@@ -267,7 +303,7 @@ fn field_named_in(detail: &str) -> Option<String> {
 
 /// The start of a body, cleaned for a terminal: an HTML page's title, else the first line that
 /// is not blank; at most 120 characters, no control codes.
-pub fn snippet(body: &[u8]) -> String {
+pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
     let line = text
         .lines()

@@ -11,7 +11,9 @@
 use futures_util::StreamExt;
 
 use crate::client::Client;
-use crate::clock::{epoch_ms, portal_time_ms};
+use std::time::{Duration, SystemTime};
+
+use crate::clock::{epoch_ms, from_ms, now_ms, portal_time_ms};
 use crate::error::Error;
 use crate::model::{Order, Page};
 
@@ -26,62 +28,82 @@ const PAGES_AT_ONCE: usize = 20;
 
 /// The earliest time an order can have (1 January 2015, UTC): an earlier `createTime` is read
 /// as a time that cannot be trusted.
-pub const EARLIEST_MS: u64 = 1_420_070_400_000;
+pub(crate) const EARLIEST_MS: u64 = 1_420_070_400_000;
 
 /// How far in the portal's future an order's time may lie before it cannot be trusted.
-pub const FUTURE_SLACK_MS: u64 = 5 * 60 * 1000;
+pub(crate) const FUTURE_SLACK_MS: u64 = 5 * 60 * 1000;
 
 /// An order's creation time as the list gives it, read by the contract's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CreatedAt {
-    /// Epoch milliseconds by the portal's clock.
-    At(u64),
+    /// When, by the portal's clock.
+    At(SystemTime),
     /// Missing, before 2015, or more than 5 minutes in the portal's future: counts as recent.
     Unreadable,
 }
 
 impl CreatedAt {
     /// `createTime` (seconds below 10^11, else milliseconds), judged against the portal's
-    /// time `now_ms`.
-    pub fn of(order: &Order, now_ms: u64) -> CreatedAt {
+    /// time `now`.
+    pub fn of(order: &Order, now: SystemTime) -> CreatedAt {
+        let now_ms = epoch_ms(now);
         match order.create_time.map(portal_time_ms) {
             Some(ms) if ms >= EARLIEST_MS && ms <= now_ms.saturating_add(FUTURE_SLACK_MS) => {
-                CreatedAt::At(ms)
+                CreatedAt::At(from_ms(ms))
             }
             _ => CreatedAt::Unreadable,
         }
     }
 
-    /// How long ago, by the portal's clock: `None` for a time that cannot be read.
-    pub fn age_ms(self, now_ms: u64) -> Option<u64> {
+    /// How long ago, by the portal's clock `now`: `None` for a time that cannot be read.
+    pub fn age(self, now: SystemTime) -> Option<Duration> {
         match self {
-            CreatedAt::At(ms) => Some(now_ms.saturating_sub(ms)),
+            CreatedAt::At(at) => Some(now.duration_since(at).unwrap_or_default()),
             CreatedAt::Unreadable => None,
         }
     }
 
-    /// Whether the order was created at or after `since_ms`; a time that cannot be read is
+    /// Whether the order was created at or after `since`; a time that cannot be read is
     /// always inside (fail closed).
-    pub fn is_since(self, since_ms: u64) -> bool {
+    pub fn is_since(self, since: SystemTime) -> bool {
         match self {
-            CreatedAt::At(ms) => ms >= since_ms,
+            CreatedAt::At(at) => at >= since,
             CreatedAt::Unreadable => true,
+        }
+    }
+}
+
+/// How far this machine's clock is from the portal's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skew {
+    /// This machine's clock is ahead of the portal's by this much (or equal).
+    Ahead(Duration),
+    /// This machine's clock is behind the portal's by this much.
+    Behind(Duration),
+}
+
+impl Skew {
+    /// How far apart the clocks are, either way.
+    pub fn span(self) -> Duration {
+        match self {
+            Skew::Ahead(span) | Skew::Behind(span) => span,
         }
     }
 }
 
 /// The portal's order list, newest first, as far back as a window start.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OrderHistory {
     /// The orders read, in the order the pages listed them.
     pub orders: Vec<Order>,
-    /// The portal's time when the first page was answered (its `Date` header), epoch ms;
-    /// `None` when the answer had no `Date` header.
-    pub portal_ms: Option<u64>,
-    /// This machine's clock at the same moment, epoch ms.
-    pub local_ms: u64,
+    /// The portal's time when the first page was answered (its `Date` header); `None` when
+    /// the answer had no `Date` header.
+    pub portal_time: Option<SystemTime>,
+    /// This machine's clock at the same moment.
+    pub local_time: SystemTime,
     /// The window start asked for, by the portal's clock.
-    pub since_ms: u64,
+    pub since: SystemTime,
     /// Pages read.
     pub pages: u64,
     /// The page size the portal used.
@@ -98,18 +120,25 @@ pub struct OrderHistory {
 impl OrderHistory {
     /// The portal's time now, from the `Date` of the first page and how long ago that was on
     /// this machine's clock; this machine's time when the portal sent no `Date`.
-    pub fn now_ms(&self, local_now_ms: u64) -> u64 {
-        match self.portal_ms {
-            Some(portal) => portal.saturating_add(local_now_ms.saturating_sub(self.local_ms)),
-            None => local_now_ms,
+    pub fn portal_now(&self, local_now: SystemTime) -> SystemTime {
+        match self.portal_time {
+            Some(portal) => {
+                portal
+                    + local_now
+                        .duration_since(self.local_time)
+                        .unwrap_or_default()
+            }
+            None => local_now,
         }
     }
 
-    /// How far this machine's clock is ahead of the portal's (negative: behind), in ms.
-    pub fn skew_ms(&self) -> Option<i64> {
-        let portal = i64::try_from(self.portal_ms?).ok()?;
-        let local = i64::try_from(self.local_ms).ok()?;
-        Some(local - portal)
+    /// How far this machine's clock is from the portal's, when the portal sent its time.
+    pub fn skew(&self) -> Option<Skew> {
+        let portal = self.portal_time?;
+        Some(match self.local_time.duration_since(portal) {
+            Ok(ahead) => Skew::Ahead(ahead),
+            Err(behind) => Skew::Behind(behind.duration()),
+        })
     }
 
     /// Whether the read reached back to the window start.
@@ -151,14 +180,14 @@ fn oldest(page: &[Order]) -> Option<u64> {
 }
 
 impl Client {
-    /// Reads Query Order List newest first back to `since(portal now)` (epoch ms by the
-    /// portal's clock), at most [`HISTORY_CAP`] orders. One request when one page covers the
+    /// Reads Query Order List newest first back to `since(portal now)` (by the portal's
+    /// clock), at most [`HISTORY_CAP`] orders. One request when one page covers the
     /// window; otherwise the first page says how many pages there are and how far back one
     /// page reaches, and the pages the window needs are asked for concurrently. A page that
     /// cannot be read fails the whole read: a record read in part is not a record.
     pub async fn order_history(
         &self,
-        since: impl FnOnce(u64) -> u64,
+        since: impl FnOnce(SystemTime) -> SystemTime,
     ) -> Result<OrderHistory, Error> {
         self.order_history_capped(since, HISTORY_CAP).await
     }
@@ -166,7 +195,7 @@ impl Client {
     /// [`Client::order_history`] with another cap (in orders).
     pub async fn order_history_capped(
         &self,
-        since: impl FnOnce(u64) -> u64,
+        since: impl FnOnce(SystemTime) -> SystemTime,
         cap: u64,
     ) -> Result<OrderHistory, Error> {
         let history = self.read_history(since, cap).await?;
@@ -181,21 +210,21 @@ impl Client {
     /// worth something in part (`orders reconcile`), never for a check before an order.
     pub async fn order_history_partial(
         &self,
-        since: impl FnOnce(u64) -> u64,
+        since: impl FnOnce(SystemTime) -> SystemTime,
     ) -> Result<OrderHistory, Error> {
         self.read_history(since, HISTORY_CAP).await
     }
 
     async fn read_history(
         &self,
-        since: impl FnOnce(u64) -> u64,
+        since: impl FnOnce(SystemTime) -> SystemTime,
         cap: u64,
     ) -> Result<OrderHistory, Error> {
         let (first, date) = self.orders_page_dated(1, HISTORY_PAGE_SIZE).await?;
-        let local_ms = self.clock().now_ms();
+        let local_ms = now_ms(self.clock().as_ref());
         let portal_ms = date.map(epoch_ms);
         let now_ms = portal_ms.unwrap_or(local_ms);
-        let since_ms = since(now_ms);
+        let since_ms = epoch_ms(since(from_ms(now_ms)));
         let page_size = first
             .page_size
             .filter(|size| *size > 0)
@@ -210,9 +239,9 @@ impl Client {
         let last_page = |page: &Page<Order>| page.items.len() < page_size as usize;
         let mut history = OrderHistory {
             orders: Vec::new(),
-            portal_ms,
-            local_ms,
-            since_ms,
+            portal_time: portal_ms.map(from_ms),
+            local_time: from_ms(local_ms),
+            since: from_ms(since_ms),
             pages: 1,
             page_size,
             total: first.total,
@@ -289,26 +318,27 @@ mod tests {
 
     #[test]
     fn creation_times_in_seconds_or_milliseconds_and_untrusted_ones() {
-        let at = |t: Option<u64>| CreatedAt::of(&order(t), NOW);
-        assert_eq!(at(Some(1_794_999_000)), CreatedAt::At(1_794_999_000_000));
-        assert_eq!(
-            at(Some(1_794_999_000_123)),
-            CreatedAt::At(1_794_999_000_123)
-        );
+        let now = from_ms(NOW);
+        let at = |t: Option<u64>| CreatedAt::of(&order(t), now);
+        let at_ms = |ms: u64| CreatedAt::At(from_ms(ms));
+        assert_eq!(at(Some(1_794_999_000)), at_ms(1_794_999_000_000));
+        assert_eq!(at(Some(1_794_999_000_123)), at_ms(1_794_999_000_123));
         // Before 2015, in the future by more than 5 minutes, or missing: cannot be trusted.
         assert_eq!(at(Some(1_400_000_000_000)), CreatedAt::Unreadable);
         assert_eq!(at(Some(1_400_000_000)), CreatedAt::Unreadable);
         assert_eq!(at(Some(NOW + FUTURE_SLACK_MS + 1)), CreatedAt::Unreadable);
         assert_eq!(
             at(Some(NOW + FUTURE_SLACK_MS)),
-            CreatedAt::At(NOW + FUTURE_SLACK_MS)
+            at_ms(NOW + FUTURE_SLACK_MS)
         );
         assert_eq!(at(None), CreatedAt::Unreadable);
         assert_eq!(at(Some(99_999_999_999)), CreatedAt::Unreadable);
-        assert!(CreatedAt::Unreadable.is_since(NOW));
-        assert_eq!(CreatedAt::Unreadable.age_ms(NOW), None);
-        assert_eq!(CreatedAt::At(NOW - 5).age_ms(NOW), Some(5));
-        assert_eq!(CreatedAt::At(NOW + 5).age_ms(NOW), Some(0));
+        assert!(CreatedAt::Unreadable.is_since(now));
+        assert!(at_ms(NOW).is_since(now));
+        assert!(!at_ms(NOW - 1).is_since(now));
+        assert_eq!(CreatedAt::Unreadable.age(now), None);
+        assert_eq!(at_ms(NOW - 5).age(now), Some(Duration::from_millis(5)));
+        assert_eq!(at_ms(NOW + 5).age(now), Some(Duration::ZERO));
     }
 
     #[test]
@@ -348,22 +378,30 @@ mod tests {
     fn the_portal_clock_moves_on_with_the_local_one() {
         let history = OrderHistory {
             orders: Vec::new(),
-            portal_ms: Some(NOW),
-            local_ms: NOW + 600_000,
-            since_ms: 0,
+            portal_time: Some(from_ms(NOW)),
+            local_time: from_ms(NOW + 600_000),
+            since: from_ms(0),
             pages: 1,
             page_size: 100,
             total: None,
             capped: false,
             unread: None,
         };
-        assert_eq!(history.now_ms(NOW + 600_000 + 30_000), NOW + 30_000);
-        assert_eq!(history.skew_ms(), Some(600_000));
+        assert_eq!(
+            history.portal_now(from_ms(NOW + 600_000 + 30_000)),
+            from_ms(NOW + 30_000)
+        );
+        assert_eq!(history.skew(), Some(Skew::Ahead(Duration::from_secs(600))));
+        let behind = OrderHistory {
+            local_time: from_ms(NOW - 1_000),
+            ..history.clone()
+        };
+        assert_eq!(behind.skew(), Some(Skew::Behind(Duration::from_secs(1))));
         let no_date = OrderHistory {
-            portal_ms: None,
+            portal_time: None,
             ..history
         };
-        assert_eq!(no_date.now_ms(NOW), NOW);
-        assert_eq!(no_date.skew_ms(), None);
+        assert_eq!(no_date.portal_now(from_ms(NOW)), from_ms(NOW));
+        assert_eq!(no_date.skew(), None);
     }
 }

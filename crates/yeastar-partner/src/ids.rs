@@ -1,8 +1,9 @@
-//! 64-bit IDs and other leniently parsed values (partner-api.md 10.6).
+//! Typed IDs ([`PlanId`], [`BillingContactId`], [`OrderId`], [`Sn`], [`OrderNo`]) and other
+//! leniently parsed values (partner-api.md 10.6).
 //!
 //! Plan, billing-contact and order IDs are above 2^53, so they never pass through `f64`:
 //! they are read from a JSON number or a string of digits straight into a `u64`, written to
-//! the portal as JSON numbers digit for digit ([`as_number`]), and serialized everywhere else
+//! the portal as JSON numbers digit for digit, and serialized everywhere else
 //! as JSON strings, so that readers that hold numbers as doubles cannot corrupt them.
 
 use std::fmt;
@@ -11,105 +12,347 @@ use std::str::FromStr;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-/// A portal ID: a 64-bit unsigned integer that is never a float.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id(pub u64);
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
+/// The lenient reading of every numeric ID: a JSON integer or a string of digits, into a
+/// `u64`, never through a float.
+pub(crate) trait NumericId: Sized {
+    fn from_u64(id: u64) -> Self;
 }
 
-impl fmt::Debug for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Id({})", self.0)
-    }
+macro_rules! numeric_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        ///
+        /// Read from a JSON integer or a string of digits (never through a float), shown and
+        /// serialized as a string of digits, written to the portal's order body as a JSON
+        /// number digit for digit.
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(u64);
+
+        impl $name {
+            /// The ID with this number.
+            pub const fn new(id: u64) -> Self {
+                $name(id)
+            }
+
+            /// The ID's number.
+            pub const fn get(self) -> u64 {
+                self.0
+            }
+        }
+
+        impl NumericId for $name {
+            fn from_u64(id: u64) -> Self {
+                $name(id)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+
+            /// Digits only (surrounding spaces ignored), at most `u64::MAX`.
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                parse_digits(text).map($name)
+            }
+        }
+
+        /// In our own output, IDs are JSON strings (CLI.md section 5).
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_any(IdVisitor).map($name)
+            }
+        }
+    };
 }
 
+numeric_id!(
+    /// A plan's ID (`planId`, the order's `serviceList[].serviceId`).
+    PlanId
+);
+numeric_id!(
+    /// A billing contact's ID (`billingContactId`, the order's `billingId`).
+    BillingContactId
+);
+numeric_id!(
+    /// An order's ID (`id` in Query Order List; Get Order Details takes it as well as the
+    /// order number).
+    OrderId
+);
+
+/// Why a text is not an ID (or an order number).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum IdError {
+    /// The text was empty.
     #[error("an ID cannot be empty")]
     Empty,
+    /// The text has something other than digits.
     #[error("an ID has only digits, not {0:?}")]
     NotDigits(String),
+    /// The number is larger than `u64::MAX`.
     #[error("the ID {0} does not fit in 64 bits")]
     TooLarge(String),
+    /// An order number with something other than letters and digits, or longer than 64.
+    #[error("an order number has only letters and digits (at most 64), not {0:?}")]
+    NotOrderNo(String),
 }
 
-impl FromStr for Id {
-    type Err = IdError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let digits = text.trim();
-        if digits.is_empty() {
-            return Err(IdError::Empty);
-        }
-        if !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(IdError::NotDigits(digits.to_owned()));
-        }
-        digits
-            .parse::<u64>()
-            .map(Id)
-            .map_err(|_| IdError::TooLarge(digits.to_owned()))
+fn parse_digits(text: &str) -> Result<u64, IdError> {
+    let digits = text.trim();
+    if digits.is_empty() {
+        return Err(IdError::Empty);
     }
-}
-
-/// In our own output, IDs are JSON strings (CLI.md section 5).
-impl Serialize for Id {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(IdError::NotDigits(digits.to_owned()));
     }
-}
-
-impl<'de> Deserialize<'de> for Id {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(IdVisitor)
-    }
+    digits
+        .parse::<u64>()
+        .map_err(|_| IdError::TooLarge(digits.to_owned()))
 }
 
 struct IdVisitor;
 
 impl Visitor<'_> for IdVisitor {
-    type Value = Id;
+    type Value = u64;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an ID as a JSON integer or a string of digits")
     }
 
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Id, E> {
-        Ok(Id(value))
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<u64, E> {
+        Ok(value)
     }
 
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Id, E> {
-        u64::try_from(value)
-            .map(Id)
-            .map_err(|_| E::custom(format!("an ID cannot be negative ({value})")))
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<u64, E> {
+        u64::try_from(value).map_err(|_| E::custom(format!("an ID cannot be negative ({value})")))
     }
 
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Id, E> {
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<u64, E> {
         Err(E::custom(format!(
             "an ID must be an integer, not the floating-point number {value} (its digits may be lost)"
         )))
     }
 
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Id, E> {
-        value.parse().map_err(E::custom)
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<u64, E> {
+        parse_digits(value).map_err(E::custom)
     }
 }
 
-/// Writes an ID as a JSON number, digit for digit (the order body, partner-api.md 10.4).
-pub fn as_number<S: Serializer>(id: &Id, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_u64(id.0)
+/// A PBX's serial number (`productNo`): letters and digits only, at most 64, surrounding
+/// spaces removed. The same rule as `linkus --sn`.
+///
+/// ```
+/// use yeastar_partner::Sn;
+/// let sn: Sn = " 369471667338 ".parse().unwrap();
+/// assert_eq!(sn.as_str(), "369471667338");
+/// assert!("3694-7166".parse::<Sn>().is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sn(String);
+
+/// Why a text is not a serial number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SnError {
+    /// Nothing but spaces.
+    #[error("the serial number is empty")]
+    Empty,
+    /// A character other than a letter or a digit.
+    #[error("a serial number has only letters and digits, not {0:?} (see the PBX's Resource Monitor > Information)")]
+    NotAlphanumeric(char),
+    /// Longer than 64 characters.
+    #[error("the serial number is longer than 64 characters")]
+    TooLong,
+}
+
+impl Sn {
+    /// The serial number as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Sn {
+    type Err = SnError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let sn = text.trim();
+        if sn.is_empty() {
+            return Err(SnError::Empty);
+        }
+        if let Some(bad) = sn.chars().find(|c| !c.is_ascii_alphanumeric()) {
+            return Err(SnError::NotAlphanumeric(bad));
+        }
+        if sn.len() > 64 {
+            return Err(SnError::TooLong);
+        }
+        Ok(Sn(sn.to_owned()))
+    }
+}
+
+impl fmt::Display for Sn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Sn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sn({:?})", self.0)
+    }
+}
+
+impl AsRef<str> for Sn {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Sn> for String {
+    fn from(sn: Sn) -> String {
+        sn.0
+    }
+}
+
+impl Serialize for Sn {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// From a string or a number (an SN of digits), then checked like [`Sn::from_str`].
+impl<'de> Deserialize<'de> for Sn {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = lenient_string(deserializer)?;
+        text.parse().map_err(de::Error::custom)
+    }
+}
+
+/// An order number (`orderNo`, such as `LR3206190457467703296`), as the portal wrote it.
+///
+/// Parsed from text ([`FromStr`]) it has letters and digits only, at most 64; read from the
+/// portal (a string or a number) it is kept as sent.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OrderNo(String);
+
+impl OrderNo {
+    /// The order number as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// An order number as the portal wrote it, unchecked.
+    pub(crate) fn from_portal(text: String) -> Self {
+        OrderNo(text)
+    }
+}
+
+impl FromStr for OrderNo {
+    type Err = IdError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let no = text.trim();
+        if no.is_empty() {
+            return Err(IdError::Empty);
+        }
+        if no.len() > 64 || !no.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(IdError::NotOrderNo(no.to_owned()));
+        }
+        Ok(OrderNo(no.to_owned()))
+    }
+}
+
+impl fmt::Display for OrderNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for OrderNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OrderNo({:?})", self.0)
+    }
+}
+
+/// An order number reads as the text the portal wrote.
+impl std::ops::Deref for OrderNo {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for OrderNo {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<OrderNo> for String {
+    fn from(no: OrderNo) -> String {
+        no.0
+    }
+}
+
+impl PartialEq<str> for OrderNo {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for OrderNo {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl Serialize for OrderNo {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+/// From a string or a number, kept as sent.
+impl<'de> Deserialize<'de> for OrderNo {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        lenient_string(deserializer).map(OrderNo)
+    }
+}
+
+/// Like [`lenient_opt_string`], as an order number.
+pub(crate) fn lenient_opt_order_no<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<OrderNo>, D::Error> {
+    Ok(lenient_opt_string(deserializer)?.map(OrderNo))
 }
 
 /// A text field that the portal may send as a string or as a number.
-pub fn lenient_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub(crate) fn lenient_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
     Ok(lenient_opt_string(deserializer)?.unwrap_or_default())
 }
 
 /// Like [`lenient_string`], with `null` (or an absent field, via `#[serde(default)]`) as `None`.
-pub fn lenient_opt_string<'de, D: Deserializer<'de>>(
+pub(crate) fn lenient_opt_string<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<String>, D::Error> {
     struct TextVisitor;
@@ -144,7 +387,7 @@ pub fn lenient_opt_string<'de, D: Deserializer<'de>>(
 }
 
 /// A count or a duration that may come as a number or a string of digits (`expiresIn`).
-pub fn lenient_opt_u64<'de, D: Deserializer<'de>>(
+pub(crate) fn lenient_opt_u64<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<u64>, D::Error> {
     struct CountVisitor;
@@ -188,7 +431,7 @@ pub fn lenient_opt_u64<'de, D: Deserializer<'de>>(
 }
 
 /// A flag that may come as `true`/`false`, `0`/`1`, or a string of either (`autoRenewStatus`).
-pub fn lenient_opt_bool<'de, D: Deserializer<'de>>(
+pub(crate) fn lenient_opt_bool<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<bool>, D::Error> {
     struct FlagVisitor;
@@ -227,10 +470,12 @@ pub fn lenient_opt_bool<'de, D: Deserializer<'de>>(
 }
 
 /// An optional ID: absent, `null` or `""` are `None`.
-pub fn lenient_opt_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Id>, D::Error> {
+pub(crate) fn lenient_opt_id<'de, D: Deserializer<'de>, T: NumericId>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
     struct OptIdVisitor;
     impl Visitor<'_> for OptIdVisitor {
-        type Value = Option<Id>;
+        type Value = Option<u64>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             IdVisitor.expecting(f)
         }
@@ -257,11 +502,12 @@ pub fn lenient_opt_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Opti
             Ok(None)
         }
     }
-    deserializer.deserialize_any(OptIdVisitor)
+    Ok(deserializer.deserialize_any(OptIdVisitor)?.map(T::from_u64))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::PlanId as Id;
     use super::*;
     use proptest::prelude::*;
 
@@ -280,14 +526,17 @@ mod tests {
     fn ids_come_from_numbers_or_digit_strings() {
         assert_eq!(
             parse(r#"{"id": 3197218168379846218}"#),
-            Ok(Id(3197218168379846218))
+            Ok(Id::new(3197218168379846218))
         );
         assert_eq!(
             parse(r#"{"id": "3197218168379846218"}"#),
-            Ok(Id(3197218168379846218))
+            Ok(Id::new(3197218168379846218))
         );
-        assert_eq!(parse(r#"{"id": " 42 "}"#), Ok(Id(42)));
-        assert_eq!(parse(r#"{"id": 18446744073709551615}"#), Ok(Id(u64::MAX)));
+        assert_eq!(parse(r#"{"id": " 42 "}"#), Ok(Id::new(42)));
+        assert_eq!(
+            parse(r#"{"id": 18446744073709551615}"#),
+            Ok(Id::new(u64::MAX))
+        );
     }
 
     #[test]
@@ -308,40 +557,95 @@ mod tests {
 
     #[test]
     fn ids_print_as_strings_and_as_numbers_in_order_bodies() {
-        #[derive(Serialize)]
-        struct Body {
-            #[serde(serialize_with = "as_number")]
-            billing_id: Id,
-            shown: Id,
-        }
-        let body = Body {
-            billing_id: Id(3197218168379846218),
-            shown: Id(3048918321840570368),
-        };
-        assert_eq!(
-            serde_json::to_string(&body).unwrap(),
-            r#"{"billing_id":3197218168379846218,"shown":"3048918321840570368"}"#
+        let order = crate::OrderRequest::purchase(
+            "A1".parse().unwrap(),
+            Id::new(3048918321840570368),
+            BillingContactId::new(3197218168379846218),
+            1,
+        )
+        .unwrap();
+        let body = String::from_utf8(order.body()).unwrap();
+        assert!(
+            body.contains(r#""billingId":3197218168379846218"#),
+            "{body}"
         );
+        assert!(
+            body.contains(r#""serviceId":3048918321840570368"#),
+            "{body}"
+        );
+        assert_eq!(
+            serde_json::to_string(&Id::new(3048918321840570368)).unwrap(),
+            r#""3048918321840570368""#
+        );
+    }
+
+    #[test]
+    fn serial_numbers_keep_the_rule_of_linkus_sn() {
+        assert_eq!("  A1b2 ".parse::<Sn>().unwrap().as_str(), "A1b2");
+        assert_eq!("   ".parse::<Sn>(), Err(SnError::Empty));
+        assert_eq!(
+            "3694-71".parse::<Sn>().unwrap_err().to_string(),
+            "a serial number has only letters and digits, not '-' (see the PBX's Resource Monitor > Information)"
+        );
+        assert_eq!("1".repeat(65).parse::<Sn>(), Err(SnError::TooLong));
+        assert!("1".repeat(64).parse::<Sn>().is_ok());
+        let sn: Sn = serde_json::from_str("369471667338").unwrap();
+        assert_eq!(serde_json::to_string(&sn).unwrap(), r#""369471667338""#);
+        assert!(serde_json::from_str::<Sn>(r#""a b""#).is_err());
+    }
+
+    #[test]
+    fn order_numbers_come_from_strings_or_numbers_and_print_as_strings() {
+        let no: OrderNo = serde_json::from_str("3206190457467703296").unwrap();
+        assert_eq!(no.as_str(), "3206190457467703296");
+        let no: OrderNo = serde_json::from_str(r#""LR1""#).unwrap();
+        assert_eq!(serde_json::to_string(&no).unwrap(), r#""LR1""#);
+        assert_eq!(no, "LR1");
+        assert_eq!(" LR2 ".parse::<OrderNo>().unwrap(), "LR2");
+        assert_eq!("".parse::<OrderNo>(), Err(IdError::Empty));
+        assert!("LR/2".parse::<OrderNo>().is_err());
+    }
+
+    #[test]
+    fn every_id_type_reads_and_prints_alike() {
+        let plan: PlanId = serde_json::from_str(r#""3048918321840570368""#).unwrap();
+        let contact: BillingContactId = serde_json::from_str("3197218168379846218").unwrap();
+        let order: OrderId = "3206190457467703296".parse().unwrap();
+        assert_eq!(plan.get(), 3048918321840570368);
+        assert_eq!(contact.to_string(), "3197218168379846218");
+        assert_eq!(format!("{order:?}"), "OrderId(3206190457467703296)");
+        assert_eq!(
+            serde_json::to_string(&contact).unwrap(),
+            r#""3197218168379846218""#
+        );
+        assert!(serde_json::from_str::<OrderId>("3.2e18").is_err());
     }
 
     proptest! {
         #[test]
         fn every_u64_round_trips_through_a_number(value: u64) {
             let json = format!(r#"{{"id": {value}}}"#);
-            prop_assert_eq!(parse(&json), Ok(Id(value)));
+            prop_assert_eq!(parse(&json), Ok(Id::new(value)));
         }
 
         #[test]
         fn every_u64_round_trips_through_a_string(value: u64) {
-            let json = serde_json::to_string(&serde_json::json!({"id": Id(value)})).unwrap();
-            prop_assert_eq!(parse(&json), Ok(Id(value)));
+            let json = serde_json::to_string(&serde_json::json!({"id": Id::new(value)})).unwrap();
+            prop_assert_eq!(parse(&json), Ok(Id::new(value)));
         }
 
         #[test]
         fn every_u64_round_trips_through_the_order_body_form(value: u64) {
-            let mut out = Vec::new();
-            as_number(&Id(value), &mut serde_json::Serializer::new(&mut out)).unwrap();
-            prop_assert_eq!(String::from_utf8(out).unwrap(), value.to_string());
+            let order = crate::OrderRequest::renew(
+                "A1".parse().unwrap(),
+                Id::new(value),
+                BillingContactId::new(value),
+                1,
+            )
+            .unwrap();
+            let body = String::from_utf8(order.body()).unwrap();
+            let billing = format!(r#""billingId":{value},"#);
+            prop_assert!(body.contains(&billing));
         }
 
         #[test]

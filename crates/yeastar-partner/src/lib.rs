@@ -15,7 +15,7 @@
 //!   `code` is `success`; every [`Error`] carries the status, the portal's `code` and message,
 //!   and its `requestId`.
 //! - **Lenient parsing.** The docs leave many types open, so IDs are read from numbers or
-//!   digit strings ([`Id`], never through a float), lists bare or wrapped, names through their
+//!   digit strings ([`PlanId`], [`BillingContactId`], [`OrderId`], never through a float), lists bare or wrapped, names through their
 //!   aliases, and unknown fields are ignored. Prices are exact decimals ([`Money`]).
 //! - **Orders sent at most once.** Reads are retried on transient failures; an order is sent
 //!   again only when it provably never reached a live connection, and
@@ -24,8 +24,8 @@
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
-//! use yeastar_partner::{Client, Credentials, Operation, OrderOutcome, OrderRequest, Secret};
-//! use yeastar_partner::{Id, LINKUS_PRODUCT_ID};
+//! use yeastar_partner::{Client, Credentials, OrderOutcome, OrderRequest, Secret, Sn};
+//! use yeastar_partner::LINKUS_PRODUCT_ID;
 //!
 //! let client = Client::builder(
 //!     yeastar_partner::DEFAULT_BASE_URL.parse()?,
@@ -34,61 +34,66 @@
 //! .user_agent("my-tool/1.0")
 //! .build()?;
 //!
-//! let sn = "369471667338";
-//! let offer = client.offer(LINKUS_PRODUCT_ID, sn).await?;
+//! let sn: Sn = "369471667338".parse()?;
+//! let offer = client.offer(LINKUS_PRODUCT_ID, sn.as_str()).await?;
 //! let contacts = client.billing_contacts().await?;
-//! let order = OrderRequest::linkus(
-//!     Operation::Purchase,
+//! let order = OrderRequest::purchase(
 //!     sn,
 //!     offer.plans[0].plan_id,
 //!     contacts[0].billing_contact_id,
 //!     1,
-//!     None,
-//! );
+//! )?;
 //! match client.create_order(&order).await {
 //!     OrderOutcome::Created(created) => println!("order {}", created.order_no),
 //!     OrderOutcome::Rejected(why) | OrderOutcome::NotSent(why) => println!("nothing bought: {why}"),
 //!     OrderOutcome::Unknown(why) => println!("check the portal before trying again: {why}"),
 //! }
-//! # let _ = Id(0);
 //! # Ok(())
 //! # }
 //! ```
 
+#![deny(missing_docs)]
+
+/// The README's usage snippet, compiled as a doctest (it is also `examples/buy.rs`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 mod client;
-pub mod clock;
+mod clock;
 mod envelope;
 mod error;
 pub mod history;
 mod ids;
+mod json;
 pub mod model;
 mod money;
 mod outcome;
-pub mod paths;
+mod paths;
 mod retry;
 mod secret;
 mod token;
 mod transport;
 
-pub use client::{path_segment, Client, ClientBuilder, DEFAULT_BASE_URL};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use envelope::{list_items, object_members, parse as parse_envelope, request_id_of, Reply};
-pub use error::{snippet, Error, Phase};
-pub use history::{CreatedAt, OrderHistory, HISTORY_CAP, HISTORY_PAGE_SIZE};
-pub use ids::{as_number, Id, IdError};
-pub use model::time_of;
+pub use envelope::Reply;
+pub use error::{Error, Phase};
+pub use history::{CreatedAt, OrderHistory, Skew, HISTORY_CAP, HISTORY_PAGE_SIZE};
+pub use ids::{BillingContactId, IdError, OrderId, OrderNo, PlanId, Sn, SnError};
+pub use json::{Json, JsonError};
 
 pub use model::{
     product_is_linkus, BillingContact, Offer, Operation, Order, OrderDetails, OrderRequest,
-    OrderState, OrderStatus, Page, Plan, PlanPrice, PriceList, Subscription, SubscriptionCheck,
-    LINKUS_PRODUCT_ID,
+    OrderRequestError, OrderState, OrderStatus, Page, Plan, PlanPrice, PriceList, Subscription,
+    SubscriptionCheck, LINKUS_PRODUCT_ID, YEARS,
 };
-pub use money::{amount_from_json, Amount, AmountError, Money};
+pub use money::{Amount, AmountError, Money};
 pub use outcome::{CreatedOrder, OrderCall, OrderOutcome};
-pub use retry::{parse_retry_after, RetryPolicy};
+pub use retry::RetryPolicy;
 pub use secret::{Secret, REDACTED};
-pub use token::{account_from_jwt, Credentials, MemoryTokenStore, Token, TokenStore};
+pub use token::{Credentials, MemoryTokenStore, Token, TokenStore};
 pub use transport::{
-    is_loopback, url_for, Body, Exchange, Method, Observer, RawResponse, Request, Resend,
-    SentRequest, MAX_BODY, POOL_IDLE,
+    url_for, Body, Exchange, Headers, Method, Observer, RawResponse, Request, Resend, SentRequest,
+    MAX_BODY, POOL_IDLE,
 };

@@ -20,18 +20,25 @@ pub struct Amount {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a text is not an amount.
+#[non_exhaustive]
 pub enum AmountError {
     #[error("an amount cannot be empty")]
+    /// The text was empty.
     Empty,
     #[error("{0:?} is not a decimal amount such as 120.00")]
+    /// The text is not a decimal number.
     Invalid(String),
     #[error("{0:?} has more than {MAX_SCALE} digits after the decimal point")]
+    /// More decimal places than an amount keeps.
     TooPrecise(String),
     #[error("{0:?} is too large")]
+    /// The amount does not fit.
     TooLarge(String),
 }
 
 impl Amount {
+    /// Zero.
     pub const ZERO: Amount = Amount { minor: 0, scale: 0 };
 
     /// `minor` units at `scale` digits after the point: `Amount::new(12000, 2)` is 120.00.
@@ -47,10 +54,12 @@ impl Amount {
         self.minor
     }
 
+    /// The number of decimal places.
     pub fn scale(&self) -> u32 {
         self.scale
     }
 
+    /// Whether the amount is below zero.
     pub fn is_negative(&self) -> bool {
         self.minor < 0
     }
@@ -61,12 +70,14 @@ impl Amount {
         self.minor.checked_mul(10i128.checked_pow(extra)?)
     }
 
+    /// The sum, or `None` when it does not fit.
     pub fn checked_add(&self, other: &Amount) -> Option<Amount> {
         let scale = self.scale.max(other.scale);
         let minor = self.at_scale(scale)?.checked_add(other.at_scale(scale)?)?;
         Some(Amount { minor, scale })
     }
 
+    /// The amount times `factor`, or `None` when it does not fit.
     pub fn checked_mul(&self, factor: u32) -> Option<Amount> {
         Some(Amount {
             minor: self.minor.checked_mul(i128::from(factor))?,
@@ -179,11 +190,14 @@ impl Serialize for Amount {
 /// An amount in a currency (`USD`, `RMB`, …).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Money {
+    /// The amount, exact.
     pub amount: Amount,
+    /// The currency code (`USD`).
     pub currency: String,
 }
 
 impl Money {
+    /// An amount in a currency.
     pub fn new(amount: Amount, currency: impl Into<String>) -> Self {
         Money {
             amount,
@@ -232,7 +246,7 @@ impl fmt::Display for Money {
 
 /// Reads an amount from the text of a JSON value: a string (`"120.00"`) or a number (`120.5`),
 /// never through a float.
-pub fn amount_from_json(raw: &serde_json::value::RawValue) -> Option<Amount> {
+pub(crate) fn amount_from_json(raw: &serde_json::value::RawValue) -> Option<Amount> {
     let text = raw.get().trim();
     let text = match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
         Some(inner) => inner,

@@ -11,25 +11,33 @@ use serde::Deserialize;
 
 use crate::envelope::{self, request_id_of};
 use crate::error::Error;
-use crate::ids::lenient_opt_string;
+use crate::ids::{lenient_opt_string, OrderNo};
 use crate::model::{OrderState, OrderStatus};
 use crate::paths::ORDER_DETAILS_PATH;
 use crate::transport::RawResponse;
 
 /// An order the portal created.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CreatedOrder {
-    pub order_no: String,
+    /// The order number (`orderNo`).
+    pub order_no: OrderNo,
     /// `None` when the answer gave no status.
     pub status: Option<OrderStatus>,
+    /// The subscription instance the order created, when the answer named it.
     pub instance_id: Option<String>,
+    /// The PBX's serial number, when the answer named it.
     pub product_no: Option<String>,
+    /// The payment transaction's number, when the answer named it.
     pub transaction_no: Option<String>,
+    /// The portal's `requestId` of the answer.
     pub request_id: Option<String>,
+    /// The HTTP status of the answer.
     pub http_status: u16,
     /// The portal's `code` and `detailMessage` when they were not `success` (an order created
     /// with a complaint, such as `payment_required`).
     pub code: Option<String>,
+    /// The portal's `detailMessage` (see `code`).
     pub message: Option<String>,
 }
 
@@ -46,16 +54,33 @@ impl CreatedOrder {
 /// Where and how an order request goes: `POST` to the order path with a body (what a `Vec<u8>`
 /// becomes), or any method and path that the caller has decided is an order (`linkus api`).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OrderCall {
+    /// The HTTP method (`POST`).
     pub method: crate::transport::Method,
+    /// The path the order is sent to.
     pub path: String,
+    /// The exact bytes of the body.
     pub body: Vec<u8>,
+}
+
+impl OrderCall {
+    /// An order sent with `method` to `path` (below the base URL) with this body: for a caller
+    /// that has decided a request is an order (`linkus api`). [`From<Vec<u8>>`] is the usual
+    /// `POST` to Create an Order.
+    pub fn new(method: crate::transport::Method, path: impl Into<String>, body: Vec<u8>) -> Self {
+        OrderCall {
+            method,
+            path: path.into(),
+            body,
+        }
+    }
 }
 
 impl From<Vec<u8>> for OrderCall {
     fn from(body: Vec<u8>) -> Self {
         OrderCall {
-            method: crate::transport::Method::POST,
+            method: crate::transport::Method::Post,
             path: crate::paths::ORDER_PATH.to_owned(),
             body,
         }
@@ -63,6 +88,10 @@ impl From<Vec<u8>> for OrderCall {
 }
 
 /// The fate of one order request.
+///
+/// Deliberately exhaustive (not `#[non_exhaustive]`), as are [`crate::OrderState`],
+/// [`crate::Operation`] and [`crate::SubscriptionCheck`]: a caller that spends money must
+/// handle every outcome, so a new one is a breaking change the compiler points out.
 #[derive(Debug)]
 pub enum OrderOutcome {
     /// The portal created the order: it gave an order number.
@@ -108,7 +137,8 @@ fn created(response: &RawResponse) -> Option<CreatedOrder> {
     let order_no = result
         .order_no
         .map(|n| n.trim().to_owned())
-        .filter(|n| !n.is_empty())?;
+        .filter(|n| !n.is_empty())
+        .map(OrderNo::from_portal)?;
     let code = match answer.code {
         Some(serde_json::Value::String(code)) => Some(code),
         Some(serde_json::Value::Number(code)) => Some(code.to_string()),
@@ -175,7 +205,7 @@ impl OrderOutcome {
             let location = response.location();
             if let Some(order_no) = location.as_deref().and_then(order_no_in_location) {
                 return OrderOutcome::Created(CreatedOrder {
-                    order_no,
+                    order_no: OrderNo::from_portal(order_no),
                     status: None,
                     instance_id: None,
                     product_no: None,
@@ -226,14 +256,14 @@ impl OrderOutcome {
 mod tests {
     use super::*;
     use crate::error::Phase;
-    use reqwest::header::HeaderMap;
+    use crate::transport::Headers;
 
     const ENDPOINT: &str = "POST /order/openapi/order/v1/save";
 
     fn answer(status: u16, body: &str) -> Result<RawResponse, Error> {
         Ok(RawResponse {
             status,
-            headers: HeaderMap::new(),
+            headers: Headers::new(),
             body: body.to_owned().into(),
             retry_after: None,
         })
@@ -395,9 +425,9 @@ mod tests {
     }
 
     fn redirected(status: u16, location: Option<&str>, body: &str) -> OrderOutcome {
-        let mut headers = HeaderMap::new();
+        let mut headers = Headers::new();
         if let Some(location) = location {
-            headers.insert(reqwest::header::LOCATION, location.parse().unwrap());
+            headers.insert("location", location);
         }
         OrderOutcome::decide(
             ENDPOINT,

@@ -5,7 +5,9 @@ use std::time::{Duration, SystemTime};
 
 /// How reads are retried. Delays are settings so that tests never sleep through them.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RetryPolicy {
+    /// How many times a request is sent at most (the first time included).
     pub attempts: u32,
     /// The first backoff delay; each further one doubles.
     pub base_delay: Duration,
@@ -46,7 +48,7 @@ impl RetryPolicy {
 }
 
 /// `Retry-After` as delta-seconds or an HTTP date.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));

@@ -5,17 +5,21 @@
 pub const REDACTED: &str = "(redacted)";
 
 #[derive(Clone, PartialEq, Eq, Default)]
+/// A secret (client secret, token) that never shows in `Debug` or `Display`: both print [`REDACTED`].
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret.
     pub fn new(value: impl Into<String>) -> Self {
         Secret(value.into())
     }
 
+    /// The secret itself, for the one place that must send it.
     pub fn expose(&self) -> &str {
         &self.0
     }
 
+    /// Whether the secret is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -1,6 +1,9 @@
 //! Access tokens: obtained with the client credentials, kept in a [`TokenStore`] across runs,
 //! and renewed with the refresh grant shortly before they expire (partner-api.md section 2).
 
+use std::time::{Duration, SystemTime};
+
+use crate::clock::{epoch_secs, from_secs};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use base64::Engine;
@@ -19,12 +22,16 @@ const REFRESH_LIFETIME_SECS: u64 = 15 * 24 * 3600 - 3600;
 
 /// The API credentials from Partner Portal > System > API.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Credentials {
+    /// The client ID of the partner's API credentials.
     pub client_id: String,
+    /// The client secret.
     pub client_secret: Secret,
 }
 
 impl Credentials {
+    /// Credentials from a client ID and secret.
     pub fn new(client_id: impl Into<String>, client_secret: Secret) -> Self {
         Credentials {
             client_id: client_id.into(),
@@ -33,16 +40,22 @@ impl Credentials {
     }
 }
 
-/// An access token and what is known of its life. Times are seconds since the Unix epoch.
+/// An access token and what is known of its life (to the second).
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct Token {
+    /// The access token.
     pub access: Secret,
     /// `Bearer <token>`, ready for the Authorization header.
     pub authorization: Secret,
+    /// The refresh token, when the portal gave one.
     pub refresh: Option<Secret>,
-    pub obtained_at: u64,
-    pub expires_at: u64,
-    pub refresh_expires_at: u64,
+    /// When the token was obtained.
+    pub obtained_at: SystemTime,
+    /// When the access token expires.
+    pub expires_at: SystemTime,
+    /// When the refresh token expires.
+    pub refresh_expires_at: SystemTime,
 }
 
 impl std::fmt::Debug for Token {
@@ -55,14 +68,37 @@ impl std::fmt::Debug for Token {
 }
 
 impl Token {
-    /// A token received at `now`, valid for `expires_in` seconds.
+    /// A token as a [`TokenStore`] kept it: the access token, its `Authorization` value, the
+    /// refresh token, and when it was obtained and expires.
+    pub fn restored(
+        access: Secret,
+        authorization: Secret,
+        refresh: Option<Secret>,
+        obtained_at: SystemTime,
+        expires_at: SystemTime,
+        refresh_expires_at: SystemTime,
+    ) -> Self {
+        Token {
+            access,
+            authorization,
+            refresh,
+            obtained_at,
+            expires_at,
+            refresh_expires_at,
+        }
+    }
+
+    /// A token received at `now` (counted to the second), valid for `expires_in` (whole
+    /// seconds).
     pub fn new(
         access: String,
         head: Option<String>,
         refresh: Option<String>,
-        expires_in: u64,
-        now: u64,
+        expires_in: Duration,
+        now: SystemTime,
     ) -> Self {
+        let now = epoch_secs(now);
+        let expires_in = expires_in.as_secs();
         let head = head
             .map(|head| head.trim().to_owned())
             .filter(|head| !head.is_empty())
@@ -71,22 +107,24 @@ impl Token {
             authorization: Secret::new(format!("{head} {access}")),
             access: Secret::new(access),
             refresh: refresh.filter(|r| !r.is_empty()).map(Secret::new),
-            obtained_at: now,
-            expires_at: now.saturating_add(expires_in),
-            refresh_expires_at: now.saturating_add(REFRESH_LIFETIME_SECS),
+            obtained_at: from_secs(now),
+            expires_at: from_secs(now.saturating_add(expires_in)),
+            refresh_expires_at: from_secs(now.saturating_add(REFRESH_LIFETIME_SECS)),
         }
     }
 
     /// Good to use: not within the renewal margin of its expiry. The margin is a fifth of the
     /// lifetime, at most five minutes: a 30-minute token is renewed after 25 minutes.
-    pub fn is_fresh(&self, now: u64) -> bool {
-        let lifetime = self.expires_at.saturating_sub(self.obtained_at);
+    pub fn is_fresh(&self, now: SystemTime) -> bool {
+        let (now, expires_at) = (epoch_secs(now), epoch_secs(self.expires_at));
+        let lifetime = expires_at.saturating_sub(epoch_secs(self.obtained_at));
         let margin = (lifetime / 5).min(300);
-        now.saturating_add(margin) < self.expires_at
+        now.saturating_add(margin) < expires_at
     }
 
-    pub fn can_refresh(&self, now: u64) -> bool {
-        self.refresh.is_some() && now < self.refresh_expires_at
+    /// Whether the refresh token can still be used at `now`.
+    pub fn can_refresh(&self, now: SystemTime) -> bool {
+        self.refresh.is_some() && epoch_secs(now) < epoch_secs(self.refresh_expires_at)
     }
 
     /// Whether the token can travel in an Authorization header at all.
@@ -130,7 +168,9 @@ pub fn account_from_jwt(token: &str) -> Option<String> {
 /// Where tokens are kept between runs. An implementation that cannot save reports it its own
 /// way: the client goes on with the token in memory.
 pub trait TokenStore: Send + Sync {
+    /// The stored token, if any.
     fn load(&self) -> Option<Token>;
+    /// Keeps a token for later runs.
     fn save(&self, token: &Token);
 }
 
@@ -236,7 +276,7 @@ impl TokenManager {
         if let Some(error) = held.failed_since(asked) {
             return Err(error);
         }
-        let now = self.clock.now_secs();
+        let now = self.clock.now();
         if held.token.is_none() {
             held.token = self.store.load().filter(Token::fits_a_header);
         }
@@ -279,7 +319,7 @@ impl TokenManager {
     }
 
     async fn renew_locked(&self, http: &Transport, old: Option<Token>) -> Result<Token, Error> {
-        let now = self.clock.now_secs();
+        let now = self.clock.now();
         if let Some(old) = old.filter(|t| t.can_refresh(now)) {
             let refresh = old
                 .refresh
@@ -315,7 +355,7 @@ impl TokenManager {
         form: Vec<(&'static str, String)>,
     ) -> Result<Token, Error> {
         let request = Request {
-            method: Method::POST,
+            method: Method::Post,
             path: TOKEN_PATH.to_owned(),
             query: Vec::new(),
             body: Body::Form(form),
@@ -362,8 +402,8 @@ impl TokenManager {
             access,
             details.token_head,
             details.refresh_token,
-            details.expires_in.unwrap_or(1800),
-            self.clock.now_secs(),
+            Duration::from_secs(details.expires_in.unwrap_or(1800)),
+            self.clock.now(),
         );
         if !token.fits_a_header() {
             return Err(reply.shape("the token has characters an HTTP header cannot carry"));
@@ -382,15 +422,16 @@ mod tests {
             "a".into(),
             Some("Bearer ".into()),
             Some("r".into()),
-            1800,
-            1000,
+            Duration::from_secs(1800),
+            from_secs(1000),
         );
         assert_eq!(token.authorization.expose(), "Bearer a");
-        assert!(token.is_fresh(1000));
-        assert!(token.is_fresh(1000 + 1499));
-        assert!(!token.is_fresh(1000 + 1500));
-        assert!(token.can_refresh(1000 + 1800));
-        assert!(!token.can_refresh(1000 + 15 * 24 * 3600));
+        assert!(token.is_fresh(from_secs(1000)));
+        assert!(token.is_fresh(from_secs(1000 + 1499)));
+        assert!(!token.is_fresh(from_secs(1000 + 1500)));
+        assert!(token.can_refresh(from_secs(1000 + 1800)));
+        assert!(!token.can_refresh(from_secs(1000 + 15 * 24 * 3600)));
+        assert_eq!(token.expires_at, from_secs(2800));
     }
 
     /// Counts the token requests a client sends.

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::{Bytes, BytesMut};
 use reqwest::header::{
     HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, LOCATION, RETRY_AFTER, USER_AGENT,
 };
@@ -17,7 +16,93 @@ use crate::error::{Error, Phase};
 use crate::retry::{is_retryable_status, parse_retry_after, RetryPolicy, Throttle};
 use crate::secret::Secret;
 
-pub use reqwest::Method;
+/// An HTTP method of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Method {
+    /// `GET`: a read.
+    Get,
+    /// `POST`: orders, tokens, Enable Auto-renewal.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Method {
+    /// `GET`, `POST`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The headers of a request as sent or of an answer as received.
+#[derive(Debug, Clone, Default)]
+pub struct Headers(HeaderMap);
+
+impl Headers {
+    /// No headers.
+    pub fn new() -> Self {
+        Headers::default()
+    }
+
+    /// The first value of the header `name` (any case), when it is visible ASCII text.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Every header in order: its name (lower case) and its value's bytes.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
+    }
+
+    /// How many header values there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds a header (a name or value that HTTP cannot carry is ignored).
+    pub fn insert(&mut self, name: &str, value: &str) {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            self.0.insert(name, value);
+        }
+    }
+}
 
 /// No answer the portal gives is this large; a bigger body is refused, not buffered.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
@@ -27,7 +112,9 @@ pub const MAX_BODY: usize = 4 * 1024 * 1024;
 pub const POOL_IDLE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
+/// The body of a request.
 pub enum Body {
+    /// No body.
     Empty,
     /// Form fields (the token requests).
     Form(Vec<(&'static str, String)>),
@@ -46,19 +133,37 @@ pub enum Resend {
 
 /// One request to a path of the API.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Request {
+    /// The HTTP method.
     pub method: Method,
+    /// The path under the base URL.
     pub path: String,
+    /// Query parameters, in order.
     pub query: Vec<(String, String)>,
+    /// The body.
     pub body: Body,
+    /// When the request may be sent again.
     pub resend: Resend,
 }
 
 impl Request {
+    /// A request with `method` to `path`, no query and no body, resent as a read is; set the
+    /// fields (`query`, `body`, `resend`) as needed.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Request {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: Body::Empty,
+            resend: Resend::Idempotent,
+        }
+    }
+
     /// A read: retried on transient failures.
     pub fn get(path: impl Into<String>) -> Self {
         Request {
-            method: Method::GET,
+            method: Method::Get,
             path: path.into(),
             query: Vec::new(),
             body: Body::Empty,
@@ -78,6 +183,7 @@ impl Request {
         }
     }
 
+    /// Adds a query parameter.
     pub fn query(mut self, key: &str, value: impl ToString) -> Self {
         self.query.push((key.to_owned(), value.to_string()));
         self
@@ -91,36 +197,73 @@ impl Request {
 
 /// An answer with any status: the caller reads the envelope.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RawResponse {
+    /// The HTTP status.
     pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Bytes,
+    /// The response headers.
+    pub headers: Headers,
+    /// The body as received.
+    pub body: Vec<u8>,
+    /// What a `Retry-After` header asked for, when there was one.
     pub retry_after: Option<Duration>,
 }
 
 impl RawResponse {
+    /// The portal's `requestId`, when the body is a JSON object that has one (for logs).
+    pub fn request_id(&self) -> Option<String> {
+        request_id_of(&self.body)
+    }
+
+    /// The answer read as the portal's envelope (partner-api.md 1.3): a [`Reply`](crate::Reply) when the
+    /// status is 2xx **and** the body's `code` is `success`, else the error it is, naming
+    /// `endpoint` (`POST /path`).
+    pub fn reply(&self, endpoint: &str) -> Result<crate::Reply, Error> {
+        crate::envelope::parse(endpoint, self.status, &self.body)
+    }
+
+    /// The start of the body, cleaned for a terminal: an HTML page's title, else the first
+    /// line that is not blank; at most 120 characters, no control codes.
+    pub fn snippet(&self) -> String {
+        crate::error::snippet(&self.body)
+    }
+
     /// Where a redirect points.
     pub fn location(&self) -> Option<String> {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+        self.headers.get(LOCATION.as_str()).map(str::to_owned)
     }
 }
 
 /// A request as it goes on the wire, shown to an [`Observer`]. Secrets are in it as sent
 /// (the `Authorization` header, the token request's form): an observer redacts them.
+#[non_exhaustive]
 pub struct SentRequest<'a> {
+    /// The HTTP method.
     pub method: &'a Method,
+    /// The full URL.
     pub url: &'a Url,
-    pub headers: &'a HeaderMap,
+    /// The headers as sent.
+    pub headers: &'a Headers,
+    /// The body as sent, if any.
     pub body: Option<&'a [u8]>,
 }
 
+impl SentRequest<'_> {
+    /// The start of the body, cleaned for a terminal (see [`RawResponse::snippet`]); `""`
+    /// when there is none.
+    pub fn body_snippet(&self) -> String {
+        self.body.map(crate::error::snippet).unwrap_or_default()
+    }
+}
+
 /// One finished exchange (one attempt), shown to an [`Observer`].
+#[non_exhaustive]
 pub struct Exchange<'a> {
+    /// The request.
     pub request: SentRequest<'a>,
+    /// When the attempt started.
     pub started_at: SystemTime,
+    /// How long it took.
     pub elapsed: Duration,
     /// The answer, or why there was none.
     pub response: Result<&'a RawResponse, &'a Error>,
@@ -137,9 +280,22 @@ pub trait Observer: Send + Sync {
     fn retry(&self, _endpoint: &str, _next_attempt: u32, _attempts: u32, _delay: Duration) {}
 }
 
+/// Which connection a request may go out on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Connection {
+    /// An idle pooled connection when there is one (every request but some orders).
+    Pooled,
+    /// A new connection, opened for this request and not kept: one the server cannot have
+    /// closed while it sat idle (an order, where the pool's state cannot be trusted).
+    Fresh,
+}
+
 /// The HTTP layer: a connection pool, a base URL and the retry rules.
 pub struct Transport {
     client: reqwest::Client,
+    /// The client for [`Connection::Fresh`], built when first needed.
+    fresh: std::sync::OnceLock<Option<reqwest::Client>>,
+    timeout: Duration,
     base: Url,
     retry: RetryPolicy,
     user_agent: HeaderValue,
@@ -163,26 +319,13 @@ impl Transport {
                 base.scheme()
             )));
         }
-        // reqwest is built without a default crypto provider, so that no C toolchain is needed
-        // beyond ring's; installing twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder();
-        if is_loopback(&base) {
-            // A proxy cannot reach this machine's loopback (the built-in sandbox, a local test
-            // portal): HTTPS_PROXY and friends do not apply, as in Go's and curl's clients.
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .pool_idle_timeout(POOL_IDLE)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|error| Error::Setup(format!("could not set up HTTP: {error}")))?;
+        let client = http_client(&base, timeout, Connection::Pooled)?;
         let user_agent = HeaderValue::from_str(user_agent)
             .map_err(|_| Error::Setup(format!("{user_agent:?} cannot be a User-Agent")))?;
         Ok(Transport {
             client,
+            fresh: std::sync::OnceLock::new(),
+            timeout,
             base,
             retry,
             user_agent,
@@ -215,11 +358,22 @@ impl Transport {
         request: &Request,
         authorization: Option<&Secret>,
     ) -> Result<RawResponse, Error> {
+        self.send_on(request, authorization, Connection::Pooled)
+            .await
+    }
+
+    /// Like [`Transport::send`], on the kind of connection given.
+    pub(crate) async fn send_on(
+        &self,
+        request: &Request,
+        authorization: Option<&Secret>,
+        connection: Connection,
+    ) -> Result<RawResponse, Error> {
         let started = Instant::now();
         let mut attempt = 1;
         loop {
             self.throttle.wait().await;
-            let outcome = self.send_once(request, authorization).await;
+            let outcome = self.send_once(request, authorization, connection).await;
             if let Ok(response) = &outcome {
                 if response.status == 429 {
                     let wait = self.retry.delay(attempt, response.retry_after);
@@ -273,6 +427,7 @@ impl Transport {
         &self,
         request: &Request,
         authorization: Option<&Secret>,
+        connection: Connection,
     ) -> Result<RawResponse, Error> {
         let url = self.url(request)?;
         let endpoint = request.endpoint();
@@ -307,6 +462,7 @@ impl Transport {
                 Some(bytes.clone())
             }
         };
+        let headers = Headers(headers);
         let sent = SentRequest {
             method: &request.method,
             url: &url,
@@ -318,9 +474,24 @@ impl Transport {
         }
         let started_at = self.clock.now();
         let started = Instant::now();
-        let result = self
-            .exchange(&request.method, &url, &endpoint, &headers, body.clone())
-            .await;
+        let result = match self.client_for(connection) {
+            Ok(client) => {
+                self.exchange(
+                    client,
+                    request.method,
+                    &url,
+                    &endpoint,
+                    &headers,
+                    body.clone(),
+                )
+                .await
+            }
+            Err(error) => Err(Error::Transport {
+                endpoint: endpoint.clone(),
+                phase: Phase::Connect,
+                message: error.to_string(),
+            }),
+        };
         if let Some(observer) = &self.observer {
             observer.exchange(&Exchange {
                 request: sent,
@@ -332,19 +503,31 @@ impl Transport {
         result
     }
 
+    /// The pooled client, or the one that opens a new connection per request.
+    fn client_for(&self, connection: Connection) -> Result<&reqwest::Client, Error> {
+        match connection {
+            Connection::Pooled => Ok(&self.client),
+            Connection::Fresh => self
+                .fresh
+                .get_or_init(|| http_client(&self.base, self.timeout, Connection::Fresh).ok())
+                .as_ref()
+                .ok_or_else(|| Error::Setup("could not set up HTTP for a new connection".into())),
+        }
+    }
+
     async fn exchange(
         &self,
-        method: &Method,
+        client: &reqwest::Client,
+        method: Method,
         url: &Url,
         endpoint: &str,
-        headers: &HeaderMap,
+        headers: &Headers,
         body: Option<Vec<u8>>,
     ) -> Result<RawResponse, Error> {
         let started = Instant::now();
-        let mut builder = self
-            .client
-            .request(method.clone(), url.clone())
-            .headers(headers.clone());
+        let mut builder = client
+            .request(method.to_reqwest(), url.clone())
+            .headers(headers.0.clone());
         if let Some(body) = body {
             builder = builder.body(body);
         }
@@ -353,12 +536,11 @@ impl Transport {
             .await
             .map_err(|error| transport_error(endpoint, &error, started))?;
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let headers = Headers(response.headers().clone());
         let retry_after = headers
-            .get(RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
+            .get(RETRY_AFTER.as_str())
             .and_then(|value| parse_retry_after(value, self.clock.now()));
-        let mut body = BytesMut::new();
+        let mut body = Vec::new();
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
@@ -378,10 +560,37 @@ impl Transport {
         Ok(RawResponse {
             status,
             headers,
-            body: body.freeze(),
+            body,
             retry_after,
         })
     }
+}
+
+/// An HTTP client for the base URL: pooled connections, or ([`Connection::Fresh`]) none kept.
+fn http_client(
+    base: &Url,
+    timeout: Duration,
+    connection: Connection,
+) -> Result<reqwest::Client, Error> {
+    // reqwest is built without a default crypto provider, so that no C toolchain is needed
+    // beyond ring's; installing twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder();
+    if is_loopback(base) {
+        // A proxy cannot reach this machine's loopback (the built-in sandbox, a local test
+        // portal): HTTPS_PROXY and friends do not apply, as in Go's and curl's clients.
+        builder = builder.no_proxy();
+    }
+    builder = match connection {
+        Connection::Pooled => builder.pool_idle_timeout(POOL_IDLE),
+        Connection::Fresh => builder.pool_max_idle_per_host(0),
+    };
+    builder
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|error| Error::Setup(format!("could not set up HTTP: {error}")))
 }
 
 /// The URL a request for `path` goes to: the base URL, then `path` without its leading
@@ -395,7 +604,7 @@ pub fn url_for(base: &Url, path: &str) -> Result<Url, url::ParseError> {
 }
 
 /// Whether a URL points at this machine: `localhost` or a loopback address.
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(name)) => {
             let name = name.trim_end_matches('.').to_ascii_lowercase();

@@ -5,14 +5,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use yeastar_partner::{
-    Client, Credentials, Exchange, Id, ManualClock, MemoryTokenStore, Observer, Operation,
-    OrderOutcome, OrderRequest, OrderState, Secret, SubscriptionCheck, TokenStore,
+    BillingContactId, Client, Credentials, Exchange, ManualClock, MemoryTokenStore, Observer,
+    OrderOutcome, OrderRequest, OrderState, PlanId, Secret, Sn, SubscriptionCheck, TokenStore,
     LINKUS_PRODUCT_ID,
 };
 
-const CONTACT: Id = Id(3197218168379846218);
-const BASIC: Id = Id(3048918321840570368);
-const PRO: Id = Id(3048918719332507648);
+const CONTACT: BillingContactId = BillingContactId::new(3197218168379846218);
+const BASIC: PlanId = PlanId::new(3048918321840570368);
+const PRO: PlanId = PlanId::new(3048918719332507648);
+
+fn sn(text: &str) -> Sn {
+    text.parse().unwrap()
+}
 
 /// Counts the requests to each path.
 #[derive(Default)]
@@ -71,7 +75,7 @@ async fn plans_contacts_and_prices_keep_every_digit() {
         .offer(LINKUS_PRODUCT_ID, "369471667338")
         .await
         .unwrap();
-    let ids: Vec<Id> = offer.plans.iter().map(|p| p.plan_id).collect();
+    let ids: Vec<PlanId> = offer.plans.iter().map(|p| p.plan_id).collect();
     assert_eq!(ids, [BASIC, PRO]);
     let offering = offer.offering_id.expect("the plans name the offering");
     let contacts = client.billing_contacts().await.unwrap();
@@ -102,7 +106,7 @@ async fn one_request_tells_a_pbxs_subscription() {
     {
         SubscriptionCheck::Subscribed(s) => {
             assert_eq!(s.plan_id, Some(BASIC));
-            assert!(s.expires_ms.is_some());
+            assert!(s.expires.is_some());
             assert_eq!(s.auto_renew, Some(false));
         }
         other => panic!("{other:?}"),
@@ -122,13 +126,13 @@ async fn one_request_tells_a_pbxs_subscription() {
 async fn order_outcomes_are_decided_in_the_client() {
     let sandbox = sandbox();
     let client = client(&sandbox);
-    let order = |sn: &str| OrderRequest::linkus(Operation::Purchase, sn, BASIC, CONTACT, 1, None);
+    let order = |sn: &str| OrderRequest::purchase(sn.parse().unwrap(), BASIC, CONTACT, 1).unwrap();
 
     let OrderOutcome::Created(bought) = client.create_order(&order("1000001")).await else {
         panic!("created")
     };
     assert_eq!(bought.state(), OrderState::Succeeded);
-    assert!(bought.order_no.starts_with("LR"));
+    assert!(bought.order_no.as_str().starts_with("LR"));
 
     let OrderOutcome::Created(pending) = client.create_order(&order("1000202")).await else {
         panic!("created")
@@ -146,12 +150,12 @@ async fn order_outcomes_are_decided_in_the_client() {
         OrderOutcome::Rejected(_)
     ));
 
-    let renew = OrderRequest::linkus(Operation::Renew, "1000001", BASIC, CONTACT, 2, None);
+    let renew = OrderRequest::renew(sn("1000001"), BASIC, CONTACT, 2).unwrap();
     assert!(matches!(
         client.create_order(&renew).await,
         OrderOutcome::Created(_)
     ));
-    let switch = OrderRequest::linkus(Operation::Switch, "1000001", PRO, CONTACT, 2, None);
+    let switch = OrderRequest::switch(sn("1000001"), PRO, CONTACT, 2).unwrap();
     assert!(matches!(
         client.create_order(&switch).await,
         OrderOutcome::Created(_)
@@ -159,8 +163,11 @@ async fn order_outcomes_are_decided_in_the_client() {
 
     let listed = client.orders_page(1, 100).await.unwrap();
     assert_eq!(listed.items.len(), 4);
-    let details = client.order_details(&bought.order_no).await.unwrap();
-    assert_eq!(details.order_no.as_deref(), Some(bought.order_no.as_str()));
+    let details = client
+        .order_details(bought.order_no.as_str())
+        .await
+        .unwrap();
+    assert_eq!(details.order_no.as_ref(), Some(&bought.order_no));
     assert_eq!(details.product_no.as_deref(), Some("1000001"));
 }
 
@@ -171,7 +178,7 @@ async fn an_order_whose_answer_never_comes_is_unknown() {
         .timeout(Duration::from_millis(500))
         .build()
         .unwrap();
-    let order = OrderRequest::linkus(Operation::Purchase, "1000504", BASIC, CONTACT, 1, None);
+    let order = OrderRequest::purchase(sn("1000504"), BASIC, CONTACT, 1).unwrap();
     assert!(matches!(
         client.create_order(&order).await,
         OrderOutcome::Unknown(_)
@@ -187,8 +194,14 @@ async fn a_stored_token_is_reused_until_near_its_end_then_refreshed() {
     let store = Arc::new(MemoryTokenStore::default());
     let counter = Arc::new(Counter::default());
     // The sandbox checks expiry against the real time; the client decides by its own clock.
-    let now = yeastar_partner::clock::epoch_secs(std::time::SystemTime::now());
-    let clock = Arc::new(ManualClock::at_secs(now));
+    let now = std::time::UNIX_EPOCH
+        + Duration::from_secs(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        );
+    let clock = Arc::new(ManualClock::at(now));
     let build = || {
         Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
             .token_store(store.clone())
@@ -206,7 +219,7 @@ async fn a_stored_token_is_reused_until_near_its_end_then_refreshed() {
     build().billing_contacts().await.unwrap();
     assert_eq!(counter.count("/oauth/token"), 2);
     let token = store.load().unwrap();
-    assert_eq!(token.obtained_at, now + 26 * 60);
+    assert_eq!(token.obtained_at, now + Duration::from_secs(26 * 60));
 }
 
 #[tokio::test]
@@ -237,11 +250,13 @@ async fn reads_retry_a_busy_portal() {
         }
     }
     let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
-        .retry(yeastar_partner::RetryPolicy {
-            attempts: 3,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(50),
-            budget: Duration::from_secs(5),
+        .retry({
+            let mut fast = yeastar_partner::RetryPolicy::default();
+            fast.attempts = 3;
+            fast.base_delay = Duration::from_millis(1);
+            fast.max_delay = Duration::from_millis(50);
+            fast.budget = Duration::from_secs(5);
+            fast
         })
         .observer(Arc::new(Retries(retries.clone())))
         .build()
@@ -277,19 +292,22 @@ fn counted(sandbox: &Sandbox) -> (Client, Arc<Counter>) {
     (client, counter)
 }
 
-const WEEK_MS: u64 = 7 * 24 * 3600 * 1000;
+const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
 
 #[tokio::test]
 async fn the_order_history_is_one_request_while_one_page_covers_the_window() {
     let sandbox = sandbox();
     let (client, counter) = counted(&sandbox);
-    let empty = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    let empty = client.order_history(|now| now - WEEK).await.unwrap();
     assert!(empty.orders.is_empty());
     assert!(empty.is_complete());
     // The sandbox's Date header gives the portal's clock.
-    let portal = empty.portal_ms.expect("a Date header");
-    let local = yeastar_partner::clock::epoch_ms(std::time::SystemTime::now());
-    assert!(portal.abs_diff(local) < 5_000, "{portal} {local}");
+    let portal = empty.portal_time.expect("a Date header");
+    let local = std::time::SystemTime::now();
+    let apart = local
+        .duration_since(portal)
+        .unwrap_or_else(|behind| behind.duration());
+    assert!(apart < Duration::from_secs(5), "{portal:?} {local:?}");
 
     seed(
         &sandbox,
@@ -297,7 +315,7 @@ async fn the_order_history_is_one_request_while_one_page_covers_the_window() {
         Duration::from_secs(60),
         Duration::from_secs(600),
     );
-    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    let history = client.order_history(|now| now - WEEK).await.unwrap();
     assert_eq!(history.orders.len(), 99);
     assert_eq!((history.pages, history.page_size), (1, 100));
     // 99 orders over 16 hours, then more than a week back: still one page.
@@ -307,7 +325,7 @@ async fn the_order_history_is_one_request_while_one_page_covers_the_window() {
         Duration::from_secs(8 * 24 * 3600),
         Duration::from_secs(1),
     );
-    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    let history = client.order_history(|now| now - WEEK).await.unwrap();
     assert_eq!(history.pages, 1, "the first page reached past the window");
     assert!(history.is_complete());
     assert_eq!(counter.count("/order/v1/page"), 3);
@@ -330,22 +348,19 @@ async fn further_pages_are_read_together_back_to_the_window_start() {
         Duration::from_secs(86),
     );
     let (client, counter) = counted(&sandbox);
-    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    let history = client.order_history(|now| now - WEEK).await.unwrap();
     assert_eq!(history.orders.len(), 1000);
     assert_eq!(history.pages, 10);
     assert!(history.is_complete());
     assert_eq!(counter.count("/order/v1/page"), 10);
-    let times: Vec<u64> = history
-        .orders
-        .iter()
-        .filter_map(|o| o.created_ms())
-        .collect();
+    let times: Vec<std::time::SystemTime> =
+        history.orders.iter().filter_map(|o| o.created()).collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
 
     // A shorter window stops early: a day of 1,000 orders, a window of 2 hours.
     let (client, counter) = counted(&sandbox);
     let history = client
-        .order_history(|now| now - 2 * 3600 * 1000)
+        .order_history(|now| now - Duration::from_secs(2 * 3600))
         .await
         .unwrap();
     assert!(history.is_complete());
@@ -364,7 +379,7 @@ async fn past_the_cap_the_history_says_it_is_partial() {
         Duration::from_secs(20),
     );
     let (client, counter) = counted(&sandbox);
-    let history = client.order_history(|now| now - WEEK_MS).await.unwrap();
+    let history = client.order_history(|now| now - WEEK).await.unwrap();
     assert!(!history.is_complete());
     assert!(history.capped);
     assert_eq!(history.orders.len(), 2000);
@@ -382,9 +397,9 @@ async fn an_order_held_while_it_waits_to_be_sent_is_not_sent() {
         .unwrap();
     // A token first: the order's first pause is then the settle just before it is sent.
     client.billing_contacts().await.unwrap();
-    let body = OrderRequest::linkus(Operation::Purchase, "1000001", BASIC, CONTACT, 1, None)
-        .body()
-        .unwrap();
+    let body = OrderRequest::purchase(sn("1000001"), BASIC, CONTACT, 1)
+        .unwrap()
+        .body();
     assert!(!client.orders_held());
     // Another row's order ends in doubt while this one is on its way out.
     let (outcome, held) = tokio::join!(client.create_order_exchange(body.clone()), async {

@@ -1,5 +1,6 @@
 //! The buy phase: the orders, `--jobs` at a time, each under every rule of a single order.
 
+use crate::portal_clock::EpochClock as _;
 use std::sync::{Arc, Mutex};
 
 use futures_util::StreamExt;
@@ -229,7 +230,7 @@ async fn buy_row(
             );
         }
     };
-    let body = match choice.request().body() {
+    let body = match choice.request().map(|request| request.body()) {
         Ok(body) => body,
         Err(error) => {
             return result(
@@ -282,7 +283,14 @@ async fn buy_row(
                     ("failed", Some(Kind::Rejected))
                 }
             };
-            let mut ended = result(row, outcome, Some(created.order_no), status, message, kind);
+            let mut ended = result(
+                row,
+                outcome,
+                Some(created.order_no.to_string()),
+                status,
+                message,
+                kind,
+            );
             if kind.is_none() {
                 ended.spent = spent;
             }

@@ -1,6 +1,7 @@
 //! The check phase: every row resolved and checked like a single order, sending nothing that
 //! costs money.
 
+use crate::portal_clock::EpochClock as _;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
@@ -365,7 +366,7 @@ fn resumed(
     let success = guard::last_success(earlier, operation)?;
     let current = catalog.current()?;
     let in_force = match operation {
-        Operation::Purchase => current.is_current(now),
+        Operation::Purchase => current.is_current(crate::portal_clock::from_ms(now)),
         Operation::Switch => success.plan_id.is_some() && current.plan_id == success.plan_id,
         // Every renewal leaves a current subscription: only the 24-hour rule applies.
         Operation::Renew => false,

@@ -3,6 +3,7 @@
 //! and each is renewed as a batch row, with every rule of the batch. The listing gives each
 //! PBX's plan and end, so the check phase asks the portal nothing more per PBX.
 
+use crate::portal_clock::EpochClock as _;
 use anyhow::Result;
 use serde_json::Value;
 use yeastar_partner::Operation;

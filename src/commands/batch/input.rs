@@ -208,7 +208,7 @@ fn syntax(error: &serde_json::Error) -> FileError {
 
 /// An object's members, or a reason on its line.
 fn members(raw: &RawValue) -> Result<Vec<(String, Value)>, String> {
-    let members = yeastar_partner::object_members(raw.get())
+    let members = crate::rawjson::object_members(raw.get())
         .map_err(|_| "a row must be a JSON object".to_owned())?;
     members
         .into_iter()

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -176,8 +176,8 @@ fn dry_row(operation: Operation, checked: &Checked) -> Result<Value> {
     let row = &checked.row;
     Ok(match &checked.verdict {
         Verdict::Buy(choice) => {
-            let request = choice.request();
-            let body = request.body().context("could not write an order body")?;
+            let request = choice.request()?;
+            let body = request.body();
             serde_json::json!({
                 "line": row.line, "sn": row.sn, "outcome": "would order",
                 "request": request_json(&request),

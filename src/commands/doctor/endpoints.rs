@@ -4,13 +4,15 @@
 
 use std::time::Instant;
 
-use serde_json::value::RawValue;
-use yeastar_partner::paths::{
+use crate::paths::{
     CONTACTS_PATH, ORDERS_PATH, PLANS_PATH, PRICE_PATH, PRODUCTS_PATH, PRODUCT_DETAILS_PATH,
 };
+use serde_json::value::RawValue;
+
+use crate::rawjson::{json, raw};
 use yeastar_partner::{
-    amount_from_json, list_items, BillingContact, Client, Error as PortalError, Id, Order, Plan,
-    Reply, Request, Subscription, LINKUS_PRODUCT_ID,
+    BillingContact, Client, Error as PortalError, Order, Plan, PlanId, Reply, Request,
+    Subscription, LINKUS_PRODUCT_ID,
 };
 
 use super::portal::{failed_read, shown, LESS_HINT, SHAPE_HINT};
@@ -30,7 +32,7 @@ pub async fn check_all(client: &Client, sn: Option<&str>, checks: &mut Checks) {
         products,
         ("PBX", "PBXs"),
         shapes::PRODUCT,
-        |reply, list| reply.decode_list::<Subscription>(list).err(),
+        |reply, list| reply.decode_list::<Subscription>(&json(list)).err(),
     )
     .await;
     let orders = Request::get(ORDERS_PATH);
@@ -41,7 +43,7 @@ pub async fn check_all(client: &Client, sn: Option<&str>, checks: &mut Checks) {
         orders,
         ("order", "orders"),
         shapes::ORDER,
-        |reply, list| reply.decode_list::<Order>(list).err(),
+        |reply, list| reply.decode_list::<Order>(&json(list)).err(),
     )
     .await;
     if let Some(sn) = sn {
@@ -109,7 +111,13 @@ async fn contacts(client: &Client, checks: &mut Checks) {
             SHAPE_HINT,
         );
     }
-    let items = list_items(&reply.result).unwrap_or_default();
+    let items: Vec<Box<RawValue>> = reply
+        .result
+        .items()
+        .unwrap_or_default()
+        .iter()
+        .map(raw)
+        .collect();
     let answered = format!(
         "{endpoint} answered in {ms} ms: {}",
         count(items.len(), "contact", "contacts")
@@ -142,7 +150,7 @@ async fn page(
         Ok(reply) => reply,
         Err(error) => return failed_read(checks, name, &error),
     };
-    let items = match list_in(&reply.result, shapes::PAGE_LIST) {
+    let items = match list_in(&raw(&reply.result), shapes::PAGE_LIST) {
         Ok(items) => items,
         Err(problem) => {
             return checks.fail(
@@ -157,7 +165,7 @@ async fn page(
         "{endpoint} answered in {ms} ms: {} on the first page",
         count(items.len(), one, many)
     );
-    let mut findings = check_items(std::slice::from_ref(&reply.result), shapes::PAGE);
+    let mut findings = check_items(&[raw(&reply.result)], shapes::PAGE);
     if items.is_empty() {
         let detail = format!("{answered}, so no fields to check");
         return verdict(checks, name, detail, findings, None);
@@ -188,7 +196,7 @@ async fn plans(client: &Client, sn: &str, checks: &mut Checks) -> Option<OfferSe
             return None;
         }
     };
-    let items = match list_in(&reply.result, &["planList", "plans"]) {
+    let items = match list_in(&raw(&reply.result), &["planList", "plans"]) {
         Ok(items) => items,
         Err(problem) => {
             checks.fail(
@@ -204,14 +212,19 @@ async fn plans(client: &Client, sn: &str, checks: &mut Checks) -> Option<OfferSe
         "{endpoint} answered in {ms} ms: {} for SN {sn}",
         count(items.len(), "plan", "plans")
     );
-    let mut findings = check_items(std::slice::from_ref(&reply.result), shapes::OFFER);
+    let mut findings = check_items(&[raw(&reply.result)], shapes::OFFER);
     let offering = member(reply.result.get(), &["offeringId"]).and_then(|(_, raw)| {
         let first = if raw.get().trim_start().starts_with('[') {
-            list_items(&raw).ok()?.into_iter().next()?
+            json(&raw)
+                .items()
+                .ok()?
+                .into_iter()
+                .next()
+                .map(|first| crate::rawjson::raw(&first))?
         } else {
             raw
         };
-        serde_json::from_str::<Id>(first.get())
+        serde_json::from_str::<PlanId>(first.get())
             .map(|id| id.to_string())
             .or_else(|_| serde_json::from_str::<String>(first.get()))
             .ok()
@@ -230,7 +243,7 @@ async fn plans(client: &Client, sn: &str, checks: &mut Checks) -> Option<OfferSe
     }
     findings.merge(check_items(&items, shapes::PLAN));
     let decoded = member(reply.result.get(), &["planList", "plans"])
-        .map(|(_, list)| reply.decode_list::<Plan>(&list));
+        .map(|(_, list)| reply.decode_list::<Plan>(&json(&list)));
     let (plans, decoding) = match decoded {
         Some(Ok(plans)) => (Some(plans), None),
         Some(Err(error)) => (None, Some(error)),
@@ -279,7 +292,7 @@ async fn details(client: &Client, sn: &str, checks: &mut Checks) {
             SHAPE_HINT,
         );
     }
-    let one = std::slice::from_ref(&reply.result);
+    let one = &[raw(&reply.result)];
     let plan = check_items(one, shapes::SUBSCRIPTION_PLAN);
     let decoding = reply.decode::<Subscription>();
     if !plan.warnings.is_empty() && decoding.is_ok() {
@@ -297,7 +310,8 @@ async fn details(client: &Client, sn: &str, checks: &mut Checks) {
             .or_else(|| subscription.plan_id.map(|id| format!("plan {id}")))
             .unwrap_or_default();
         let until = subscription
-            .expires_ms
+            .expires
+            .map(crate::portal_clock::epoch_ms)
             .map(|ms| format!(" until {}", format_date_ms(ms)))
             .unwrap_or_default();
         answered.push_str(&format!(": SN {sn} has {plan}{until}"));
@@ -329,7 +343,7 @@ async fn price(client: &Client, sn: &str, offer: Option<OfferSeen>, checks: &mut
         Ok(reply) => reply,
         Err(error) => return failed_read(checks, name, &error),
     };
-    let items = match list_in(&reply.result, &["planList", "plans"]) {
+    let items = match list_in(&raw(&reply.result), &["planList", "plans"]) {
         Ok(items) => items,
         Err(problem) => {
             return checks.fail(
@@ -379,7 +393,7 @@ fn price_of(items: &[Box<RawValue>], plan: &Plan) -> Option<String> {
     let field = |item: &RawValue, names: &[&str]| member(item.get(), names).map(|(_, raw)| raw);
     let by_id = items.iter().find(|item| {
         field(item, &["planId", "pricingPlanId", "serviceId", "id"])
-            .and_then(|raw| serde_json::from_str::<Id>(raw.get()).ok())
+            .and_then(|raw| serde_json::from_str::<PlanId>(raw.get()).ok())
             == Some(plan.plan_id)
     });
     let by_name = || {
@@ -394,7 +408,7 @@ fn price_of(items: &[Box<RawValue>], plan: &Plan) -> Option<String> {
         item,
         &["price", "amount", "unitPrice", "originalPrice", "listPrice"],
     )
-    .and_then(|raw| amount_from_json(&raw))?;
+    .and_then(|raw| json(&raw).as_amount())?;
     let currency = field(item, &["currency", "currencyCode"])
         .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
         .unwrap_or_default();

@@ -33,7 +33,6 @@ impl Observer for DateWatch {
         let date = response
             .headers
             .get("date")
-            .and_then(|value| value.to_str().ok())
             .and_then(|value| httpdate::parse_http_date(value).ok());
         if let (Some(date), Ok(mut seen)) = (date, self.seen.lock()) {
             *seen = Some((date, exchange.started_at + exchange.elapsed));
@@ -89,7 +88,12 @@ pub async fn run(
     let certificate = matches!(&token, Err(PortalError::Certificate { .. }));
     match &token {
         Ok(token) => {
-            let minutes = token.expires_at.saturating_sub(token.obtained_at) / 60;
+            let minutes = token
+                .expires_at
+                .duration_since(token.obtained_at)
+                .unwrap_or_default()
+                .as_secs()
+                / 60;
             let account = token
                 .account()
                 .map(|account| format!(", account {account}"))

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use url::Url;
-use yeastar_partner::{is_loopback, DEFAULT_BASE_URL};
+use yeastar_partner::{Client, DEFAULT_BASE_URL};
 
 use super::{Checks, Level};
 use crate::config::{self, ConfigFile, Credentials};
@@ -326,7 +326,7 @@ pub fn trust_store() -> String {
 /// The proxy requests to the portal go through, as reqwest decides it.
 pub fn proxy(url: &Url, checks: &mut Checks) {
     let host = url.host_str().unwrap_or("");
-    if is_loopback(url) {
+    if Client::ignores_proxies_for(url) {
         checks.pass(
             "proxy",
             format!("none: {host} is this machine, which proxies are not used for"),

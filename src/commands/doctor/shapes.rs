@@ -3,8 +3,9 @@
 //! were missing or of another type. The readers are the client's own (`Id`, `time_of`,
 //! `amount_from_json`), so a field that passes here is one the commands can read.
 
+use crate::rawjson::{json, object_members};
 use serde_json::value::RawValue;
-use yeastar_partner::{amount_from_json, list_items, object_members, time_of, Id};
+use yeastar_partner::PlanId;
 
 /// The type a field must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +43,8 @@ impl Expect {
     fn read(self, raw: &RawValue) -> Result<(), String> {
         let text = raw.get().trim();
         let fits = match self {
-            Expect::Id => serde_json::from_str::<Id>(text).is_ok(),
+            // Every ID type of the client reads the same forms.
+            Expect::Id => serde_json::from_str::<PlanId>(text).is_ok(),
             Expect::Text => match text.as_bytes().first() {
                 Some(b'"') => {
                     serde_json::from_str::<String>(text).is_ok_and(|value| !value.trim().is_empty())
@@ -58,8 +60,8 @@ impl Expect {
                             .is_some_and(|years| years > 0)
                     })
             }),
-            Expect::Time => time_of(raw).is_some(),
-            Expect::Amount => amount_from_json(raw).is_some(),
+            Expect::Time => json(raw).as_time().is_some(),
+            Expect::Amount => json(raw).as_amount().is_some(),
             Expect::Count => scalar(raw).is_some_and(|t| t.parse::<u64>().is_ok()),
             Expect::Offering => {
                 let first = if text.starts_with('[') {
@@ -293,7 +295,10 @@ pub fn list_in(result: &RawValue, names: &[&str]) -> Result<Vec<Box<RawValue>>, 
             describe(list.get().trim())
         ));
     }
-    list_items(&list).map_err(|error| error.to_string())
+    json(&list)
+        .items()
+        .map(|items| items.iter().map(crate::rawjson::raw).collect())
+        .map_err(|error| error.to_string())
 }
 
 /// Every field of a plan (partner-api.md 10.2).

@@ -2,7 +2,7 @@
 //! asking the wizard for what is missing.
 
 use anyhow::Result;
-use yeastar_partner::{BillingContact, Id, Operation, Plan};
+use yeastar_partner::{BillingContact, BillingContactId, Operation, Plan, PlanId};
 
 use super::{allowed_years, current_plan, Catalog, Choice};
 use crate::cli::OrderArgs;
@@ -331,7 +331,7 @@ fn plan_choices(plans: &[&Plan]) -> String {
 /// A plan ID, or a plan name matched case-insensitively; anything else lists the choices. No
 /// prefix or fuzzy matching: a near match could buy the wrong plan.
 pub fn resolve_plan<'a>(plans: &[&'a Plan], value: &str, sn: &str) -> Result<&'a Plan> {
-    let by_id = value.parse::<Id>().ok();
+    let by_id = value.parse::<PlanId>().ok();
     let matches: Vec<&Plan> = plans
         .iter()
         .copied()
@@ -365,7 +365,7 @@ pub fn resolve_contact<'a>(
     value: &str,
 ) -> Result<&'a BillingContact> {
     let value = value.trim();
-    let by_id = value.parse::<Id>().ok();
+    let by_id = value.parse::<BillingContactId>().ok();
     let matches: Vec<&BillingContact> = contacts
         .iter()
         .filter(|c| match by_id {
@@ -399,14 +399,9 @@ mod tests {
     use crate::error::{diagnose, Kind};
 
     fn plan(id: u64, name: &str) -> Plan {
-        Plan {
-            plan_id: Id(id),
-            plan_name: name.to_owned(),
-            purchase_type: Some("purchase".to_owned()),
-            billing_model: None,
-            billing_cycle: None,
-            multi_cycle_list: None,
-        }
+        let mut plan = Plan::new(PlanId::new(id), name);
+        plan.purchase_type = Some("purchase".to_owned());
+        plan
     }
 
     #[test]

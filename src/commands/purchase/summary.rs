@@ -1,8 +1,8 @@
 //! What a person confirms: the order summary with its price, the equivalent command line, and
 //! the dry run's body.
 
+use crate::paths::ORDER_PATH;
 use anyhow::Result;
-use yeastar_partner::paths::ORDER_PATH;
 use yeastar_partner::{Operation, OrderRequest};
 
 use super::{plan_label, Catalog, Choice};
@@ -42,7 +42,8 @@ pub fn text(
     if choice.operation != Operation::Purchase {
         if let Some(current) = current {
             let until = current
-                .expires_ms
+                .expires
+                .map(crate::portal_clock::epoch_ms)
                 .map(|ms| format!(", until {}", format_date_ms(ms)))
                 .unwrap_or_default();
             rows.push(("Current plan", format!("{}{until}", plan_label(current))));
@@ -94,7 +95,8 @@ pub fn text(
         current.filter(|s| s.auto_renew == Some(true) && choice.operation != Operation::Purchase)
     {
         let when = current
-            .expires_ms
+            .expires
+            .map(crate::portal_clock::epoch_ms)
             .map(|ms| format!(" on {}", format_date_ms(ms)))
             .unwrap_or_default();
         text.push_str(&format!(
@@ -172,26 +174,8 @@ pub fn replay_command(ctx: &Context, choice: &Choice, args: &OrderArgs) -> Strin
 
 /// The order body as our own JSON shows it: 64-bit IDs as strings.
 pub fn request_json(request: &OrderRequest) -> serde_json::Value {
-    let service = &request.service_list[0];
-    let mut json = serde_json::json!({
-        "operationType": request.operation_type,
-        "productId": request.product_id,
-        "productNo": request.product_no,
-        "billingId": request.billing_id,
-        "serviceList": [{
-            "serviceType": service.service_type,
-            "serviceId": service.service_id,
-            "purchaseType": service.purchase_type,
-            "billingModel": service.billing_model,
-            "billingCycle": service.billing_cycle,
-            "multiCycle": service.multi_cycle,
-        }],
-    });
-    // In the body's own order, and only when the body has it.
-    if let (Some(po), Some(object)) = (&request.po_number, json.as_object_mut()) {
-        object.insert("poNumber".to_owned(), serde_json::Value::String(po.clone()));
-    }
-    json
+    // The client serializes an order for our own output with the IDs as strings.
+    serde_json::to_value(request).unwrap_or_default()
 }
 
 pub fn print_dry_run(

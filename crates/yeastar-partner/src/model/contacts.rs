@@ -2,23 +2,30 @@
 
 use serde::Deserialize;
 
-use crate::ids::{lenient_opt_string, Id};
+use crate::ids::{lenient_opt_string, BillingContactId};
 
 /// Who an order is billed to.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct BillingContact {
     #[serde(alias = "id", alias = "billingId")]
-    pub billing_contact_id: Id,
+    /// The contact's ID (`billingContactId`; the `billingId` of an order).
+    pub billing_contact_id: BillingContactId,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// First name.
     pub first_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// Last name.
     pub last_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// Company name.
     pub company: Option<String>,
     #[serde(alias = "email", default, deserialize_with = "lenient_opt_string")]
+    /// E-mail address.
     pub email_address: Option<String>,
     #[serde(alias = "phone", default, deserialize_with = "lenient_opt_string")]
+    /// Phone number.
     pub phone_number: Option<String>,
 }
 
@@ -34,6 +41,7 @@ impl BillingContact {
         parts.join(" ")
     }
 
+    /// The e-mail address, or `""` when there is none.
     pub fn email(&self) -> &str {
         self.email_address.as_deref().unwrap_or("")
     }
@@ -70,7 +78,10 @@ mod tests {
             let reply = parse("GET /c", 200, body.as_bytes()).unwrap();
             let contacts: Vec<BillingContact> = reply.decode_list(&reply.result).unwrap();
             assert_eq!(contacts.len(), 1);
-            assert_eq!(contacts[0].billing_contact_id, Id(3197218168379846218));
+            assert_eq!(
+                contacts[0].billing_contact_id,
+                BillingContactId::new(3197218168379846218)
+            );
             assert_eq!(contacts[0].name(), "Ana Silva");
             assert_eq!(contacts[0].label(), "Ana Silva <a@x>");
         }

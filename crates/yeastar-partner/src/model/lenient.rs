@@ -39,20 +39,22 @@ pub(crate) fn time_ms(text: &str) -> Option<u64> {
     Some(crate::clock::epoch_ms(time))
 }
 
-/// A time as this client reads it from a field's JSON text (see [`time_ms`]), as epoch
-/// milliseconds: for callers that check an answer's shape field by field.
-pub fn time_of(raw: &RawValue) -> Option<u64> {
+/// A time as this client reads it from a field's JSON text (epoch milliseconds or seconds, a
+/// date, or RFC 3339), as epoch milliseconds: for callers that check an answer's shape field
+/// by field.
+pub(crate) fn time_of(raw: &RawValue) -> Option<u64> {
     scalar_text(raw).and_then(|text| time_ms(&text))
 }
 
-pub(crate) fn opt_time_ms<'de, D: Deserializer<'de>>(
+pub(crate) fn opt_time<'de, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<Option<u64>, D::Error> {
+) -> Result<Option<std::time::SystemTime>, D::Error> {
     let raw = Option::<Box<RawValue>>::deserialize(deserializer)?;
     Ok(raw
         .as_deref()
         .and_then(scalar_text)
-        .and_then(|t| time_ms(&t)))
+        .and_then(|t| time_ms(&t))
+        .map(crate::clock::from_ms))
 }
 
 /// An amount from a number or a string, digit for digit; anything else is `None`.

@@ -11,12 +11,11 @@ pub(crate) mod products;
 pub(crate) mod request;
 
 pub use contacts::BillingContact;
-pub use lenient::time_of;
 pub use orders::{product_is_linkus, Order, OrderDetails, OrderState, OrderStatus, Page};
 pub use plans::{Offer, Plan};
 pub use prices::{PlanPrice, PriceList};
 pub use products::{Subscription, SubscriptionCheck};
-pub use request::{Operation, OrderRequest};
+pub use request::{Operation, OrderRequest, OrderRequestError, YEARS};
 
 /// Linkus Cloud Service.
 pub const LINKUS_PRODUCT_ID: u64 = 9;

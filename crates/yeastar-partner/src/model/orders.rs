@@ -5,7 +5,9 @@ use serde_json::value::RawValue;
 
 use super::lenient::{opt_amount, opt_cycles, scalar_text};
 use crate::clock::portal_time_ms;
-use crate::ids::{lenient_opt_id, lenient_opt_string, lenient_opt_u64, Id};
+use crate::ids::{
+    lenient_opt_id, lenient_opt_order_no, lenient_opt_string, lenient_opt_u64, OrderId, OrderNo,
+};
 use crate::money::Amount;
 
 /// The members of a JSON object, each value as its raw text.
@@ -25,13 +27,16 @@ pub enum OrderState {
 /// An order status as the portal wrote it (`succeed`, `pending`, …).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
+#[non_exhaustive]
 pub struct OrderStatus(String);
 
 impl OrderStatus {
+    /// A status as the portal wrote it.
     pub fn new(status: impl Into<String>) -> Self {
         OrderStatus(status.into())
     }
 
+    /// The status as the portal wrote it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -56,9 +61,13 @@ impl std::fmt::Display for OrderStatus {
 
 /// One page of a paginated list (partner-api.md 6.1, 6.2).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Page<T> {
+    /// The items of the page (or of all the pages read).
     pub items: Vec<T>,
+    /// The number of the page (the last page read, for several).
     pub page_no: u64,
+    /// How many pages there are (at least 1).
     pub total_pages: u64,
     /// The number of items in all pages, where the portal says.
     pub total: Option<u64>,
@@ -78,7 +87,7 @@ pub(crate) struct PageResult {
     #[serde(default, deserialize_with = "lenient_opt_u64")]
     pub page_size: Option<u64>,
     #[serde(alias = "list", alias = "records", default)]
-    pub results: Option<Box<RawValue>>,
+    pub results: Option<crate::json::Json>,
 }
 
 /// An order as Query Order List shows it. Fields beyond the documented few are assumptions
@@ -87,20 +96,29 @@ pub(crate) struct PageResult {
 #[serde(rename_all = "camelCase")]
 pub struct Order {
     #[serde(default, deserialize_with = "lenient_opt_id", alias = "orderId")]
-    pub id: Option<Id>,
+    /// The order's ID.
+    pub id: Option<OrderId>,
+    #[serde(default, deserialize_with = "lenient_opt_order_no")]
+    /// The order number (`orderNo`), the name a person uses.
+    pub order_no: Option<OrderNo>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
-    pub order_no: Option<String>,
-    #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The order's status as the portal wrote it (see [`Order::status`]).
     pub order_status: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_u64")]
+    /// `createTime` as the portal wrote it (epoch milliseconds, or seconds below 10^11);
+    /// [`Order::created`] reads it.
     pub create_time: Option<u64>,
     #[serde(default, deserialize_with = "lenient_opt_string", alias = "currency")]
+    /// The currency of the amount.
     pub currency_code: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string", alias = "sn")]
+    /// The PBX's serial number.
     pub product_no: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The product's name.
     pub product_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The purchase-order number the order was given.
     pub po_number: Option<String>,
     #[serde(
         default,
@@ -108,8 +126,10 @@ pub struct Order {
         alias = "goodsName",
         alias = "serviceName"
     )]
+    /// The plan's name.
     pub plan_name: Option<String>,
     #[serde(default, deserialize_with = "opt_cycles", alias = "years")]
+    /// How many billing cycles (years) the order bought.
     pub multi_cycle: Option<u8>,
     #[serde(
         default,
@@ -118,8 +138,10 @@ pub struct Order {
         alias = "orderAmount",
         alias = "payAmount"
     )]
+    /// The amount charged, exact.
     pub amount: Option<Amount>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The order's `operationType` (`purchase_plan`, `renew_plan`, `switch_plan`).
     pub operation_type: Option<String>,
     /// The product the order is for (`9` is Linkus), where the list says.
     #[serde(default, deserialize_with = "lenient_opt_string")]
@@ -127,11 +149,15 @@ pub struct Order {
 }
 
 impl Order {
-    /// `createTime` in epoch milliseconds; values below 10^11 are taken as seconds.
-    pub fn created_ms(&self) -> Option<u64> {
-        self.create_time.map(portal_time_ms)
+    /// When the order was created: `createTime` read as epoch milliseconds, or seconds below
+    /// 10^11.
+    pub fn created(&self) -> Option<std::time::SystemTime> {
+        self.create_time
+            .map(portal_time_ms)
+            .map(crate::clock::from_ms)
     }
 
+    /// The order's status, when the portal gave one.
     pub fn status(&self) -> Option<OrderStatus> {
         self.order_status.clone().map(OrderStatus)
     }
@@ -152,11 +178,15 @@ impl Order {
 
 /// Get Order Details: the answer as sent, and what is read from it.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OrderDetails {
     /// The `result` as the portal sent it, every digit kept.
-    pub raw: Box<RawValue>,
-    pub order_no: Option<String>,
+    pub raw: crate::json::Json,
+    /// The order number, when the answer named it.
+    pub order_no: Option<OrderNo>,
+    /// The order's status, when the answer gave one.
     pub status: Option<OrderStatus>,
+    /// The PBX's serial number, when the answer named it.
     pub product_no: Option<String>,
     /// `orderInformation.operationType` (`renew_plan`, …), where the portal fills it.
     pub operation_type: Option<String>,
@@ -177,7 +207,7 @@ pub fn product_is_linkus(product_id: Option<&str>) -> Option<bool> {
 impl OrderDetails {
     /// Reads the order number, status and SN from `orderInformation` and `basicInformation`
     /// (or from the top level, for a flat answer).
-    pub(crate) fn from_raw(raw: Box<RawValue>) -> Self {
+    pub(crate) fn from_raw(raw: crate::json::Json) -> Self {
         let members = crate::envelope::object_members(raw.get()).unwrap_or_default();
         let section = |name: &str| {
             members
@@ -198,7 +228,7 @@ impl OrderDetails {
         };
         let top = Some(&members);
         OrderDetails {
-            order_no: field(&[information.as_ref(), top], "orderNo"),
+            order_no: field(&[information.as_ref(), top], "orderNo").map(OrderNo::from_portal),
             status: field(&[information.as_ref(), top], "orderStatus").map(OrderStatus),
             product_no: field(&[basic.as_ref(), information.as_ref(), top], "productNo"),
             operation_type: field(&[information.as_ref(), top], "operationType"),
@@ -228,23 +258,21 @@ mod tests {
 
     #[test]
     fn details_are_read_from_their_sections() {
-        let raw = RawValue::from_string(
+        let raw = crate::Json::parse(
             r#"{"basicInformation":{"productId":"9","productNo":"369471667338"},
-                "orderInformation":{"orderNo":"LR1","orderStatus":"pending","id":3206190457467703296}}"#
-                .to_owned(),
+                "orderInformation":{"orderNo":"LR1","orderStatus":"pending","id":3206190457467703296}}"#,
         )
         .unwrap();
         let details = OrderDetails::from_raw(raw);
-        assert_eq!(details.order_no.as_deref(), Some("LR1"));
+        assert_eq!(details.order_no.as_ref().map(OrderNo::as_str), Some("LR1"));
         assert_eq!(details.status.unwrap().state(), OrderState::Open);
         assert_eq!(details.product_no.as_deref(), Some("369471667338"));
         assert_eq!(details.product_id.as_deref(), Some("9"));
         assert_eq!(details.operation_type, None);
         let flat = OrderDetails::from_raw(
-            RawValue::from_string(r#"{"orderNo":"LR2","orderStatus":"succeed"}"#.to_owned())
-                .unwrap(),
+            crate::Json::parse(r#"{"orderNo":"LR2","orderStatus":"succeed"}"#).unwrap(),
         );
-        assert_eq!(flat.order_no.as_deref(), Some("LR2"));
+        assert_eq!(flat.order_no.as_ref().map(OrderNo::as_str), Some("LR2"));
     }
 
     #[test]

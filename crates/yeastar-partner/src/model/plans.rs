@@ -1,25 +1,45 @@
 //! Query Available Subscription Plans for a product (partner-api.md 3.2, 10.2).
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use super::lenient::{opt_cycle_list, opt_offering};
-use crate::ids::{lenient_opt_string, lenient_opt_u64, lenient_string, Id};
+use crate::ids::{lenient_opt_string, lenient_opt_u64, lenient_string, PlanId};
 
 /// A plan that can be bought for a PBX.
+///
+/// Like every answer type of this crate it is `#[non_exhaustive]`: a field the portal adds
+/// is not a breaking change, so it cannot be built with a struct expression outside the
+/// crate; [`Plan::new`] builds one.
+///
+/// ```compile_fail
+/// use yeastar_partner::{Plan, PlanId};
+/// let plan = Plan {
+///     plan_id: PlanId::new(1),
+///     plan_name: "Basic".to_owned(),
+///     purchase_type: None,
+///     billing_model: None,
+///     billing_cycle: None,
+///     multi_cycle_list: None,
+/// };
+/// ```
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Plan {
     /// The ID that goes into the order's `serviceList[].serviceId`.
     #[serde(alias = "pricingPlanId", alias = "serviceId", alias = "id")]
-    pub plan_id: Id,
+    pub plan_id: PlanId,
     #[serde(alias = "name", default, deserialize_with = "lenient_string")]
+    /// The plan's name.
     pub plan_name: String,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The plan's `purchaseType`.
     pub purchase_type: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The plan's billing model (`recurring`).
     pub billing_model: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The plan's billing cycle (`annually`).
     pub billing_cycle: Option<String>,
     #[serde(
         alias = "multiCycles",
@@ -27,10 +47,24 @@ pub struct Plan {
         default,
         deserialize_with = "opt_cycle_list"
     )]
+    /// The numbers of cycles (years) that may be bought, when the portal lists them.
     pub multi_cycle_list: Option<Vec<u8>>,
 }
 
 impl Plan {
+    /// A plan known by its ID and name only (the other fields `None`), such as a current plan
+    /// the plan list does not show; fields can be set afterwards.
+    pub fn new(plan_id: PlanId, plan_name: impl Into<String>) -> Self {
+        Plan {
+            plan_id,
+            plan_name: plan_name.into(),
+            purchase_type: None,
+            billing_model: None,
+            billing_cycle: None,
+            multi_cycle_list: None,
+        }
+    }
+
     /// The billing cycles the plan allows, ascending and without repeats; the documented 1–5
     /// when the portal does not say.
     pub fn years(&self) -> Vec<u8> {
@@ -53,15 +87,19 @@ impl Plan {
 
 /// What the portal offers for one PBX.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Offer {
+    /// The product the plans are of.
     pub product_id: u64,
+    /// The PBX's serial number the plans are for.
     pub product_no: String,
     /// The product's offering, needed to ask for prices (partner-api.md 10.8). It belongs to
     /// the product, not the PBX, so it may be remembered.
     pub offering_id: Option<String>,
+    /// The plans the PBX may be ordered.
     pub plans: Vec<Plan>,
     /// Services as the portal sent them (not used for Linkus).
-    pub services: Vec<Box<RawValue>>,
+    pub services: Vec<crate::json::Json>,
 }
 
 #[derive(Deserialize)]
@@ -72,9 +110,9 @@ pub(crate) struct OfferResult {
     #[serde(default, deserialize_with = "opt_offering")]
     pub offering_id: Option<String>,
     #[serde(alias = "plans", default)]
-    pub plan_list: Option<Box<RawValue>>,
+    pub plan_list: Option<crate::json::Json>,
     #[serde(alias = "services", default)]
-    pub service_list: Option<Box<RawValue>>,
+    pub service_list: Option<crate::json::Json>,
 }
 
 #[cfg(test)]
@@ -94,10 +132,10 @@ mod tests {
         let offer: OfferResult = reply.decode().unwrap();
         assert_eq!(offer.offering_id.as_deref(), Some("31"));
         let plans: Vec<Plan> = reply.decode_list(&offer.plan_list.unwrap()).unwrap();
-        assert_eq!(plans[0].plan_id, Id(3048918321840570368));
+        assert_eq!(plans[0].plan_id, PlanId::new(3048918321840570368));
         // Out of order and repeated in the answer: sorted, once each.
         assert_eq!(plans[0].years(), vec![1, 2, 3]);
-        assert_eq!(plans[1].plan_id, Id(3048918719332507648));
+        assert_eq!(plans[1].plan_id, PlanId::new(3048918719332507648));
         assert_eq!(plans[1].plan_name, "Linkus Cloud Service Pro");
         assert_eq!(plans[1].years(), vec![1, 2, 3, 4, 5]);
         assert!(plans[1].is_purchasable());

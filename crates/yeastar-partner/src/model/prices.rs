@@ -1,21 +1,22 @@
 //! Query Subscription Price (partner-api.md 3.4, 10.8): list prices, read as exact decimals.
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use super::lenient::opt_amount;
-use crate::ids::{lenient_opt_id, lenient_opt_string, Id};
+use crate::ids::{lenient_opt_id, lenient_opt_string, PlanId};
 use crate::money::{Amount, Money};
 
 /// The list prices of a product's plans for one billing cycle.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct PriceList {
+    /// One price per plan of the offering.
     pub plans: Vec<PlanPrice>,
 }
 
 impl PriceList {
     /// The price of a plan, by ID, else by name.
-    pub fn for_plan(&self, plan_id: Id, plan_name: &str) -> Option<&Money> {
+    pub fn for_plan(&self, plan_id: PlanId, plan_name: &str) -> Option<&Money> {
         self.plans
             .iter()
             .find(|p| p.plan_id == Some(plan_id))
@@ -33,9 +34,13 @@ impl PriceList {
 
 /// One plan's list price per billing cycle; `None` when the answer gives none that can be read.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PlanPrice {
-    pub plan_id: Option<Id>,
+    /// The plan's ID.
+    pub plan_id: Option<PlanId>,
+    /// The plan's name.
     pub plan_name: Option<String>,
+    /// The list price of one billing cycle.
     pub price: Option<Money>,
 }
 
@@ -43,7 +48,7 @@ pub struct PlanPrice {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct PriceResult {
     #[serde(alias = "plans", default)]
-    pub plan_list: Option<Box<RawValue>>,
+    pub plan_list: Option<crate::json::Json>,
 }
 
 #[derive(Deserialize)]
@@ -56,7 +61,7 @@ pub(crate) struct PriceItem {
         alias = "serviceId",
         alias = "id"
     )]
-    plan_id: Option<Id>,
+    plan_id: Option<PlanId>,
     #[serde(default, deserialize_with = "lenient_opt_string", alias = "name")]
     plan_name: Option<String>,
     #[serde(default, deserialize_with = "opt_amount")]

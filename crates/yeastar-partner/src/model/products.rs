@@ -3,25 +3,30 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lenient::{opt_cycles, opt_time_ms};
-use crate::ids::{lenient_opt_bool, lenient_opt_id, lenient_opt_string, Id};
+use super::lenient::{opt_cycles, opt_time};
+use crate::ids::{lenient_opt_bool, lenient_opt_id, lenient_opt_string, PlanId};
 
 /// A PBX's Linkus Cloud Service subscription as the portal describes it.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Subscription {
     #[serde(default, deserialize_with = "lenient_opt_string", alias = "sn")]
+    /// The PBX's serial number.
     pub product_no: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_id")]
-    pub plan_id: Option<Id>,
+    /// The current plan's ID.
+    pub plan_id: Option<PlanId>,
     #[serde(
         default,
         deserialize_with = "lenient_opt_string",
         alias = "goodsName",
         alias = "goodsShortName"
     )]
+    /// The current plan's name.
     pub plan_name: Option<String>,
     #[serde(default, deserialize_with = "lenient_opt_string")]
+    /// The product's name.
     pub product_name: Option<String>,
     /// The billing cycles of the current subscription (a switch keeps them).
     #[serde(default, deserialize_with = "opt_cycles")]
@@ -31,11 +36,13 @@ pub struct Subscription {
         deserialize_with = "lenient_opt_string",
         alias = "subscriptionStatus"
     )]
+    /// The subscription's status as the portal wrote it.
     pub status: Option<String>,
     /// Set only while the subscription is switching to another plan.
     #[serde(default, deserialize_with = "lenient_opt_string")]
     pub current_plan: Option<String>,
-    /// When the subscription ends, epoch milliseconds; `None` when the portal does not say
+    /// When the subscription ends (serialized as epoch milliseconds); `None` when the portal
+    /// does not say
     /// or says it in a form that cannot be read.
     #[serde(
         default,
@@ -43,14 +50,16 @@ pub struct Subscription {
         alias = "expireTime",
         alias = "expiredTime",
         alias = "expireDate",
-        deserialize_with = "opt_time_ms"
+        deserialize_with = "opt_time",
+        serialize_with = "crate::clock::opt_as_ms"
     )]
-    pub expires_ms: Option<u64>,
+    pub expires: Option<std::time::SystemTime>,
     #[serde(
         default,
         alias = "autoRenewStatus",
         deserialize_with = "lenient_opt_bool"
     )]
+    /// Whether auto-renewal is on, when the portal says.
     pub auto_renew: Option<bool>,
 }
 
@@ -64,9 +73,9 @@ impl Subscription {
                 .is_some_and(|n| !n.trim().is_empty())
     }
 
-    /// Still running at `now_ms`: not past its end, or with no known end.
-    pub fn is_current(&self, now_ms: u64) -> bool {
-        self.expires_ms.is_none_or(|expires| expires > now_ms)
+    /// Still running at `now`: not past its end, or with no known end.
+    pub fn is_current(&self, now: std::time::SystemTime) -> bool {
+        self.expires.is_none_or(|expires| expires > now)
     }
 
     /// A switch to another plan is under way.
@@ -76,6 +85,7 @@ impl Subscription {
             .is_some_and(|plan| !plan.trim().is_empty())
     }
 
+    /// Whether this subscription is the PBX with this serial number (case and spaces ignored).
     pub fn is_for(&self, sn: &str) -> bool {
         self.product_no
             .as_deref()
@@ -104,8 +114,11 @@ mod tests {
                 "currentPlanExpireDate": "2027-11-29 00:00:00", "autoRenewStatus": 0}"#,
         )
         .unwrap();
-        assert_eq!(details.plan_id, Some(Id(3048918321840570368)));
-        assert_eq!(details.expires_ms, Some(1_827_446_400_000));
+        assert_eq!(details.plan_id, Some(PlanId::new(3048918321840570368)));
+        assert_eq!(
+            details.expires,
+            Some(crate::clock::from_ms(1_827_446_400_000))
+        );
         assert_eq!(details.auto_renew, Some(false));
         assert!(!details.is_switching());
         assert!(details.has_plan());
@@ -115,13 +128,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(other.plan_name.as_deref(), Some("Linkus Pro"));
-        assert_eq!(other.expires_ms, Some(1_827_446_400_000));
+        assert_eq!(
+            other.expires,
+            Some(crate::clock::from_ms(1_827_446_400_000))
+        );
         assert_eq!(other.auto_renew, Some(true));
         assert!(other.is_switching());
 
         let unreadable: Subscription =
             serde_json::from_str(r#"{"planName": "x", "expireTime": "soon"}"#).unwrap();
-        assert_eq!(unreadable.expires_ms, None);
-        assert!(unreadable.is_current(u64::MAX - 1));
+        assert_eq!(unreadable.expires, None);
+        assert!(unreadable.is_current(crate::clock::from_ms(u64::MAX / 2)));
     }
 }
