@@ -428,3 +428,55 @@ fn recorded_times_are_read_as_rfc_3339_or_not_at_all() {
         assert_eq!(parse_time_ms(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn a_time_ahead_is_said_in_minutes_then_hours_then_days() {
+    const MIN: u64 = 60_000;
+    assert_eq!(ahead_text(0), "1 min");
+    assert_eq!(ahead_text(119 * MIN + 59_999), "119 min");
+    assert_eq!(ahead_text(120 * MIN), "2 h");
+    assert_eq!(ahead_text(72 * 60 * MIN - MIN), "71 h");
+    assert_eq!(ahead_text(72 * 60 * MIN), "3 days");
+    assert_eq!(ahead_text(10 * 1440 * MIN + 5), "10 days");
+}
+
+#[test]
+fn an_unknown_dated_before_linkus_existed_says_not_a_possible_time() {
+    let mut unknown = earlier("a", Operation::Purchase, 0, Status::Unknown);
+    unknown.at = Stamp::At {
+        ms: 1000,
+        clock: Clock::Local,
+    };
+    unknown.at_text = "1970-01-01T00:00:01Z".to_owned();
+    let failure = check(&[unknown], Operation::Purchase, &[]).unwrap_err();
+    assert!(
+        failure.message.contains("not a possible time"),
+        "{}",
+        failure.message
+    );
+    assert!(
+        !failure.message.contains("in the future"),
+        "{}",
+        failure.message
+    );
+}
+
+#[test]
+fn an_intent_in_flight_says_no_outcome_yet_and_an_unknown_says_no_outcome() {
+    let in_flight = earlier("a", Operation::Purchase, 60 * 1000, Status::InFlight);
+    let failure = check(&[in_flight], Operation::Purchase, &[]).unwrap_err();
+    assert!(
+        failure.message.contains("has no known outcome yet"),
+        "{}",
+        failure.message
+    );
+    let unknown = earlier("a", Operation::Purchase, 60 * 1000, Status::Unknown);
+    let failure = check(&[unknown], Operation::Purchase, &[]).unwrap_err();
+    assert!(
+        failure
+            .message
+            .contains("has no known outcome: it may have been placed"),
+        "{}",
+        failure.message
+    );
+}

@@ -514,7 +514,7 @@ pub fn parse_for_sn(bytes: &[u8], sn: &str) -> Contents {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
@@ -851,6 +851,40 @@ mod tests {
         assert_eq!(contents.damaged.len(), 1);
         assert_eq!(contents.damaged[0].line, 2);
         assert_eq!(contents.intents()[1].intent.id, "b");
+    }
+
+    #[test]
+    fn a_claim_after_a_torn_line_starts_a_fresh_line() {
+        let temp = tempfile::tempdir().unwrap();
+        let journal = Journal::new(temp.path().join("orders.jsonl"));
+        journal.append(&with_sn("a", "A1")).unwrap();
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(journal.path())
+            .unwrap();
+        file.write_all(br#"{"event":"outcome","id":"a","ti"#)
+            .unwrap();
+        drop(file);
+        let claimed = journal
+            .claim_for_sn(&with_sn("b", "A1"), "A1", |_| Ok::<(), ()>(()))
+            .unwrap();
+        assert_eq!(claimed, Ok(()));
+        // And a claim after a whole line adds no empty line.
+        journal
+            .claim_for_sn(&with_sn("c", "A1"), "A1", |_| Ok::<(), ()>(()))
+            .unwrap()
+            .unwrap();
+        let contents = journal.read().unwrap();
+        assert_eq!(contents.damaged.len(), 1);
+        let ids: Vec<String> = contents
+            .intents()
+            .into_iter()
+            .map(|i| i.intent.id)
+            .collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        let text = std::fs::read_to_string(journal.path()).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(!text.contains("\n\n"), "{text}");
     }
 
     #[test]

@@ -245,6 +245,45 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_records_of_a_portal_are_its_sns_journals_not_its_locks_nor_another_portals() {
+        let temp = tempfile::tempdir().unwrap();
+        // No folder yet: no records, no error.
+        assert!(dir(&temp.path().join("none"))
+            .records_of_portal("https://p")
+            .unwrap()
+            .is_empty());
+        let locks = dir(temp.path());
+        for (portal, sn) in [
+            ("https://p", "A1"),
+            ("https://p", "B2"),
+            ("https://q", "A1"),
+        ] {
+            locks
+                .record(portal, sn)
+                .append(&crate::journal::Entry::Intent(
+                    crate::journal::tests::intent(sn),
+                ))
+                .unwrap();
+        }
+        // A lock file of the portal is not a record.
+        std::fs::write(locks.stem("https://p", "C3"), b"").unwrap();
+        let records = locks.records_of_portal("https://p").unwrap();
+        let names: Vec<String> = records
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let prefix = format!("{:016x}-", files::fnv1a(b"https://p"));
+        assert_eq!(
+            names,
+            [format!("{prefix}A1.jsonl"), format!("{prefix}B2.jsonl")]
+        );
+        // A folder that cannot be listed is an error, not "no records".
+        let file = temp.path().join("a-file");
+        std::fs::write(&file, b"").unwrap();
+        assert!(dir(&file).records_of_portal("https://p").is_err());
+    }
+
     #[tokio::test]
     async fn a_second_lock_on_the_same_sn_is_refused_naming_the_first() {
         let temp = tempfile::tempdir().unwrap();

@@ -470,8 +470,12 @@ async fn a_claim_whose_commit_is_in_doubt_sends_nothing() {
     loop {
         let waiting = pg::rows(
             &db.url,
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE application_name LIKE 'linkus/%' AND wait_event_type = 'Lock'",
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{}' AND application_name LIKE 'linkus/%' \
+                 AND wait_event_type = 'Lock'",
+                db.name
+            ),
         );
         if !waiting.is_empty() {
             break;
