@@ -305,6 +305,10 @@ mod tests {
             "{}",
             failure.message
         );
+        // `--json` names the lock and the run holding it.
+        let by = failure.blocked_by.as_ref().unwrap();
+        assert_eq!(by.source, Some("lock"));
+        assert_eq!(by.pid, Some(std::process::id()));
         // Another SN, or another portal, is not blocked.
         assert!(locks.lock("https://p", "B2", "x", "y").await.is_ok());
         assert!(locks.lock("sandbox:/tmp/a", "A1", "x", "y").await.is_ok());
