@@ -832,19 +832,22 @@ pub(crate) mod tests {
         );
     }
 
+    /// A write cut short by a full disk: half a line, no newline.
+    fn tear(journal: &Journal) {
+        OpenOptions::new()
+            .append(true)
+            .open(journal.path())
+            .unwrap()
+            .write_all(br#"{"event":"outcome","id":"a","ti"#)
+            .unwrap();
+    }
+
     #[test]
     fn a_torn_last_line_never_swallows_the_next_one() {
         let temp = tempfile::tempdir().unwrap();
         let journal = Journal::new(temp.path().join("orders.jsonl"));
         journal.append(&Entry::Intent(intent("a"))).unwrap();
-        // A write cut short by a full disk: half a line, no newline.
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(journal.path())
-            .unwrap();
-        file.write_all(br#"{"event":"outcome","id":"a","ti"#)
-            .unwrap();
-        drop(file);
+        tear(&journal);
         journal.append(&Entry::Intent(intent("b"))).unwrap();
         let contents = journal.read().unwrap();
         assert_eq!(contents.entries.len(), 2);
@@ -858,13 +861,7 @@ pub(crate) mod tests {
         let temp = tempfile::tempdir().unwrap();
         let journal = Journal::new(temp.path().join("orders.jsonl"));
         journal.append(&with_sn("a", "A1")).unwrap();
-        let mut file = OpenOptions::new()
-            .append(true)
-            .open(journal.path())
-            .unwrap();
-        file.write_all(br#"{"event":"outcome","id":"a","ti"#)
-            .unwrap();
-        drop(file);
+        tear(&journal);
         let claimed = journal
             .claim_for_sn(&with_sn("b", "A1"), "A1", |_| Ok::<(), ()>(()))
             .unwrap();
