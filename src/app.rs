@@ -8,7 +8,7 @@ use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command, SandboxCommand};
 use crate::commands;
-use crate::context::{output_mode, Context};
+use crate::context::{output_mode, Context, Settings};
 use crate::error::{diagnose, ExitStatus, Failure, Kind, Signal};
 use crate::output::{self, Mode, Output};
 use crate::prompt::Terminal;
@@ -65,7 +65,7 @@ fn run(cli: Cli) -> ExitCode {
         Ok(ctx) => ctx,
         Err(error) => return finish(&Output::new(mode), Err(error)),
     };
-    ctx.announce_sandbox();
+    announce_sandbox(&ctx.settings, &ctx.out);
     let result = runtime.block_on(async {
         if !catch_signals {
             return commands::dispatch(&ctx, cli.command).await;
@@ -283,4 +283,12 @@ fn install_panic_hook() {
             output::clean(&crate::redact::scrub(&detail))
         ));
     }));
+}
+
+/// With `--sandbox`, one short line before anything else, even with `--quiet`: this run
+/// spends nothing.
+fn announce_sandbox(settings: &Settings, out: &Output) {
+    if settings.global.sandbox {
+        out.notice("Sandbox:", "the built-in portal; no account, no money.");
+    }
 }

@@ -1,5 +1,6 @@
-//! The run's context: settings resolved once from flags and the environment, the clock, the
-//! output, the portal client built from them, and the order that is on the wire right now.
+//! The run's context, in parts a function can take one by one: the [`Settings`] resolved
+//! once from flags and the environment, the [`Output`], the clock, the [`Portal`] clients
+//! come from, the [`Orders`] on the wire and the team journal.
 
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -11,12 +12,14 @@ use yeastar_partner::{Client, Clock, Observer, RetryPolicy, SystemClock, DEFAULT
 
 use crate::cli::GlobalArgs;
 use crate::config::{self, CredentialSource, Credentials, Dirs};
-use crate::http_log::{HttpLog, Observers};
 use crate::output::{Mode, Output};
 use crate::records::InFlight;
 use crate::redact::{self, without_userinfo};
 use crate::team::{self, TeamJournal};
 use crate::tokens::FileTokenStore;
+
+mod portal;
+pub use portal::Portal;
 
 pub const USER_AGENT: &str = concat!("linkus-cli/", env!("CARGO_PKG_VERSION"));
 
@@ -78,19 +81,17 @@ pub struct Settings {
 }
 
 /// The run: its [`Settings`] and [`Output`] (the printer), and what it builds from them and
-/// keeps while it runs: the clock, the portal client's parts (the embedded sandbox, the
-/// observers, the team journal) and the orders on the wire.
+/// keeps while it runs: the clock, the [`Portal`] clients come from, the [`Orders`] on the
+/// wire and the team journal. A function takes the parts it uses; one that takes a `Context`
+/// builds clients, places orders or reaches the team journal.
 pub struct Context {
     pub settings: Settings,
     pub out: Output,
     pub clock: Arc<dyn Clock>,
-    sandbox: OnceLock<linkus_sandbox::Embedded>,
+    /// Where portal clients come from.
+    pub portal: Portal,
     /// The orders on the wire, for what a signal must journal and say.
     pub orders: Orders,
-    /// The portal's clock, from the `Date` header of its answers.
-    pub portal_clock: Arc<crate::portal_clock::PortalClock>,
-    /// Extra observers of HTTP exchanges (captures).
-    observers: Vec<Arc<dyn Observer>>,
     /// The team journal, resolved on first use.
     team: OnceLock<Option<Arc<TeamJournal>>>,
 }
@@ -307,10 +308,8 @@ impl Context {
             },
             out,
             clock: Arc::new(SystemClock),
-            sandbox: OnceLock::new(),
+            portal: Portal::new(observers),
             orders: Orders::default(),
-            observers,
-            portal_clock: Arc::default(),
             team: OnceLock::new(),
         })
     }
@@ -341,37 +340,9 @@ impl Context {
         Ok(self.team.get_or_init(|| team).clone())
     }
 
-    /// With `--sandbox`, one short line before anything else, even with `--quiet`: this run
-    /// spends nothing.
-    pub fn announce_sandbox(&self) {
-        if self.settings.global.sandbox {
-            self.out
-                .notice("Sandbox:", "the built-in portal; no account, no money.");
-        }
-    }
-
     /// The URL requests go to; with `--sandbox`, the embedded portal is started first.
     pub fn base_url(&self) -> Result<Url> {
-        if !self.settings.global.sandbox {
-            return Ok(self.settings.configured_base_url());
-        }
-        if let Some(embedded) = self.sandbox.get() {
-            return Ok(embedded.url.clone());
-        }
-        let embedded = linkus_sandbox::Embedded::start(&self.settings.dirs.sandbox_dir())?;
-        // The one-line notice went out first (`announce_sandbox`); where it runs is for -v.
-        if self.settings.global.verbose > 0 {
-            crate::output::log_line(&format!(
-                "sandbox portal at {} (state in {})",
-                embedded.url.as_str().trim_end_matches('/'),
-                self.settings.dirs.sandbox_dir().display()
-            ));
-        }
-        if self.settings.global.base_url.is_some() {
-            self.out
-                .warn("--base-url (LINKUS_BASE_URL) is ignored with --sandbox.");
-        }
-        Ok(self.sandbox.get_or_init(|| embedded).url.clone())
+        self.portal.base_url(&self.settings, &self.out)
     }
 
     /// A portal client with the credentials in use.
@@ -391,21 +362,14 @@ impl Context {
         credentials: &Credentials,
         extra: Option<Arc<dyn Observer>>,
     ) -> Result<Client> {
-        let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(HttpLog {
-            verbosity: self.settings.global.verbose,
-        })];
-        observers.push(self.portal_clock.clone());
-        observers.extend(self.observers.iter().cloned());
-        observers.extend(extra);
-        let client = Client::builder(self.base_url()?, credentials.for_client())
-            .token_store(Arc::new(self.settings.token_store(&credentials.client_id)))
-            .timeout(self.settings.global.timeout)
-            .retry(self.settings.retry.clone())
-            .user_agent(USER_AGENT)
-            .observer(Arc::new(Observers(observers)))
-            .clock(self.clock.clone())
-            .build()?;
-        Ok(client)
+        let base_url = self.base_url()?;
+        self.portal.client(
+            &self.settings,
+            base_url,
+            self.clock.clone(),
+            credentials,
+            extra,
+        )
     }
 
     /// Now, as RFC 3339 with milliseconds (UTC).

@@ -7,9 +7,12 @@
 //! the order (reads, decides and writes the intent in one step under its own lock); after it,
 //! each records the outcome, and a failure to write it is said, never swallowed.
 
+use crate::output::Output;
 use crate::portal_clock::EpochClock as _;
+use crate::portal_clock::PortalClock;
 use std::collections::HashMap;
 use std::sync::Arc;
+use yeastar_partner::Clock;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -89,11 +92,11 @@ pub fn read_journal(settings: &Settings) -> Result<Contents> {
 }
 
 /// "Now" by the local clock and, once the portal has answered, by the portal's.
-pub fn now(ctx: &Context) -> Now {
-    let local_ms = ctx.clock.now_ms();
+pub fn now(clock: &dyn Clock, portal_clock: &PortalClock) -> Now {
+    let local_ms = clock.now_ms();
     Now {
         local_ms,
-        portal_ms: ctx.portal_clock.portal_ms(local_ms),
+        portal_ms: portal_clock.portal_ms(local_ms),
     }
 }
 
@@ -108,7 +111,7 @@ pub fn ask<'a>(
     Ask {
         sn,
         operation,
-        now: now(ctx),
+        now: now(ctx.clock.as_ref(), &ctx.portal.clock),
         again,
         pass,
         batch_row: false,
@@ -246,7 +249,7 @@ pub async fn place(
     // The intent carries when (by both clocks), where and by whom it was made.
     let local_ms = ctx.clock.now_ms();
     intent.time = rfc3339(local_ms);
-    intent.portal_time = ctx.portal_clock.portal_ms(local_ms).map(rfc3339);
+    intent.portal_time = ctx.portal.clock.portal_ms(local_ms).map(rfc3339);
     intent.pid = Some(std::process::id());
     intent.host = records::this_host();
     intent.user = records::this_user();
@@ -255,7 +258,7 @@ pub async fn place(
     let team = ctx.team_journal()?;
     if let Some(team) = &team {
         team.set_again(again);
-        catch_up(ctx, team).await;
+        catch_up(&ctx.settings, &ctx.out, team).await;
     }
     let started = std::time::Instant::now();
     records
@@ -349,15 +352,15 @@ fn missed_marker(settings: &Settings) -> std::path::PathBuf {
 
 /// Writes the outcomes an earlier run of this machine could not (once a run, and only when
 /// one was missed); a failure leaves it for later.
-async fn catch_up(ctx: &Context, team: &crate::team::TeamJournal) {
-    let marker = missed_marker(&ctx.settings);
+async fn catch_up(settings: &Settings, out: &Output, team: &crate::team::TeamJournal) {
+    let marker = missed_marker(settings);
     if !team.first_catch_up() || !marker.exists() {
         return;
     }
-    if let Ok((_, written)) = crate::commands::team::push_outcomes(&ctx.settings, team).await {
+    if let Ok((_, written)) = crate::commands::team::push_outcomes(settings, team).await {
         let _ = std::fs::remove_file(&marker);
         if written > 0 {
-            ctx.out.status(&format!(
+            out.status(&format!(
                 "Wrote {written} outcome{} that the team journal had missed.",
                 if written == 1 { "" } else { "s" }
             ));
@@ -401,7 +404,9 @@ pub fn report(
         ctx.out.warn(&unrecorded.warning(&sn));
     }
     match placed.outcome {
-        OrderOutcome::Created(order) => created(ctx, &sn, &placed.intent, order, plan_name, quote),
+        OrderOutcome::Created(order) => {
+            created(&ctx.out, &sn, &placed.intent, order, plan_name, quote)
+        }
         OrderOutcome::Rejected(error) => Err(anyhow::Error::from(error).context(format!(
             "The portal refused the {} for SN {sn}; nothing was bought",
             placed.intent.operation.name()
@@ -440,7 +445,7 @@ pub fn unknown(sn: &str, sent_at: &str, error: &PortalError) -> Failure {
 }
 
 fn created(
-    ctx: &Context,
+    out: &Output,
     sn: &str,
     intent: &Intent,
     order: CreatedOrder,
@@ -451,7 +456,7 @@ fn created(
     let status = order.status.as_ref().map(|s| s.as_str().to_owned());
     let shown_status = status.as_deref().unwrap_or("unknown");
     let state = order.state();
-    let out = OrderOut {
+    let document = OrderOut {
         order_no: &order_no,
         order_status: status.as_deref(),
         instance_id: order.instance_id.as_deref(),
@@ -460,29 +465,29 @@ fn created(
         request_id: order.request_id.as_deref(),
         total: quote.and_then(Quote::total_out),
     };
-    let printed = if ctx.out.is_json() {
+    let printed = if out.is_json() {
         // A failed order's document is the error object, printed at the boundary.
         if state == OrderState::Failed {
             Ok(())
         } else {
-            ctx.out.json(&out)
+            out.json(&document)
         }
-    } else if ctx.out.is_quiet() {
-        ctx.out.essential(&order_no)
+    } else if out.is_quiet() {
+        out.essential(&order_no)
     } else {
         let rows = [
             ("Order number", Some(order_no.as_str())),
             ("Status", Some(shown_status)),
-            ("PBX SN", Some(out.product_no)),
-            ("Instance ID", out.instance_id),
-            ("Transaction", out.transaction_no),
-            ("Request ID", out.request_id),
+            ("PBX SN", Some(document.product_no)),
+            ("Instance ID", document.instance_id),
+            ("Transaction", document.transaction_no),
+            ("Request ID", document.request_id),
         ];
         let text: String = rows
             .iter()
             .filter_map(|(label, value)| value.map(|v| format!("{label:<14}{v}\n")))
             .collect();
-        ctx.out.print(&text)
+        out.print(&text)
     };
     if let Err(error) = printed {
         // A closed pipe or a full disk must not hide an order that exists.
@@ -512,8 +517,7 @@ fn created(
                 ),
                 yeastar_partner::Operation::Switch => format!("Switched: PBX {sn} to {plan_name}"),
             };
-            ctx.out
-                .status(&format!("{what}, order {order_no}.{complaint}"));
+            out.status(&format!("{what}, order {order_no}.{complaint}"));
             Ok(ExitStatus::Success)
         }
         OrderState::Open => {
@@ -524,7 +528,7 @@ fn created(
             .hint("Next: pay it in the Partner Portal, Orders & Billing > Orders > Pay Now. Do not order again.")
             .hint(format!("`linkus orders show {order_no} --wait` waits until it is paid."));
             failure.request_id = order.request_id.clone();
-            crate::error::report(&ctx.out, failure);
+            crate::error::report(out, failure);
             Ok(ExitStatus::Failed(Kind::OrderIncomplete))
         }
         OrderState::Failed => {

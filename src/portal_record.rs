@@ -22,7 +22,6 @@ use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt};
 use yeastar_partner::{Client, CreatedAt, Operation, Order, OrderHistory, OrderState};
 
-use crate::context::Context;
 use crate::error::{Failure, Kind};
 use crate::guard::{Clock, Earlier, Look, Source, Stamp, Status};
 use crate::journal::{Entry, Intent};
@@ -409,12 +408,13 @@ impl SharedList {
     /// The list, read again first when the last read is older than [`fresh_ms`].
     pub async fn fresh(
         &self,
-        ctx: &Context,
+        out: &Output,
+        clock: &dyn yeastar_partner::Clock,
         client: &Client,
     ) -> anyhow::Result<std::sync::Arc<PortalList>> {
         let mut list = self.list.lock().await;
-        if list.age_ms(ctx.clock.now_ms()) >= fresh_ms() {
-            *list = std::sync::Arc::new(read_for_order(&ctx.out, client).await?);
+        if list.age_ms(clock.now_ms()) >= fresh_ms() {
+            *list = std::sync::Arc::new(read_for_order(out, client).await?);
         }
         Ok(list.clone())
     }

@@ -32,7 +32,10 @@ pub async fn enable(ctx: &Context, args: AutorenewArgs) -> Result<ExitStatus> {
         .into());
     }
     let client: Client = ctx.client()?;
-    let spinner = Spinner::start(spinner_allowed(ctx), "Reading the PBX's subscription…");
+    let spinner = Spinner::start(
+        spinner_allowed(&ctx.settings, &ctx.out),
+        "Reading the PBX's subscription…",
+    );
     let check = client
         .subscription(LINKUS_PRODUCT_ID, sn)
         .await
@@ -126,7 +129,10 @@ pub async fn enable(ctx: &Context, args: AutorenewArgs) -> Result<ExitStatus> {
                 .into(),
         );
     }
-    let spinner = Spinner::start(spinner_allowed(ctx), "Switching on auto-renewal…");
+    let spinner = Spinner::start(
+        spinner_allowed(&ctx.settings, &ctx.out),
+        "Switching on auto-renewal…",
+    );
     let on = client
         .enable_auto_renew(body)
         .await

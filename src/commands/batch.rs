@@ -29,6 +29,7 @@ use crate::commands::order_flow::Choice;
 use crate::context::Context;
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::lock::LockDir;
+use crate::output::Output;
 use crate::prompt;
 use crate::quote;
 use input::{FileError, Invalid, Row};
@@ -83,7 +84,7 @@ pub async fn run(
         Ok(parsed) => parsed,
         // A night with nothing to renew is not an error.
         Err(FileError::Empty | FileError::NoRows) => {
-            return nothing_to_do(ctx, &shown(&file), args.batch.results.as_deref())
+            return nothing_to_do(&ctx.out, &shown(&file), args.batch.results.as_deref())
         }
         Err(error) => {
             return Err(Failure::usage(format!(
@@ -111,7 +112,7 @@ pub async fn run_rows(
         return Err(invalid_rows(source, "cannot be used", &parsed.invalid).into());
     }
     if parsed.rows.is_empty() && parsed.invalid.is_empty() && preset.is_empty() {
-        return nothing_to_do(ctx, source, args.batch.results.as_deref());
+        return nothing_to_do(&ctx.out, source, args.batch.results.as_deref());
     }
     // Opened before anything is sent: outcomes are never bought into a file that cannot hold
     // them.
@@ -194,7 +195,7 @@ pub async fn run_rows(
     let mut results: Vec<RowResult> = skipped.iter().map(skipped_result).collect();
     results.extend(preset);
 
-    report::summary(ctx, operation, source, &checked, &skipped, automatic);
+    report::summary(&ctx.out, operation, source, &checked, &skipped, automatic);
     if let Some(cap) = &args.common.max_total {
         let (totals, unknown) = report::totals(&checked);
         quote::check_cap(cap, &totals, unknown)?;
@@ -252,16 +253,15 @@ pub async fn run_rows(
 }
 
 /// No rows: "nothing to do", exit 0, `[]` with `--json` (and a results file with its header).
-fn nothing_to_do(ctx: &Context, source: &str, results: Option<&Path>) -> Result<ExitStatus> {
-    ctx.out
-        .status(&format!("{source} has no rows: nothing to do."));
-    ended_without_orders(ctx, results, &["sn".to_owned()], Vec::new())
+fn nothing_to_do(out: &Output, source: &str, results: Option<&Path>) -> Result<ExitStatus> {
+    out.status(&format!("{source} has no rows: nothing to do."));
+    ended_without_orders(out, results, &["sn".to_owned()], Vec::new())
 }
 
 /// A run with no row to order: the rows decided without the portal (none, or those that renew
 /// automatically) as results, and exit 0.
 pub fn ended_without_orders(
-    ctx: &Context,
+    out: &Output,
     results_path: Option<&Path>,
     header: &[String],
     results: Vec<RowResult>,
@@ -270,7 +270,7 @@ pub fn ended_without_orders(
         Some(path) => Some(report::ResultsFile::open(path, false)?),
         None => None,
     };
-    report::results(&ctx.out, header, &results, file.as_ref())?;
+    report::results(out, header, &results, file.as_ref())?;
     Ok(ExitStatus::Success)
 }
 

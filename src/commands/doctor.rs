@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::cli::DoctorArgs;
 use crate::context::{Context, Settings};
 use crate::error::{ExitStatus, Kind};
+use crate::output::Output;
 
 /// How a check ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,13 +108,13 @@ impl Checks {
 
 pub async fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitStatus> {
     let mut checks = Checks::default();
-    setup::folders(ctx, &mut checks);
-    let credentials = setup::credentials(ctx, &mut checks);
+    setup::folders(&ctx.settings, &mut checks);
+    let credentials = setup::credentials(&ctx.settings, &mut checks);
     let url = setup::base_url(ctx, &mut checks);
     if let Some(url) = &url {
         setup::proxy(url, &mut checks);
     }
-    team::run(ctx, &mut checks).await;
+    team::run(&ctx.settings, &mut checks).await;
     portal::run(
         ctx,
         credentials,
@@ -139,7 +140,12 @@ pub async fn run(ctx: &Context, args: DoctorArgs) -> Result<ExitStatus> {
                 .status(&closing(&ctx.settings, args.sn.as_deref()).join(" "));
         }
     } else {
-        ctx.out.print(&report(ctx, &checks, args.sn.as_deref()))?;
+        ctx.out.print(&report(
+            &ctx.settings,
+            &ctx.out,
+            &checks,
+            args.sn.as_deref(),
+        ))?;
     }
     Ok(match failure {
         Some(kind) => ExitStatus::Failed(kind),
@@ -161,8 +167,8 @@ fn mark(level: Level, terminal: bool) -> &'static str {
     }
 }
 
-fn report(ctx: &Context, checks: &Checks, sn: Option<&str>) -> String {
-    let terminal = ctx.out.stdout_is_terminal && std::io::stdout().is_terminal();
+fn report(settings: &Settings, out: &Output, checks: &Checks, sn: Option<&str>) -> String {
+    let terminal = out.stdout_is_terminal && std::io::stdout().is_terminal();
     let mark_width = if terminal { 1 } else { 4 };
     let name_width = checks.0.iter().map(|c| c.name.len()).max().unwrap_or(0);
     let mut text = String::new();
@@ -210,7 +216,7 @@ fn report(ctx: &Context, checks: &Checks, sn: Option<&str>) -> String {
                 String::new()
             }
         ));
-        for line in closing(&ctx.settings, sn) {
+        for line in closing(settings, sn) {
             text.push_str(&line);
             text.push('\n');
         }

@@ -11,11 +11,13 @@ use yeastar_partner::{
 };
 
 use crate::context::Context;
+use crate::context::Settings;
 use crate::error::{Failure, Kind};
 use crate::guard::Earlier;
 use crate::journal::{self, Intent};
 use crate::order;
 use crate::output::format_date_ms;
+use crate::output::Output;
 use crate::portal_record::{self, PortalList};
 use crate::prompt::Spinner;
 use crate::quote::{self, Offerings, Quote};
@@ -107,8 +109,8 @@ impl Choice {
     }
 }
 
-pub fn spinner_allowed(ctx: &Context) -> bool {
-    ctx.out.stderr_is_terminal && !ctx.out.is_quiet() && ctx.settings.global.verbose == 0
+pub fn spinner_allowed(settings: &Settings, out: &Output) -> bool {
+    out.stderr_is_terminal && !out.is_quiet() && settings.global.verbose == 0
 }
 
 /// Plans, billing contacts, the PBX's subscription, the price, any open earlier order and the
@@ -123,7 +125,7 @@ pub async fn look_up(
     earlier: &mut [Earlier],
 ) -> Result<(Catalog, PortalList)> {
     let spinner = Spinner::start(
-        spinner_allowed(ctx),
+        spinner_allowed(&ctx.settings, &ctx.out),
         "Fetching plans, prices and billing contacts…",
     );
     let offerings = Offerings::new(&ctx.settings.dirs.cache);

@@ -2,6 +2,7 @@
 
 use crate::portal_clock::EpochClock as _;
 use std::time::Duration;
+use yeastar_partner::Clock;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
@@ -419,7 +420,7 @@ pub async fn show(ctx: &Context, args: OrdersShowArgs) -> Result<ExitStatus> {
             }
         }
     }
-    print_details(ctx, &details)?;
+    print_details(&ctx.out, ctx.clock.as_ref(), &details)?;
     if !args.wait {
         return Ok(ExitStatus::Success);
     }
@@ -458,14 +459,14 @@ fn state(details: &OrderDetails) -> OrderState {
         .unwrap_or(OrderState::Open)
 }
 
-fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
+fn print_details(out: &Output, clock: &dyn Clock, details: &OrderDetails) -> Result<()> {
     let json = rawjson::with_ids_as_strings(&rawjson::raw(&details.raw));
-    if ctx.out.is_json() {
-        ctx.out.json_text(&rawjson::pretty(&json))?;
+    if out.is_json() {
+        out.json_text(&rawjson::pretty(&json))?;
         return Ok(());
     }
-    if ctx.out.is_quiet() {
-        ctx.out.print(
+    if out.is_quiet() {
+        out.print(
             details
                 .status
                 .as_ref()
@@ -495,7 +496,7 @@ fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
     let billing = section("billingInformation");
     let mut text = String::new();
     if !order_fields.is_empty() {
-        let body = order_text(&order_fields, ctx);
+        let body = order_text(&order_fields, clock);
         if !body.is_empty() {
             text.push_str(&format!("Order\n{body}\n"));
         }
@@ -507,7 +508,7 @@ fn print_details(ctx: &Context, details: &OrderDetails) -> Result<()> {
     if text.is_empty() {
         text = fields_text(&members);
     }
-    ctx.out.print(text.trim_end())?;
+    out.print(text.trim_end())?;
     Ok(())
 }
 
@@ -523,7 +524,7 @@ fn operation_words(operation_type: &str) -> Option<&'static str> {
 /// The order's facts in the order a person asks about them: which order and how it stands,
 /// what it bought for which PBX, what it cost, then the references; fields linkus does not
 /// know follow, as the portal named them.
-fn order_text(fields: &[(String, Box<RawValue>)], ctx: &Context) -> String {
+fn order_text(fields: &[(String, Box<RawValue>)], clock: &dyn Clock) -> String {
     let get = |key: &str| {
         fields
             .iter()
@@ -540,7 +541,7 @@ fn order_text(fields: &[(String, Box<RawValue>)], ctx: &Context) -> String {
             format!(
                 "{} ({})",
                 format_ms(ms),
-                crate::output::ago(ms, ctx.clock.now_ms())
+                crate::output::ago(ms, clock.now_ms())
             )
         }
         Err(_) => time,

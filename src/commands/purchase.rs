@@ -60,7 +60,8 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
         || (ctx.settings.interactive() && !args.common.yes && !args.common.dry_run)
     {
         crate::output::stderr(&summary::text(
-            ctx,
+            &ctx.settings,
+            &ctx.out,
             &choice,
             &catalog,
             account.as_deref(),
@@ -97,7 +98,10 @@ pub async fn run(ctx: &Context, operation: Operation, args: OrderArgs) -> Result
     let mut records = records;
     records.push(Arc::new(PortalStore::new(listed)));
     let intent = choice.intent(ctx);
-    let spinner = Spinner::start(spinner_allowed(ctx), "Placing the order…");
+    let spinner = Spinner::start(
+        spinner_allowed(&ctx.settings, &ctx.out),
+        "Placing the order…",
+    );
     let placed = order::place(
         ctx,
         &client,
@@ -174,7 +178,7 @@ async fn prepare(
     )?;
     refuse_what_cannot_be_ordered(operation, &sn, &catalog, ctx.clock.now_ms())?;
 
-    let choice = choose::choose(ctx, operation, args, sn, &catalog).await?;
+    let choice = choose::choose(&ctx.settings, operation, args, sn, &catalog).await?;
     Ok((lock, records, client, catalog, choice, (portal, listed)))
 }
 

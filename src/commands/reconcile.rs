@@ -1,8 +1,11 @@
 //! `linkus orders reconcile [--not-placed ENTRY]`: settle journal entries whose outcome was
 //! unknown or still open, by looking the orders up (CLI.md section 1).
 
+use crate::output::Output;
 use crate::portal_clock::EpochClock as _;
+use crate::portal_clock::PortalClock;
 use std::collections::HashSet;
+use yeastar_partner::Clock;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
@@ -51,11 +54,20 @@ struct Search {
 /// The orders listed back to the earliest of `intents` (by the portal's clock, known once
 /// the first page has answered), at most 2,000 (CLI.md section 3): past them, or past a page
 /// that cannot be read, the search is incomplete ("could not search all orders").
-async fn search(ctx: &Context, client: &Client, intents: &[&Intent]) -> Result<Search> {
+async fn search(
+    out: &Output,
+    portal_clock: &PortalClock,
+    client: &Client,
+    intents: &[&Intent],
+) -> Result<Search> {
     let history = client
         .order_history_partial(|_| {
             crate::portal_clock::from_ms(
-                intents.iter().map(|i| since_ms(ctx, i)).min().unwrap_or(0),
+                intents
+                    .iter()
+                    .map(|i| since_ms(portal_clock, i))
+                    .min()
+                    .unwrap_or(0),
             )
         })
         .await
@@ -71,7 +83,7 @@ async fn search(ctx: &Context, client: &Client, intents: &[&Intent]) -> Result<S
                 .unwrap_or(0),
         )
     });
-    crate::commands::orders::warn_missing_fields(&ctx.out, &orders);
+    crate::commands::orders::warn_missing_fields(out, &orders);
     Ok(Search { orders, complete })
 }
 
@@ -79,10 +91,10 @@ async fn search(ctx: &Context, client: &Client, intents: &[&Intent]) -> Result<S
 /// the portal's clock (recorded with it, or its local time moved by the difference between
 /// the clocks now), whichever is earlier, less 5 minutes. A time that cannot be read
 /// searches everything (fail closed).
-fn since_ms(ctx: &Context, intent: &Intent) -> u64 {
+fn since_ms(portal_clock: &PortalClock, intent: &Intent) -> u64 {
     let recorded = intent.portal_time.as_deref().and_then(parse_time_ms);
     let moved =
-        parse_time_ms(&intent.time).map(|local| ctx.portal_clock.portal_ms(local).unwrap_or(local));
+        parse_time_ms(&intent.time).map(|local| portal_clock.portal_ms(local).unwrap_or(local));
     let at = match (recorded, moved) {
         (Some(a), Some(b)) => a.min(b),
         (Some(a), None) | (None, Some(a)) => a,
@@ -193,7 +205,7 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
         let found = if unknown.is_empty() {
             None
         } else {
-            Some(search(ctx, &client, &unknown).await)
+            Some(search(&ctx.out, &ctx.portal.clock, &client, &unknown).await)
         };
         for r in &mine {
             let intent = &r.intent;
@@ -295,7 +307,7 @@ pub async fn run(ctx: &Context, args: ReconcileArgs) -> Result<ExitStatus> {
             };
         }
     }
-    print(ctx, &rows)?;
+    print(&ctx.out, ctx.clock.as_ref(), &rows)?;
     let unknown = rows.iter().filter(|r| r.status == "unknown").count();
     let open = rows.iter().filter(|r| r.status == "open").count();
     if unknown > 0 {
@@ -413,7 +425,12 @@ async fn settle_unknown(
     search: &Search,
     taken: &mut HashSet<String>,
 ) -> Row {
-    match match_order(&search.orders, intent, since_ms(ctx, intent), taken) {
+    match match_order(
+        &search.orders,
+        intent,
+        since_ms(&ctx.portal.clock, intent),
+        taken,
+    ) {
         Some(order) => {
             let order_no = order.order_no.as_deref().unwrap_or_default().to_owned();
             taken.insert(order_no.clone());
@@ -457,12 +474,11 @@ async fn settle_unknown(
     }
 }
 
-fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
-    if ctx.out.is_json() {
-        ctx.out.json(&rows)?;
-    } else if ctx.out.is_quiet() {
-        ctx.out
-            .lines(rows.iter().filter_map(|r| r.order_no.as_deref()))?;
+fn print(out: &Output, clock: &dyn Clock, rows: &[Row]) -> Result<()> {
+    if out.is_json() {
+        out.json(&rows)?;
+    } else if out.is_quiet() {
+        out.lines(rows.iter().filter_map(|r| r.order_no.as_deref()))?;
     } else if !rows.is_empty() {
         let text: String = rows
             .iter()
@@ -482,8 +498,8 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
                     // A person at a terminal reads "3 h ago"; a script, the time.
                     let time = r.time.as_deref().unwrap_or("");
                     let sent = match crate::guard::parse_time_ms(time) {
-                        Some(ms) if ctx.out.stdout_is_terminal => {
-                            crate::output::ago(ms, ctx.clock.now_ms())
+                        Some(ms) if out.stdout_is_terminal => {
+                            crate::output::ago(ms, clock.now_ms())
                         }
                         _ => time.to_owned(),
                     };
@@ -495,7 +511,7 @@ fn print(ctx: &Context, rows: &[Row]) -> Result<()> {
                 }
             })
             .collect();
-        ctx.out.print(&text)?;
+        out.print(&text)?;
     }
     Ok(())
 }
@@ -593,12 +609,12 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
     let client = ctx.client()?;
     let searched = [&intent];
     let (found, subscription) = tokio::join!(
-        search(ctx, &client, &searched),
+        search(&ctx.out, &ctx.portal.clock, &client, &searched),
         client.subscription(LINKUS_PRODUCT_ID, &intent.sn)
     );
     let found = found?;
     // The portal's clock is known now: the search's answers carried it.
-    let since = since_ms(ctx, &intent);
+    let since = since_ms(&ctx.portal.clock, &intent);
     if let Some(order) = match_order(&found.orders, &intent, since, &taken_orders(&contents)) {
         return refuse(format!(
             "the portal has order {} for SN {} since then",

@@ -6,6 +6,8 @@
 //! warning and exits 6, so that `subscriptions --expiring-within 30 --json | linkus renew
 //! --from -` under `set -o pipefail` notices.
 
+use crate::context::Settings;
+use crate::output::Output;
 use crate::portal_clock::EpochClock as _;
 use std::collections::HashSet;
 
@@ -108,7 +110,7 @@ pub async fn run(ctx: &Context, args: SubscriptionsArgs) -> Result<ExitStatus> {
                 without_sn: 0,
             }
         }
-        None => read_all(ctx, &client, now_ms).await?,
+        None => read_all(&ctx.settings, &ctx.out, &client, now_ms).await?,
     };
 
     let mut rows = listing.rows;
@@ -192,12 +194,13 @@ pub(crate) fn sort(rows: &mut [Row]) {
 
 /// Every page of the product list, [`MAX_PAGES`] at most, with a progress line on a terminal.
 pub(crate) async fn read_all(
-    ctx: &Context,
+    settings: &Settings,
+    out: &Output,
     client: &yeastar_partner::Client,
     now_ms: u64,
 ) -> Result<Listing> {
     let progress = PageProgress::new(
-        spinner_allowed(ctx),
+        spinner_allowed(settings, out),
         QUIET_PAGES,
         "Reading the account's PBXs",
     );

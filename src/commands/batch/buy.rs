@@ -38,7 +38,7 @@ pub(super) async fn buy_all(
         .filter(|c| matches!(c.verdict, Verdict::Buy(_)))
         .count();
     let progress = Progress::start(
-        crate::commands::order_flow::spinner_allowed(ctx),
+        crate::commands::order_flow::spinner_allowed(&ctx.settings, &ctx.out),
         to_buy as u64,
         "ordered",
     );
@@ -119,7 +119,7 @@ async fn check_portal(
     listed: &SharedList,
     again: &[String],
 ) -> Result<Vec<Earlier>, Box<RowResult>> {
-    let list = match listed.fresh(ctx, client).await {
+    let list = match listed.fresh(&ctx.out, ctx.clock.as_ref(), client).await {
         Ok(list) => list,
         Err(error) => {
             // No list, no new order: for this row or any other.

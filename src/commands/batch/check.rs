@@ -76,7 +76,7 @@ pub(super) async fn check_all(
         let ((), _, _) = tokio::join!(price, contacts.clone(), listed.clone());
     };
     let progress = Progress::start(
-        crate::commands::order_flow::spinner_allowed(ctx),
+        crate::commands::order_flow::spinner_allowed(&ctx.settings, &ctx.out),
         rows.len() as u64,
         "rows checked",
     );
@@ -352,7 +352,7 @@ async fn check_row(
     if let Some(missing) = missing_value(operation, &row_args) {
         return refused(Kind::Usage, missing);
     }
-    match choose::choose(ctx, operation, &row_args, sn.clone(), &catalog).await {
+    match choose::choose(&ctx.settings, operation, &row_args, sn.clone(), &catalog).await {
         Ok(choice) => Verdict::Buy(Box::new(choice)),
         Err(error) => refused_by(&error),
     }

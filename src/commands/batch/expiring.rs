@@ -76,7 +76,7 @@ pub async fn run(ctx: &Context, args: OrderArgs, expiring: Expiring) -> Result<E
     }
     let client = ctx.client()?;
     let now_ms = ctx.clock.now_ms();
-    let listing = subscriptions::read_all(ctx, &client, now_ms).await?;
+    let listing = subscriptions::read_all(&ctx.settings, &ctx.out, &client, now_ms).await?;
     if let Some(pages) = listing.cut_at {
         return Err(Failure::new(
             Kind::Network,
@@ -193,7 +193,7 @@ pub async fn run(ctx: &Context, args: OrderArgs, expiring: Expiring) -> Result<E
             expiring.within
         ));
         return super::ended_without_orders(
-            ctx,
+            &ctx.out,
             args.batch.results.as_deref(),
             &parsed.header,
             automatic,

@@ -14,7 +14,6 @@ use yeastar_partner::{Money, Operation};
 use super::input::{Invalid, Row};
 use super::{Checked, RowResult, Verdict};
 use crate::commands::order_flow::summary::request_json;
-use crate::context::Context;
 use crate::error::Failure;
 use crate::output::{clean, Output};
 
@@ -45,14 +44,14 @@ pub fn totals(checked: &[Checked]) -> (Vec<Money>, bool) {
 
 /// The batch's summary on stderr: the rows to buy, those refused and why, the total.
 pub fn summary(
-    ctx: &Context,
+    out: &Output,
     operation: Operation,
     source: &str,
     checked: &[Checked],
     skipped: &[Invalid],
     automatic: usize,
 ) {
-    if ctx.out.is_quiet() {
+    if out.is_quiet() {
         return;
     }
     let buy: Vec<&Checked> = checked
@@ -73,7 +72,7 @@ pub fn summary(
         })
         .collect();
     refused.sort_by_key(|(line, ..)| *line);
-    let style = &ctx.out.style;
+    let style = &out.style;
     let mut text = format!(
         "\n{} {} for {} row{} of {}\n",
         style.bold("Batch:"),

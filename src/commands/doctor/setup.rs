@@ -56,10 +56,10 @@ fn is_open(mode: Option<u32>) -> bool {
 }
 
 /// The config folder and file, the token cache, the data folder and the lock folder.
-pub fn folders(ctx: &Context, checks: &mut Checks) {
-    config_files(&ctx.settings, checks);
-    token_cache(&ctx.settings, checks);
-    data_folder(&ctx.settings, checks);
+pub fn folders(settings: &Settings, checks: &mut Checks) {
+    config_files(settings, checks);
+    token_cache(settings, checks);
+    data_folder(settings, checks);
     lock_folder(checks);
 }
 
@@ -234,12 +234,12 @@ fn lock_folder(checks: &mut Checks) {
 }
 
 /// Where the credentials come from; `None` when there are none to use.
-pub fn credentials(ctx: &Context, checks: &mut Checks) -> Option<Credentials> {
-    if ctx.settings.global.sandbox {
+pub fn credentials(settings: &Settings, checks: &mut Checks) -> Option<Credentials> {
+    if settings.global.sandbox {
         checks.pass("credentials", "the built-in sandbox's (no account)");
-        return ctx.settings.credentials().ok();
+        return settings.credentials().ok();
     }
-    match config::find_credentials(&ctx.settings.dirs, ctx.settings.profile()) {
+    match config::find_credentials(&settings.dirs, settings.profile()) {
         Ok(lookup) => match lookup.active {
             Some(credentials) => {
                 let detail = format!(
@@ -249,7 +249,7 @@ pub fn credentials(ctx: &Context, checks: &mut Checks) -> Option<Credentials> {
                 if lookup.shadowed_profile {
                     checks.warn(
                         "credentials",
-                        format!("{detail}; they override the stored profile '{}'", ctx.settings.profile()),
+                        format!("{detail}; they override the stored profile '{}'", settings.profile()),
                         "Unset LINKUS_CLIENT_ID and LINKUS_CLIENT_SECRET to use the stored profile.",
                     );
                 } else {
@@ -258,7 +258,7 @@ pub fn credentials(ctx: &Context, checks: &mut Checks) -> Option<Credentials> {
                 Some(credentials)
             }
             None => {
-                let (kind, message, hint) = failed(&config::no_credentials(ctx.settings.profile()));
+                let (kind, message, hint) = failed(&config::no_credentials(settings.profile()));
                 checks.add("credentials", Level::Fail(kind), message, hint);
                 None
             }

@@ -2,7 +2,7 @@
 //! nothing is created or written.
 
 use super::Checks;
-use crate::context::Context;
+use crate::context::Settings;
 use crate::error::Kind;
 use crate::team::settings::PasswordSource;
 use crate::team::{Setting, TeamError, SCHEMA_VERSION};
@@ -10,11 +10,11 @@ use crate::team::{Setting, TeamError, SCHEMA_VERSION};
 /// A clock difference above this is named.
 const CLOCK_LIMIT_MS: i64 = 5 * 60 * 1000;
 
-pub async fn run(ctx: &Context, checks: &mut Checks) {
-    if ctx.settings.global.sandbox {
+pub async fn run(settings: &Settings, checks: &mut Checks) {
+    if settings.global.sandbox {
         return;
     }
-    let setting = match ctx.settings.team_setting() {
+    let setting = match settings.team_setting() {
         Ok(setting) => setting,
         Err(error) => {
             checks.fail(
@@ -26,7 +26,7 @@ pub async fn run(ctx: &Context, checks: &mut Checks) {
             return;
         }
     };
-    let settings = match setting {
+    let journal = match setting {
         Setting::Unset => return,
         Setting::Off(source) => {
             checks.warn(
@@ -36,9 +36,9 @@ pub async fn run(ctx: &Context, checks: &mut Checks) {
             );
             return;
         }
-        Setting::On(settings) => settings,
+        Setting::On(journal) => journal,
     };
-    let team = crate::team::TeamJournal::new(*settings, ctx.settings.global.timeout);
+    let team = crate::team::TeamJournal::new(*journal, settings.global.timeout);
     let shown = crate::redact::scrub(team.shown());
     let info = match team.probe().await {
         Ok(info) => info,

@@ -6,7 +6,7 @@ use yeastar_partner::{BillingContact, BillingContactId, Operation, Plan, PlanId}
 
 use super::{allowed_years, current_plan, Catalog, Choice};
 use crate::cli::OrderArgs;
-use crate::context::{Context, Settings};
+use crate::context::Settings;
 use crate::error::Failure;
 use crate::prompt::{self, Step};
 
@@ -77,7 +77,7 @@ enum Ask {
 /// back one step; at the first step asked it gives [`BackToSerialNumber`] when `sn_asked`
 /// (the SN was typed in the wizard), else cancels.
 pub async fn choose(
-    ctx: &Context,
+    settings: &Settings,
     operation: Operation,
     args: &OrderArgs,
     sn: String,
@@ -129,7 +129,7 @@ pub async fn choose(
                     step = Ask::Plan;
                     continue;
                 };
-                match years(&ctx.settings, operation, args, plan, catalog, back).await? {
+                match years(settings, operation, args, plan, catalog, back).await? {
                     Step::Given((chosen, asked)) => {
                         years_chosen = Some(chosen);
                         if asked {
@@ -145,7 +145,7 @@ pub async fn choose(
                 let asked = sn_asked || !asked_steps.is_empty();
                 match &args.po_number {
                     Some(po) => break Some(po.trim().to_owned()).filter(|po| !po.is_empty()),
-                    None if asked && ctx.settings.interactive() => {
+                    None if asked && settings.interactive() => {
                         match prompt::po_number(back).await? {
                             Step::Given(po) => break po,
                             Step::Back => Step::Back,

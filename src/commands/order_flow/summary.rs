@@ -7,19 +7,20 @@ use yeastar_partner::{Operation, OrderRequest};
 
 use super::{plan_label, Catalog, Choice};
 use crate::cli::OrderArgs;
-use crate::context::{Context, Settings};
+use crate::context::Settings;
 use crate::output::{clean, format_date_ms, shell_quote, Output};
 use crate::quote::Quote;
 
 /// The summary on stderr, ending with the replay command.
 pub fn text(
-    ctx: &Context,
+    settings: &Settings,
+    out: &Output,
     choice: &Choice,
     catalog: &Catalog,
     account: Option<&str>,
     args: &OrderArgs,
 ) -> String {
-    let style = &ctx.out.style;
+    let style = &out.style;
     let contact = format!(
         "{} ({})",
         choice.contact.label(),
@@ -27,10 +28,7 @@ pub fn text(
     );
     let charged_to = match account {
         Some(account) => format!("partner account {account}"),
-        None => format!(
-            "the partner account of profile '{}'",
-            ctx.settings.profile()
-        ),
+        None => format!("the partner account of profile '{}'", settings.profile()),
     };
     let what = match choice.operation {
         Operation::Purchase => "New subscription",
@@ -70,12 +68,12 @@ pub fn text(
         ("Charged to", charged_to),
         (
             "Portal",
-            ctx.settings.portal_label().trim_end_matches('/').to_owned(),
+            settings.portal_label().trim_end_matches('/').to_owned(),
         ),
     ]);
     let mut text = format!("\n{}\n", style.bold("Order summary"));
     // On a terminal, a long value wraps under itself, not under the labels.
-    let room = if ctx.out.stderr_is_terminal {
+    let room = if out.stderr_is_terminal {
         console::Term::stderr()
             .size_checked()
             .map(|(_, columns)| usize::from(columns).saturating_sub(22))
@@ -109,7 +107,7 @@ pub fn text(
     }
     text.push_str(&format!(
         "\nTo place the same order from a script:\n  {}\n\n",
-        clean(&replay_command(&ctx.settings, choice, args))
+        clean(&replay_command(settings, choice, args))
     ));
     text
 }
