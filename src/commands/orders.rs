@@ -123,7 +123,12 @@ pub async fn collect_orders(
         }
         page_no += 1;
     };
-    // Newest first, whatever order the pages came in.
+    newest_first(&mut orders);
+    Ok(Listing { orders, complete })
+}
+
+/// Newest first, whatever order the pages came in; orders without a time last.
+pub(crate) fn newest_first(orders: &mut [Order]) {
     orders.sort_by_key(|order| {
         std::cmp::Reverse(
             order
@@ -132,7 +137,6 @@ pub async fn collect_orders(
                 .unwrap_or(0),
         )
     });
-    Ok(Listing { orders, complete })
 }
 
 /// What the journal knows of an order, to fill columns the order list leaves empty.

@@ -74,15 +74,7 @@ async fn search(
         .context("Could not list the orders")?;
     let complete = history.is_complete();
     let mut orders = history.orders;
-    // Newest first, whatever order the pages came in.
-    orders.sort_by_key(|order| {
-        std::cmp::Reverse(
-            order
-                .created()
-                .map(crate::portal_clock::epoch_ms)
-                .unwrap_or(0),
-        )
-    });
+    crate::commands::orders::newest_first(&mut orders);
     crate::commands::orders::warn_missing_fields(out, &orders);
     Ok(Search { orders, complete })
 }
