@@ -224,15 +224,9 @@ fn clap_failure(command: &clap::Command, error: clap::Error) -> ExitCode {
     // `linkus` alone: a short usage with the commands used most, not the whole help;
     // `linkus orders` alone: the same page as `linkus orders --help`. Both on stderr, exit 2.
     if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        let wants_json = std::env::args_os().any(|arg| arg == "--json");
-        if output_mode(wants_json, false) == Mode::Json {
-            let report = diagnose(
-                &Failure::usage("A command is missing.")
-                    .hint("`linkus --help` lists the commands.")
-                    .into(),
-            );
-            let _ = Output::new(Mode::Json).json(&report.to_json());
-        }
+        usage_error_as_json(
+            Failure::usage("A command is missing.").hint("`linkus --help` lists the commands."),
+        );
         // clap's page of the command that lacks a subcommand; `linkus` alone is the short usage.
         let page = error.render().to_string();
         let top = command.clone().render_help().to_string();
@@ -247,22 +241,28 @@ fn clap_failure(command: &clap::Command, error: clap::Error) -> ExitCode {
         let _ = error.print();
         return ExitCode::SUCCESS;
     }
+    let message = error
+        .render()
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_owned();
+    usage_error_as_json(Failure::usage(message));
+    let _ = error.print();
+    ExitCode::from(Kind::Usage.exit_code())
+}
+
+/// A usage error found while the arguments were read, as the JSON error object on stdout
+/// when `--json` or `LINKUS_OUTPUT=json` was asked for (clap has not said which).
+fn usage_error_as_json(failure: Failure) {
     // Arguments that are not UTF-8 are compared as raw bytes: reading them as strings panics.
     let wants_json = std::env::args_os().any(|arg| arg == "--json");
     if output_mode(wants_json, false) == Mode::Json {
-        let message = error
-            .render()
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or("invalid arguments")
-            .trim_start_matches("error: ")
-            .to_owned();
-        let report = diagnose(&Failure::usage(message).into());
+        let report = diagnose(&failure.into());
         let _ = Output::new(Mode::Json).json(&report.to_json());
     }
-    let _ = error.print();
-    ExitCode::from(Kind::Usage.exit_code())
 }
 
 /// A panic is a bug: say so in one line, without a backtrace or a debug dump.

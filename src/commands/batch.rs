@@ -26,7 +26,7 @@ use yeastar_partner::Operation;
 
 use crate::cli::OrderArgs;
 use crate::commands::order_flow::Choice;
-use crate::context::Context;
+use crate::context::{Context, Settings};
 use crate::error::{ExitStatus, Failure, Kind};
 use crate::lock::LockDir;
 use crate::output::Output;
@@ -123,13 +123,7 @@ pub async fn run_rows(
         )?)),
         None => None,
     };
-    if !ctx.settings.interactive() && !args.common.yes && !args.common.dry_run {
-        return Err(Failure::usage(format!(
-            "Prompts are off ({}), so a batch needs --yes to order (or --dry-run to look).",
-            ctx.settings.prompts_off_reason()
-        ))
-        .into());
-    }
+    refuse_without_yes(&ctx.settings, &args)?;
 
     // A value that neither the flags nor any row give would refuse every row: said once,
     // before anything is asked of the portal.
@@ -250,6 +244,17 @@ pub async fn run_rows(
     report::results(&ctx.out, &parsed.header, &results, results_file.as_deref())?;
     report::tally(operation, &results);
     Ok(exit_status(results.iter().filter_map(|r| r.kind)))
+}
+
+/// Without prompts, a batch orders only with `--yes` (or looks with `--dry-run`).
+fn refuse_without_yes(settings: &Settings, args: &OrderArgs) -> Result<(), Failure> {
+    if settings.interactive() || args.common.yes || args.common.dry_run {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "Prompts are off ({}), so a batch needs --yes to order (or --dry-run to look).",
+        settings.prompts_off_reason()
+    )))
 }
 
 /// No rows: "nothing to do", exit 0, `[]` with `--json` (and a results file with its header).

@@ -293,14 +293,7 @@ pub(super) fn read_line(
         } else {
             (line.text(), measure_text_width(&line.before_cursor()))
         };
-        let under: Vec<String> = refusal
-            .iter()
-            .map(|why| {
-                let mut text = String::new();
-                let _ = theme.format_error(&mut text, why);
-                text
-            })
-            .collect();
+        let under = refusal_lines(theme, refusal.as_deref());
         block.draw(
             &format!("{head}{shown}"),
             measure_text_width(&head) + at,
@@ -513,14 +506,7 @@ pub(super) fn yes_no(theme: &dyn Theme, prompt: &str, default: bool) -> io::Resu
         } else {
             &typed
         };
-        let under: Vec<String> = refusal
-            .iter()
-            .map(|why| {
-                let mut text = String::new();
-                let _ = theme.format_error(&mut text, why);
-                text
-            })
-            .collect();
+        let under = refusal_lines(theme, refusal.as_deref());
         block.draw(
             &format!("{head}{shown}"),
             measure_text_width(&head) + measure_text_width(&line.before_cursor()),
@@ -550,6 +536,19 @@ pub(super) fn yes_no(theme: &dyn Theme, prompt: &str, default: bool) -> io::Resu
             }
         }
     }
+}
+
+/// The refusal under a prompt's line (why the answer was not taken), in the theme's error
+/// style; none once the line is edited.
+fn refusal_lines(theme: &dyn Theme, refusal: Option<&str>) -> Vec<String> {
+    refusal
+        .iter()
+        .map(|why| {
+            let mut text = String::new();
+            let _ = theme.format_error(&mut text, why);
+            text
+        })
+        .collect()
 }
 
 #[cfg(test)]

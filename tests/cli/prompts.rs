@@ -26,6 +26,16 @@ fn confirm_args() -> Vec<&'static str> {
     args
 }
 
+/// `purchase` at "Place this order? [y/N]", `cols` wide, with a portal that creates the order.
+async fn asked_to_place_the_order(cols: u16) -> (wiremock::MockServer, TestEnv, Pty) {
+    let server = portal().await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+    let env = TestEnv::new();
+    let mut p = Pty::linkus(&env, &server.uri(), cols, &confirm_args());
+    p.expect("Place this order? [y/N]");
+    (server, env, p)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Esc cancels, at every prompt.
 
@@ -134,11 +144,7 @@ async fn esc_at_the_auth_login_prompts_cancels_with_exit_3_and_saves_nothing() {
 
 #[tokio::test]
 async fn y_then_enter_places_the_order_and_says_what_was_chosen() {
-    let server = portal().await;
-    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
-    let env = TestEnv::new();
-    let mut p = Pty::linkus(&env, &server.uri(), 80, &confirm_args());
-    p.expect("Place this order? [y/N]");
+    let (server, _env, mut p) = asked_to_place_the_order(80).await;
     p.key("y");
     // A stray `y` alone places nothing: the order waits for Enter.
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -204,11 +210,7 @@ async fn typing_y_shows_y_alone_not_the_default_beside_it_at_40_columns() {
 }
 
 async fn an_answer_neither_yes_nor_no_is_asked_again(cols: u16) {
-    let server = portal().await;
-    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
-    let env = TestEnv::new();
-    let mut p = Pty::linkus(&env, &server.uri(), cols, &confirm_args());
-    p.expect("Place this order? [y/N]");
+    let (server, _env, mut p) = asked_to_place_the_order(cols).await;
     p.line("x");
     p.expect("Type y (yes) or n (no)");
     let screen = p.settled();
@@ -244,11 +246,7 @@ async fn x_then_enter_asks_again_instead_of_counting_as_no_at_40_columns() {
 }
 
 async fn enter_alone_is_the_default_no(cols: u16) {
-    let server = portal().await;
-    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
-    let env = TestEnv::new();
-    let mut p = Pty::linkus(&env, &server.uri(), cols, &confirm_args());
-    p.expect("Place this order? [y/N]");
+    let (server, env, mut p) = asked_to_place_the_order(cols).await;
     p.key("\r");
     let end = p.finish();
     assert_eq!(end.code, 3, "{}", end.contents());

@@ -124,15 +124,7 @@ async fn check_portal(
         Err(error) => {
             // No list, no new order: for this row or any other.
             client.hold_orders();
-            let report = diagnose(&error);
-            return Err(Box::new(result(
-                row,
-                "not sent",
-                None,
-                None,
-                report.message,
-                Some(report.kind),
-            )));
+            return Err(Box::new(failed(row, |_| "not sent", &error)));
         }
     };
     let portal = list
@@ -180,6 +172,20 @@ pub(crate) fn result(
     }
 }
 
+/// A row that ended on an error before its order had an answer: the error's message and
+/// kind, under the outcome `outcome` names for that kind.
+fn failed(row: &Row, outcome: fn(Kind) -> &'static str, error: &anyhow::Error) -> RowResult {
+    let report = diagnose(error);
+    result(
+        row,
+        outcome(report.kind),
+        None,
+        None,
+        report.message,
+        Some(report.kind),
+    )
+}
+
 /// A failure of the portal itself (5xx, a timeout, no connection): no new order is started.
 fn portal_failed(error: &PortalError) -> bool {
     error.status().is_some_and(|s| s >= 500)
@@ -218,31 +224,11 @@ async fn buy_row(
         .await
     {
         Ok(lock) => lock,
-        Err(error) => {
-            let report = diagnose(&error);
-            return result(
-                row,
-                "blocked",
-                None,
-                None,
-                report.message,
-                Some(report.kind),
-            );
-        }
+        Err(error) => return failed(row, |_| "blocked", &error),
     };
     let body = match choice.request().map(|request| request.body()) {
         Ok(body) => body,
-        Err(error) => {
-            let report = diagnose(&error);
-            return result(
-                row,
-                "not sent",
-                None,
-                None,
-                report.message,
-                Some(report.kind),
-            );
-        }
+        Err(error) => return failed(row, |_| "not sent", &error),
     };
     let mut records = order::records(ctx, Some(locks), &row.sn);
     // The portal's list once more (read again if the last read is older than 30 s: another
@@ -256,13 +242,14 @@ async fn buy_row(
     let placed = match order::place(ctx, client, &lock, &records, intent, body, again).await {
         Ok(placed) => placed,
         Err(error) => {
-            let report = diagnose(&error);
-            let outcome = if report.kind == Kind::Blocked {
-                "blocked"
-            } else {
-                "not sent"
+            let outcome = |kind| {
+                if kind == Kind::Blocked {
+                    "blocked"
+                } else {
+                    "not sent"
+                }
             };
-            return result(row, outcome, None, None, report.message, Some(report.kind));
+            return failed(row, outcome, &error);
         }
     };
     let mut message = placed

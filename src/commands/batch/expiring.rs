@@ -9,7 +9,6 @@ use serde_json::Value;
 use yeastar_partner::Operation;
 
 use super::input::{Parsed, Row};
-use super::RowResult;
 use crate::cli::OrderArgs;
 use crate::commands::subscriptions::{self, MAX_PAGES};
 use crate::context::Context;
@@ -67,13 +66,7 @@ pub async fn run(ctx: &Context, args: OrderArgs, expiring: Expiring) -> Result<E
         .hint("`linkus billing-contacts` lists them.")
         .into());
     }
-    if !ctx.settings.interactive() && !args.common.yes && !args.common.dry_run {
-        return Err(Failure::usage(format!(
-            "Prompts are off ({}), so a batch needs --yes to order (or --dry-run to look).",
-            ctx.settings.prompts_off_reason()
-        ))
-        .into());
-    }
+    super::refuse_without_yes(&ctx.settings, &args)?;
     let client = ctx.client()?;
     let now_ms = ctx.clock.now_ms();
     let listing = subscriptions::read_all(&ctx.settings, &ctx.out, &client, now_ms).await?;
@@ -165,23 +158,20 @@ pub async fn run(ctx: &Context, args: OrderArgs, expiring: Expiring) -> Result<E
             listed: row.plan_id.is_some().then(|| Box::new(row.subscription)),
         };
         if decision == Pick::Automatic {
-            automatic.push(RowResult {
-                index,
-                line: index + 1,
-                columns: row_in.columns,
-                sn: row_in.sn,
-                outcome: RENEWS_AUTOMATICALLY,
-                order_no: None,
-                order_status: None,
-                message: format!(
-                    "renews automatically{}; --include-auto-renew renews it now",
-                    row.expires
-                        .map(|date| format!(" on {date}"))
-                        .unwrap_or_default()
-                ),
-                kind: None,
-                spent: None,
-            });
+            let message = format!(
+                "renews automatically{}; --include-auto-renew renews it now",
+                row.expires
+                    .map(|date| format!(" on {date}"))
+                    .unwrap_or_default()
+            );
+            automatic.push(super::buy::result(
+                &row_in,
+                RENEWS_AUTOMATICALLY,
+                None,
+                None,
+                message,
+                None,
+            ));
         } else {
             parsed.rows.push(row_in);
         }

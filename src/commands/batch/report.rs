@@ -29,17 +29,29 @@ pub fn totals(checked: &[Checked]) -> (Vec<Money>, bool) {
             continue;
         };
         match choice.quote.total() {
-            Some(total) => match totals.iter_mut().find(|t| t.currency == total.currency) {
-                Some(sum) => match sum.checked_add(&total) {
-                    Some(added) => *sum = added,
-                    None => unknown = true,
-                },
-                None => totals.push(total),
-            },
+            Some(total) => unknown |= !add_to(&mut totals, &total),
             None => unknown = true,
         }
     }
     (totals, unknown)
+}
+
+/// Adds `money` to the sum of its currency (a new one for a new currency); false when the
+/// sum would overflow.
+fn add_to(sums: &mut Vec<Money>, money: &Money) -> bool {
+    match sums.iter_mut().find(|sum| sum.currency == money.currency) {
+        Some(sum) => match sum.checked_add(money) {
+            Some(added) => {
+                *sum = added;
+                true
+            }
+            None => false,
+        },
+        None => {
+            sums.push(money.clone());
+            true
+        }
+    }
 }
 
 /// The batch's summary on stderr: the rows to buy, those refused and why, the total.
@@ -434,14 +446,8 @@ pub fn tally_line(operation: Operation, results: &[RowResult]) -> String {
     let mut unpriced = 0;
     for result in results.iter().filter(|r| r.outcome == done) {
         match &result.spent {
-            Some(spent) => match sums.iter_mut().find(|s| s.currency == spent.currency) {
-                Some(sum) => match sum.checked_add(spent) {
-                    Some(added) => *sum = added,
-                    None => unpriced += 1,
-                },
-                None => sums.push(spent.clone()),
-            },
-            None => unpriced += 1,
+            Some(spent) if add_to(&mut sums, spent) => {}
+            _ => unpriced += 1,
         }
     }
     let mut spent: Vec<String> = sums.iter().map(grouped).collect();
@@ -482,8 +488,6 @@ pub fn row_line(out: &Output, result: &RowResult) {
     ));
 }
 
-/// A row's result as our JSON shows it: the input columns, then outcome, orderNo,
-/// orderStatus, message.
 /// A row's result as our JSON shows it: the input columns in the file's order, then
 /// outcome, orderNo, orderStatus, message.
 struct JsonRow<'a>(&'a RowResult);

@@ -141,19 +141,15 @@ pub async fn choose(
                     Step::Back => Step::Back,
                 }
             }
-            Ask::PoNumber => {
-                let asked = sn_asked || !asked_steps.is_empty();
-                match &args.po_number {
-                    Some(po) => break Some(po.trim().to_owned()).filter(|po| !po.is_empty()),
-                    None if asked && settings.interactive() => {
-                        match prompt::po_number(back).await? {
-                            Step::Given(po) => break po,
-                            Step::Back => Step::Back,
-                        }
-                    }
-                    None => break None,
-                }
-            }
+            // Asked only in a wizard that asked something before it (`back`).
+            Ask::PoNumber => match &args.po_number {
+                Some(po) => break Some(po.trim().to_owned()).filter(|po| !po.is_empty()),
+                None if back && settings.interactive() => match prompt::po_number(back).await? {
+                    Step::Given(po) => break po,
+                    Step::Back => Step::Back,
+                },
+                None => break None,
+            },
         };
         if let Step::Back = answer {
             step = go_back(&mut asked_steps, sn_asked)?;
