@@ -214,8 +214,12 @@ pub async fn run_rows(
             if to_buy == 1 { "" } else { "s" }
         );
         if !prompt::confirm(&question, false).await? {
-            ctx.out.status("Declined; nothing was bought.");
-            return Ok(ExitStatus::Failed(Kind::Cancelled));
+            // As a single purchase: a plain line (the error object with --json), exit 3.
+            return Err(
+                Failure::new(Kind::Cancelled, "Declined; nothing was bought.")
+                    .plain()
+                    .into(),
+            );
         }
     }
     // A signal during the orders still prints every row: those ended, the rest as they are.

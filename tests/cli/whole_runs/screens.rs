@@ -117,3 +117,41 @@ fn a_batch_asks_once_on_a_terminal() {
     assert_eq!(ended.code, 0, "{}", ended.contents());
     text_snapshot!("run__batch_confirm_yes", screen(&args, "y Enter", &ended));
 }
+
+/// CLI.md section 5: with `--json`, stdout holds exactly one JSON document for every command,
+/// and on failure the error object. A batch declined at its one question is exit 3, as a
+/// single purchase is, and prints that object; nothing is ordered.
+#[test]
+fn a_batch_declined_with_json_prints_the_error_object_and_orders_nothing() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.dir.path().join("pbxs.csv"),
+        "sn,plan,years\n369471668888,Linkus Cloud Service,1\n",
+    )
+    .unwrap();
+    let args = [
+        "purchase",
+        "--from",
+        "pbxs.csv",
+        "--billing-contact",
+        CONTACT_ID,
+        "--json",
+    ];
+    let mut p = terminal(&env, &args);
+    p.expect("?");
+    p.key("\r");
+    let ended = p.finish();
+    assert_eq!(ended.code, 3, "{}", ended.contents());
+    let screen = ended.contents();
+    assert!(screen.contains("Declined; nothing was bought."), "{screen}");
+    let start = screen
+        .find("\"error\"")
+        .unwrap_or_else(|| panic!("{screen}"));
+    let compact: String = screen[start..].split_whitespace().collect();
+    assert!(
+        compact.contains("\"exitCode\":3") && compact.contains("\"kind\":\"cancelled\""),
+        "{screen}"
+    );
+    let listed = run(env.sandbox_cmd().args(["orders", "list", "--json"]));
+    assert_eq!(listed.json(), serde_json::json!([]), "{}", listed.stderr);
+}
