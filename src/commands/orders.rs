@@ -243,11 +243,34 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
         let by = ordered_by.as_ref()?;
         order.order_no.as_deref().and_then(|no| by.get(no).cloned())
     };
+    // What this machine's journal knows of each order shown: the plan, years and PO number
+    // where the portal's list leaves them out.
+    let facts: Vec<Option<Intent>> = if ctx.out.is_quiet() || shown.is_empty() {
+        Vec::new()
+    } else {
+        let journal = Journal::new(ctx.settings.dirs.journal_file())
+            .read()
+            .unwrap_or_default();
+        shown
+            .iter()
+            .map(|o| {
+                o.order_no
+                    .as_deref()
+                    .and_then(|no| journal_facts(&journal, no))
+            })
+            .collect()
+    };
     if ctx.out.is_json() {
         let out: Vec<OrderOut> = shown
             .iter()
-            .map(|o| {
+            .zip(&facts)
+            .map(|(o, facts)| {
                 let mut out = OrderOut::from(*o);
+                if let Some(facts) = facts {
+                    out.plan_name = out.plan_name.or(Some(facts.plan_name.as_str()));
+                    out.years = out.years.or(Some(facts.years));
+                    out.po_number = out.po_number.or(facts.po_number.as_deref());
+                }
                 if ordered_by.is_some() {
                     out.ordered_by = Some(who(o));
                 }
@@ -268,16 +291,10 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
             (None, false) => "No orders.".to_owned(),
         });
     } else {
-        let journal = Journal::new(ctx.settings.dirs.journal_file())
-            .read()
-            .unwrap_or_default();
         let rows = shown
             .iter()
-            .map(|o| {
-                let facts = o
-                    .order_no
-                    .as_deref()
-                    .and_then(|no| journal_facts(&journal, no));
+            .zip(facts)
+            .map(|(o, facts)| {
                 // The list's own amount; else the list price this run quoted, marked as such.
                 let amount = o
                     .amount

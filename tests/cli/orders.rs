@@ -591,3 +591,50 @@ async fn orders_list_po_and_since_a_date_combine_with_the_other_filters() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("7d or 12h"), "{}", bad.stderr);
 }
+
+/// CLI.md section 5: `orders list --json` gives `planName`, `years` and `poNumber` from the
+/// journal where the portal's list leaves them out, as the table does (`null` only where
+/// neither has them); `amount` stays the list's own (the journal holds a list price, not a
+/// charge).
+#[tokio::test]
+async fn orders_list_json_fills_plan_years_and_po_number_from_the_journal_where_the_list_has_none()
+{
+    let server = portal().await;
+    respond(&server, "POST", ORDER_PATH, order_created("succeed")).await;
+    let env = TestEnv::new();
+    let mut args = purchase_args();
+    args.extend(["--po-number", "PO-7"]);
+    let bought = run(env.portal_cmd(&server.uri()).args(&args));
+    assert_eq!(bought.code, 0, "{}", bought.stderr);
+    mount_orders(
+        &server,
+        vec![vec![
+            order(
+                3206190457467703296,
+                "LR3206190457467703296",
+                SN,
+                "succeed",
+                now_ms(),
+            ),
+            order(7, "LR7", "999", "succeed", now_ms() - 1000),
+        ]],
+    )
+    .await;
+
+    let listed = run(env
+        .portal_cmd(&server.uri())
+        .args(["orders", "list", "--json"]));
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let rows = listed.json();
+    let ours = &rows[0];
+    assert_eq!(ours["orderNo"], "LR3206190457467703296", "{rows}");
+    assert_eq!(ours["planName"], "Linkus Cloud Service", "{rows}");
+    assert_eq!(ours["years"], 1, "{rows}");
+    assert_eq!(ours["poNumber"], "PO-7", "{rows}");
+    assert_eq!(ours["amount"], Value::Null, "{rows}");
+    let other = &rows[1];
+    assert_eq!(other["orderNo"], "LR7", "{rows}");
+    assert_eq!(other["planName"], Value::Null, "{rows}");
+    assert_eq!(other["years"], Value::Null, "{rows}");
+    assert_eq!(other["poNumber"], Value::Null, "{rows}");
+}
