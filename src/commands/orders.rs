@@ -199,14 +199,21 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
         .0
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
         .unwrap_or(usize::MAX);
-    let filters = Filters {
+    // `--since` counts back by the portal's clock (its `Date` header, known once it has
+    // answered), as every time from the portal is compared (CLI.md section 3, "Clocks").
+    let cutoff = || {
+        let now = crate::order::now(ctx.clock.as_ref(), &ctx.portal.clock);
+        let now_ms = now.portal_ms.unwrap_or(now.local_ms);
+        args.since.map(|since| since.cutoff_ms(now_ms))
+    };
+    let mut filters = Filters {
         sn: args.sn.as_deref(),
         statuses: args
             .status
             .iter()
             .map(|s| s.trim().to_ascii_lowercase())
             .collect(),
-        since_ms: args.since.map(|since| since.cutoff_ms(ctx.clock.now_ms())),
+        since_ms: cutoff(),
         po: args.po.as_deref(),
     };
     let page_size = match args.limit.0 {
@@ -216,6 +223,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
     // Newest first: paging stops once enough orders match, or once a page reaches back past
     // --since (every later page is older still).
     let listing = collect_orders(&client, page_size, |orders| {
+        filters.since_ms = cutoff();
         orders.iter().filter(|o| filters.keep(o)).count() >= limit
             || filters.since_ms.is_some_and(|since| {
                 orders
@@ -226,6 +234,7 @@ pub async fn list(ctx: &Context, args: OrdersListArgs) -> Result<ExitStatus> {
             })
     })
     .await?;
+    filters.since_ms = cutoff();
     warn_missing_fields(&ctx.out, &listing.orders);
     let shown: Vec<&Order> = listing
         .orders

@@ -638,3 +638,42 @@ async fn orders_list_json_fills_plan_years_and_po_number_from_the_journal_where_
     assert_eq!(other["years"], Value::Null, "{rows}");
     assert_eq!(other["poNumber"], Value::Null, "{rows}");
 }
+
+/// CLI.md section 3, "Clocks": a time from the portal is compared with the portal's clock (its
+/// `Date` header), never the local one. On a machine whose clock is 2 hours fast, `--since 2h`
+/// still lists the order the portal made 1 hour ago by its own clock.
+#[tokio::test]
+async fn orders_list_since_counts_back_by_the_portal_s_clock_not_a_fast_local_one() {
+    const HOUR: u64 = 3_600_000;
+    let server = portal().await;
+    let portal_now = now_ms() - 2 * HOUR;
+    Mock::given(method("GET"))
+        .and(path(ORDERS_PATH))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(envelope(json!({
+                    "count": 2, "pageNo": 1, "pageSize": 100, "total": 2, "totalPage": 1,
+                    "results": [
+                        order(1, "LR1", SN, "succeed", portal_now - HOUR),
+                        order(0, "LR0", SN, "succeed", portal_now - 3 * HOUR),
+                    ]
+                })))
+                .insert_header(
+                    "Date",
+                    httpdate::fmt_http_date(
+                        std::time::UNIX_EPOCH + Duration::from_millis(portal_now),
+                    )
+                    .as_str(),
+                ),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+
+    let listed = run(env
+        .portal_cmd(&server.uri())
+        .args(["orders", "list", "--since", "2h", "--json"]));
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert_eq!(numbers(&listed), vec!["LR1"], "{}", listed.stdout);
+}
