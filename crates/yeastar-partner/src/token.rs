@@ -365,15 +365,9 @@ impl TokenManager {
         let response = http.send(&request, None).await?;
         // The first request of a run is often this one: a base URL that redirects is named
         // with its target here too.
-        if (300..400).contains(&response.status) {
-            return Err(Error::Redirect {
-                endpoint,
-                status: response.status,
-                location: response.location(),
-            });
-        }
-        let reply = crate::envelope::parse(&endpoint, response.status, &response.body).map_err(
-            |error| match error {
+        let reply = response
+            .reply_located(&endpoint)
+            .map_err(|error| match error {
                 // A refusal of the token request is about the credentials, unless the server
                 // itself failed or throttled.
                 Error::Rejected {
@@ -392,8 +386,7 @@ impl TokenManager {
                     credentials: true,
                 },
                 other => other,
-            },
-        )?;
+            })?;
         let details: TokenDetails = reply.decode()?;
         let Some(access) = details.token.filter(|t| !t.is_empty()) else {
             return Err(reply.shape("the token answer has no `token`"));

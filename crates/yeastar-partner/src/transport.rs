@@ -222,6 +222,19 @@ impl RawResponse {
         crate::envelope::parse(endpoint, self.status, &self.body)
     }
 
+    /// Like [`RawResponse::reply`], with a redirect's `Location` in its error: how the client
+    /// reads every answer but an order's.
+    pub(crate) fn reply_located(&self, endpoint: &str) -> Result<crate::Reply, Error> {
+        if (300..400).contains(&self.status) {
+            return Err(Error::Redirect {
+                endpoint: endpoint.to_owned(),
+                status: self.status,
+                location: self.location(),
+            });
+        }
+        self.reply(endpoint)
+    }
+
     /// The start of the body, cleaned for a terminal: an HTML page's title, else the first
     /// line that is not blank; at most 120 characters, no control codes.
     pub fn snippet(&self) -> String {
