@@ -162,24 +162,16 @@ impl Request {
 
     /// A read: retried on transient failures.
     pub fn get(path: impl Into<String>) -> Self {
-        Request {
-            method: Method::Get,
-            path: path.into(),
-            query: Vec::new(),
-            body: Body::Empty,
-            resend: Resend::Idempotent,
-        }
+        Request::new(Method::Get, path)
     }
 
     /// A request with a JSON body that may change something: never retried once it may have
     /// been sent.
     pub fn json(method: Method, path: impl Into<String>, body: Vec<u8>) -> Self {
         Request {
-            method,
-            path: path.into(),
-            query: Vec::new(),
             body: Body::Json(body),
             resend: Resend::OnlyIfNotSent,
+            ..Request::new(method, path)
         }
     }
 
