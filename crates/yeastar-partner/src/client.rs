@@ -229,7 +229,6 @@ impl Client {
         };
         let services = match &offer.service_list {
             Some(list) => list.items().map_err(|e| reply.shape(e.to_string()))?,
-
             None => Vec::new(),
         };
         Ok(Offer {
