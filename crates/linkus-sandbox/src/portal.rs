@@ -272,10 +272,7 @@ impl SandboxPortal {
             return invalid("productNo", "productNo is required.");
         }
         if call.param("productId") != Some("9") {
-            return invalid(
-                "productId",
-                "productId is required; the sandbox knows Linkus Cloud Service only (productId 9).",
-            );
+            return crate::catalog::not_linkus();
         }
         if self.special(sn) == Special::NotInAccount {
             return not_in_account(sn);

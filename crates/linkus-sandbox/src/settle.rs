@@ -86,10 +86,7 @@ impl SandboxPortal {
             _ => String::new(),
         };
         if product != "9" {
-            return invalid(
-                "productId",
-                "productId is required; the sandbox knows Linkus Cloud Service only (productId 9).",
-            );
+            return crate::catalog::not_linkus();
         }
         let Some(plan_id) = body["planOrServiceId"].as_u64() else {
             return invalid(
