@@ -2,36 +2,22 @@
 //! through a float, with 64-bit IDs as strings *by field* (CLI.md section 5).
 
 use serde_json::value::RawValue;
-use yeastar_partner::Json;
+use yeastar_partner::{Json, JsonError};
 
-/// The members of a JSON object, in order, each value as its raw text.
-pub fn object_members(text: &str) -> Result<Vec<(String, Box<RawValue>)>, serde_json::Error> {
-    struct Members;
-    impl<'de> serde::de::Visitor<'de> for Members {
-        type Value = Vec<(String, Box<RawValue>)>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: serde::de::MapAccess<'de>>(
-            self,
-            mut map: A,
-        ) -> Result<Self::Value, A::Error> {
-            let mut members = Vec::new();
-            while let Some((key, value)) = map.next_entry::<String, Box<RawValue>>()? {
-                members.push((key, value));
-            }
-            Ok(members)
-        }
-    }
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let members = serde::Deserializer::deserialize_map(&mut deserializer, Members)?;
-    deserializer.end()?;
-    Ok(members)
+/// The members of a JSON object, in order, each value as its raw text: the client's
+/// [`Json::members`], as serde_json's raw values for the readers here.
+pub fn object_members(text: &str) -> Result<Vec<(String, Box<RawValue>)>, JsonError> {
+    let members = Json::parse(text)?.members()?;
+    Ok(members
+        .into_iter()
+        .map(|(name, value)| (name, raw(&value)))
+        .collect())
 }
 
 /// The client's JSON (always valid) as serde_json's raw value, for the readers here.
 pub fn raw(json: &Json) -> Box<RawValue> {
-    RawValue::from_string(json.get().to_owned()).unwrap_or_else(|_| RawValue::NULL.to_owned())
+    // Written as the text it holds, which is not checked again.
+    serde_json::value::to_raw_value(json).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 /// A raw value (always valid) as the client's JSON, to read it as the client does.

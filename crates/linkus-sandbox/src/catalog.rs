@@ -149,13 +149,18 @@ pub(crate) fn contact(id: u64) -> Option<Value> {
         .cloned()
 }
 
+/// The refusal of a `productId` other than Linkus Cloud Service's (9).
+pub(crate) fn not_linkus() -> Answer {
+    invalid(
+        "productId",
+        "productId is required; the sandbox knows Linkus Cloud Service only (productId 9).",
+    )
+}
+
 /// Query Subscription Price (10.8): the list price of each plan for one year.
 pub(crate) fn price_info(call: &Call) -> Answer {
     if call.param("productId") != Some("9") {
-        return invalid(
-            "productId",
-            "productId is required; the sandbox knows Linkus Cloud Service only (productId 9).",
-        );
+        return not_linkus();
     }
     match call.param("billingCycle") {
         Some("annually") => {}

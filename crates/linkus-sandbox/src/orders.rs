@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::catalog::{contact, plan_name, PRODUCT_ID};
 use crate::envelope::{answer, invalid, ok, Answer};
-use crate::portal::{not_eligible, SandboxPortal, Special};
+use crate::portal::{SandboxPortal, Special};
 use crate::state::{new_order_id, Operation, SandboxOrder, State, Subscription};
 use crate::time::{date, now_ms, YEAR_MS};
 
@@ -33,11 +33,8 @@ impl SandboxPortal {
             Err(answer) => return answer,
         };
         let special = self.special(&request.sn);
-        if special == Special::NotEligible {
-            return not_eligible(&request.sn);
-        }
-        if special == Special::NotInAccount {
-            return crate::portal::not_in_account(&request.sn);
+        if let Some(refused) = special.refusal(&request.sn) {
+            return refused;
         }
         let now = now_ms();
         let placed = self.store.update(|state: &mut State| {

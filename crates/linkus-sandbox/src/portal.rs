@@ -49,6 +49,18 @@ pub(crate) enum Special {
     NotInAccount,
 }
 
+impl Special {
+    /// How plans, orders and Enable Auto-renewal refuse an SN that cannot be sold to
+    /// (`0402`, `0404`); `None` for every other SN.
+    pub(crate) fn refusal(self, sn: &str) -> Option<Answer> {
+        match self {
+            Special::NotEligible => Some(not_eligible(sn)),
+            Special::NotInAccount => Some(not_in_account(sn)),
+            _ => None,
+        }
+    }
+}
+
 /// The sandbox portal: its store, its fleet, and the per-serial-number failure counters.
 pub struct SandboxPortal {
     pub(crate) store: Store,
@@ -234,10 +246,8 @@ impl SandboxPortal {
                 "productNo must not be blank for Linkus Cloud Service.",
             );
         }
-        match self.special(sn) {
-            Special::NotEligible => return not_eligible(sn),
-            Special::NotInAccount => return not_in_account(sn),
-            _ => {}
+        if let Some(refused) = self.special(sn).refusal(sn) {
+            return refused;
         }
         let plans: Vec<Value> = PLANS
             .iter()
@@ -262,10 +272,7 @@ impl SandboxPortal {
             return invalid("productNo", "productNo is required.");
         }
         if call.param("productId") != Some("9") {
-            return invalid(
-                "productId",
-                "productId is required; the sandbox knows Linkus Cloud Service only (productId 9).",
-            );
+            return crate::catalog::not_linkus();
         }
         if self.special(sn) == Special::NotInAccount {
             return not_in_account(sn);
@@ -432,7 +439,7 @@ fn status(subscription: &Subscription, now: u64) -> &'static str {
 
 /// The `0404` serial numbers: a PBX that is not in the partner's account (a typo in the SN, or
 /// a PBX another partner manages).
-pub(crate) fn not_in_account(sn: &str) -> Answer {
+fn not_in_account(sn: &str) -> Answer {
     answer(
         400,
         "product_not_in_account",
@@ -441,7 +448,7 @@ pub(crate) fn not_in_account(sn: &str) -> Answer {
     )
 }
 
-pub(crate) fn not_eligible(sn: &str) -> Answer {
+fn not_eligible(sn: &str) -> Answer {
     answer(
         400,
         "product_not_eligible",

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::envelope::{answer, invalid, ok, Answer};
 use crate::orders::{apply, CheckedOrder};
-use crate::portal::{not_eligible, not_in_account, SandboxPortal, Special};
+use crate::portal::SandboxPortal;
 use crate::state::SandboxOrder;
 use crate::time::now_ms;
 
@@ -86,10 +86,7 @@ impl SandboxPortal {
             _ => String::new(),
         };
         if product != "9" {
-            return invalid(
-                "productId",
-                "productId is required; the sandbox knows Linkus Cloud Service only (productId 9).",
-            );
+            return crate::catalog::not_linkus();
         }
         let Some(plan_id) = body["planOrServiceId"].as_u64() else {
             return invalid(
@@ -97,10 +94,8 @@ impl SandboxPortal {
                 "planOrServiceId must be a number (Long).",
             );
         };
-        match self.special(sn) {
-            Special::NotEligible => return not_eligible(sn),
-            Special::NotInAccount => return not_in_account(sn),
-            _ => {}
+        if let Some(refused) = self.special(sn).refusal(sn) {
+            return refused;
         }
         let now = now_ms();
         let changed = self.store.update(|state| {

@@ -212,16 +212,8 @@ impl Client {
 
     /// An authenticated request whose envelope must say `success`.
     pub async fn read(&self, request: Request) -> Result<Reply, Error> {
-        let endpoint = request.endpoint();
         let response = self.send(&request).await?;
-        if (300..400).contains(&response.status) {
-            return Err(Error::Redirect {
-                endpoint,
-                status: response.status,
-                location: response.location(),
-            });
-        }
-        envelope::parse(&endpoint, response.status, &response.body)
+        response.reply_located(&request.endpoint())
     }
 
     /// Query Available Subscription Plans for a PBX (partner-api.md 3.2, 10.2).
@@ -237,7 +229,6 @@ impl Client {
         };
         let services = match &offer.service_list {
             Some(list) => list.items().map_err(|e| reply.shape(e.to_string()))?,
-
             None => Vec::new(),
         };
         Ok(Offer {
@@ -549,23 +540,13 @@ impl Client {
         &self,
         request: Request,
     ) -> Result<(Reply, Option<std::time::SystemTime>), Error> {
-        let endpoint = request.endpoint();
         let response = self.send(&request).await?;
-        if (300..400).contains(&response.status) {
-            return Err(Error::Redirect {
-                endpoint,
-                status: response.status,
-                location: response.location(),
-            });
-        }
+        let reply = response.reply_located(&request.endpoint())?;
         let date = response
             .headers
             .get(reqwest::header::DATE.as_str())
             .and_then(|value| httpdate::parse_http_date(value).ok());
-        Ok((
-            envelope::parse(&endpoint, response.status, &response.body)?,
-            date,
-        ))
+        Ok((reply, date))
     }
 
     /// One page of Query Order List with the portal's time when it answered.

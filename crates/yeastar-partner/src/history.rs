@@ -47,7 +47,7 @@ impl CreatedAt {
     /// time `now`.
     pub fn of(order: &Order, now: SystemTime) -> CreatedAt {
         let now_ms = epoch_ms(now);
-        match order.create_time.map(portal_time_ms) {
+        match created_ms(order) {
             Some(ms) if ms >= EARLIEST_MS && ms <= now_ms.saturating_add(FUTURE_SLACK_MS) => {
                 CreatedAt::At(from_ms(ms))
             }
@@ -147,36 +147,35 @@ impl OrderHistory {
     }
 }
 
+/// An order's `createTime` in epoch milliseconds (seconds below 10^11), unchecked.
+fn created_ms(order: &Order) -> Option<u64> {
+    order.create_time.map(portal_time_ms)
+}
+
 /// Whether a page is sorted newest first by the times that can be read.
 fn newest_first(orders: &[Order]) -> bool {
-    let times: Vec<u64> = orders
-        .iter()
-        .filter_map(|o| o.create_time.map(portal_time_ms))
-        .collect();
+    let times: Vec<u64> = orders.iter().filter_map(created_ms).collect();
     times.windows(2).all(|pair| pair[0] >= pair[1])
 }
 
 /// Whether paging may stop after `page`: it is sorted newest first, continues the pages before
 /// it in that order (`previous_oldest`), and its oldest order lies before the window start.
 fn reaches_back(page: &[Order], previous_oldest: Option<u64>, since_ms: u64) -> bool {
-    let Some(last) = page.last() else {
+    let Some(first) = page.first() else {
         return true;
     };
-    let first = page.first().and_then(|o| o.create_time.map(portal_time_ms));
-    let continues = match (previous_oldest, first) {
+    let continues = match (previous_oldest, created_ms(first)) {
         (Some(before), Some(first)) => first <= before,
         _ => true,
     };
     newest_first(page)
         && continues
-        && last
-            .create_time
-            .map(portal_time_ms)
-            .is_some_and(|ms| ms >= EARLIEST_MS && ms < since_ms)
+        && oldest(page).is_some_and(|ms| ms >= EARLIEST_MS && ms < since_ms)
 }
 
+/// The time of a page's last (by the portal's order, oldest) order, when it can be read.
 fn oldest(page: &[Order]) -> Option<u64> {
-    page.last().and_then(|o| o.create_time.map(portal_time_ms))
+    page.last().and_then(created_ms)
 }
 
 impl Client {

@@ -79,11 +79,11 @@ impl OrderCall {
 
 impl From<Vec<u8>> for OrderCall {
     fn from(body: Vec<u8>) -> Self {
-        OrderCall {
-            method: crate::transport::Method::Post,
-            path: crate::paths::ORDER_PATH.to_owned(),
+        OrderCall::new(
+            crate::transport::Method::Post,
+            crate::paths::ORDER_PATH,
             body,
-        }
+        )
     }
 }
 

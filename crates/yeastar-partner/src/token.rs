@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::ids::{lenient_opt_string, lenient_opt_u64};
 use crate::paths::TOKEN_PATH;
 use crate::secret::Secret;
-use crate::transport::{Body, Method, Request, Resend, Transport};
+use crate::transport::{Body, Method, Request, Transport};
 
 /// Refresh tokens live 15 days (partner-api.md 2.2); they are not used in their last hour.
 const REFRESH_LIFETIME_SECS: u64 = 15 * 24 * 3600 - 3600;
@@ -354,26 +354,18 @@ impl TokenManager {
         http: &Transport,
         form: Vec<(&'static str, String)>,
     ) -> Result<Token, Error> {
+        // Resent as a read is (Request::new's default): a token request changes nothing.
         let request = Request {
-            method: Method::Post,
-            path: TOKEN_PATH.to_owned(),
-            query: Vec::new(),
             body: Body::Form(form),
-            resend: Resend::Idempotent,
+            ..Request::new(Method::Post, TOKEN_PATH)
         };
         let endpoint = request.endpoint();
         let response = http.send(&request, None).await?;
         // The first request of a run is often this one: a base URL that redirects is named
         // with its target here too.
-        if (300..400).contains(&response.status) {
-            return Err(Error::Redirect {
-                endpoint,
-                status: response.status,
-                location: response.location(),
-            });
-        }
-        let reply = crate::envelope::parse(&endpoint, response.status, &response.body).map_err(
-            |error| match error {
+        let reply = response
+            .reply_located(&endpoint)
+            .map_err(|error| match error {
                 // A refusal of the token request is about the credentials, unless the server
                 // itself failed or throttled.
                 Error::Rejected {
@@ -392,8 +384,7 @@ impl TokenManager {
                     credentials: true,
                 },
                 other => other,
-            },
-        )?;
+            })?;
         let details: TokenDetails = reply.decode()?;
         let Some(access) = details.token.filter(|t| !t.is_empty()) else {
             return Err(reply.shape("the token answer has no `token`"));

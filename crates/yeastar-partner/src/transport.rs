@@ -162,24 +162,16 @@ impl Request {
 
     /// A read: retried on transient failures.
     pub fn get(path: impl Into<String>) -> Self {
-        Request {
-            method: Method::Get,
-            path: path.into(),
-            query: Vec::new(),
-            body: Body::Empty,
-            resend: Resend::Idempotent,
-        }
+        Request::new(Method::Get, path)
     }
 
     /// A request with a JSON body that may change something: never retried once it may have
     /// been sent.
     pub fn json(method: Method, path: impl Into<String>, body: Vec<u8>) -> Self {
         Request {
-            method,
-            path: path.into(),
-            query: Vec::new(),
             body: Body::Json(body),
             resend: Resend::OnlyIfNotSent,
+            ..Request::new(method, path)
         }
     }
 
@@ -220,6 +212,19 @@ impl RawResponse {
     /// `endpoint` (`POST /path`).
     pub fn reply(&self, endpoint: &str) -> Result<crate::Reply, Error> {
         crate::envelope::parse(endpoint, self.status, &self.body)
+    }
+
+    /// Like [`RawResponse::reply`], with a redirect's `Location` in its error: how the client
+    /// reads every answer but an order's.
+    pub(crate) fn reply_located(&self, endpoint: &str) -> Result<crate::Reply, Error> {
+        if (300..400).contains(&self.status) {
+            return Err(Error::Redirect {
+                endpoint: endpoint.to_owned(),
+                status: self.status,
+                location: self.location(),
+            });
+        }
+        self.reply(endpoint)
     }
 
     /// The start of the body, cleaned for a terminal: an HTML page's title, else the first

@@ -67,6 +67,16 @@ fn client(sandbox: &Sandbox) -> Client {
     .unwrap()
 }
 
+/// A client whose requests the returned [`Counter`] counts.
+fn counted(sandbox: &Sandbox) -> (Client, Arc<Counter>) {
+    let counter = Arc::new(Counter::default());
+    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
+        .observer(counter.clone())
+        .build()
+        .unwrap();
+    (client, counter)
+}
+
 #[tokio::test]
 async fn plans_contacts_and_prices_keep_every_digit() {
     let sandbox = sandbox();
@@ -94,11 +104,7 @@ async fn plans_contacts_and_prices_keep_every_digit() {
 #[tokio::test]
 async fn one_request_tells_a_pbxs_subscription() {
     let sandbox = sandbox();
-    let counter = Arc::new(Counter::default());
-    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
-        .observer(counter.clone())
-        .build()
-        .unwrap();
+    let (client, counter) = counted(&sandbox);
     match client
         .subscription(LINKUS_PRODUCT_ID, "369471660409")
         .await
@@ -225,11 +231,7 @@ async fn a_stored_token_is_reused_until_near_its_end_then_refreshed() {
 #[tokio::test]
 async fn concurrent_reads_share_one_token_request() {
     let sandbox = sandbox();
-    let counter = Arc::new(Counter::default());
-    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
-        .observer(counter.clone())
-        .build()
-        .unwrap();
+    let (client, counter) = counted(&sandbox);
     let (a, b, c) = tokio::join!(
         client.billing_contacts(),
         client.offer(LINKUS_PRODUCT_ID, "369471667338"),
@@ -281,15 +283,6 @@ fn seed(sandbox: &Sandbox, count: u64, newest: Duration, spacing: Duration) {
             }
         })
         .unwrap();
-}
-
-fn counted(sandbox: &Sandbox) -> (Client, Arc<Counter>) {
-    let counter = Arc::new(Counter::default());
-    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
-        .observer(counter.clone())
-        .build()
-        .unwrap();
-    (client, counter)
 }
 
 const WEEK: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -390,11 +383,7 @@ async fn past_the_cap_the_history_says_it_is_partial() {
 #[tokio::test]
 async fn an_order_held_while_it_waits_to_be_sent_is_not_sent() {
     let sandbox = sandbox();
-    let counter = Arc::new(Counter::default());
-    let client = Client::builder(sandbox.url.clone(), Credentials::new("c", Secret::new("s")))
-        .observer(counter.clone())
-        .build()
-        .unwrap();
+    let (client, counter) = counted(&sandbox);
     // A token first: the order's first pause is then the settle just before it is sent.
     client.billing_contacts().await.unwrap();
     let body = OrderRequest::purchase(sn("1000001"), BASIC, CONTACT, 1)

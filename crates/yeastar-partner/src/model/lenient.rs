@@ -40,21 +40,17 @@ pub(crate) fn time_ms(text: &str) -> Option<u64> {
 }
 
 /// A time as this client reads it from a field's JSON text (epoch milliseconds or seconds, a
-/// date, or RFC 3339), as epoch milliseconds: for callers that check an answer's shape field
-/// by field.
+/// date, or RFC 3339), as epoch milliseconds: for [`opt_time`] and [`crate::Json::as_time`].
 pub(crate) fn time_of(raw: &RawValue) -> Option<u64> {
     scalar_text(raw).and_then(|text| time_ms(&text))
 }
 
+/// A time read by [`time_of`]; anything it cannot read is `None`.
 pub(crate) fn opt_time<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<std::time::SystemTime>, D::Error> {
     let raw = Option::<Box<RawValue>>::deserialize(deserializer)?;
-    Ok(raw
-        .as_deref()
-        .and_then(scalar_text)
-        .and_then(|t| time_ms(&t))
-        .map(crate::clock::from_ms))
+    Ok(raw.as_deref().and_then(time_of).map(crate::clock::from_ms))
 }
 
 /// An amount from a number or a string, digit for digit; anything else is `None`.
