@@ -230,23 +230,20 @@ pub async fn sync(ctx: &Context) -> Result<ExitStatus> {
 /// Pushes the last word about every intent of the local journal; (checked, written).
 pub async fn push_outcomes(settings: &Settings, team: &TeamJournal) -> Result<(usize, usize)> {
     let contents = Journal::new(settings.dirs.journal_file()).read()?;
-    let mut last: Vec<crate::journal::Outcome> = Vec::new();
-    for entry in &contents.entries {
-        if let Entry::Outcome(outcome) | Entry::Reconciled(outcome) = entry {
-            last.retain(|known| known.id != outcome.id);
-            last.push(outcome.clone());
-        }
-    }
-    let settles: Vec<team::Settle<'_>> = last
+    // The last word about each intent, in the order the last words were written.
+    let mut seen = std::collections::HashSet::new();
+    let mut settles: Vec<team::Settle<'_>> = contents
+        .entries
         .iter()
-        .map(|o| team::Settle {
-            id: &o.id,
-            outcome: o.outcome.as_str(),
-            order_no: o.order_no.as_deref(),
-            order_status: o.order_status.as_deref(),
-            request_id: o.request_id.as_deref(),
+        .rev()
+        .filter_map(|entry| match entry {
+            Entry::Outcome(outcome) | Entry::Reconciled(outcome) => Some(outcome),
+            Entry::Intent(_) => None,
         })
+        .filter(|outcome| seen.insert(outcome.id.as_str()))
+        .map(team::Settle::of)
         .collect();
+    settles.reverse();
     let written = team
         .settle_many(&settles)
         .await

@@ -48,6 +48,12 @@ const POOL_IDLE: Duration = Duration::from_secs(60);
 /// (connection set-up and its first statement) for every row past the eighth.
 const POOL_SIZE: usize = 16;
 
+/// The entries that can still matter to a decision for their SN: not settled, or made in the
+/// last 7 days.
+const STILL_MATTERS: &str =
+    "(linkus_state(e.outcome, e.order_no) IN ('in_flight', 'unknown', 'open') \
+     OR e.created_at > now() - interval '7 days')";
+
 /// A SQL string literal (or NULL), for a session with `standard_conforming_strings` on.
 pub fn lit(value: Option<&str>) -> String {
     match value {
@@ -170,6 +176,11 @@ impl std::fmt::Display for TeamError {
             TeamError::Schema(failure) => f.write_str(&redact::scrub(&failure.message)),
         }
     }
+}
+
+/// An answer of the schema's functions that is not the JSON this binary expects.
+fn unread(error: serde_json::Error) -> TeamError {
+    TeamError::Refused(format!("the team journal's answer was not read: {error}"))
 }
 
 fn describe(error: &tokio_postgres::Error) -> String {
@@ -592,9 +603,7 @@ impl TeamJournal {
             .next()
             .flatten()
             .ok_or_else(|| TeamError::Refused("the team journal gave no answer".to_owned()))?;
-        serde_json::from_str(&text).map_err(|error| {
-            TeamError::Refused(format!("the team journal's answer was not read: {error}"))
-        })
+        serde_json::from_str(&text).map_err(unread)
     }
 
     /// The claim: one statement. The claim is idempotent by entry id, so a stale pooled
@@ -623,9 +632,7 @@ impl TeamJournal {
         let (answer, sent) = self.counted(&sql, true).await;
         self.count(claim.id, Some(sent), None);
         let value = Self::json_of(&answer?)?;
-        let entry: TeamEntry = serde_json::from_value(value["entry"].clone()).map_err(|error| {
-            TeamError::Refused(format!("the team journal's answer was not read: {error}"))
-        })?;
+        let entry: TeamEntry = serde_json::from_value(value["entry"].clone()).map_err(unread)?;
         Ok(if value["claimed"] == serde_json::Value::Bool(true) {
             Claim::Claimed
         } else {
@@ -643,7 +650,7 @@ impl TeamJournal {
             lit(outcome.order_no),
             lit(outcome.order_status),
             lit(outcome.request_id),
-            lit(Some(&format!("{}@{}", user_name(), host_name()))),
+            lit(Some(&outcome_by())),
         );
         let (answer, sent) = self.counted(&sql, true).await;
         self.count(outcome.id, None, Some(sent));
@@ -656,7 +663,7 @@ impl TeamJournal {
         if outcomes.is_empty() {
             return Ok(0);
         }
-        let by = lit(Some(&format!("{}@{}", user_name(), host_name())));
+        let by = lit(Some(&outcome_by()));
         let rows: Vec<String> = outcomes
             .iter()
             .map(|o| {
@@ -710,9 +717,7 @@ impl TeamJournal {
     /// the last 7 days; oldest first.
     pub async fn entries_of_sn(&self, portal: &str, sn: &str) -> Result<Vec<TeamEntry>, TeamError> {
         self.entries(&format!(
-            "e.portal = linkus_portal_key({}) AND e.sn = linkus_sn_key({}) \
-             AND (linkus_state(e.outcome, e.order_no) IN ('in_flight', 'unknown', 'open') \
-                  OR e.created_at > now() - interval '7 days')",
+            "e.portal = linkus_portal_key({}) AND e.sn = linkus_sn_key({}) AND {STILL_MATTERS}",
             lit(Some(portal)),
             lit(Some(sn))
         ))
@@ -731,9 +736,7 @@ impl TeamJournal {
         }
         self.entries(&format!(
             "e.portal = linkus_portal_key({}) \
-             AND e.sn IN (SELECT linkus_sn_key(x) FROM unnest({}) AS x) \
-             AND (linkus_state(e.outcome, e.order_no) IN ('in_flight', 'unknown', 'open') \
-                  OR e.created_at > now() - interval '7 days')",
+             AND e.sn IN (SELECT linkus_sn_key(x) FROM unnest({}) AS x) AND {STILL_MATTERS}",
             lit(Some(portal)),
             lit_array(sns)
         ))
@@ -763,9 +766,7 @@ impl TeamJournal {
              FROM linkus_entries e WHERE {condition}"
         );
         let value = Self::json_of(&self.one(&sql, true).await?)?;
-        serde_json::from_value(value).map_err(|error| {
-            TeamError::Refused(format!("the team journal's answer was not read: {error}"))
-        })
+        serde_json::from_value(value).map_err(unread)
     }
 
     /// `team init`: connects without applying anything, then applies what is missing.
@@ -824,11 +825,21 @@ pub struct Settle<'a> {
     pub request_id: Option<&'a str>,
 }
 
+impl<'a> Settle<'a> {
+    /// The local journal's outcome, as the team journal is told it.
+    pub fn of(outcome: &'a crate::journal::Outcome) -> Settle<'a> {
+        Settle {
+            id: &outcome.id,
+            outcome: outcome.outcome.as_str(),
+            order_no: outcome.order_no.as_deref(),
+            order_status: outcome.order_status.as_deref(),
+            request_id: outcome.request_id.as_deref(),
+        }
+    }
+}
+
 pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    crate::portal_clock::epoch_ms(std::time::SystemTime::now())
 }
 
 /// The name this machine gives itself in the team journal: `LINKUS_HOST_NAME`, else the
@@ -855,6 +866,11 @@ pub fn user_name() -> String {
             .unwrap_or_else(|| "unknown-user".to_owned())
     })
     .clone()
+}
+
+/// Who writes an outcome: `user@host`.
+fn outcome_by() -> String {
+    format!("{}@{}", user_name(), host_name())
 }
 
 /// The command line for the entry, arguments that might hold secrets left out.
@@ -892,7 +908,6 @@ pub fn unusable(team: &TeamJournal, sn: &str, error: TeamError) -> Failure {
 pub fn blocked(entry: &TeamEntry, operation: &str, again: &[String]) -> Failure {
     let who = entry.who();
     let age = entry.age();
-    let _ = &age;
     let order = entry.order_no.as_deref();
     let (message, hints): (String, Vec<String>) = match entry.state.as_str() {
         "in_flight" => (

@@ -10,7 +10,7 @@ use anyhow::Result;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
-use super::{Claim as TeamClaim, ClaimRequest, Settle, TeamEntry, TeamError, TeamJournal};
+use super::{now_ms, Claim as TeamClaim, ClaimRequest, Settle, TeamEntry, TeamError, TeamJournal};
 use crate::guard::{Clock, Earlier, Look, Source, Stamp, Status};
 use crate::journal::{Entry, Intent, Word};
 use crate::records::{Check, Claim, Store};
@@ -45,10 +45,6 @@ impl TeamStore {
         self.preloaded = Some(entries);
         self
     }
-}
-
-fn now_ms() -> u64 {
-    super::now_ms()
 }
 
 /// A team entry as the guard sees it. Its time is its age by the database's clock, placed on
@@ -99,18 +95,19 @@ impl Store for TeamStore {
 
     fn read(&self) -> BoxFuture<'_, Result<Vec<Earlier>>> {
         async move {
-            if let Some(entries) = &self.preloaded {
-                let now = now_ms();
-                return Ok(entries.iter().map(|e| earlier_of(e, now)).collect());
-            }
-            if !self.reads {
-                return Ok(Vec::new());
-            }
-            let entries = self
-                .team
-                .entries_of_sn(&self.portal, &self.sn)
-                .await
-                .map_err(|error| super::unusable(&self.team, &self.sn, error))?;
+            let read;
+            let entries = match &self.preloaded {
+                Some(entries) => entries,
+                None if !self.reads => return Ok(Vec::new()),
+                None => {
+                    read = self
+                        .team
+                        .entries_of_sn(&self.portal, &self.sn)
+                        .await
+                        .map_err(|error| super::unusable(&self.team, &self.sn, error))?;
+                    &read
+                }
+            };
             let now = now_ms();
             Ok(entries.iter().map(|e| earlier_of(e, now)).collect())
         }
@@ -178,17 +175,7 @@ impl Store for TeamStore {
             let (Entry::Outcome(outcome) | Entry::Reconciled(outcome)) = entry else {
                 return Ok(());
             };
-            let result = self
-                .team
-                .settle(&Settle {
-                    id: &outcome.id,
-                    outcome: outcome.outcome.as_str(),
-                    order_no: outcome.order_no.as_deref(),
-                    order_status: outcome.order_status.as_deref(),
-                    request_id: outcome.request_id.as_deref(),
-                })
-                .await;
-            match result {
+            match self.team.settle(&Settle::of(outcome)).await {
                 Ok(_) => Ok(()),
                 Err(error) => {
                     self.team.missed(&outcome.id);

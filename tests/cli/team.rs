@@ -38,6 +38,19 @@ impl Machine {
         self.cmd_at(&portal.uri(), database)
     }
 
+    /// Runs `linkus ARGS` on this machine, with the team journal at `database`.
+    pub async fn run(&self, portal: &MockServer, database: &str, args: &[&str]) -> Run {
+        let mut cmd = self.cmd(portal, database);
+        cmd.args(args);
+        run_async(cmd).await
+    }
+
+    /// Runs the usual purchase (`purchase_args`), with `extra` arguments.
+    pub async fn purchase(&self, portal: &MockServer, database: &str, extra: &[&str]) -> Run {
+        self.run(portal, database, &[&purchase_args()[..], extra].concat())
+            .await
+    }
+
     /// The same for a portal at `url`.
     pub fn cmd_at(&self, url: &str, database: &str) -> Command {
         let mut cmd = self.env.portal_cmd(url);

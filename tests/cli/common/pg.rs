@@ -426,8 +426,7 @@ pub fn database() -> Option<TestDb> {
         match sql(base, &format!("CREATE DATABASE {name}")) {
             Ok(_) => break,
             // Two CREATE DATABASE at once from one template can collide; try again.
-            Err(e) if started.elapsed() < Duration::from_secs(20) => {
-                let _ = e;
+            Err(_) if started.elapsed() < Duration::from_secs(20) => {
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(e) => panic!("CREATE DATABASE: {e}"),

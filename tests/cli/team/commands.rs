@@ -104,9 +104,7 @@ async fn the_database_password_never_shows_in_output_logs_captures_errors_or_the
         vec!["team", "status", "--json"],
         vec!["team", "sync"],
     ] {
-        let mut cmd = machine.cmd(&portal, &url);
-        cmd.args(&args);
-        let run = run_async(cmd).await;
+        let run = machine.run(&portal, &url, &args).await;
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
         assert_no_secret(&args.join(" "), &run);
     }
@@ -169,9 +167,7 @@ async fn team_journal_off_runs_without_it_and_says_so_once() {
 async fn linkus_team_journal_off_in_the_environment_turns_it_off_too() {
     let portal = team_portal(Duration::ZERO).await;
     let machine = Machine::new("laptop-ana");
-    let mut cmd = machine.cmd(&portal, "off");
-    cmd.args(purchase_args()).arg("--json");
-    let run = run_async(cmd).await;
+    let run = machine.purchase(&portal, "off", &["--json"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stderr.matches("team journal is off").count(),
@@ -224,14 +220,13 @@ async fn doctor_checks_the_team_journal_connection_tls_schema_and_clock_without_
     );
 
     // team status says there is no schema, and creates none.
-    let mut status = machine.cmd(&portal, &db.url);
-    status.args(["team", "status"]);
-    let status = run_async(status).await;
+    let status = machine.run(&portal, &db.url, &["team", "status"]).await;
     assert_eq!(status.code, 6, "{}", status.stderr);
     assert!(status.stderr.contains("team init"), "{}", status.stderr);
-    let mut init = machine.cmd(&portal, &db.url);
-    init.args(["team", "init"]);
-    assert_eq!(run_async(init).await.code, 0);
+    assert_eq!(
+        machine.run(&portal, &db.url, &["team", "init"]).await.code,
+        0
+    );
     let after = doctor(&[]).await;
     assert!(after.stdout.contains("team schema"), "{}", after.stdout);
     assert!(after.stdout.contains("version 1"), "{}", after.stdout);
@@ -270,21 +265,15 @@ async fn orders_list_shows_who_placed_each_order_and_only_warns_when_the_databas
     )
     .await;
 
-    let mut list = ci.cmd(&portal, &url);
-    list.args(["orders", "list", "--json"]);
-    let listed = run_async(list).await;
+    let listed = ci.run(&portal, &url, &["orders", "list", "--json"]).await;
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     let by = listed.json()[0]["orderedBy"].as_str().unwrap().to_owned();
     assert!(by.ends_with("@laptop-ana"), "{by}");
-    let mut list = ci.cmd(&portal, &url);
-    list.args(["orders", "list"]);
-    let text = run_async(list).await;
+    let text = ci.run(&portal, &url, &["orders", "list"]).await;
     assert!(text.stdout.contains("laptop-ana"), "{}", text.stdout);
 
     server.stop();
-    let mut list = ci.cmd(&portal, &url);
-    list.args(["orders", "list", "--json"]);
-    let down = run_async(list).await;
+    let down = ci.run(&portal, &url, &["orders", "list", "--json"]).await;
     assert_eq!(down.code, 0, "{}", down.stderr);
     assert!(
         down.stderr.contains("could not read the team journal"),
@@ -370,9 +359,9 @@ async fn team_status_shows_the_server_schema_tls_and_entries_in_flight_with_host
     child.kill().unwrap();
     let _ = child.wait();
 
-    let mut status = ci.cmd(&portal, &db.url);
-    status.args(["team", "status", "--json"]);
-    let json = run_async(status).await;
+    let json = ci
+        .run(&portal, &db.url, &["team", "status", "--json"])
+        .await;
     assert_eq!(json.code, 0, "{}", json.stderr);
     let out = json.json();
     assert_eq!(out["schemaVersion"], 1);
@@ -391,9 +380,7 @@ async fn team_status_shows_the_server_schema_tls_and_entries_in_flight_with_host
     assert!(entry["user"].is_string(), "{out}");
     assert!(entry["age"].as_str().unwrap().ends_with(" s"), "{out}");
 
-    let mut status = ci.cmd(&portal, &db.url);
-    status.args(["team", "status"]);
-    let text = run_async(status).await;
+    let text = ci.run(&portal, &db.url, &["team", "status"]).await;
     assert!(
         text.stdout.contains("Schema        version 1"),
         "{}",

@@ -30,6 +30,34 @@ pub fn wait_for_intent(database: &str, sn: &str) {
     }
 }
 
+/// Starts the usual purchase on `machine` and stops the database once its intent is in the
+/// team journal, while its order is on the wire; the run's result.
+fn database_lost_while_ordering(
+    server: &pg::PgServer,
+    machine: &Machine,
+    portal: &MockServer,
+    url: &str,
+) -> Run {
+    let mut cmd = machine.cmd(portal, url);
+    cmd.args(purchase_args());
+    let child = spawn(&cmd);
+    wait_for_intent(url, SN);
+    server.stop();
+    finish(child)
+}
+
+/// The usual purchase on `machine` is refused by the 24-hour rule: exit 9, naming `--again`
+/// with the order that succeeded.
+async fn assert_blocked_by_the_24_hour_rule(machine: &Machine, portal: &MockServer, url: &str) {
+    let again = machine.purchase(portal, url, &[]).await;
+    assert_eq!(again.code, 9, "{}", again.stderr);
+    assert!(
+        again.stderr.contains(&format!("--again {ORDER_NO}")),
+        "{}",
+        again.stderr
+    );
+}
+
 #[tokio::test]
 async fn the_database_stopped_before_the_order_exits_6_naming_the_team_journal_and_sends_nothing() {
     let Some((server, url)) = pg::private() else {
@@ -38,12 +66,7 @@ async fn the_database_stopped_before_the_order_exits_6_naming_the_team_journal_a
     let portal = team_portal(Duration::ZERO).await;
     let machine = Machine::new("laptop-ana");
     server.stop();
-    let run = run_async({
-        let mut cmd = machine.cmd(&portal, &url);
-        cmd.args(purchase_args()).args(["--timeout", "5"]);
-        cmd
-    })
-    .await;
+    let run = machine.purchase(&portal, &url, &["--timeout", "5"]).await;
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(run.stderr.contains("team journal"), "{}", run.stderr);
     assert!(run.stderr.contains("nothing was bought"), "{}", run.stderr);
@@ -65,12 +88,7 @@ async fn the_database_lost_while_the_order_is_on_the_wire_the_order_decides_and_
     };
     let portal = team_portal(Duration::from_millis(5000)).await;
     let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
-    let mut cmd = ana.cmd(&portal, &url);
-    cmd.args(purchase_args());
-    let child = spawn(&cmd);
-    wait_for_intent(&url, SN);
-    server.stop();
-    let first = finish(child);
+    let first = database_lost_while_ordering(&server, &ana, &portal, &url);
     // The order succeeded: that is the exit code, with a warning about the team journal.
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(
@@ -87,30 +105,18 @@ async fn the_database_lost_while_the_order_is_on_the_wire_the_order_decides_and_
 
     server.start();
     // The other machine stays blocked: the entry is still in flight.
-    let mut blocked = ci.cmd(&portal, &url);
-    blocked.args(purchase_args()).arg("--json");
-    let blocked = run_async(blocked).await;
+    let blocked = ci.purchase(&portal, &url, &["--json"]).await;
     assert_eq!(blocked.code, 9, "{}", blocked.stderr);
     assert!(blocked.stderr.contains("laptop-ana"), "{}", blocked.stderr);
     assert_eq!(blocked.json()["error"]["blockedBy"]["source"], "team");
     assert_eq!(blocked.json()["error"]["blockedBy"]["host"], "laptop-ana");
 
     // `team sync` on the first machine writes the outcome...
-    let mut sync = ana.cmd(&portal, &url);
-    sync.args(["team", "sync", "--json"]);
-    let sync = run_async(sync).await;
+    let sync = ana.run(&portal, &url, &["team", "sync", "--json"]).await;
     assert_eq!(sync.code, 0, "{}", sync.stderr);
     assert_eq!(sync.json()["written"], 1, "{}", sync.stdout);
     // ...and then the 24-hour rule applies on the other machine.
-    let mut again = ci.cmd(&portal, &url);
-    again.args(purchase_args());
-    let again = run_async(again).await;
-    assert_eq!(again.code, 9, "{}", again.stderr);
-    assert!(
-        again.stderr.contains(&format!("--again {ORDER_NO}")),
-        "{}",
-        again.stderr
-    );
+    assert_blocked_by_the_24_hour_rule(&ci, &portal, &url).await;
     assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
 }
 
@@ -169,9 +175,7 @@ async fn a_run_killed_while_its_order_is_on_the_wire_blocks_the_other_machine_un
     let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
     killed_while_ordering(&ana, &portal, &db.url).await;
 
-    let mut cmd = ci.cmd(&portal, &db.url);
-    cmd.args(purchase_args()).arg("--json");
-    let blocked = run_async(cmd).await;
+    let blocked = ci.purchase(&portal, &db.url, &["--json"]).await;
     assert_eq!(blocked.code, 9, "{}", blocked.stderr);
     assert!(blocked.stderr.contains("laptop-ana"), "{}", blocked.stderr);
     assert!(blocked.stderr.contains(" ago"), "{}", blocked.stderr);
@@ -187,9 +191,7 @@ async fn a_run_killed_while_its_order_is_on_the_wire_blocks_the_other_machine_un
         vec![crate::never_twice::listed(ORDER_NO, SN, "succeed", 1000)],
     )
     .await;
-    let mut reconcile = ci.cmd(&portal, &db.url);
-    reconcile.args(["orders", "reconcile"]);
-    let reconciled = run_async(reconcile).await;
+    let reconciled = ci.run(&portal, &db.url, &["orders", "reconcile"]).await;
     assert_eq!(reconciled.code, 0, "{}", reconciled.stderr);
     assert!(
         reconciled.stdout.contains(ORDER_NO),
@@ -205,15 +207,7 @@ async fn a_run_killed_while_its_order_is_on_the_wire_blocks_the_other_machine_un
     assert_eq!(rows[0][2].as_deref(), Some("succeed"), "{rows:?}");
 
     // Settled: now the 24-hour rule speaks, on either machine.
-    let mut cmd = ci.cmd(&portal, &db.url);
-    cmd.args(purchase_args());
-    let again = run_async(cmd).await;
-    assert_eq!(again.code, 9, "{}", again.stderr);
-    assert!(
-        again.stderr.contains(&format!("--again {ORDER_NO}")),
-        "{}",
-        again.stderr
-    );
+    assert_blocked_by_the_24_hour_rule(&ci, &portal, &db.url).await;
     assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
 }
 
@@ -226,16 +220,18 @@ async fn an_entry_left_by_a_dead_machine_is_released_by_not_placed_on_another_ma
     let entry = team_rows(&db.url, SN)[0][0].clone().unwrap();
 
     // The portal shows no order: reconcile says so, naming the machine, and exits 7.
-    let mut reconcile = ci.cmd(&portal, &db.url);
-    reconcile.args(["orders", "reconcile"]);
-    let still = run_async(reconcile).await;
+    let still = ci.run(&portal, &db.url, &["orders", "reconcile"]).await;
     assert_eq!(still.code, 7, "{}\n{}", still.stdout, still.stderr);
     assert!(still.stdout.contains(&entry), "{}", still.stdout);
     assert!(still.stdout.contains("laptop-ana"), "{}", still.stdout);
 
-    let mut mark = ci.cmd(&portal, &db.url);
-    mark.args(["orders", "reconcile", "--not-placed", &entry, "--yes"]);
-    let marked = run_async(mark).await;
+    let marked = ci
+        .run(
+            &portal,
+            &db.url,
+            &["orders", "reconcile", "--not-placed", &entry, "--yes"],
+        )
+        .await;
     assert_eq!(marked.code, 0, "{}", marked.stderr);
     assert!(marked.stderr.contains("laptop-ana"), "{}", marked.stderr);
     assert_eq!(team_rows(&db.url, SN)[0][2].as_deref(), Some("not_placed"));
@@ -247,9 +243,7 @@ async fn an_entry_left_by_a_dead_machine_is_released_by_not_placed_on_another_ma
         .with_priority(1)
         .mount(&portal)
         .await;
-    let mut cmd = ci.cmd(&portal, &db.url);
-    cmd.args(purchase_args());
-    let bought = run_async(cmd).await;
+    let bought = ci.purchase(&portal, &db.url, &[]).await;
     assert_eq!(bought.code, 0, "{}", bought.stderr);
 }
 
@@ -288,13 +282,12 @@ async fn a_schema_newer_than_this_linkus_knows_is_exit_6_upgrade_linkus() {
     let Some(db) = pg::database() else { return };
     let portal = team_portal(Duration::ZERO).await;
     let machine = Machine::new("laptop-ana");
-    let mut init = machine.cmd(&portal, &db.url);
-    init.args(["team", "init"]);
-    assert_eq!(run_async(init).await.code, 0);
+    assert_eq!(
+        machine.run(&portal, &db.url, &["team", "init"]).await.code,
+        0
+    );
     pg::sql(&db.url, "INSERT INTO linkus_schema (version) VALUES (99)").unwrap();
-    let mut cmd = machine.cmd(&portal, &db.url);
-    cmd.args(purchase_args());
-    let run = run_async(cmd).await;
+    let run = machine.purchase(&portal, &db.url, &[]).await;
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(run.stderr.contains("Upgrade linkus"), "{}", run.stderr);
     assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
@@ -314,26 +307,23 @@ async fn a_role_that_may_not_create_the_schema_is_told_to_run_team_init_and_then
     )
     .unwrap();
     let clerk_url = db.url.replacen("postgres@", &format!("{role}@"), 1);
-    let mut cmd = machine.cmd(&portal, &clerk_url);
-    cmd.args(purchase_args());
-    let run = run_async(cmd).await;
+    let run = machine.purchase(&portal, &clerk_url, &[]).await;
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(run.stderr.contains("linkus team init"), "{}", run.stderr);
     assert!(run.stderr.contains(&role), "{}", run.stderr);
     assert_eq!(count(&portal, "POST", ORDER_PATH).await, 0);
 
     // The owner runs `team init` once and grants what orders need.
-    let mut init = machine.cmd(&portal, &db.url);
-    init.args(["team", "init"]);
-    assert_eq!(run_async(init).await.code, 0);
+    assert_eq!(
+        machine.run(&portal, &db.url, &["team", "init"]).await.code,
+        0
+    );
     pg::sql(
         &db.url,
         &format!("GRANT SELECT, INSERT, UPDATE ON linkus_entries, linkus_schema TO {role}"),
     )
     .unwrap();
-    let mut cmd = machine.cmd(&portal, &clerk_url);
-    cmd.args(purchase_args());
-    let run = run_async(cmd).await;
+    let run = machine.purchase(&portal, &clerk_url, &[]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
@@ -344,12 +334,7 @@ async fn the_next_order_from_the_machine_writes_the_outcome_the_team_journal_mis
     };
     let portal = team_portal(Duration::from_millis(5000)).await;
     let (ana, ci) = (Machine::new("laptop-ana"), Machine::new("ci-runner-7"));
-    let mut cmd = ana.cmd(&portal, &url);
-    cmd.args(purchase_args());
-    let child = spawn(&cmd);
-    wait_for_intent(&url, SN);
-    server.stop();
-    let first = finish(child);
+    let first = database_lost_while_ordering(&server, &ana, &portal, &url);
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert!(
         first.stderr.contains("next order from this machine"),
@@ -359,21 +344,13 @@ async fn the_next_order_from_the_machine_writes_the_outcome_the_team_journal_mis
     server.start();
 
     // Another order from the same machine, for another PBX, writes the missed outcome first.
-    let mut next = ana.cmd(&portal, &url);
-    next.args(purchase_args_for("369471667339"));
-    let next = run_async(next).await;
+    let next = ana
+        .run(&portal, &url, &purchase_args_for("369471667339"))
+        .await;
     assert_eq!(next.code, 0, "{}", next.stderr);
     assert!(next.stderr.contains("had missed"), "{}", next.stderr);
     assert_eq!(team_rows(&url, SN)[0][2].as_deref(), Some("succeed"));
-    let mut other = ci.cmd(&portal, &url);
-    other.args(purchase_args());
-    let other = run_async(other).await;
-    assert_eq!(other.code, 9, "{}", other.stderr);
-    assert!(
-        other.stderr.contains(&format!("--again {ORDER_NO}")),
-        "{}",
-        other.stderr
-    );
+    assert_blocked_by_the_24_hour_rule(&ci, &portal, &url).await;
 }
 
 /// The pooled connections of a batch are killed by the server while idle between rows: each
@@ -448,9 +425,7 @@ async fn a_claim_whose_commit_is_in_doubt_sends_nothing() {
     let Some(db) = pg::database() else { return };
     let portal = team_portal(Duration::ZERO).await;
     let ana = Machine::new("laptop-ana");
-    let mut init = ana.cmd(&portal, &db.url);
-    init.args(["team", "init"]);
-    assert_eq!(run_async(init).await.code, 0);
+    assert_eq!(ana.run(&portal, &db.url, &["team", "init"]).await.code, 0);
 
     let config: tokio_postgres::Config = db.url.replace("?sslmode=disable", "").parse().unwrap();
     let (holder, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();

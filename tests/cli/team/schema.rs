@@ -38,9 +38,10 @@ fn settle(database: &str, id: &str, outcome: &str, order_no: &str) -> serde_json
 async fn initialised() -> Option<pg::TestDb> {
     let db = pg::database()?;
     let portal = team_portal(Duration::ZERO).await;
-    let mut init = Machine::new("host-a").cmd(&portal, &db.url);
-    init.args(["team", "init"]);
-    assert_eq!(run_async(init).await.code, 0);
+    let init = Machine::new("host-a")
+        .run(&portal, &db.url, &["team", "init"])
+        .await;
+    assert_eq!(init.code, 0);
     Some(db)
 }
 
