@@ -2,6 +2,7 @@
 //! token requests are retried on transient failures; anything that may spend money is sent
 //! again only when it provably never reached a live connection.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -61,9 +62,31 @@ impl std::fmt::Display for Method {
     }
 }
 
-/// The headers of a request as sent or of an answer as received.
-#[derive(Debug, Clone, Default)]
+/// The headers of a request as sent or of an answer as received. Its `Debug` shows every
+/// name, and the values of all but the credentials (`Authorization`, cookies).
+#[derive(Clone, Default)]
 pub struct Headers(HeaderMap);
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const CREDENTIALS: [&str; 4] = [
+            "authorization",
+            "proxy-authorization",
+            "cookie",
+            "set-cookie",
+        ];
+        f.debug_map()
+            .entries(self.0.iter().map(|(name, value)| {
+                let shown = if CREDENTIALS.contains(&name.as_str()) {
+                    crate::REDACTED
+                } else {
+                    value.to_str().unwrap_or("(not text)")
+                };
+                (name.as_str(), shown)
+            }))
+            .finish()
+    }
+}
 
 impl Headers {
     /// No headers.
@@ -111,8 +134,9 @@ pub const MAX_BODY: usize = 4 * 1024 * 1024;
 /// closed it, and an order sent on it could be lost unnoticed (CLI.md section 3).
 pub const POOL_IDLE: Duration = Duration::from_secs(1);
 
-#[derive(Debug, Clone)]
-/// The body of a request.
+/// The body of a request. Its `Debug` shows the form's field names and its `grant_type`,
+/// and a JSON body's size: never a secret, a token or a customer's data.
+#[derive(Clone)]
 pub enum Body {
     /// No body.
     Empty,
@@ -120,6 +144,39 @@ pub enum Body {
     Form(Vec<(&'static str, String)>),
     /// The exact bytes of a JSON body.
     Json(Vec<u8>),
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Empty"),
+            Body::Form(fields) => f
+                .debug_tuple("Form")
+                .field(&DebugList(fields.iter().map(|(key, value)| {
+                    let shown = if *key == "grant_type" {
+                        value.as_str()
+                    } else {
+                        crate::REDACTED
+                    };
+                    (*key, shown)
+                })))
+                .finish(),
+            Body::Json(bytes) => write!(f, "Json({} bytes)", bytes.len()),
+        }
+    }
+}
+
+/// Lists what an iterator yields, for `Debug` impls that choose what shows.
+struct DebugList<I>(I);
+
+impl<I, T> fmt::Debug for DebugList<I>
+where
+    I: Iterator<Item = T> + Clone,
+    T: fmt::Debug,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.clone()).finish()
+    }
 }
 
 /// Which failures may be answered by sending the request again.
@@ -187,8 +244,9 @@ impl Request {
     }
 }
 
-/// An answer with any status: the caller reads the envelope.
-#[derive(Debug, Clone)]
+/// An answer with any status: the caller reads the envelope. Its `Debug` shows the body's
+/// size, not the body (a token answer holds the tokens).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct RawResponse {
     /// The HTTP status.
@@ -199,6 +257,17 @@ pub struct RawResponse {
     pub body: Vec<u8>,
     /// What a `Retry-After` header asked for, when there was one.
     pub retry_after: Option<Duration>,
+}
+
+impl fmt::Debug for RawResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &format_args!("{} bytes", self.body.len()))
+            .field("retry_after", &self.retry_after)
+            .finish()
+    }
 }
 
 impl RawResponse {
@@ -704,4 +773,54 @@ fn innermost(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     innermost
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use super::*;
+    use crate::REDACTED;
+
+    const SECRET: &str = "s3cr3t-client-value";
+    const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.access-token";
+
+    #[test]
+    fn a_token_request_s_debug_shows_the_grant_never_the_secret_or_refresh_token() {
+        let request = Request {
+            body: Body::Form(vec![
+                ("client_id", "id-1".to_owned()),
+                ("client_secret", SECRET.to_owned()),
+                ("grant_type", "pp_credentials".to_owned()),
+                ("refresh_token", TOKEN.to_owned()),
+            ]),
+            ..Request::new(Method::Post, "/token")
+        };
+        let shown = format!("{request:?} {:?}", request.body);
+        assert!(!shown.contains(SECRET) && !shown.contains(TOKEN), "{shown}");
+        assert!(
+            shown.contains("pp_credentials") && shown.contains(REDACTED),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn an_answer_s_debug_shows_its_size_never_its_body_or_credentials_in_headers() {
+        let mut headers = Headers::new();
+        headers.insert("authorization", &format!("Bearer {TOKEN}"));
+        headers.insert("set-cookie", &format!("session={TOKEN}"));
+        headers.insert("content-type", "application/json");
+        let response = RawResponse {
+            status: 200,
+            headers,
+            body: format!(r#"{{"result":{{"access_token":"{TOKEN}"}}}}"#).into_bytes(),
+            retry_after: None,
+        };
+        let shown = format!("{response:?}");
+        assert!(!shown.contains(TOKEN), "{shown}");
+        assert!(
+            shown.contains("200") && shown.contains("application/json"),
+            "{shown}"
+        );
+        let json = Body::Json(format!(r#"{{"password":"{SECRET}"}}"#).into_bytes());
+        assert!(!format!("{json:?}").contains(SECRET));
+    }
 }
