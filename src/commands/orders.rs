@@ -404,7 +404,7 @@ async fn ordered_by(
         Err(error) => {
             ctx.out.warn(&format!(
                 "could not read the team journal ({}): {error}; who placed each order is not shown.",
-                crate::redact::scrub(team.shown())
+                team.shown()
             ));
             Ok(Some(Default::default()))
         }

@@ -711,7 +711,7 @@ async fn team_unsettled(ctx: &Context) -> Result<Vec<TeamEntry>> {
         Err(error) => {
             ctx.out.warn(&format!(
                 "could not read the team journal ({}): {error}; only this machine's journal is reconciled.",
-                crate::redact::scrub(team.shown())
+                team.shown()
             ));
             Ok(Vec::new())
         }

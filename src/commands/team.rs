@@ -35,7 +35,7 @@ pub fn failed(team: &TeamJournal, error: TeamError) -> anyhow::Error {
             Kind::Network,
             format!(
                 "Could not use the team journal ({}): {other}.",
-                crate::redact::scrub(team.shown())
+                team.shown()
             ),
         )
         .hint("Check that the database is up and reachable, and the URL, user and password (`linkus doctor` checks them).")
@@ -56,7 +56,7 @@ struct InitOut<'a> {
 pub async fn init(ctx: &Context) -> Result<ExitStatus> {
     let team = configured(ctx)?;
     let (info, before) = team.init().await.map_err(|e| failed(&team, e))?;
-    let shown = crate::redact::scrub(team.shown());
+    let shown = team.shown();
     if ctx.out.is_json() {
         ctx.out.json(&InitOut {
             url: &shown,
@@ -140,14 +140,14 @@ pub async fn status(ctx: &Context) -> Result<ExitStatus> {
             Kind::Network,
             format!(
                 "The team journal ({}) has no linkus schema yet.",
-                crate::redact::scrub(team.shown())
+                team.shown()
             ),
         )
         .hint("Run `linkus team init` (as a role that may create tables), or let the first order create it.")
         .into());
     }
     let entries = team.unsettled(None).await.map_err(|e| failed(&team, e))?;
-    let shown = crate::redact::scrub(team.shown());
+    let shown = team.shown();
     if ctx.out.is_json() {
         ctx.out.json(&StatusOut {
             url: &shown,

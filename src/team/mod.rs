@@ -227,7 +227,7 @@ pub struct TeamJournal {
 impl std::fmt::Debug for TeamJournal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TeamJournal")
-            .field("url", &self.settings.shown)
+            .field("url", &self.shown())
             .finish_non_exhaustive()
     }
 }
@@ -247,8 +247,10 @@ impl TeamJournal {
     }
 
     /// The URL without its password, for messages.
-    pub fn shown(&self) -> &str {
-        &self.settings.shown
+    /// The team journal as it may be shown: the URL without its password, scrubbed of any
+    /// secret this run knows.
+    pub fn shown(&self) -> String {
+        redact::scrub(&self.settings.shown)
     }
 
     /// Sets the run's `--again` order numbers.
@@ -881,7 +883,7 @@ pub fn command_line() -> String {
 
 /// The failure for a team journal that cannot be used before the intent (exit 6).
 pub fn unusable(team: &TeamJournal, sn: &str, error: TeamError) -> Failure {
-    let shown = redact::scrub(team.shown());
+    let shown = team.shown();
     match error {
         TeamError::Schema(failure) => *failure,
         TeamError::InDoubt(why) => Failure::new(

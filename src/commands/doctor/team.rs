@@ -39,7 +39,7 @@ pub async fn run(settings: &Settings, checks: &mut Checks) {
         Setting::On(journal) => journal,
     };
     let team = crate::team::TeamJournal::new(*journal, settings.global.timeout);
-    let shown = crate::redact::scrub(team.shown());
+    let shown = team.shown();
     let info = match team.probe().await {
         Ok(info) => info,
         Err(error) => {
