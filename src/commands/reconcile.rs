@@ -676,6 +676,7 @@ pub fn team_recorded(settings: &Settings, entry: &TeamEntry) -> Recorded {
         "in_flight" => State::InFlight,
         _ => State::Unknown,
     };
+    let operation = yeastar_partner::Operation::parse(&entry.operation);
     Recorded {
         intent: Intent {
             id: entry.id.clone(),
@@ -684,8 +685,8 @@ pub fn team_recorded(settings: &Settings, entry: &TeamEntry) -> Recorded {
             profile: settings.profile().to_owned(),
             base_url: settings.portal_label(),
             sn: entry.sn.clone(),
-            operation: yeastar_partner::Operation::parse(&entry.operation)
-                .unwrap_or(yeastar_partner::Operation::Purchase),
+            operation: operation.unwrap_or(yeastar_partner::Operation::Purchase),
+            any_operation: operation.is_none(),
             plan_id: id(&entry.plan_id),
             plan_name: entry.plan_name.clone().unwrap_or_default(),
             billing_contact_id: yeastar_partner::BillingContactId::new(0),

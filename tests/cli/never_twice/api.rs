@@ -302,6 +302,42 @@ async fn an_api_order_of_an_unknown_operation_is_blocked_by_any_recent_success()
     assert!(orders_received(&server).await.is_empty());
 }
 
+/// An order sent with an `operationType` linkus does not know (the portal's `renew_service`)
+/// stays "every operation" in the records: a renewal within 24 hours is blocked (exit 9),
+/// nothing sent.
+#[tokio::test]
+async fn an_api_order_of_an_unknown_operation_blocks_a_renewal_afterwards() {
+    let server = lenient_ordering_portal().await;
+    Mock::given(method("GET"))
+        .and(path(DETAILS_PATH))
+        .respond_with(subscribed("2030-06-30 00:00:00"))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let env = TestEnv::new();
+    let file = env.dir.path().join("odd.json");
+    std::fs::write(
+        &file,
+        order_body(Some(SN)).replace("purchase_plan", "renew_service"),
+    )
+    .unwrap();
+    let first = run(&mut api_order_at(&env, &server.uri(), ORDER_PATH, &file));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(orders_received(&server).await.len(), 1);
+
+    let renew = run(env.portal_cmd(&server.uri()).args([
+        "renew",
+        "--sn",
+        SN,
+        "--billing-contact",
+        CONTACT_ID,
+        "--yes",
+    ]));
+    assert_eq!(renew.code, 9, "{}", renew.stderr);
+    assert!(renew.stderr.contains(ORDER_NO), "{}", renew.stderr);
+    assert_eq!(orders_received(&server).await.len(), 1);
+}
+
 #[tokio::test]
 async fn an_api_order_again_goes_through_only_with_again_naming_the_earlier_order() {
     let server = lenient_ordering_portal().await;
