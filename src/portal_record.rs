@@ -31,9 +31,6 @@ use crate::records::{Check, Claim, Store};
 /// How far back an open order is looked for.
 pub const OPEN_WINDOW_MS: u64 = 7 * 24 * 3600 * 1000;
 
-/// How long a success blocks another order for the SN.
-pub const SUCCESS_WINDOW_MS: u64 = 24 * 3600 * 1000;
-
 /// A read older than this is read again before an order is sent.
 pub const FRESH_MS: u64 = 30_000;
 
@@ -132,7 +129,7 @@ impl Listed {
     fn recent_success(&self, now_ms: u64) -> bool {
         self.standing() == Standing::Succeeded
             && self.created.is_since(crate::portal_clock::from_ms(
-                now_ms.saturating_sub(SUCCESS_WINDOW_MS),
+                now_ms.saturating_sub(crate::guard::RECENT_MS),
             ))
     }
 

@@ -52,7 +52,6 @@ pub enum Claim {
     /// The intent is written: the store is to be settled after the answer.
     Written,
     /// A read-only store found nothing that blocks.
-    #[allow(dead_code)] // The portal's order list is the first read-only store.
     Checked,
     /// The check refused: nothing was written.
     Refused(Box<Failure>),
