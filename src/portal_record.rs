@@ -243,12 +243,7 @@ impl PortalList {
             self.history
                 .portal_now(crate::portal_clock::from_ms(local_now_ms)),
         );
-        let mut mine: Vec<Listed> = self
-            .listed
-            .iter()
-            .filter(|order| order.is_for(sn) && order.counts(now))
-            .cloned()
-            .collect();
+        let mut mine = of_sn(&self.listed, sn, now);
         let wanted: Vec<usize> = mine
             .iter()
             .enumerate()
@@ -257,19 +252,7 @@ impl PortalList {
             .take(LOOKUPS)
             .collect();
         look_up_details(client, &mut mine, wanted).await;
-        mine.iter()
-            .rev()
-            .map(|order| {
-                let mut earlier = order.earlier();
-                if batch_row
-                    && order.recent_success(now)
-                    && order.operation.is_some_and(|done| done != operation)
-                {
-                    earlier.operation = None;
-                }
-                earlier
-            })
-            .collect()
+        as_earlier(&mine, operation, now, batch_row)
     }
 
     /// How old the read is, by this machine's clock.
@@ -308,6 +291,33 @@ impl PortalList {
         }
         warnings
     }
+}
+
+/// The listed orders (newest first) that count for the SN at the portal's time `now`.
+fn of_sn(listed: &[Listed], sn: &str, now: u64) -> Vec<Listed> {
+    listed
+        .iter()
+        .filter(|order| order.is_for(sn) && order.counts(now))
+        .cloned()
+        .collect()
+}
+
+/// The SN's listed orders as the guard's earlier orders, oldest first. For a batch row, a
+/// recent success of another operation counts as any operation: it blocks the row.
+fn as_earlier(mine: &[Listed], operation: Operation, now: u64, batch_row: bool) -> Vec<Earlier> {
+    mine.iter()
+        .rev()
+        .map(|order| {
+            let mut earlier = order.earlier();
+            if batch_row
+                && order.recent_success(now)
+                && order.operation.is_some_and(|done| done != operation)
+            {
+                earlier.operation = None;
+            }
+            earlier
+        })
+        .collect()
 }
 
 /// "12 min", "2 h".
@@ -498,21 +508,7 @@ mod tests {
         batch_row: bool,
     ) -> Decision {
         let again: Vec<String> = again.iter().map(|a| (*a).to_owned()).collect();
-        let earlier: Vec<Earlier> = list
-            .iter()
-            .filter(|order| order.is_for(sn) && order.counts(NOW))
-            .rev()
-            .map(|order| {
-                let mut earlier = order.earlier();
-                if batch_row
-                    && order.recent_success(NOW)
-                    && order.operation.is_some_and(|done| done != operation)
-                {
-                    earlier.operation = None;
-                }
-                earlier
-            })
-            .collect();
+        let earlier = as_earlier(&of_sn(list, sn, NOW), operation, NOW, batch_row);
         decide(
             &earlier,
             &Ask {
