@@ -43,6 +43,33 @@ pub fn rfc3339(ms: u64) -> String {
     humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
+/// The arguments of a complete non-interactive renewal of `sn` (the pair of
+/// `purchase_args_for`).
+pub fn renew_args_for(sn: &str) -> Vec<&str> {
+    vec![
+        "renew",
+        "--sn",
+        sn,
+        "--billing-contact",
+        CONTACT_ID,
+        "--yes",
+    ]
+}
+
+/// The same for a switch of `sn` to `plan`.
+pub fn switch_args_for<'a>(sn: &'a str, plan: &'a str) -> Vec<&'a str> {
+    vec![
+        "switch",
+        "--sn",
+        sn,
+        "--plan",
+        plan,
+        "--billing-contact",
+        CONTACT_ID,
+        "--yes",
+    ]
+}
+
 /// The journal's name for a wiremock portal, as linkus writes it.
 pub fn label(server: &MockServer) -> String {
     format!("{}/", server.uri())

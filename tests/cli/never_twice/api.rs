@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use super::*;
 
-fn order_body(product_no: Option<&str>) -> String {
+/// A purchase's order body, for `productNo` when given.
+pub(super) fn order_body(product_no: Option<&str>) -> String {
     let sn = product_no
         .map(|sn| format!(r#""productNo":"{sn}","#))
         .unwrap_or_default();
@@ -325,14 +326,7 @@ async fn an_api_order_of_an_unknown_operation_blocks_a_renewal_afterwards() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(orders_received(&server).await.len(), 1);
 
-    let renew = run(env.portal_cmd(&server.uri()).args([
-        "renew",
-        "--sn",
-        SN,
-        "--billing-contact",
-        CONTACT_ID,
-        "--yes",
-    ]));
+    let renew = run(env.portal_cmd(&server.uri()).args(renew_args_for(SN)));
     assert_eq!(renew.code, 9, "{}", renew.stderr);
     assert!(renew.stderr.contains(ORDER_NO), "{}", renew.stderr);
     assert_eq!(orders_received(&server).await.len(), 1);
