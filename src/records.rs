@@ -193,8 +193,26 @@ pub fn earlier_of(source: Source, recorded: &Recorded) -> Earlier {
         State::Succeeded { order_no } => (Status::Succeeded, order_no.clone()),
         State::Closed { .. } => (Status::Closed, None),
     };
-    // The portal's time where the intent has it (compared with the portal's clock), else
-    // the local one; neither readable: damaged, and it blocks.
+    let unsettled = matches!(recorded.state, State::InFlight | State::Unknown);
+    Earlier {
+        source,
+        entry: Some(intent.id.clone()),
+        order_no,
+        operation: (!intent.any_operation).then_some(intent.operation),
+        plan_id: Some(intent.plan_id),
+        status,
+        at: stamp_of(intent),
+        at_text: intent.time.clone(),
+        host: intent.host.clone(),
+        user: intent.user.clone(),
+        pid: intent.pid.filter(|pid| unsettled && alive(intent, *pid)),
+    }
+}
+
+/// When an intent was written: by the portal's clock where the intent has that time
+/// (compared with the portal's clock), else by the local one; neither readable: damaged, and
+/// it blocks.
+pub fn stamp_of(intent: &Intent) -> Stamp {
     let portal = intent
         .portal_time
         .as_deref()
@@ -207,20 +225,7 @@ pub fn earlier_of(source: Source, recorded: &Recorded) -> Earlier {
         ms,
         clock: Clock::Local,
     });
-    let unsettled = matches!(recorded.state, State::InFlight | State::Unknown);
-    Earlier {
-        source,
-        entry: Some(intent.id.clone()),
-        order_no,
-        operation: (!intent.any_operation).then_some(intent.operation),
-        plan_id: Some(intent.plan_id),
-        status,
-        at: portal.or(local).unwrap_or(Stamp::Unreadable),
-        at_text: intent.time.clone(),
-        host: intent.host.clone(),
-        user: intent.user.clone(),
-        pid: intent.pid.filter(|pid| unsettled && alive(intent, *pid)),
-    }
+    portal.or(local).unwrap_or(Stamp::Unreadable)
 }
 
 /// Whether the run that wrote an intent is still alive: only known for this machine.

@@ -345,15 +345,7 @@ fn row(
 /// What is wrong with an intent's time, if anything: it cannot be read, or lies more than 5
 /// minutes in the future.
 fn time_problem(intent: &Intent, now: u64) -> Option<String> {
-    match records::earlier_of(
-        Source::Journal,
-        &Recorded {
-            intent: intent.clone(),
-            state: State::Unknown,
-        },
-    )
-    .at
-    {
+    match records::stamp_of(intent) {
         Stamp::Unreadable => Some(format!("its time {:?} cannot be read", intent.time)),
         Stamp::At { ms, .. } if ms > now.saturating_add(FUTURE_MS) => {
             Some(format!("its time {:?} lies in the future", intent.time))
