@@ -153,7 +153,7 @@ impl Listed {
                     ms: crate::portal_clock::epoch_ms(at),
                     clock: Clock::Portal,
                 },
-                crate::order::rfc3339(crate::portal_clock::epoch_ms(at)),
+                crate::portal_clock::rfc3339(crate::portal_clock::epoch_ms(at)),
             ),
             CreatedAt::Unreadable => (
                 Stamp::Unreadable,
