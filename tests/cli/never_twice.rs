@@ -182,6 +182,18 @@ pub async fn ordering_portal() -> MockServer {
     server
 }
 
+/// `ordering_portal` where the SN has Linkus until 2030: renew and switch work on it.
+pub async fn renewing_portal() -> MockServer {
+    let server = ordering_portal().await;
+    Mock::given(method("GET"))
+        .and(path(DETAILS_PATH))
+        .respond_with(subscribed("2030-06-30 00:00:00"))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    server
+}
+
 /// A raw portal answering every read of a purchase like section 10; the order by `order`.
 pub fn raw_portal(order: impl Fn(&RawRequest) -> Reply + Send + Sync + 'static) -> RawServer {
     RawServer::start(move |request| normal(request).unwrap_or_else(|| order(request)))

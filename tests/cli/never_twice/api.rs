@@ -308,13 +308,7 @@ async fn an_api_order_of_an_unknown_operation_is_blocked_by_any_recent_success()
 /// nothing sent.
 #[tokio::test]
 async fn an_api_order_of_an_unknown_operation_blocks_a_renewal_afterwards() {
-    let server = lenient_ordering_portal().await;
-    Mock::given(method("GET"))
-        .and(path(DETAILS_PATH))
-        .respond_with(subscribed("2030-06-30 00:00:00"))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    let server = renewing_portal().await;
     let env = TestEnv::new();
     let file = env.dir.path().join("odd.json");
     std::fs::write(

@@ -3,9 +3,6 @@
 
 use std::time::Duration;
 
-use wiremock::matchers::{method, path};
-use wiremock::Mock;
-
 use super::*;
 
 #[tokio::test]
@@ -181,13 +178,7 @@ async fn a_journal_line_written_by_linkus_0_1_blocks_a_purchase() {
 
 #[tokio::test]
 async fn a_renew_that_succeeded_today_blocks_a_renew_but_not_a_switch() {
-    let server = ordering_portal().await;
-    Mock::given(method("GET"))
-        .and(path(DETAILS_PATH))
-        .respond_with(subscribed("2030-06-30 00:00:00"))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    let server = renewing_portal().await;
     let env = TestEnv::new();
     let renew = renew_args_for(SN);
     let first = run(env.portal_cmd(&server.uri()).args(&renew));

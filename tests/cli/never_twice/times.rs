@@ -127,17 +127,6 @@ fn renewed_at(env: &TestEnv, server: &MockServer, time: Value) {
     );
 }
 
-async fn renewing_portal() -> MockServer {
-    let server = ordering_portal().await;
-    Mock::given(method("GET"))
-        .and(path(DETAILS_PATH))
-        .respond_with(subscribed("2030-06-30 00:00:00"))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    server
-}
-
 #[tokio::test]
 async fn a_renew_after_one_whose_journal_time_cannot_be_read_is_blocked_until_again_names_it() {
     for time in [json!("last tuesday"), json!(12345), Value::Null] {
