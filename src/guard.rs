@@ -39,7 +39,6 @@ pub enum Source {
     /// The SN's record beside the locks.
     Lock,
     /// The team journal (PostgreSQL).
-    #[allow(dead_code)] // Its store comes with the team journal (issue 17).
     Team,
     /// The portal's own order list.
     Portal,

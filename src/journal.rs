@@ -34,6 +34,10 @@ pub struct Intent {
     /// Lines written by linkus 0.1 have none: they were purchases.
     #[serde(default = "purchase", with = "operation_name")]
     pub operation: Operation,
+    /// Sent with an `operationType` linkus does not know (`linkus api`): it counts as every
+    /// operation, whatever `operation` says (older linkus reads `operation` alone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub any_operation: bool,
     pub plan_id: PlanId,
     pub plan_name: String,
     pub billing_contact_id: BillingContactId,
@@ -49,6 +53,22 @@ pub struct Intent {
     pub host: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+}
+
+/// Every operation: what an order of an operation linkus does not know is checked as.
+pub const EVERY_OPERATION: [Operation; 3] =
+    [Operation::Purchase, Operation::Renew, Operation::Switch];
+
+impl Intent {
+    /// The operations earlier orders are checked against for this intent: its own, or every
+    /// one when it was sent with an operation linkus does not know.
+    pub fn checked_as(&self) -> &[Operation] {
+        if self.any_operation {
+            &EVERY_OPERATION
+        } else {
+            std::slice::from_ref(&self.operation)
+        }
+    }
 }
 
 /// Any JSON value as text: a string as it is, a number or `true` as written, `null` empty.
@@ -613,6 +633,7 @@ pub(crate) mod tests {
             base_url: "sandbox".to_owned(),
             sn: "369471667338".to_owned(),
             operation: Operation::Purchase,
+            any_operation: false,
             plan_id: PlanId::new(3048918321840570368),
             plan_name: "Linkus Cloud Service".to_owned(),
             billing_contact_id: BillingContactId::new(3197218168379846218),

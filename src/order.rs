@@ -248,8 +248,12 @@ pub async fn place(
 ) -> Result<Placed> {
     // The intent carries when (by both clocks), where and by whom it was made.
     let local_ms = ctx.clock.now_ms();
-    intent.time = rfc3339(local_ms);
-    intent.portal_time = ctx.portal.clock.portal_ms(local_ms).map(rfc3339);
+    intent.time = crate::portal_clock::rfc3339(local_ms);
+    intent.portal_time = ctx
+        .portal
+        .clock
+        .portal_ms(local_ms)
+        .map(crate::portal_clock::rfc3339);
     intent.pid = Some(std::process::id());
     intent.host = records::this_host();
     intent.user = records::this_user();
@@ -366,12 +370,6 @@ async fn catch_up(settings: &Settings, out: &Output, team: &crate::team::TeamJou
             ));
         }
     }
-}
-
-/// Milliseconds since the epoch as RFC 3339 with milliseconds (UTC).
-pub fn rfc3339(ms: u64) -> String {
-    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
-        .to_string()
 }
 
 /// The order result on stdout (CLI.md section 5).

@@ -68,6 +68,12 @@ pub fn from_ms(ms: u64) -> SystemTime {
     std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms)
 }
 
+/// Milliseconds since the epoch as RFC 3339 with milliseconds (UTC), as the records write
+/// times.
+pub fn rfc3339(ms: u64) -> String {
+    humantime::format_rfc3339_millis(from_ms(ms)).to_string()
+}
+
 /// A portal time given as a number (`createTime`): epoch milliseconds, or seconds below
 /// 10^11, read by the client's own rule (CLI.md section 3).
 pub fn portal_number_ms(value: u64) -> Option<u64> {

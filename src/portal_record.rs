@@ -31,9 +31,6 @@ use crate::records::{Check, Claim, Store};
 /// How far back an open order is looked for.
 pub const OPEN_WINDOW_MS: u64 = 7 * 24 * 3600 * 1000;
 
-/// How long a success blocks another order for the SN.
-pub const SUCCESS_WINDOW_MS: u64 = 24 * 3600 * 1000;
-
 /// A read older than this is read again before an order is sent.
 pub const FRESH_MS: u64 = 30_000;
 
@@ -132,7 +129,7 @@ impl Listed {
     fn recent_success(&self, now_ms: u64) -> bool {
         self.standing() == Standing::Succeeded
             && self.created.is_since(crate::portal_clock::from_ms(
-                now_ms.saturating_sub(SUCCESS_WINDOW_MS),
+                now_ms.saturating_sub(crate::guard::RECENT_MS),
             ))
     }
 
@@ -156,7 +153,7 @@ impl Listed {
                     ms: crate::portal_clock::epoch_ms(at),
                     clock: Clock::Portal,
                 },
-                crate::order::rfc3339(crate::portal_clock::epoch_ms(at)),
+                crate::portal_clock::rfc3339(crate::portal_clock::epoch_ms(at)),
             ),
             CreatedAt::Unreadable => (
                 Stamp::Unreadable,
@@ -246,12 +243,7 @@ impl PortalList {
             self.history
                 .portal_now(crate::portal_clock::from_ms(local_now_ms)),
         );
-        let mut mine: Vec<Listed> = self
-            .listed
-            .iter()
-            .filter(|order| order.is_for(sn) && order.counts(now))
-            .cloned()
-            .collect();
+        let mut mine = of_sn(&self.listed, sn, now);
         let wanted: Vec<usize> = mine
             .iter()
             .enumerate()
@@ -260,19 +252,7 @@ impl PortalList {
             .take(LOOKUPS)
             .collect();
         look_up_details(client, &mut mine, wanted).await;
-        mine.iter()
-            .rev()
-            .map(|order| {
-                let mut earlier = order.earlier();
-                if batch_row
-                    && order.recent_success(now)
-                    && order.operation.is_some_and(|done| done != operation)
-                {
-                    earlier.operation = None;
-                }
-                earlier
-            })
-            .collect()
+        as_earlier(&mine, operation, now, batch_row)
     }
 
     /// How old the read is, by this machine's clock.
@@ -311,6 +291,33 @@ impl PortalList {
         }
         warnings
     }
+}
+
+/// The listed orders (newest first) that count for the SN at the portal's time `now`.
+fn of_sn(listed: &[Listed], sn: &str, now: u64) -> Vec<Listed> {
+    listed
+        .iter()
+        .filter(|order| order.is_for(sn) && order.counts(now))
+        .cloned()
+        .collect()
+}
+
+/// The SN's listed orders as the guard's earlier orders, oldest first. For a batch row, a
+/// recent success of another operation counts as any operation: it blocks the row.
+fn as_earlier(mine: &[Listed], operation: Operation, now: u64, batch_row: bool) -> Vec<Earlier> {
+    mine.iter()
+        .rev()
+        .map(|order| {
+            let mut earlier = order.earlier();
+            if batch_row
+                && order.recent_success(now)
+                && order.operation.is_some_and(|done| done != operation)
+            {
+                earlier.operation = None;
+            }
+            earlier
+        })
+        .collect()
 }
 
 /// "12 min", "2 h".
@@ -501,21 +508,7 @@ mod tests {
         batch_row: bool,
     ) -> Decision {
         let again: Vec<String> = again.iter().map(|a| (*a).to_owned()).collect();
-        let earlier: Vec<Earlier> = list
-            .iter()
-            .filter(|order| order.is_for(sn) && order.counts(NOW))
-            .rev()
-            .map(|order| {
-                let mut earlier = order.earlier();
-                if batch_row
-                    && order.recent_success(NOW)
-                    && order.operation.is_some_and(|done| done != operation)
-                {
-                    earlier.operation = None;
-                }
-                earlier
-            })
-            .collect();
+        let earlier = as_earlier(&of_sn(list, sn, NOW), operation, NOW, batch_row);
         decide(
             &earlier,
             &Ask {

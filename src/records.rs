@@ -52,7 +52,6 @@ pub enum Claim {
     /// The intent is written: the store is to be settled after the answer.
     Written,
     /// A read-only store found nothing that blocks.
-    #[allow(dead_code)] // The portal's order list is the first read-only store.
     Checked,
     /// The check refused: nothing was written.
     Refused(Box<Failure>),
@@ -194,8 +193,26 @@ pub fn earlier_of(source: Source, recorded: &Recorded) -> Earlier {
         State::Succeeded { order_no } => (Status::Succeeded, order_no.clone()),
         State::Closed { .. } => (Status::Closed, None),
     };
-    // The portal's time where the intent has it (compared with the portal's clock), else
-    // the local one; neither readable: damaged, and it blocks.
+    let unsettled = matches!(recorded.state, State::InFlight | State::Unknown);
+    Earlier {
+        source,
+        entry: Some(intent.id.clone()),
+        order_no,
+        operation: (!intent.any_operation).then_some(intent.operation),
+        plan_id: Some(intent.plan_id),
+        status,
+        at: stamp_of(intent),
+        at_text: intent.time.clone(),
+        host: intent.host.clone(),
+        user: intent.user.clone(),
+        pid: intent.pid.filter(|pid| unsettled && alive(intent, *pid)),
+    }
+}
+
+/// When an intent was written: by the portal's clock where the intent has that time
+/// (compared with the portal's clock), else by the local one; neither readable: damaged, and
+/// it blocks.
+pub fn stamp_of(intent: &Intent) -> Stamp {
     let portal = intent
         .portal_time
         .as_deref()
@@ -208,20 +225,7 @@ pub fn earlier_of(source: Source, recorded: &Recorded) -> Earlier {
         ms,
         clock: Clock::Local,
     });
-    let unsettled = matches!(recorded.state, State::InFlight | State::Unknown);
-    Earlier {
-        source,
-        entry: Some(intent.id.clone()),
-        order_no,
-        operation: Some(intent.operation),
-        plan_id: Some(intent.plan_id),
-        status,
-        at: portal.or(local).unwrap_or(Stamp::Unreadable),
-        at_text: intent.time.clone(),
-        host: intent.host.clone(),
-        user: intent.user.clone(),
-        pid: intent.pid.filter(|pid| unsettled && alive(intent, *pid)),
-    }
+    portal.or(local).unwrap_or(Stamp::Unreadable)
 }
 
 /// Whether the run that wrote an intent is still alive: only known for this machine.
@@ -313,7 +317,8 @@ impl Records {
     }
 
     /// Claims the intent in every store, in order: each reads its earlier orders, decides with
-    /// `ask` (on them and on what the stores before it read), and writes the intent, under its
+    /// `ask` for each operation the intent is checked as ([`Intent::checked_as`]; on them and
+    /// on what the stores before it read), and writes the intent, under its
     /// own lock. A refusal, or a required store that fails, takes back the claims already
     /// made (`not_sent`) and stops the order. `warn` hears what a best-effort store could
     /// not do.
@@ -328,19 +333,29 @@ impl Records {
                 }
                 let mut all = known.clone();
                 all.extend_from_slice(earlier);
-                match guard::decide(&all, ask) {
-                    Decision::Clear => Ok(()),
-                    Decision::Blocked(block) => Err(block.failure(ask.again)),
-                    // Not a batch's check phase: a success found now blocks.
-                    Decision::Already(earlier) => Err(guard::Block {
-                        sn: ask.sn.to_owned(),
-                        operation: ask.operation,
-                        earlier,
-                        why: guard::Why::Recent,
-                        age_ms: None,
+                // An operation linkus does not know is checked as every one.
+                for operation in intent.checked_as() {
+                    let ask = Ask {
+                        operation: *operation,
+                        ..*ask
+                    };
+                    match guard::decide(&all, &ask) {
+                        Decision::Clear => {}
+                        Decision::Blocked(block) => return Err(block.failure(ask.again)),
+                        // Not a batch's check phase: a success found now blocks.
+                        Decision::Already(earlier) => {
+                            return Err(guard::Block {
+                                sn: ask.sn.to_owned(),
+                                operation: ask.operation,
+                                earlier,
+                                why: guard::Why::Recent,
+                                age_ms: None,
+                            }
+                            .failure(ask.again))
+                        }
                     }
-                    .failure(ask.again)),
                 }
+                Ok(())
             };
             let claimed = store.claim(intent, &check).await;
             let refused = match claimed {
@@ -493,6 +508,7 @@ mod tests {
             base_url: base_url.into(),
             sn: "A1".into(),
             operation: Operation::Purchase,
+            any_operation: false,
             plan_id: PlanId::new(1),
             plan_name: "Linkus Cloud Service".into(),
             billing_contact_id: BillingContactId::new(2),
@@ -625,6 +641,40 @@ mod tests {
                 outcome: Word::NotSent
             }]
         );
+    }
+
+    #[tokio::test]
+    async fn an_intent_of_an_operation_linkus_does_not_know_is_claimed_as_every_operation() {
+        let temp = tempfile::tempdir().unwrap();
+        // Another run (another lock folder) renewed the SN since this run's checks.
+        let journal = Journal::new(temp.path().join("orders.jsonl"));
+        let mut renewed = intent("renewed", "p");
+        renewed.operation = Operation::Renew;
+        journal.append(&Entry::Intent(renewed)).unwrap();
+        journal
+            .append(&Entry::Outcome(Outcome {
+                id: "renewed".into(),
+                time: "t".into(),
+                outcome: Word::Succeed,
+                order_no: Some("LR1".into()),
+                order_status: None,
+                request_id: None,
+            }))
+            .unwrap();
+        let mut odd = intent("odd", "p");
+        odd.any_operation = true;
+        let refused = records(temp.path(), "p")
+            .claim(&odd, &ask(&[]), &|_| {})
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("LR1"), "{refused}");
+        assert_eq!(journal.read().unwrap().intents().len(), 1);
+        // Written, it blocks an order of any operation.
+        let recorded = Recorded {
+            intent: odd,
+            state: State::Succeeded { order_no: None },
+        };
+        assert_eq!(earlier_of(Source::Journal, &recorded).operation, None);
     }
 
     #[tokio::test]

@@ -316,7 +316,7 @@ async fn order(
     let operation = named.unwrap_or(Operation::Purchase);
     let checked: Vec<Operation> = match named {
         Some(operation) => vec![operation],
-        None => vec![Operation::Purchase, Operation::Renew, Operation::Switch],
+        None => journal::EVERY_OPERATION.to_vec(),
     };
     let id_of = |value: Option<&serde_json::Value>| {
         value
@@ -367,6 +367,7 @@ async fn order(
         base_url: ctx.settings.portal_label(),
         sn: sn.clone(),
         operation,
+        any_operation: named.is_none(),
         plan_id: PlanId::new(id_of(service.and_then(|s| s.get("serviceId")))),
         plan_name: "(sent with linkus api)".to_owned(),
         billing_contact_id: BillingContactId::new(id_of(parsed.get("billingId"))),

@@ -77,6 +77,7 @@ impl Choice {
             base_url: ctx.settings.portal_label(),
             sn: self.sn.clone(),
             operation: self.operation,
+            any_operation: false,
             plan_id: self.plan.plan_id,
             plan_name: self.plan.plan_name.clone(),
             billing_contact_id: self.contact.billing_contact_id,

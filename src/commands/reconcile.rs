@@ -95,8 +95,8 @@ fn since_ms(portal_clock: &PortalClock, intent: &Intent) -> u64 {
     at.saturating_sub(CLOCK_SKEW_MS)
 }
 
-/// The earliest order for the intent's SN (and operation, where the list says) placed after
-/// `since` (by the portal's clock) and not already attributed to another entry.
+/// The earliest order for the intent's SN (and operation, where the list and the intent say)
+/// placed after `since` (by the portal's clock) and not already attributed to another entry.
 fn match_order<'a>(
     orders: &'a [Order],
     intent: &Intent,
@@ -116,7 +116,7 @@ fn match_order<'a>(
             o.operation_type
                 .as_deref()
                 .and_then(yeastar_partner::Operation::parse)
-                .is_none_or(|op| op == intent.operation)
+                .is_none_or(|op| intent.checked_as().contains(&op))
         })
         .find(|o| o.order_no.as_deref().is_some_and(|no| !taken.contains(no)))
 }
@@ -345,15 +345,7 @@ fn row(
 /// What is wrong with an intent's time, if anything: it cannot be read, or lies more than 5
 /// minutes in the future.
 fn time_problem(intent: &Intent, now: u64) -> Option<String> {
-    match records::earlier_of(
-        Source::Journal,
-        &Recorded {
-            intent: intent.clone(),
-            state: State::Unknown,
-        },
-    )
-    .at
-    {
+    match records::stamp_of(intent) {
         Stamp::Unreadable => Some(format!("its time {:?} cannot be read", intent.time)),
         Stamp::At { ms, .. } if ms > now.saturating_add(FUTURE_MS) => {
             Some(format!("its time {:?} lies in the future", intent.time))
@@ -617,7 +609,10 @@ async fn not_placed(ctx: &Context, entry: &str, yes: bool) -> Result<ExitStatus>
     if !found.complete {
         return refuse("linkus could not search all orders".to_owned());
     }
-    if intent.operation == yeastar_partner::Operation::Purchase {
+    if intent
+        .checked_as()
+        .contains(&yeastar_partner::Operation::Purchase)
+    {
         match subscription {
             Ok(SubscriptionCheck::Subscribed(s)) if s.is_current(ctx.clock.now()) => {
                 return refuse(format!(
@@ -676,6 +671,7 @@ pub fn team_recorded(settings: &Settings, entry: &TeamEntry) -> Recorded {
         "in_flight" => State::InFlight,
         _ => State::Unknown,
     };
+    let operation = yeastar_partner::Operation::parse(&entry.operation);
     Recorded {
         intent: Intent {
             id: entry.id.clone(),
@@ -684,8 +680,8 @@ pub fn team_recorded(settings: &Settings, entry: &TeamEntry) -> Recorded {
             profile: settings.profile().to_owned(),
             base_url: settings.portal_label(),
             sn: entry.sn.clone(),
-            operation: yeastar_partner::Operation::parse(&entry.operation)
-                .unwrap_or(yeastar_partner::Operation::Purchase),
+            operation: operation.unwrap_or(yeastar_partner::Operation::Purchase),
+            any_operation: operation.is_none(),
             plan_id: id(&entry.plan_id),
             plan_name: entry.plan_name.clone().unwrap_or_default(),
             billing_contact_id: yeastar_partner::BillingContactId::new(0),
@@ -758,5 +754,25 @@ fn describe(state: &State) -> String {
         } => format!("it succeeded, order {order_no}"),
         State::Succeeded { order_no: None } => "it succeeded".to_owned(),
         State::Closed { outcome } => format!("it ended: {}", outcome.as_str().replace('_', " ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_intent_of_an_operation_linkus_does_not_know_matches_an_order_of_any_operation() {
+        let renewal: Order = serde_json::from_value(serde_json::json!({
+            "orderNo": "LR1", "orderStatus": "succeed", "createTime": 1_795_000_000_000u64,
+            "productNo": "369471667338", "productId": 9, "operationType": "renew_plan"
+        }))
+        .unwrap();
+        let orders = [renewal];
+        let mut intent = crate::journal::tests::intent("a");
+        assert!(match_order(&orders, &intent, 0, &HashSet::new()).is_none());
+        intent.any_operation = true;
+        let found = match_order(&orders, &intent, 0, &HashSet::new());
+        assert_eq!(found.and_then(|o| o.order_no.as_deref()), Some("LR1"));
     }
 }

@@ -43,6 +43,33 @@ pub fn rfc3339(ms: u64) -> String {
     humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + Duration::from_millis(ms)).to_string()
 }
 
+/// The arguments of a complete non-interactive renewal of `sn` (the pair of
+/// `purchase_args_for`).
+pub fn renew_args_for(sn: &str) -> Vec<&str> {
+    vec![
+        "renew",
+        "--sn",
+        sn,
+        "--billing-contact",
+        CONTACT_ID,
+        "--yes",
+    ]
+}
+
+/// The same for a switch of `sn` to `plan`.
+pub fn switch_args_for<'a>(sn: &'a str, plan: &'a str) -> Vec<&'a str> {
+    vec![
+        "switch",
+        "--sn",
+        sn,
+        "--plan",
+        plan,
+        "--billing-contact",
+        CONTACT_ID,
+        "--yes",
+    ]
+}
+
 /// The journal's name for a wiremock portal, as linkus writes it.
 pub fn label(server: &MockServer) -> String {
     format!("{}/", server.uri())
@@ -150,6 +177,18 @@ pub async fn ordering_portal() -> MockServer {
     Mock::given(method("POST"))
         .and(path(ORDER_PATH))
         .respond_with(order_created("succeed"))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// `ordering_portal` where the SN has Linkus until 2030: renew and switch work on it.
+pub async fn renewing_portal() -> MockServer {
+    let server = ordering_portal().await;
+    Mock::given(method("GET"))
+        .and(path(DETAILS_PATH))
+        .respond_with(subscribed("2030-06-30 00:00:00"))
+        .with_priority(1)
         .mount(&server)
         .await;
     server

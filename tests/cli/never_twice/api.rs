@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use super::*;
 
-fn order_body(product_no: Option<&str>) -> String {
+/// A purchase's order body, for `productNo` when given.
+pub(super) fn order_body(product_no: Option<&str>) -> String {
     let sn = product_no
         .map(|sn| format!(r#""productNo":"{sn}","#))
         .unwrap_or_default();
@@ -300,6 +301,29 @@ async fn an_api_order_of_an_unknown_operation_is_blocked_by_any_recent_success()
     assert_eq!(run.code, 9, "{}", run.stderr);
     assert!(run.stderr.contains(EARLIER), "{}", run.stderr);
     assert!(orders_received(&server).await.is_empty());
+}
+
+/// An order sent with an `operationType` linkus does not know (the portal's `renew_service`)
+/// stays "every operation" in the records: a renewal within 24 hours is blocked (exit 9),
+/// nothing sent.
+#[tokio::test]
+async fn an_api_order_of_an_unknown_operation_blocks_a_renewal_afterwards() {
+    let server = renewing_portal().await;
+    let env = TestEnv::new();
+    let file = env.dir.path().join("odd.json");
+    std::fs::write(
+        &file,
+        order_body(Some(SN)).replace("purchase_plan", "renew_service"),
+    )
+    .unwrap();
+    let first = run(&mut api_order_at(&env, &server.uri(), ORDER_PATH, &file));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(orders_received(&server).await.len(), 1);
+
+    let renew = run(env.portal_cmd(&server.uri()).args(renew_args_for(SN)));
+    assert_eq!(renew.code, 9, "{}", renew.stderr);
+    assert!(renew.stderr.contains(ORDER_NO), "{}", renew.stderr);
+    assert_eq!(orders_received(&server).await.len(), 1);
 }
 
 #[tokio::test]

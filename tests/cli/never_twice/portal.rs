@@ -59,43 +59,11 @@ impl TwoMachines {
     }
 }
 
-fn renew(sn: &str) -> Vec<&str> {
-    vec![
-        "renew",
-        "--sn",
-        sn,
-        "--billing-contact",
-        CONTACT_ID,
-        "--yes",
-    ]
-}
-
-fn switch<'a>(sn: &'a str, plan: &'a str) -> Vec<&'a str> {
-    vec![
-        "switch",
-        "--sn",
-        sn,
-        "--plan",
-        plan,
-        "--billing-contact",
-        CONTACT_ID,
-        "--yes",
-    ]
-}
-
-fn purchase(sn: &str) -> Vec<&str> {
-    vec![
-        "purchase",
-        "--sn",
-        sn,
-        "--plan",
-        "Linkus Cloud Service",
-        "--billing-contact",
-        CONTACT_ID,
-        "--years",
-        "1",
-        "--yes",
-    ]
+/// One run of linkus on `env` against a wiremock portal.
+async fn run_on(env: &TestEnv, server: &MockServer, args: &[&str]) -> Run {
+    let mut cmd = env.portal_cmd(&server.uri());
+    cmd.args(args);
+    run_async(cmd).await
 }
 
 fn with_again<'a>(args: &[&'a str], order_no: &'a str) -> Vec<&'a str> {
@@ -123,12 +91,12 @@ fn assert_blocked_by_portal(blocked: &Run, order_no: &str) {
 #[test]
 fn a_renewal_made_on_one_machine_is_blocked_on_another_until_again_names_it() {
     let machines = TwoMachines::start();
-    let first = machines.on(&machines.a, &renew(SUBSCRIBED));
+    let first = machines.on(&machines.a, &renew_args_for(SUBSCRIBED));
     assert_eq!(first.code, 0, "{}", first.stderr);
     let order_no = machines.orders()[0].order_no.clone();
     assert_eq!(machines.orders_sent(), 1);
 
-    let blocked = machines.on(&machines.b, &renew(SUBSCRIBED));
+    let blocked = machines.on(&machines.b, &renew_args_for(SUBSCRIBED));
     assert_blocked_by_portal(&blocked, &order_no);
     assert!(
         blocked.stderr.contains("renew") && blocked.stderr.contains(&format!("--again {order_no}")),
@@ -137,7 +105,10 @@ fn a_renewal_made_on_one_machine_is_blocked_on_another_until_again_names_it() {
     );
     assert_eq!(machines.orders_sent(), 1, "machine B sent nothing");
 
-    let again = machines.on(&machines.b, &with_again(&renew(SUBSCRIBED), &order_no));
+    let again = machines.on(
+        &machines.b,
+        &with_again(&renew_args_for(SUBSCRIBED), &order_no),
+    );
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(machines.orders_sent(), 2);
 }
@@ -145,7 +116,7 @@ fn a_renewal_made_on_one_machine_is_blocked_on_another_until_again_names_it() {
 #[test]
 fn a_purchase_made_on_one_machine_is_blocked_on_another_until_again_names_it() {
     let machines = TwoMachines::start();
-    let first = machines.on(&machines.a, &purchase(FRESH));
+    let first = machines.on(&machines.a, &purchase_args_for(FRESH));
     assert_eq!(first.code, 0, "{}", first.stderr);
     let order_no = machines.orders()[0].order_no.clone();
     // The portal's product list may not show a new subscription at once: the order list is
@@ -155,11 +126,14 @@ fn a_purchase_made_on_one_machine_is_blocked_on_another_until_again_names_it() {
         .update(|state| state.subscriptions.clear())
         .unwrap();
 
-    let blocked = machines.on(&machines.b, &purchase(FRESH));
+    let blocked = machines.on(&machines.b, &purchase_args_for(FRESH));
     assert_blocked_by_portal(&blocked, &order_no);
     assert_eq!(machines.orders_sent(), 1, "machine B sent nothing");
 
-    let again = machines.on(&machines.b, &with_again(&purchase(FRESH), &order_no));
+    let again = machines.on(
+        &machines.b,
+        &with_again(&purchase_args_for(FRESH), &order_no),
+    );
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert_eq!(machines.orders_sent(), 2);
 }
@@ -167,11 +141,14 @@ fn a_purchase_made_on_one_machine_is_blocked_on_another_until_again_names_it() {
 #[test]
 fn a_switch_made_on_one_machine_is_blocked_on_another_until_again_names_it() {
     let machines = TwoMachines::start();
-    let first = machines.on(&machines.a, &switch(SUBSCRIBED, "Linkus Cloud Service Pro"));
+    let first = machines.on(
+        &machines.a,
+        &switch_args_for(SUBSCRIBED, "Linkus Cloud Service Pro"),
+    );
     assert_eq!(first.code, 0, "{}", first.stderr);
     let order_no = machines.orders()[0].order_no.clone();
 
-    let back = switch(SUBSCRIBED, "Linkus Cloud Service");
+    let back = switch_args_for(SUBSCRIBED, "Linkus Cloud Service");
     let blocked = machines.on(&machines.b, &back);
     assert_blocked_by_portal(&blocked, &order_no);
     assert_eq!(machines.orders_sent(), 1, "machine B sent nothing");
@@ -190,7 +167,7 @@ fn an_order_the_portal_shows_pending_from_elsewhere_blocks() {
         "pending",
         Duration::from_secs(3 * 3600 + 1800),
     );
-    let blocked = machines.on(&machines.b, &purchase(FRESH));
+    let blocked = machines.on(&machines.b, &purchase_args_for(FRESH));
     assert_blocked_by_portal(&blocked, &order_no);
     assert!(
         blocked.stderr.contains("still pending") && blocked.stderr.contains("3 h ago"),
@@ -201,7 +178,7 @@ fn an_order_the_portal_shows_pending_from_elsewhere_blocks() {
 
     // With --json, blockedBy names the portal as the record that blocked.
     let mut args = vec!["--json"];
-    args.extend(purchase(FRESH));
+    args.extend(purchase_args_for(FRESH));
     let json = machines.on(&machines.b, &args);
     assert_eq!(json.code, 9, "{}", json.stderr);
     let blocked_by = &json.json()["error"]["blockedBy"];
@@ -219,7 +196,7 @@ fn an_order_that_succeeded_30_hours_ago_elsewhere_does_not_block() {
         "succeed",
         Duration::from_secs(30 * 3600),
     );
-    let renewed = machines.on(&machines.b, &renew(SUBSCRIBED));
+    let renewed = machines.on(&machines.b, &renew_args_for(SUBSCRIBED));
     assert_eq!(renewed.code, 0, "{}", renewed.stderr);
     assert_eq!(machines.orders_sent(), 1);
 }
@@ -240,7 +217,7 @@ fn more_than_20_pages_of_orders_in_the_window_is_said_and_the_run_goes_on() {
             }
         })
         .unwrap();
-    let bought = machines.on(&machines.b, &purchase(FRESH));
+    let bought = machines.on(&machines.b, &purchase_args_for(FRESH));
     assert_eq!(bought.code, 0, "{}", bought.stderr);
     assert!(
         bought.stderr.contains("partial") && bought.stderr.contains("2000"),
@@ -294,12 +271,7 @@ async fn an_order_list_that_cannot_be_read_sends_nothing() {
     )
     .await;
     let env = TestEnv::new();
-    let failed = run_async({
-        let mut cmd = env.portal_cmd(&server.uri());
-        cmd.args(purchase_args());
-        cmd
-    })
-    .await;
+    let failed = run_on(&env, &server, &purchase_args()).await;
     assert_eq!(failed.code, 6, "{}", failed.stderr);
     assert!(
         failed.stderr.contains("order list") && failed.stderr.contains("nothing was"),
@@ -332,35 +304,14 @@ async fn a_success_whose_operation_only_order_details_gives_blocks_that_operatio
     )
     .await;
     let env = TestEnv::new();
-    let blocked = run_async({
-        let mut cmd = env.portal_cmd(&server.uri());
-        cmd.args([
-            "renew",
-            "--sn",
-            SN,
-            "--billing-contact",
-            CONTACT_ID,
-            "--yes",
-        ]);
-        cmd
-    })
-    .await;
+    let blocked = run_on(&env, &server, &renew_args_for(SN)).await;
     assert_blocked_by_portal(&blocked, EARLIER);
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
-    let switched = run_async({
-        let mut cmd = env.portal_cmd(&server.uri());
-        cmd.args([
-            "switch",
-            "--sn",
-            SN,
-            "--plan",
-            "Linkus Cloud Service Pro",
-            "--billing-contact",
-            CONTACT_ID,
-            "--yes",
-        ]);
-        cmd
-    })
+    let switched = run_on(
+        &env,
+        &server,
+        &switch_args_for(SN, "Linkus Cloud Service Pro"),
+    )
     .await;
     assert_eq!(switched.code, 0, "{}", switched.stderr);
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
@@ -428,19 +379,7 @@ async fn a_success_23_hours_ago_by_the_portals_clock_blocks_though_this_clock_is
     order["operationType"] = json!("renew_plan");
     let _list = list_with_clock(&server, vec![order], 2 * HOUR).await;
     let env = TestEnv::new();
-    let blocked = run_async({
-        let mut cmd = env.portal_cmd(&server.uri());
-        cmd.args([
-            "renew",
-            "--sn",
-            SN,
-            "--billing-contact",
-            CONTACT_ID,
-            "--yes",
-        ]);
-        cmd
-    })
-    .await;
+    let blocked = run_on(&env, &server, &renew_args_for(SN)).await;
     assert_blocked_by_portal(&blocked, EARLIER);
     assert!(blocked.stderr.contains("23 h ago"), "{}", blocked.stderr);
     assert!(
@@ -469,11 +408,11 @@ async fn not_placed_is_refused_for_an_order_the_portal_lists_though_this_clock_i
         10 * MINUTE,
     )
     .await;
-    let refused = run_async({
-        let mut cmd = env.portal_cmd(&server.uri());
-        cmd.args(["orders", "reconcile", "--not-placed", "u1", "--yes"]);
-        cmd
-    })
+    let refused = run_on(
+        &env,
+        &server,
+        &["orders", "reconcile", "--not-placed", "u1", "--yes"],
+    )
     .await;
     assert_eq!(refused.code, 9, "{}", refused.stderr);
     assert!(
@@ -484,12 +423,7 @@ async fn not_placed_is_refused_for_an_order_the_portal_lists_though_this_clock_i
         refused.stderr
     );
     // And the entry is settled by that order, not left "no order found".
-    let settled = run_async({
-        let mut cmd = env.portal_cmd(&server.uri());
-        cmd.args(["orders", "reconcile", "--json"]);
-        cmd
-    })
-    .await;
+    let settled = run_on(&env, &server, &["orders", "reconcile", "--json"]).await;
     assert_eq!(settled.code, 0, "{}", settled.stderr);
     assert_eq!(settled.json()[0]["orderNo"], EARLIER, "{}", settled.stdout);
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
@@ -501,13 +435,7 @@ async fn an_order_sent_with_api_for_an_sn_the_portal_shows_pending_is_blocked() 
     let _list = list_orders(&server, vec![listed(EARLIER, SN, "pending", 5 * MINUTE)]).await;
     let env = TestEnv::new();
     let body = env.dir.path().join("body.json");
-    std::fs::write(
-        &body,
-        format!(
-            r#"{{"operationType":"purchase_plan","productId":9,"productNo":"{SN}","billingId":{CONTACT_ID},"serviceList":[{{"serviceType":"plan","serviceId":{PLAN_ID},"purchaseType":"purchase","billingModel":"recurring","billingCycle":"annually","multiCycle":1}}]}}"#
-        ),
-    )
-    .unwrap();
+    std::fs::write(&body, super::api::order_body(Some(SN))).unwrap();
     let blocked = run_async({
         let mut cmd = env.portal_cmd(&server.uri());
         cmd.args(["api", "POST", ORDER_PATH, "--input"]).arg(&body);
@@ -612,12 +540,7 @@ async fn an_order_listed_without_its_sn_is_looked_up_and_only_linkus_orders_coun
         .mount(&server)
         .await;
     let env = TestEnv::new();
-    let blocked = run_async({
-        let mut cmd = env.portal_cmd(&server.uri());
-        cmd.args(purchase_args());
-        cmd
-    })
-    .await;
+    let blocked = run_on(&env, &server, &purchase_args()).await;
     assert_blocked_by_portal(&blocked, EARLIER);
     assert!(
         !blocked.stderr.contains("LR3206190457467700002"),
@@ -632,12 +555,7 @@ async fn an_order_listed_without_its_sn_is_looked_up_and_only_linkus_orders_coun
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
 
     // Without its look-up the run cannot tell the SN: it says so and goes on.
-    let bought = run_async({
-        let mut cmd = env.portal_cmd(&server.uri());
-        cmd.args(purchase_args());
-        cmd
-    })
-    .await;
+    let bought = run_on(&env, &server, &purchase_args()).await;
     assert_eq!(bought.code, 0, "{}", bought.stderr);
     assert!(
         bought.stderr.contains("could not be told apart by SN") && bought.stderr.contains(EARLIER),

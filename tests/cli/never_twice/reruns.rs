@@ -3,9 +3,6 @@
 
 use std::time::Duration;
 
-use wiremock::matchers::{method, path};
-use wiremock::Mock;
-
 use super::*;
 
 #[tokio::test]
@@ -181,26 +178,13 @@ async fn a_journal_line_written_by_linkus_0_1_blocks_a_purchase() {
 
 #[tokio::test]
 async fn a_renew_that_succeeded_today_blocks_a_renew_but_not_a_switch() {
-    let server = ordering_portal().await;
-    Mock::given(method("GET"))
-        .and(path(DETAILS_PATH))
-        .respond_with(subscribed("2030-06-30 00:00:00"))
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    let server = renewing_portal().await;
     let env = TestEnv::new();
-    let renew = [
-        "renew",
-        "--sn",
-        SN,
-        "--billing-contact",
-        CONTACT_ID,
-        "--yes",
-    ];
-    let first = run(env.portal_cmd(&server.uri()).args(renew));
+    let renew = renew_args_for(SN);
+    let first = run(env.portal_cmd(&server.uri()).args(&renew));
     assert_eq!(first.code, 0, "{}", first.stderr);
 
-    let again = run(env.portal_cmd(&server.uri()).args(renew));
+    let again = run(env.portal_cmd(&server.uri()).args(&renew));
     assert_eq!(again.code, 9, "{}", again.stderr);
     assert!(
         again.stderr.contains("already had a renew that succeeded")
@@ -210,16 +194,9 @@ async fn a_renew_that_succeeded_today_blocks_a_renew_but_not_a_switch() {
     );
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
 
-    let switch = run(env.portal_cmd(&server.uri()).args([
-        "switch",
-        "--sn",
-        SN,
-        "--plan",
-        "Linkus Cloud Service Pro",
-        "--billing-contact",
-        CONTACT_ID,
-        "--yes",
-    ]));
+    let switch = run(env
+        .portal_cmd(&server.uri())
+        .args(switch_args_for(SN, "Linkus Cloud Service Pro")));
     assert_eq!(switch.code, 0, "{}", switch.stderr);
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 2);
 }

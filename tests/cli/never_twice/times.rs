@@ -13,18 +13,6 @@ use super::*;
 const ENTRY: &str = "7e0000000000c10c";
 const TEN_MINUTES: u64 = 10 * 60 * 1000;
 
-/// The renew arguments of these tests.
-fn renew() -> [&'static str; 6] {
-    [
-        "renew",
-        "--sn",
-        SN,
-        "--billing-contact",
-        CONTACT_ID,
-        "--yes",
-    ]
-}
-
 /// A portal whose clock is 10 minutes behind this machine's (the local clock is 10 minutes
 /// fast): every answer a run needs carries that `Date`.
 async fn portal_ten_minutes_behind(orders: Vec<Value>) -> MockServer {
@@ -98,7 +86,7 @@ async fn not_placed_is_refused_when_the_portal_lists_the_order_and_the_local_clo
     );
     assert!(!journal_text(&env).contains("not_placed"));
     // The renew stays blocked: no second order.
-    let renewal = super::run(env.portal_cmd(&server.uri()).args(renew()));
+    let renewal = super::run(env.portal_cmd(&server.uri()).args(renew_args_for(SN)));
     assert_eq!(renewal.code, 9, "{}", renewal.stderr);
     assert_eq!(count(&server, "POST", ORDER_PATH).await, 0);
 }
@@ -113,7 +101,7 @@ async fn an_intent_records_the_portals_time_beside_the_local_one() {
         .mount(&server)
         .await;
     let env = TestEnv::new();
-    let renewal = run(env.portal_cmd(&server.uri()).args(renew()));
+    let renewal = run(env.portal_cmd(&server.uri()).args(renew_args_for(SN)));
     assert_eq!(renewal.code, 0, "{}", renewal.stderr);
     let intent = &env.journal_lines()[0];
     let local = humantime::parse_rfc3339_weak(intent["time"].as_str().unwrap()).unwrap();
@@ -139,24 +127,16 @@ fn renewed_at(env: &TestEnv, server: &MockServer, time: Value) {
     );
 }
 
-async fn renewing_portal() -> MockServer {
-    let server = ordering_portal().await;
-    Mock::given(method("GET"))
-        .and(path(DETAILS_PATH))
-        .respond_with(subscribed("2030-06-30 00:00:00"))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    server
-}
-
 #[tokio::test]
 async fn a_renew_after_one_whose_journal_time_cannot_be_read_is_blocked_until_again_names_it() {
     for time in [json!("last tuesday"), json!(12345), Value::Null] {
         let server = renewing_portal().await;
         let env = TestEnv::new();
         renewed_at(&env, &server, time.clone());
-        let blocked = run(env.portal_cmd(&server.uri()).args(renew()).arg("--json"));
+        let blocked = run(env
+            .portal_cmd(&server.uri())
+            .args(renew_args_for(SN))
+            .arg("--json"));
         assert_eq!(blocked.code, 9, "{time}: {}", blocked.stderr);
         assert!(
             blocked.stderr.contains("cannot be read")
@@ -186,7 +166,7 @@ async fn a_renew_after_one_whose_journal_time_cannot_be_read_is_blocked_until_ag
 
         let again = run(env
             .portal_cmd(&server.uri())
-            .args(renew())
+            .args(renew_args_for(SN))
             .args(["--again", EARLIER]));
         assert_eq!(again.code, 0, "{time}: {}", again.stderr);
         assert_eq!(count(&server, "POST", ORDER_PATH).await, 1);
@@ -203,7 +183,10 @@ async fn a_renew_after_one_dated_in_the_future_is_blocked_without_an_impossible_
         &server,
         json!(rfc3339(now_ms() + 10 * 365 * 86_400_000)),
     );
-    let blocked = run(env.portal_cmd(&server.uri()).args(renew()).arg("--json"));
+    let blocked = run(env
+        .portal_cmd(&server.uri())
+        .args(renew_args_for(SN))
+        .arg("--json"));
     assert_eq!(blocked.code, 9, "{}", blocked.stderr);
     assert!(
         blocked.stderr.contains("in the future")
@@ -230,7 +213,7 @@ async fn a_renew_after_one_dated_in_the_future_is_blocked_without_an_impossible_
     // A minute ahead is only a clock difference: the 24-hour rule, "1 min ago".
     let env = TestEnv::new();
     renewed_at(&env, &server, json!(rfc3339(now_ms() + 60_000)));
-    let blocked = run(env.portal_cmd(&server.uri()).args(renew()));
+    let blocked = run(env.portal_cmd(&server.uri()).args(renew_args_for(SN)));
     assert_eq!(blocked.code, 9, "{}", blocked.stderr);
     assert!(
         blocked.stderr.contains("succeeded 1 min ago"),
