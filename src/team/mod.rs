@@ -925,7 +925,9 @@ pub fn blocked(entry: &TeamEntry, operation: &str, again: &[String]) -> Failure 
         "unknown" => (
             format!(
                 "An earlier {op} for SN {sn} (team journal entry {id} by {who}, {age} ago) has no known outcome: it may have been placed. Nothing was sent.",
-                op = entry.operation, sn = entry.sn, id = entry.id
+                op = if entry.operation == "any" { "order" } else { &entry.operation },
+                sn = entry.sn,
+                id = entry.id
             ),
             vec![
                 "Run `linkus orders reconcile` (on any machine) to look it up in the portal.".to_owned(),

@@ -15,6 +15,11 @@ use crate::guard::{Clock, Earlier, Look, Source, Stamp, Status};
 use crate::journal::{Entry, Intent, Word};
 use crate::records::{Check, Claim, Store};
 
+/// The team journal's name for every operation (`linkus_blocks` in the schema): an order sent
+/// with an `operationType` linkus does not know. Read back, it parses as no operation, which
+/// the guard counts as every one.
+const ANY_OPERATION: &str = "any";
+
 pub struct TeamStore {
     team: Arc<TeamJournal>,
     portal: String,
@@ -128,7 +133,12 @@ impl Store for TeamStore {
                 id: &intent.id,
                 portal: &intent.base_url,
                 sn: &intent.sn,
-                operation: intent.operation.name(),
+                // An operation linkus does not know is every operation, in the schema too.
+                operation: if intent.any_operation {
+                    ANY_OPERATION
+                } else {
+                    intent.operation.name()
+                },
                 again: &again,
                 plan_id: Some(&plan_id),
                 plan_name: Some(&intent.plan_name),

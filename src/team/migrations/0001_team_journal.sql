@@ -68,7 +68,9 @@ $$;
 
 -- Whether an earlier entry blocks a new order of p_operation: in flight, unknown and open
 -- entries block every operation; a success of the same operation in the last 24 hours (by
--- this database's clock) blocks unless --again names its order number.
+-- this database's clock) blocks unless --again names its order number. The operation 'any'
+-- (an order sent with an operationType linkus does not know, through `linkus api`) is every
+-- operation, on either side.
 CREATE FUNCTION linkus_blocks(e linkus_entries, p_operation text, p_again text[]) RETURNS boolean
 LANGUAGE sql STABLE AS $$
     SELECT CASE linkus_state(e.outcome, e.order_no)
@@ -76,7 +78,8 @@ LANGUAGE sql STABLE AS $$
         WHEN 'unknown' THEN true
         WHEN 'open' THEN true
         WHEN 'succeeded' THEN
-            lower(e.operation) = lower(p_operation)
+            (lower(e.operation) = lower(p_operation)
+             OR lower(e.operation) = 'any' OR lower(p_operation) = 'any')
             AND e.created_at > now() - interval '24 hours'
             AND NOT (e.order_no IS NOT NULL AND upper(e.order_no) IN
                      (SELECT upper(btrim(a)) FROM unnest(coalesce(p_again, '{}'::text[])) a))

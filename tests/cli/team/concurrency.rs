@@ -164,3 +164,82 @@ fn a_batch_sends_one_statement_before_each_order_and_one_after() {
     assert_eq!(after.len(), 24, "{}", run.stderr);
     assert!(after.iter().all(|n| n == "1"), "{after:?}");
 }
+
+/// The body of an order sent through `linkus api` with an `operationType` linkus does not
+/// know (the portal's `renew_service`): it counts as every operation.
+fn unknown_operation_body(machine: &Machine) -> std::path::PathBuf {
+    let file = machine.env.dir.path().join("renew-service.json");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"operationType":"renew_service","productId":9,"productNo":"{SN}","billingId":{CONTACT_ID},"serviceList":[{{"serviceType":"plan","serviceId":{PLAN_ID},"purchaseType":"renew","billingModel":"recurring","billingCycle":"annually","multiCycle":1}}]}}"#
+        ),
+    )
+    .unwrap();
+    file
+}
+
+/// A portal on which the SN is subscribed (so that it may be renewed), slow to list orders.
+async fn renewing_team_portal() -> MockServer {
+    let portal = team_portal(Duration::ZERO).await;
+    Mock::given(method("GET"))
+        .and(path(DETAILS_PATH))
+        .respond_with(subscribed("2030-06-30 00:00:00"))
+        .with_priority(1)
+        .mount(&portal)
+        .await;
+    portal
+}
+
+#[tokio::test]
+async fn an_api_order_of_an_unknown_operation_on_one_machine_blocks_a_renewal_on_another() {
+    let Some(db) = pg::database() else { return };
+    let portal = renewing_team_portal().await;
+    let laptop = Machine::new("laptop-a");
+    let runner = Machine::new("ci-runner");
+    let body = unknown_operation_body(&laptop);
+    let body = body.to_str().unwrap();
+
+    let first = laptop
+        .run(
+            &portal,
+            &db.url,
+            &["api", "POST", ORDER_PATH, "--input", body],
+        )
+        .await;
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(orders_for(&portal, SN).await, 1);
+
+    let renew = runner
+        .run(&portal, &db.url, &crate::never_twice::renew_args_for(SN))
+        .await;
+    assert_eq!(renew.code, 9, "{}", renew.stderr);
+    assert!(renew.stderr.contains(ORDER_NO), "{}", renew.stderr);
+    assert_eq!(orders_for(&portal, SN).await, 1);
+}
+
+#[tokio::test]
+async fn an_api_order_of_an_unknown_operation_is_blocked_by_another_machine_s_renewal() {
+    let Some(db) = pg::database() else { return };
+    let portal = renewing_team_portal().await;
+    let laptop = Machine::new("laptop-a");
+    let runner = Machine::new("ci-runner");
+
+    let renew = runner
+        .run(&portal, &db.url, &crate::never_twice::renew_args_for(SN))
+        .await;
+    assert_eq!(renew.code, 0, "{}", renew.stderr);
+    assert_eq!(orders_for(&portal, SN).await, 1);
+
+    let body = unknown_operation_body(&laptop);
+    let odd = laptop
+        .run(
+            &portal,
+            &db.url,
+            &["api", "POST", ORDER_PATH, "--input", body.to_str().unwrap()],
+        )
+        .await;
+    assert_eq!(odd.code, 9, "{}", odd.stderr);
+    assert!(odd.stderr.contains(ORDER_NO), "{}", odd.stderr);
+    assert_eq!(orders_for(&portal, SN).await, 1);
+}

@@ -84,6 +84,28 @@ async fn the_claim_is_one_statement_idempotent_by_entry_and_blocks_by_the_schema
     assert_eq!(claim(url, "e6", "AB12", "purchase", "")["claimed"], true);
 }
 
+/// The operation `any` (an order sent with an `operationType` linkus does not know) is every
+/// operation in the schema's rule, on either side of the claim.
+#[tokio::test]
+async fn a_success_of_the_operation_any_blocks_every_operation_and_any_is_blocked_by_every_one() {
+    let Some(db) = initialised().await else {
+        return;
+    };
+    let url = &db.url;
+    assert_eq!(claim(url, "e1", "AB12", "any", "")["claimed"], true);
+    settle(url, "e1", "succeed", "LR1");
+    for (id, operation) in [("e2", "purchase"), ("e3", "renew"), ("e4", "switch")] {
+        let blocked = claim(url, id, "AB12", operation, "");
+        assert_eq!(blocked["claimed"], false, "{operation}: {blocked}");
+        assert_eq!(blocked["entry"]["id"], "e1");
+    }
+    assert_eq!(claim(url, "e5", "CD34", "renew", "")["claimed"], true);
+    settle(url, "e5", "succeed", "LR5");
+    let blocked = claim(url, "e6", "CD34", "any", "");
+    assert_eq!(blocked["claimed"], false, "{blocked}");
+    assert_eq!(blocked["entry"]["id"], "e5");
+}
+
 #[tokio::test]
 async fn outcomes_are_idempotent_and_a_settled_one_is_never_overwritten() {
     let Some(db) = initialised().await else {
