@@ -233,6 +233,30 @@ pub struct Placed {
     pub team_missed: bool,
 }
 
+impl Placed {
+    /// Says where the outcome could not be written: the team journal (then `linkus team sync`
+    /// writes it) or another record.
+    pub fn warn_unrecorded(&self, out: &Output) {
+        if let Some(warning) = self.unrecorded_warning() {
+            out.warn(&warning);
+        }
+    }
+
+    /// Where the outcome could not be written, for a warning or a batch row's message.
+    pub fn unrecorded_warning(&self) -> Option<String> {
+        let sn = &self.intent.sn;
+        if self.team_missed {
+            Some(format!(
+                "the team journal missed the outcome of the order for SN {sn}; it is kept in this machine's journal. Run `linkus team sync` once the database is back (the next order from this machine writes it too): until then other machines stay blocked on this SN."
+            ))
+        } else {
+            self.unrecorded
+                .as_ref()
+                .map(|unrecorded| unrecorded.warning(sn))
+        }
+    }
+}
+
 /// Sends one order: every record claims it first (reads its earlier orders again under its
 /// own lock, decides, writes the intent: another run may have ordered for the SN since the
 /// checks, even one with another lock folder), then the request, then the outcome. The
@@ -394,13 +418,7 @@ pub fn report(
     quote: Option<&Quote>,
 ) -> Result<ExitStatus> {
     let sn = placed.intent.sn.clone();
-    if placed.team_missed {
-        ctx.out.warn(&format!(
-            "the team journal missed the outcome of the order for SN {sn}; it is kept in this machine's journal. Run `linkus team sync` once the database is back (the next order from this machine writes it too): until then other machines stay blocked on this SN."
-        ));
-    } else if let Some(unrecorded) = &placed.unrecorded {
-        ctx.out.warn(&unrecorded.warning(&sn));
-    }
+    placed.warn_unrecorded(&ctx.out);
     match placed.outcome {
         OrderOutcome::Created(order) => {
             created(&ctx.out, &sn, &placed.intent, order, plan_name, quote)

@@ -390,9 +390,7 @@ async fn order(
     if let Some(response) = &placed.response {
         print_body(&ctx.out, response);
     }
-    if let Some(unrecorded) = &placed.unrecorded {
-        ctx.out.warn(&unrecorded.warning(&sn));
-    }
+    placed.warn_unrecorded(&ctx.out);
     match placed.outcome {
         OrderOutcome::Created(created) => Ok(match created.state() {
             OrderState::Succeeded => ExitStatus::Success,

@@ -253,15 +253,18 @@ async fn buy_row(
         }
     };
     let mut message = placed
-        .unrecorded
-        .as_ref()
-        .map(|unrecorded| format!("{}; ", unrecorded.warning(&row.sn)))
+        .unrecorded_warning()
+        .map(|warning| format!("{warning}; "))
         .unwrap_or_default();
     match placed.outcome {
         OrderOutcome::Created(created) => {
             let status = created.status.as_ref().map(|s| s.as_str().to_owned());
             let (outcome, kind) = match created.state() {
-                OrderState::Succeeded => (super::done_words(operation).0, None),
+                OrderState::Succeeded => {
+                    // Nothing follows the warning, if there is one.
+                    message.truncate(message.trim_end_matches("; ").len());
+                    (super::done_words(operation).0, None)
+                }
                 OrderState::Open => {
                     message.push_str("created, not paid: pay it in the Partner Portal (Orders & Billing > Orders)");
                     ("pending", Some(Kind::OrderIncomplete))

@@ -120,6 +120,69 @@ async fn the_database_lost_while_the_order_is_on_the_wire_the_order_decides_and_
     assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
 }
 
+/// `linkus api` to the order path says what a purchase says when the database is lost while
+/// its order is on the wire: the team journal missed the outcome, `linkus team sync` writes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_order_with_the_database_lost_on_the_wire_says_to_run_team_sync() {
+    let Some((server, url)) = pg::private() else {
+        return;
+    };
+    let portal = team_portal(Duration::from_millis(5000)).await;
+    let ana = Machine::new("laptop-ana");
+    let body = ana.env.dir.path().join("order.json");
+    std::fs::write(
+        &body,
+        format!(
+            r#"{{"operationType":"purchase_plan","productId":9,"productNo":"{SN}","billingId":{CONTACT_ID},"serviceList":[{{"serviceType":"plan","serviceId":{PLAN_ID},"purchaseType":"purchase","billingModel":"recurring","billingCycle":"annually","multiCycle":1}}]}}"#
+        ),
+    )
+    .unwrap();
+    let mut cmd = ana.cmd(&portal, &url);
+    cmd.args(["api", "POST", ORDER_PATH, "--input"]).arg(&body);
+    let child = spawn(&cmd);
+    wait_for_intent(&url, SN);
+    server.stop();
+    let run = finish(child);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("team journal missed"), "{}", run.stderr);
+    assert!(run.stderr.contains("linkus team sync"), "{}", run.stderr);
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
+}
+
+/// A batch row whose order went out while the database was lost says so in its message, with
+/// `linkus team sync`, as a single purchase does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_row_with_the_database_lost_on_the_wire_says_to_run_team_sync() {
+    let Some((server, url)) = pg::private() else {
+        return;
+    };
+    let portal = team_portal(Duration::from_millis(5000)).await;
+    let ana = Machine::new("laptop-ana");
+    let file = ana.env.dir.path().join("pbxs.csv");
+    std::fs::write(
+        &file,
+        format!("sn,plan,years\n{SN},Linkus Cloud Service,1\n"),
+    )
+    .unwrap();
+    let mut cmd = ana.cmd(&portal, &url);
+    cmd.args(["purchase", "--from"]).arg(&file).args([
+        "--billing-contact",
+        CONTACT_ID,
+        "--yes",
+        "--json",
+    ]);
+    let child = spawn(&cmd);
+    wait_for_intent(&url, SN);
+    server.stop();
+    let run = finish(child);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = run.json();
+    let message = rows[0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("team journal missed"), "{rows}");
+    assert!(message.contains("linkus team sync"), "{rows}");
+    assert_eq!(count(&portal, "POST", ORDER_PATH).await, 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_killed_between_intent_and_outcome_still_gets_the_outcome_written() {
     let Some(db) = pg::database() else { return };
